@@ -1,0 +1,31 @@
+/** Errors raised while handling a request, answered with their status and plain text. */
+import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from '../../shared/log';
+
+export class HttpError extends Error {
+  override name = 'HttpError';
+  constructor(readonly status: number, message: string, readonly headers: Readonly<Record<string, string>> = {}) {
+    super(message);
+  }
+}
+
+export function sendText(res: Response, status: number, text: string): void {
+  res.status(status).type('text/plain; charset=utf-8').send(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+/** Last handler: known errors as plain text with their status; anything else is logged and a 500. */
+export function errorHandler(log: Logger) {
+  return (err: unknown, req: Request, res: Response, next: NextFunction): void => {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    if (err instanceof HttpError) {
+      for (const [name, value] of Object.entries(err.headers)) res.setHeader(name, value);
+      sendText(res, err.status, err.message);
+      return;
+    }
+    log.error({ err, method: req.method, url: req.originalUrl }, 'request failed');
+    sendText(res, 500, 'Error: internal server error');
+  };
+}

@@ -1,0 +1,123 @@
+/**
+ * The api process: Express app with one UWS job tree per service, the WAIT hub fed by the
+ * Redis phase events, and the maintenance loops (destruction reaper, reconciliation of the
+ * store with the queues). It records and dispatches; it never does a job's work.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type Express } from 'express';
+import type { Config } from '../shared/config';
+import { createLogger, type Logger } from '../shared/log';
+import { DEFAULT_REDIS_URL } from '../shared/redis';
+import { UwsEngine } from '../shared/uws/engine';
+import { UwsEvents } from '../shared/uws/events';
+import { JobQueues } from '../shared/uws/queue';
+import type { UwsService } from '../shared/uws/service';
+import { JobStore } from '../shared/uws/store';
+import { authenticate } from './auth';
+import { errorHandler, sendText } from './http/errors';
+import { landingPage } from './landing';
+import { baseUrl, uwsRouter } from './uws/router';
+import { WaitHub } from './uws/wait';
+
+export interface ApiServerOptions {
+  config: Config;
+  services: ReadonlyMap<string, UwsService>;
+  log?: Logger;
+}
+
+export function createApp(config: Config, engine: UwsEngine, hub: WaitHub, log: Logger): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.get('/', (req, res) => {
+    res.type('text/html; charset=utf-8').send(landingPage(baseUrl(config, req), engine.services.values()));
+  });
+  app.use('/api', authenticate(config.authTokens));
+  for (const service of engine.services.values()) {
+    app.use(`/api/${service.name}/async`, uwsRouter({ config, engine, hub, service }));
+  }
+  app.use((req, res) => sendText(res, 404, `no resource ${req.path}`));
+  app.use(errorHandler(log));
+  return app;
+}
+
+export class ApiServer {
+  private readonly timers: NodeJS.Timeout[] = [];
+  private closing = false;
+
+  private constructor(
+    readonly config: Config,
+    readonly engine: UwsEngine,
+    readonly hub: WaitHub,
+    readonly server: Server,
+    readonly log: Logger,
+  ) {}
+
+  get url(): string {
+    const address = this.server.address() as AddressInfo;
+    return `http://127.0.0.1:${address.port}`;
+  }
+
+  static async start(options: ApiServerOptions): Promise<ApiServer> {
+    const { config } = options;
+    const log = options.log ?? createLogger('api', config.logLevel);
+    const redisUrl = config.redisUrl ?? DEFAULT_REDIS_URL;
+    const store = await JobStore.open(config.databaseUrl);
+    const events = new UwsEvents(redisUrl, config.queuePrefix);
+    const queues = new JobQueues(events.redis, config.queuePrefix);
+    const engine = new UwsEngine({ config, store, queues, events, log }, options.services);
+    const hub = new WaitHub();
+    await events.onPhase((jobId) => hub.notify(jobId));
+    const app = createApp(config, engine, hub, log);
+    const server = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
+    });
+    server.keepAliveTimeout = 65000; // outlive client pools (pyvo's requests keeps connections)
+    const api = new ApiServer(config, engine, hub, server, log);
+    api.startMaintenance();
+    log.info({ url: api.url, services: [...options.services.keys()] }, 'api listening');
+    return api;
+  }
+
+  /** Reaper and reconciliation loops; reconciliation also runs once at start. */
+  private startMaintenance(): void {
+    const { uws } = this.config;
+    const loop = (name: string, seconds: number, work: () => Promise<unknown>, now: boolean) => {
+      let running = false;
+      const tick = async () => {
+        if (running || this.closing) return;
+        running = true;
+        try {
+          const outcome = await work();
+          this.log.debug({ task: name, outcome }, 'maintenance');
+        } catch (err) {
+          this.log.warn({ err, task: name }, 'maintenance failed; will retry');
+        } finally {
+          running = false;
+        }
+      };
+      const timer = setInterval(() => void tick(), seconds * 1000);
+      timer.unref();
+      this.timers.push(timer);
+      if (now) void tick();
+    };
+    loop('reap', uws.reaperInterval, () => this.engine.reap(), true);
+    loop('reconcile', uws.reconcileInterval, () => this.engine.reconcile(), true);
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    this.timers.forEach(clearInterval);
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeIdleConnections();
+      // Blocked WAIT requests are answered by closing their sockets after a moment.
+      setTimeout(() => this.server.closeAllConnections(), 1000).unref();
+    });
+    await this.engine.queues.close();
+    await this.engine.events.close();
+    await this.engine.store.close();
+  }
+}

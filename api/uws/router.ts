@@ -1,0 +1,345 @@
+/**
+ * The UWS 1.1 job tree of one service, mounted at /api/<service>/async (UWS §2.1, DALI §5).
+ * Containers answer XML; atomic resources plain text. Status codes (UWS §2.2.3): create
+ * and every change → 303 See Other; unknown job or resource, or another owner's job → 404
+ * (the project does not reveal that another owner's job exists); illegal in the current
+ * phase → 403; malformed request → 400.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import express, { type Request, type Response, type Router } from 'express';
+import type { Config } from '../../shared/config';
+import { newJobId, type UwsEngine } from '../../shared/uws/engine';
+import { containedPath, isJobId, resultsDir, uploadsDir } from '../../shared/uws/files';
+import type { Job, JobParameter } from '../../shared/uws/model';
+import { isActive, isPhase, type Phase } from '../../shared/uws/phase';
+import { plainErrorDocument, type UwsService } from '../../shared/uws/service';
+import { isoTime, parseIsoTime } from '../../shared/uws/time';
+import { jobListXml, jobXml, parametersXml, parameterValue, resultsXml, type JobUrls } from '../../shared/uws/xml';
+import { ownerOf } from '../auth';
+import { HttpError, sendText } from '../http/errors';
+import { readParams, readText, type RequestParams, type UploadedFile } from '../http/params';
+import type { WaitHub } from './wait';
+
+/** Job-control parameters of UWS, not passed on to the job's parameter list. */
+const CONTROL_PARAMETERS = new Set(['PHASE', 'ACTION', 'EXECUTIONDURATION', 'DESTRUCTION']);
+
+const XML_TYPE = 'text/xml; charset=utf-8';
+
+export interface UwsRouterDeps {
+  config: Config;
+  engine: UwsEngine;
+  hub: WaitHub;
+  service: UwsService;
+}
+
+/** Base URL of links: PUBLIC_URL behind a proxy, else the address the client used. */
+export function baseUrl(config: Config, req: Request): string {
+  return config.publicUrl ?? `${req.protocol}://${req.get('host') ?? `127.0.0.1:${config.port}`}`;
+}
+
+function nonNegativeInteger(name: string, text: string): number {
+  if (!/^\s*\d+\s*$/.test(text)) throw new HttpError(400, `${name} must be a non-negative integer of seconds, not "${text}"`);
+  return Number(text);
+}
+
+function isoParam(name: string, text: string): number {
+  const ms = parseIsoTime(text);
+  if (ms === undefined) throw new HttpError(400, `${name} must be an ISO 8601 date-time, not "${text}"`);
+  return ms;
+}
+
+export function uwsRouter(deps: UwsRouterDeps): Router {
+  const { config, engine, hub, service } = deps;
+  const router = express.Router();
+  const limits = {
+    paramsMaxBytes: config.uws.paramsMaxBytes,
+    uploadMaxBytes: config.uws.uploadMaxBytes,
+    paramsMaxCount: config.uws.paramsMaxCount,
+    uploadTmpDir: path.join(config.resultsDir, '.uploads'),
+  };
+
+  const listUrl = (req: Request) => `${baseUrl(config, req)}/api/${service.name}/async`;
+  const urls = (req: Request): JobUrls => {
+    const list = listUrl(req);
+    return { job: (jobId) => `${list}/${jobId}` };
+  };
+  // 303 with an empty body: clients follow Location (Express's redirect() would negotiate a body).
+  const seeOther = (res: Response, location: string) => {
+    res.status(303).setHeader('Location', location);
+    res.end();
+  };
+
+  /** The job, if it exists in this service and belongs to the caller; else 404. */
+  async function findJob(req: Request, res: Response): Promise<Job> {
+    const jobId = String(req.params.jobId);
+    const job = isJobId(jobId) ? await engine.store.get(jobId) : undefined;
+    const owner = ownerOf(res);
+    if (!job || job.service !== service.name || (config.authTokens && job.owner !== owner)) {
+      throw new HttpError(404, `no job ${jobId}`);
+    }
+    return job;
+  }
+
+  /** A POST that sets one job-control value: the caller's job and the (required) value. */
+  async function controlRequest(req: Request, res: Response, name: string): Promise<{ job: Job; value: string }> {
+    const params = await readParams(req, limits);
+    await params.discardFiles();
+    const job = await findJob(req, res);
+    const value = params.get(name);
+    if (value === undefined) throw new HttpError(400, `${name} is missing`);
+    return { job, value };
+  }
+
+  /** Parameters of a request turned into job parameters; uploads are moved into the job. */
+  async function jobParameters(params: RequestParams, jobId: string): Promise<JobParameter[]> {
+    const list: JobParameter[] = params.list.filter((p) => !CONTROL_PARAMETERS.has(p.name)).map((p) => ({ name: p.name, value: p.value }));
+    if (params.files.length) {
+      const dir = uploadsDir(config.resultsDir, jobId);
+      await fs.promises.mkdir(dir, { recursive: true });
+      for (const file of params.files) list.push(await keepUpload(file, dir));
+    }
+    return list;
+  }
+
+  async function keepUpload(file: UploadedFile, dir: string): Promise<JobParameter> {
+    const stored = `${file.name.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
+    await fs.promises.rename(file.path, path.join(dir, stored));
+    return { name: file.name, value: file.filename, byReference: true, file: stored };
+  }
+
+  /** Parameters replace earlier values of the same name (UWS §2.1.11), others are kept. */
+  function mergeParameters(existing: readonly JobParameter[], update: readonly JobParameter[]): JobParameter[] {
+    const replaced = new Set(update.map((p) => p.name));
+    return [...existing.filter((p) => !replaced.has(p.name)), ...update];
+  }
+
+  // --- job list (§2.2.2.1) -------------------------------------------------------------
+  router.get('/', async (req, res) => {
+    const params = await readParams(req, limits);
+    const phases: Phase[] = [];
+    for (const value of params.getAll('PHASE')) {
+      if (!isPhase(value)) throw new HttpError(400, `PHASE=${value} is not a UWS phase`);
+      phases.push(value);
+    }
+    const afterText = params.get('AFTER');
+    const after = afterText === undefined ? undefined : isoParam('AFTER', afterText);
+    const lastText = params.get('LAST');
+    let last: number | undefined;
+    if (lastText !== undefined) {
+      if (!/^\s*\d+\s*$/.test(lastText) || Number(lastText) <= 0) throw new HttpError(400, `LAST must be a positive integer, not "${lastText}"`);
+      last = Math.min(Number(lastText), config.uws.listMax);
+    }
+    const owner = config.authTokens ? ownerOf(res) : undefined;
+    const filter = { service: service.name, owner, phases, after, last };
+    const jobs = await engine.store.list(last === undefined ? { ...filter, limit: config.uws.listMax + 1 } : filter);
+    if (last === undefined && jobs.length > config.uws.listMax) {
+      // The server may bound a list by redirecting with LAST (UWS §2.2.2.1).
+      const q = req.originalUrl.indexOf('?');
+      const search = new URLSearchParams(q >= 0 ? req.originalUrl.slice(q + 1) : '');
+      search.append('LAST', String(config.uws.listMax));
+      seeOther(res, `${listUrl(req)}?${search.toString()}`);
+      return;
+    }
+    res.type(XML_TYPE).send(jobListXml(jobs, urls(req)));
+  });
+
+  // --- create (§2.2.3.1) ---------------------------------------------------------------
+  router.post('/', async (req, res) => {
+    const params = await readParams(req, limits);
+    try {
+      const phase = params.get('PHASE');
+      if (phase !== undefined && phase.toUpperCase() !== 'RUN') {
+        throw new HttpError(400, `PHASE=${phase} cannot be given at creation (only PHASE=RUN)`);
+      }
+      const duration = params.get('EXECUTIONDURATION');
+      const destruction = params.get('DESTRUCTION');
+      const jobId = newJobId();
+      const job = await engine.create({
+        jobId,
+        service: service.name,
+        owner: ownerOf(res),
+        parameters: await jobParameters(params, jobId),
+        runId: params.get('RUNID'),
+        executionDuration: duration === undefined ? undefined : nonNegativeInteger('EXECUTIONDURATION', duration),
+        destruction: destruction === undefined ? undefined : isoParam('DESTRUCTION', destruction),
+        run: phase !== undefined,
+      });
+      seeOther(res, urls(req).job(job.jobId));
+    } finally {
+      await params.discardFiles();
+    }
+  });
+
+  // --- the job (§2.2.1.2 WAIT, §2.2.3.3 delete) -----------------------------------------
+  router.get('/:jobId', async (req, res) => {
+    const params = await readParams(req, limits);
+    const waitText = params.get('WAIT');
+    if (waitText === undefined) {
+      res.type(XML_TYPE).send(jobXml(await findJob(req, res), urls(req)));
+      return;
+    }
+    if (!/^\s*-?\d+\s*$/.test(waitText) || Number(waitText) < -1) throw new HttpError(400, `WAIT must be -1 or a non-negative integer, not "${waitText}"`);
+    const guardText = params.get('PHASE');
+    if (guardText !== undefined && !isPhase(guardText)) throw new HttpError(400, `PHASE=${guardText} is not a UWS phase`);
+    const seconds = Number(waitText) === -1 ? config.uws.waitMaxSeconds : Math.min(Number(waitText), config.uws.waitMaxSeconds);
+    const waiter = hub.subscribe(String(req.params.jobId), seconds * 1000);
+    try {
+      let job = await findJob(req, res);
+      // Block only in an active phase, and only if the job is still in the phase the client
+      // saw (the PHASE race guard).
+      if (seconds > 0 && isActive(job.phase) && (guardText === undefined || guardText === job.phase)) {
+        const closed = () => waiter.close();
+        req.on('close', closed);
+        const changed = await waiter.changed;
+        req.off('close', closed);
+        if (req.destroyed) return;
+        if (changed) job = (await engine.store.get(job.jobId)) ?? job;
+      }
+      res.type(XML_TYPE).send(jobXml(job, urls(req)));
+    } finally {
+      waiter.close();
+    }
+  });
+
+  const deleteJob = async (req: Request, res: Response) => {
+    const job = await findJob(req, res);
+    await engine.destroy(job);
+    seeOther(res, listUrl(req));
+  };
+  router.delete('/:jobId', deleteJob);
+  router.post('/:jobId', async (req, res) => {
+    const params = await readParams(req, limits);
+    await params.discardFiles();
+    await findJob(req, res);
+    const action = params.get('ACTION');
+    if (action === undefined) {
+      // DALI 1.1 §5.1.2: parameters are not accepted at the job URL; and no POST here
+      // deletes a job without ACTION=DELETE.
+      throw new HttpError(400, 'POST to a job needs ACTION=DELETE; change parameters at the job\'s /parameters');
+    }
+    if (action.toUpperCase() !== 'DELETE') throw new HttpError(400, `ACTION=${action} is not supported (only DELETE)`);
+    await deleteJob(req, res);
+  });
+
+  // --- phase (§2.2.3.2) ---------------------------------------------------------------
+  router.get('/:jobId/phase', async (req, res) => {
+    sendText(res, 200, (await findJob(req, res)).phase);
+  });
+  router.post('/:jobId/phase', async (req, res) => {
+    const { job, value } = await controlRequest(req, res, 'PHASE');
+    const phase = value.toUpperCase();
+    if (phase === 'RUN') {
+      if ((await engine.run(job)) === 'illegal') throw new HttpError(403, `cannot run a job in phase ${job.phase}`);
+    } else if (phase === 'ABORT') {
+      if (!(await engine.abort(job))) throw new HttpError(403, `cannot abort a job in phase ${(await engine.store.get(job.jobId))?.phase ?? job.phase}`);
+    } else {
+      throw new HttpError(400, `PHASE must be RUN or ABORT, not "${value}"`);
+    }
+    seeOther(res, urls(req).job(job.jobId));
+  });
+
+  // --- executionduration, destruction, quote, owner (§2.2.3.4–2.2.3.6) -------------------
+  router.get('/:jobId/executionduration', async (req, res) => {
+    sendText(res, 200, String((await findJob(req, res)).executionDuration));
+  });
+  router.post('/:jobId/executionduration', async (req, res) => {
+    const { job, value } = await controlRequest(req, res, 'EXECUTIONDURATION');
+    const seconds = engine.clampExecutionDuration(nonNegativeInteger('EXECUTIONDURATION', value));
+    if (!(await engine.store.setExecutionDuration(job.jobId, seconds))) {
+      throw new HttpError(403, `the execution duration can only be changed while PENDING (job is ${(await engine.store.get(job.jobId))?.phase})`);
+    }
+    seeOther(res, urls(req).job(job.jobId));
+  });
+  router.get('/:jobId/destruction', async (req, res) => {
+    sendText(res, 200, isoTime((await findJob(req, res)).destruction));
+  });
+  router.post('/:jobId/destruction', async (req, res) => {
+    const { job, value } = await controlRequest(req, res, 'DESTRUCTION');
+    await engine.store.setDestruction(job.jobId, engine.clampDestruction(isoParam('DESTRUCTION', value)));
+    seeOther(res, urls(req).job(job.jobId));
+  });
+  router.get('/:jobId/quote', async (req, res) => {
+    const job = await findJob(req, res);
+    sendText(res, 200, job.quote === null ? '' : isoTime(job.quote));
+  });
+  router.get('/:jobId/owner', async (req, res) => {
+    sendText(res, 200, (await findJob(req, res)).owner ?? '');
+  });
+
+  // --- error (§2.2.3.7, DALI §5.2.5: returned with 200) ----------------------------------
+  router.get('/:jobId/error', async (req, res) => {
+    const job = await findJob(req, res);
+    if (job.phase !== 'ERROR' || !job.error) throw new HttpError(404, `job ${job.jobId} has no error (phase ${job.phase})`);
+    const document = (service.errorDocument ?? plainErrorDocument)(job);
+    res.status(200).type(document.contentType).send(document.body);
+  });
+
+  // --- parameters (§2.2.3.8; updates only while PENDING) --------------------------------
+  router.get('/:jobId/parameters', async (req, res) => {
+    res.type(XML_TYPE).send(parametersXml(await findJob(req, res), urls(req)));
+  });
+  router.post('/:jobId/parameters', async (req, res) => {
+    const params = await readParams(req, limits);
+    try {
+      const job = await findJob(req, res);
+      if (job.phase !== 'PENDING') throw new HttpError(403, `parameters can only be changed while PENDING (job is ${job.phase})`);
+      const merged = mergeParameters(job.parameters, await jobParameters(params, job.jobId));
+      if (merged.length > config.uws.paramsMaxCount) throw new HttpError(413, `more than ${config.uws.paramsMaxCount} parameters`);
+      const runId = params.get('RUNID');
+      if (!(await engine.store.setParameters(job.jobId, merged, runId))) {
+        throw new HttpError(403, 'parameters can only be changed while PENDING');
+      }
+      seeOther(res, urls(req).job(job.jobId));
+    } finally {
+      await params.discardFiles();
+    }
+  });
+  router.get('/:jobId/parameters/:name', async (req, res) => {
+    const job = await findJob(req, res);
+    const name = String(req.params.name).toUpperCase();
+    const parameter = job.parameters.find((p) => p.name === name);
+    if (!parameter) throw new HttpError(404, `job ${job.jobId} has no parameter ${req.params.name}`);
+    if (parameter.byReference && parameter.file) {
+      const file = containedPath(uploadsDir(config.resultsDir, job.jobId), parameter.file);
+      if (!file) throw new HttpError(404, 'upload not found');
+      res.type('application/octet-stream');
+      await new Promise<void>((resolve, reject) => res.sendFile(file, (err) => (err ? reject(new HttpError(404, 'upload not found')) : resolve())));
+      return;
+    }
+    sendText(res, 200, parameterValue(urls(req).job(job.jobId), parameter));
+  });
+  router.put('/:jobId/parameters/:name', async (req, res) => {
+    const job = await findJob(req, res);
+    if (job.phase !== 'PENDING') throw new HttpError(403, `parameters can only be changed while PENDING (job is ${job.phase})`);
+    const name = String(req.params.name).toUpperCase();
+    if (CONTROL_PARAMETERS.has(name)) throw new HttpError(400, `${name} is a job-control parameter, not a job parameter`);
+    const value = await readText(req, config.uws.paramsMaxBytes);
+    const merged = mergeParameters(job.parameters, [{ name, value }]);
+    if (!(await engine.store.setParameters(job.jobId, merged, name === 'RUNID' ? value : undefined))) {
+      throw new HttpError(403, 'parameters can only be changed while PENDING');
+    }
+    seeOther(res, urls(req).job(job.jobId));
+  });
+
+  // --- results (§2.2.3.9) ---------------------------------------------------------------
+  router.get('/:jobId/results', async (req, res) => {
+    res.type(XML_TYPE).send(resultsXml(await findJob(req, res), urls(req)));
+  });
+  router.get('/:jobId/results/:resultId', async (req, res) => {
+    const job = await findJob(req, res);
+    const result = job.results.find((r) => r.id === req.params.resultId);
+    const file = result && containedPath(resultsDir(config.resultsDir, job.jobId), result.file);
+    if (!result || !file) throw new HttpError(404, `job ${job.jobId} has no result ${req.params.resultId}`);
+    res.type(result.mimeType);
+    await new Promise<void>((resolve, reject) =>
+      res.sendFile(file, { dotfiles: 'allow' }, (err) => (err ? reject(res.headersSent ? err : new HttpError(404, 'result file not found')) : resolve())),
+    );
+  });
+
+  router.use('/:jobId/{*rest}', async (req, res) => {
+    await findJob(req, res);
+    throw new HttpError(404, `no resource ${req.path}`);
+  });
+  return router;
+}

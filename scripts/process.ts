@@ -1,0 +1,31 @@
+/** Process lifecycle shared by the entry points: start, then stop cleanly on SIGINT/SIGTERM. */
+import type { Logger } from '../shared/log';
+
+export function runUntilSignal(log: Logger, start: () => Promise<() => Promise<void>>): void {
+  let stop: (() => Promise<void>) | undefined;
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    void (stop ? stop() : Promise.resolve()).then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'error while stopping');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  start().then(
+    (s) => {
+      stop = s;
+      if (stopping) void s().then(() => process.exit(0));
+    },
+    (err: unknown) => {
+      log.fatal({ err }, 'failed to start');
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,83 @@
+/**
+ * `npm start`: everything on one machine. Starts a private redis-server (append-only file
+ * under var/redis) unless REDIS_URL is given, brings the job store up to date, then runs
+ * the api and WORKERS worker processes (default: one per core). Ctrl-C / SIGTERM stops the
+ * workers (running jobs finish or are released), the api, and the private Redis last.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { configEnv, ConfigError, loadConfig, type Config } from '../shared/config';
+import { createLogger } from '../shared/log';
+import { findExecutable, REDIS_MISSING, startRedisServer, type RedisServer } from '../shared/redis/server';
+import { JobStore } from '../shared/uws/store';
+
+const log = createLogger('start');
+
+function launch(script: string, config: Config, name: string): ChildProcess {
+  const child = fork(path.join(__dirname, '..', script), [], {
+    env: { ...process.env, ...configEnv(config), PORT: String(config.port), HOST: config.host, WORKERS: String(config.workers) },
+    stdio: 'inherit',
+  });
+  child.on('exit', (code, signal) => log.info({ name, code, signal }, 'process exited'));
+  return child;
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    console.error(err instanceof ConfigError ? `configuration error: ${err.message}` : String(err));
+    process.exit(2);
+  }
+  let redis: RedisServer | undefined;
+  if (!config.redisUrl) {
+    if (!findExecutable('redis-server')) {
+      console.error(REDIS_MISSING);
+      process.exit(1);
+    }
+    redis = await startRedisServer({ dir: path.join(config.varDir, 'redis'), appendOnly: true });
+    config.redisUrl = redis.url;
+    log.info({ url: redis.url }, 'private redis-server started');
+  }
+  const store = await JobStore.open(config.databaseUrl);
+  await store.close();
+
+  const workers: ChildProcess[] = [];
+  let stopping = false;
+  const api = launch('api/main.js', config, 'api');
+  const startWorker = (index: number) => {
+    const worker = launch('worker/main.js', config, `worker-${index}`);
+    workers[index] = worker;
+    worker.once('exit', (code) => {
+      // A worker that dies is replaced; its job is retried through the queue's stall check.
+      if (!stopping && code !== 0) setTimeout(() => !stopping && startWorker(index), 1000);
+    });
+  };
+  for (let i = 0; i < config.workers; i++) startWorker(i);
+
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('stopping: workers, api, then redis');
+    for (const w of workers) w.kill('SIGTERM');
+    await Promise.all(workers.map(exited));
+    api.kill('SIGTERM');
+    await exited(api);
+    await redis?.stop();
+    process.exit(code);
+  };
+  api.once('exit', (code) => void stop(code === 0 ? 0 : 1));
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+  log.info({ port: config.port, workers: config.workers }, 'started');
+}
+
+void main().catch((err: unknown) => {
+  log.fatal({ err }, 'start failed');
+  process.exit(1);
+});

@@ -1,0 +1,186 @@
+/**
+ * Configuration from environment variables. The names in `FIXED` are part of the project's
+ * fixed interface (design.md §4); every limit has a documented default so nothing is needed
+ * to start. A bad value stops the process at start with a message naming the variable.
+ */
+import os from 'node:os';
+import path from 'node:path';
+
+export interface UwsLimits {
+  /** Longest a WAIT request blocks, seconds; WAIT=-1 means this cap (UWS 1.1 §2.2.1.2). */
+  waitMaxSeconds: number;
+  /** Execution duration given to a job that asks for none, seconds (0 = unlimited). */
+  executionDurationDefault: number;
+  /** Largest execution duration a client may set, seconds (0 = no cap, unlimited allowed). */
+  executionDurationMax: number;
+  /** Lifetime of a new job until its destruction, seconds. */
+  destructionDefault: number;
+  /** Longest lifetime a client may set through /destruction, seconds from now. */
+  destructionMax: number;
+  /** How often expired jobs are reaped, seconds. */
+  reaperInterval: number;
+  /** How often the job store and the queues are reconciled, seconds. */
+  reconcileInterval: number;
+  /** Attempts at executing a job whose worker died, before it ends in ERROR. */
+  maxAttempts: number;
+  /** BullMQ lock duration: a worker that stops renewing it for this long is declared dead, ms. */
+  lockMs: number;
+  /** BullMQ stalled-job check interval, ms. */
+  stalledIntervalMs: number;
+  /** Largest job list answered without LAST; longer lists redirect to `?LAST=<this>`. */
+  listMax: number;
+  /** Largest urlencoded body or PUT value accepted, bytes. */
+  paramsMaxBytes: number;
+  /** Largest inline upload (all files of one request), bytes. */
+  uploadMaxBytes: number;
+  /** Parameters per job. */
+  paramsMaxCount: number;
+  /** How long a stopping worker lets running jobs finish before releasing them, seconds. */
+  shutdownGrace: number;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  publicUrl: string | undefined;
+  redisUrl: string | undefined;
+  databaseUrl: string;
+  obscoreDb: string;
+  dataDir: string;
+  resultsDir: string;
+  varDir: string;
+  workers: number;
+  workerConcurrency: number;
+  /** token → owner; undefined = anonymous single-user mode. */
+  authTokens: ReadonlyMap<string, string> | undefined;
+  signingKey: string;
+  logLevel: string;
+  queuePrefix: string;
+  /** Extra UWS service modules (compiled JS paths) loaded besides the built-in services. */
+  serviceModules: string[];
+  uws: UwsLimits;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(`${name}=${raw}: expected an integer`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(`${name}=${raw}: expected ${min}..${max}`);
+  return value;
+}
+
+function parseAuthTokens(raw: string | undefined): Map<string, string> | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const tokens = new Map<string, string>();
+  for (const entry of raw.split(',')) {
+    const item = entry.trim();
+    if (item === '') continue;
+    const colon = item.indexOf(':');
+    if (colon <= 0 || colon === item.length - 1) {
+      throw new ConfigError(`AUTH_TOKENS: "${item}" is not token:owner`);
+    }
+    tokens.set(item.slice(0, colon), item.slice(colon + 1));
+  }
+  return tokens;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const varDir = path.resolve(env.VAR_DIR ?? 'var');
+  const publicUrl = env.PUBLIC_URL?.trim() ? env.PUBLIC_URL.trim().replace(/\/+$/, '') : undefined;
+  if (publicUrl !== undefined && !/^https?:\/\//.test(publicUrl)) {
+    throw new ConfigError(`PUBLIC_URL=${publicUrl}: expected an http(s) URL`);
+  }
+  const cores = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+  const executionDurationMax = integer(env, 'UWS_EXECUTION_DURATION_MAX', 3600, 0);
+  const config: Config = {
+    port: integer(env, 'PORT', 8080, 0, 65535),
+    host: env.HOST?.trim() || '0.0.0.0',
+    publicUrl,
+    redisUrl: env.REDIS_URL?.trim() || undefined,
+    databaseUrl: env.DATABASE_URL?.trim() || path.join(varDir, 'jobs.sqlite'),
+    obscoreDb: path.resolve(env.OBSCORE_DB?.trim() || path.join(varDir, 'obscore.sqlite')),
+    dataDir: path.resolve(env.DATA_DIR?.trim() || path.join(varDir, 'data')),
+    resultsDir: path.resolve(env.RESULTS_DIR?.trim() || path.join(varDir, 'results')),
+    varDir,
+    workers: integer(env, 'WORKERS', cores, 0, 256),
+    workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 16, 1, 1024),
+    authTokens: parseAuthTokens(env.AUTH_TOKENS),
+    signingKey: env.SIGNING_KEY?.trim() || 'dev-signing-key-change-me',
+    logLevel: env.LOG_LEVEL?.trim() || 'info',
+    queuePrefix: env.QUEUE_PREFIX?.trim() || 'vo',
+    serviceModules: (env.SERVICE_MODULES ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '')
+      .map((s) => path.resolve(s)),
+    uws: {
+      waitMaxSeconds: integer(env, 'UWS_WAIT_MAX', 60, 1, 3600),
+      executionDurationDefault: integer(env, 'UWS_EXECUTION_DURATION', Math.min(600, executionDurationMax || 600), 0),
+      executionDurationMax,
+      destructionDefault: integer(env, 'UWS_DESTRUCTION', 7 * 86400, 1),
+      destructionMax: integer(env, 'UWS_DESTRUCTION_MAX', 30 * 86400, 1),
+      reaperInterval: integer(env, 'UWS_REAPER_INTERVAL', 30, 1),
+      reconcileInterval: integer(env, 'UWS_RECONCILE_INTERVAL', 60, 1),
+      maxAttempts: integer(env, 'UWS_MAX_ATTEMPTS', 2, 1, 100),
+      lockMs: integer(env, 'UWS_LOCK_MS', 30000, 500),
+      stalledIntervalMs: integer(env, 'UWS_STALLED_INTERVAL_MS', 15000, 100),
+      listMax: integer(env, 'UWS_LIST_MAX', 10000, 1),
+      paramsMaxBytes: integer(env, 'PARAMS_MAX_BYTES', 1 << 20, 1024),
+      uploadMaxBytes: integer(env, 'UPLOAD_MAX_BYTES', 100 << 20, 0),
+      paramsMaxCount: integer(env, 'PARAMS_MAX_COUNT', 10000, 1),
+      shutdownGrace: integer(env, 'SHUTDOWN_GRACE', 10, 0, 3600),
+    },
+  };
+  const { uws } = config;
+  if (uws.executionDurationMax > 0 && (uws.executionDurationDefault === 0 || uws.executionDurationDefault > uws.executionDurationMax)) {
+    throw new ConfigError('UWS_EXECUTION_DURATION must be 1..UWS_EXECUTION_DURATION_MAX when a maximum is set');
+  }
+  if (uws.destructionDefault > uws.destructionMax) {
+    throw new ConfigError('UWS_DESTRUCTION must not exceed UWS_DESTRUCTION_MAX');
+  }
+  return config;
+}
+
+/** The environment a child process needs to see the same configuration. */
+export function configEnv(config: Config): Record<string, string> {
+  const env: Record<string, string> = {
+    DATABASE_URL: config.databaseUrl,
+    OBSCORE_DB: config.obscoreDb,
+    DATA_DIR: config.dataDir,
+    RESULTS_DIR: config.resultsDir,
+    VAR_DIR: config.varDir,
+    WORKER_CONCURRENCY: String(config.workerConcurrency),
+    SIGNING_KEY: config.signingKey,
+    LOG_LEVEL: config.logLevel,
+    QUEUE_PREFIX: config.queuePrefix,
+    SERVICE_MODULES: config.serviceModules.join(','),
+    UWS_WAIT_MAX: String(config.uws.waitMaxSeconds),
+    UWS_EXECUTION_DURATION: String(config.uws.executionDurationDefault),
+    UWS_EXECUTION_DURATION_MAX: String(config.uws.executionDurationMax),
+    UWS_DESTRUCTION: String(config.uws.destructionDefault),
+    UWS_DESTRUCTION_MAX: String(config.uws.destructionMax),
+    UWS_REAPER_INTERVAL: String(config.uws.reaperInterval),
+    UWS_RECONCILE_INTERVAL: String(config.uws.reconcileInterval),
+    UWS_MAX_ATTEMPTS: String(config.uws.maxAttempts),
+    UWS_LOCK_MS: String(config.uws.lockMs),
+    UWS_STALLED_INTERVAL_MS: String(config.uws.stalledIntervalMs),
+    UWS_LIST_MAX: String(config.uws.listMax),
+    PARAMS_MAX_BYTES: String(config.uws.paramsMaxBytes),
+    UPLOAD_MAX_BYTES: String(config.uws.uploadMaxBytes),
+    PARAMS_MAX_COUNT: String(config.uws.paramsMaxCount),
+    SHUTDOWN_GRACE: String(config.uws.shutdownGrace),
+  };
+  if (config.redisUrl) env.REDIS_URL = config.redisUrl;
+  if (config.publicUrl) env.PUBLIC_URL = config.publicUrl;
+  if (config.authTokens) {
+    env.AUTH_TOKENS = [...config.authTokens].map(([token, owner]) => `${token}:${owner}`).join(',');
+  }
+  return env;
+}

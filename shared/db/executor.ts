@@ -1,0 +1,115 @@
+/**
+ * Runs fixed, parameterised SQL (`?` placeholders, values always bound) on either backend.
+ * On SQLite it keeps prepared better-sqlite3 statements, so a hot query is parsed once per
+ * process; on PostgreSQL it goes through knex (which maps `?` to `$n`). Query builders are
+ * not used on hot paths: building and preparing a statement per call costs more than
+ * running it.
+ */
+import Database from 'better-sqlite3';
+import type { Knex } from 'knex';
+import { isPostgres, sqlitePath } from './index';
+
+export type SqlValue = string | number | null | Buffer;
+
+export interface SqlExecutor {
+  /** Rows of a SELECT, or of a statement with RETURNING. */
+  all<T>(sql: string, bindings?: readonly SqlValue[]): Promise<T[]>;
+  /** Number of rows changed. */
+  run(sql: string, bindings?: readonly SqlValue[]): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** `?, ?, ?` for an IN list of n values. */
+export function placeholders(n: number): string {
+  return Array.from({ length: n }, () => '?').join(', ');
+}
+
+/** How long a statement keeps retrying while another process holds the write lock, ms. */
+const BUSY_DEADLINE_MS = 10000;
+
+function isBusy(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT' || code === 'SQLITE_LOCKED';
+}
+
+/**
+ * Several processes (api, workers) write the same SQLite file. SQLite's own busy handler
+ * sleeps in whole milliseconds inside the call, which blocks the event loop of a process
+ * using the synchronous better-sqlite3; so busy_timeout is 0 on this connection and a
+ * statement that meets the lock is retried asynchronously, first on the next turn of the
+ * event loop, then with short back-offs. Only single statements (autocommit) run here, so
+ * a retry repeats exactly the statement that did not happen.
+ */
+class SqliteExecutor implements SqlExecutor {
+  private readonly statements = new Map<string, Database.Statement>();
+  constructor(private readonly db: Database.Database) {}
+
+  private statement(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  private async retrying<T>(work: () => T): Promise<T> {
+    let deadline = 0;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return work();
+      } catch (err) {
+        if (!isBusy(err)) throw err;
+        const now = Date.now();
+        if (deadline === 0) deadline = now + BUSY_DEADLINE_MS;
+        else if (now > deadline) throw err;
+        await (attempt < 4
+          ? new Promise((r) => setImmediate(r))
+          : new Promise((r) => setTimeout(r, Math.min(20, attempt - 3) * (0.5 + Math.random()))));
+      }
+    }
+  }
+
+  all<T>(sql: string, bindings: readonly SqlValue[] = []): Promise<T[]> {
+    const statement = this.statement(sql);
+    return this.retrying(() => statement.all(...bindings) as T[]);
+  }
+
+  run(sql: string, bindings: readonly SqlValue[] = []): Promise<number> {
+    const statement = this.statement(sql);
+    return this.retrying(() => statement.run(...bindings).changes);
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}
+
+class KnexExecutor implements SqlExecutor {
+  constructor(private readonly knex: Knex) {}
+
+  async all<T>(sql: string, bindings: readonly SqlValue[] = []): Promise<T[]> {
+    return ((await this.knex.raw(sql, bindings as SqlValue[])) as { rows: T[] }).rows;
+  }
+
+  async run(sql: string, bindings: readonly SqlValue[] = []): Promise<number> {
+    return ((await this.knex.raw(sql, bindings as SqlValue[])) as { rowCount: number }).rowCount;
+  }
+
+  async close(): Promise<void> {
+    // the knex pool is closed by its owner
+  }
+}
+
+/** WAL so readers run beside the one writer; the pragmas themselves may wait for the lock. */
+export function openSqlite(file: string): Database.Database {
+  const db = new Database(file, { timeout: 10000 });
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 0'); // from here on, SqliteExecutor retries without blocking
+  return db;
+}
+
+export function createExecutor(url: string, knex: Knex): SqlExecutor {
+  return isPostgres(url) ? new KnexExecutor(knex) : new SqliteExecutor(openSqlite(sqlitePath(url)));
+}

@@ -1,0 +1,62 @@
+/**
+ * Knex connections for the job store: an SQLite file (better-sqlite3, WAL) by default, or
+ * PostgreSQL when DATABASE_URL is a postgres:// URL (several hosts share one store).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+import pg from 'pg';
+import type BetterSqlite3 from 'better-sqlite3';
+
+export type { Knex };
+
+// BIGINT (int8) columns hold epoch milliseconds: read them as numbers, not strings.
+pg.types.setTypeParser(20, (value) => Number(value));
+
+export interface DatabaseOptions {
+  /** PostgreSQL schema to use (tests isolate themselves in a schema of their own). */
+  searchPath?: string;
+  readonly?: boolean;
+}
+
+export function isPostgres(url: string): boolean {
+  return /^postgres(ql)?:\/\//.test(url);
+}
+
+export function sqlitePath(url: string): string {
+  return path.resolve(url.replace(/^sqlite:(\/\/)?/, ''));
+}
+
+export function openDatabase(url: string, options: DatabaseOptions = {}): Knex {
+  if (isPostgres(url)) {
+    return knexFactory({
+      client: 'pg',
+      connection: url,
+      searchPath: options.searchPath ? [options.searchPath] : undefined,
+      pool: { min: 0, max: 10 },
+    });
+  }
+  const file = sqlitePath(url);
+  if (!options.readonly) fs.mkdirSync(path.dirname(file), { recursive: true });
+  return knexFactory({
+    client: 'better-sqlite3',
+    connection: { filename: file, options: { readonly: options.readonly ?? false } },
+    useNullAsDefault: true,
+    pool: {
+      min: 1,
+      max: 1,
+      afterCreate(conn: BetterSqlite3.Database, done: (err: Error | null, conn: BetterSqlite3.Database) => void) {
+        try {
+          // Several processes (api, workers) share the file: WAL lets readers run beside the
+          // one writer, and busy_timeout makes a writer wait instead of failing.
+          conn.pragma('busy_timeout = 10000'); // first: the other pragmas may wait for a lock
+          if (!options.readonly) conn.pragma('journal_mode = WAL');
+          conn.pragma('synchronous = NORMAL');
+          done(null, conn);
+        } catch (err) {
+          done(err as Error, conn);
+        }
+      },
+    },
+  });
+}

@@ -1,0 +1,105 @@
+/**
+ * Starts a private redis-server child on a free loopback port: used by `npm start` when no
+ * REDIS_URL is given, and by the tests (which never touch a Redis they did not start).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+
+export interface RedisServer {
+  url: string;
+  port: number;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export interface RedisServerOptions {
+  dir: string;
+  appendOnly?: boolean;
+  port?: number;
+}
+
+export function findExecutable(name: string, searchPath = process.env.PATH ?? ''): string | undefined {
+  for (const dir of searchPath.split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, name);
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+export const REDIS_MISSING =
+  'redis-server not found: install it (Debian/Ubuntu: apt-get install redis-server) or set REDIS_URL=redis://host:port';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export async function startRedisServer(options: RedisServerOptions): Promise<RedisServer> {
+  const executable = findExecutable('redis-server');
+  if (!executable) throw new Error(REDIS_MISSING);
+  fs.mkdirSync(options.dir, { recursive: true });
+  const port = options.port ?? (await freePort());
+  const child = spawn(
+    executable,
+    [
+      '--port', String(port),
+      '--bind', '127.0.0.1',
+      '--dir', options.dir,
+      '--appendonly', options.appendOnly ? 'yes' : 'no',
+      '--save', '',
+      '--daemonize', 'no',
+      '--logfile', path.join(options.dir, 'redis.log'),
+    ],
+    { stdio: 'ignore' },
+  );
+  const url = `redis://127.0.0.1:${port}`;
+  let exited = false;
+  const exitPromise = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve(); }));
+  const deadline = Date.now() + 10000;
+  for (;;) {
+    if (exited) throw new Error(`redis-server exited at start (see ${path.join(options.dir, 'redis.log')})`);
+    const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await client.ping();
+      client.disconnect();
+      break;
+    } catch {
+      client.disconnect();
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`redis-server did not answer on port ${port}`);
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+  return {
+    url,
+    port,
+    process: child,
+    async stop() {
+      if (exited) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exitPromise;
+      clearTimeout(timer);
+    },
+  };
+}

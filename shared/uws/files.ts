@@ -1,0 +1,37 @@
+/** Where a job's files live: RESULTS_DIR/<jobId>/{results,uploads}/. */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+
+const JOB_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+export function isJobId(text: string): boolean {
+  return JOB_ID.test(text);
+}
+
+export function jobDir(resultsRoot: string, jobId: string): string {
+  if (!isJobId(jobId)) throw new Error(`invalid job id ${JSON.stringify(jobId)}`);
+  return path.join(resultsRoot, jobId);
+}
+
+export function resultsDir(resultsRoot: string, jobId: string): string {
+  return path.join(jobDir(resultsRoot, jobId), 'results');
+}
+
+export function uploadsDir(resultsRoot: string, jobId: string): string {
+  return path.join(jobDir(resultsRoot, jobId), 'uploads');
+}
+
+export async function removeJobFiles(resultsRoot: string, jobId: string): Promise<void> {
+  await fs.rm(jobDir(resultsRoot, jobId), { recursive: true, force: true });
+}
+
+/**
+ * The path of `name` inside `dir`, or undefined when `name` would leave it (`..`, absolute
+ * paths, separators): file serving never escapes its root.
+ */
+export function containedPath(dir: string, name: string): string | undefined {
+  if (name === '' || name.includes('\0')) return undefined;
+  const resolved = path.resolve(dir, name);
+  const root = path.resolve(dir) + path.sep;
+  return resolved.startsWith(root) ? resolved : undefined;
+}

@@ -1,0 +1,64 @@
+/** The UWS job as stored and as shown (UWS 1.1 §2.1, schema JobSummary). */
+import type { Phase } from './phase';
+
+/** One parameter, in the order it was given; repeated names are separate entries. */
+export interface JobParameter {
+  /** Canonical (upper-case) name: DALI parameter names are case-insensitive (DALI §3). */
+  name: string;
+  value: string;
+  /** An inline upload: `value` is the URL it is served at, `file` its name in the job dir. */
+  byReference?: boolean;
+  file?: string;
+}
+
+export interface JobResult {
+  id: string;
+  /** File name under the job's results directory. */
+  file: string;
+  mimeType: string;
+  size: number;
+}
+
+export type ErrorType = 'transient' | 'fatal';
+
+export interface JobError {
+  type: ErrorType;
+  message: string;
+}
+
+export interface Job {
+  jobId: string;
+  service: string;
+  owner: string | null;
+  runId: string | null;
+  phase: Phase;
+  /** Times are epoch milliseconds (UTC). */
+  creationTime: number;
+  startTime: number | null;
+  endTime: number | null;
+  /** Seconds; 0 = unlimited (UWS §2.1.7). */
+  executionDuration: number;
+  destruction: number;
+  quote: number | null;
+  attempts: number;
+  error: JobError | null;
+  parameters: JobParameter[];
+  results: JobResult[];
+}
+
+/** What a job list shows of each job (ShortJobDescription). */
+export type JobRef = Pick<Job, 'jobId' | 'phase' | 'runId' | 'owner' | 'creationTime'>;
+
+export interface JobListFilter {
+  service: string;
+  /** Only this owner's jobs; undefined = every owner (anonymous single-user mode). */
+  owner?: string | null;
+  /** Union of phases; ARCHIVED only when asked for explicitly (§2.2.2.1). */
+  phases?: Phase[];
+  /** creationTime strictly after this (epoch ms). */
+  after?: number;
+  /** The n most recent, newest first. */
+  last?: number;
+  /** At most this many rows (oldest first when `last` is not set). */
+  limit?: number;
+}

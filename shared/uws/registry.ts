@@ -1,0 +1,27 @@
+/**
+ * The services that get a UWS job tree: the built-in ones and any listed in SERVICE_MODULES
+ * (compiled JS modules exporting `services: UwsService[]`, e.g. the test fixtures).
+ */
+import type { Config } from '../config';
+import { compiledModule } from '../runtime';
+import type { UwsService } from './service';
+
+const BUILTIN_SERVICES: readonly UwsService[] = [];
+
+export function loadServices(config: Pick<Config, 'serviceModules'>, extra: readonly UwsService[] = []): Map<string, UwsService> {
+  const services = new Map<string, UwsService>();
+  const add = (service: UwsService) => {
+    if (!/^[a-z][a-z0-9-]*$/.test(service.name)) throw new Error(`invalid service name ${service.name}`);
+    if (services.has(service.name)) throw new Error(`service ${service.name} declared twice`);
+    services.set(service.name, { ...service, processorModule: compiledModule(service.processorModule) });
+  };
+  BUILTIN_SERVICES.forEach(add);
+  for (const modulePath of config.serviceModules) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const loaded = require(modulePath) as { services?: UwsService[] };
+    if (!Array.isArray(loaded.services)) throw new Error(`${modulePath} does not export services`);
+    loaded.services.forEach(add);
+  }
+  extra.forEach(add);
+  return services;
+}

@@ -1,0 +1,56 @@
+/**
+ * What a service declares to get a UWS job tree at /api/<name>/async: its name, how its
+ * jobs are processed, and how a failed job's error document looks. The engine does the rest.
+ */
+import type { ErrorType, Job, JobParameter } from './model';
+
+/** What a processor is given; it runs in a worker thread, so all of it is plain data. */
+export interface ProcessorInput {
+  jobId: string;
+  service: string;
+  owner: string | null;
+  parameters: JobParameter[];
+  /** The job's own directory: uploads are under `uploads/`, results go into `resultsDir` (it exists). */
+  jobDir: string;
+  resultsDir: string;
+  /** Seconds the job may run (0 = unlimited), for processors that can plan their work. */
+  executionDuration: number;
+}
+
+export interface ProducedResult {
+  /** UWS result id (TAP requires `result`). */
+  id: string;
+  /** File name under `resultsDir`. */
+  file: string;
+  mimeType: string;
+}
+
+/** The function a processor module exports as `process`. */
+export type Processor = (input: ProcessorInput) => Promise<ProducedResult[]>;
+
+/** A failure the user should read in errorSummary: thrown by processors. */
+export class JobFailure extends Error {
+  override name = 'JobFailure';
+  constructor(message: string, readonly type: ErrorType = 'fatal') {
+    super(message);
+  }
+}
+
+export interface ErrorDocument {
+  contentType: string;
+  body: string;
+}
+
+export interface UwsService {
+  /** URL segment and queue name: /api/<name>/async. */
+  name: string;
+  title: string;
+  /** Absolute path of the compiled JS module exporting `process: Processor`. */
+  processorModule: string;
+  /** The /error resource of a job in ERROR (DALI §5.2.5); plain text when not given. */
+  errorDocument?(job: Job): ErrorDocument;
+}
+
+export function plainErrorDocument(job: Job): ErrorDocument {
+  return { contentType: 'text/plain; charset=utf-8', body: `${job.error?.message ?? 'Error'}\n` };
+}

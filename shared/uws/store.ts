@@ -1,0 +1,258 @@
+/**
+ * The job store: the source of truth for UWS jobs (Redis holds only queues and events).
+ * Every phase change is a conditional UPDATE ... WHERE phase IN (sources), so of two racing
+ * requests exactly one wins and the other sees `false`. Statements are fixed SQL with bound
+ * values, portable between SQLite and PostgreSQL (shared/db/executor.ts).
+ */
+import type { Knex } from 'knex';
+import { Batcher } from '../batch';
+import { openDatabase, type DatabaseOptions } from '../db';
+import { createExecutor, placeholders, type SqlExecutor, type SqlValue } from '../db/executor';
+import { migrateJobStore } from '../../migrations';
+import type { Job, JobError, JobListFilter, JobParameter, JobRef, JobResult } from './model';
+import { isFinal, sourcesOf, type Phase } from './phase';
+
+interface JobRow {
+  job_id: string;
+  service: string;
+  owner: string | null;
+  run_id: string | null;
+  phase: string;
+  creation_time: number;
+  start_time: number | null;
+  end_time: number | null;
+  execution_duration: number;
+  destruction: number;
+  quote: number | null;
+  attempts: number;
+  error_type: string | null;
+  error_message: string | null;
+  parameters: string;
+  results: string;
+}
+
+type RefRow = Pick<JobRow, 'job_id' | 'phase' | 'run_id' | 'owner' | 'creation_time'>;
+
+const optionalNumber = (value: number | null): number | null => (value === null ? null : Number(value));
+
+function toJob(row: JobRow): Job {
+  return {
+    jobId: row.job_id,
+    service: row.service,
+    owner: row.owner,
+    runId: row.run_id,
+    phase: row.phase as Phase,
+    creationTime: Number(row.creation_time),
+    startTime: optionalNumber(row.start_time),
+    endTime: optionalNumber(row.end_time),
+    executionDuration: row.execution_duration,
+    destruction: Number(row.destruction),
+    quote: optionalNumber(row.quote),
+    attempts: row.attempts,
+    error:
+      row.error_message === null ? null : { type: row.error_type === 'transient' ? 'transient' : 'fatal', message: row.error_message },
+    parameters: JSON.parse(row.parameters) as JobParameter[],
+    results: JSON.parse(row.results) as JobResult[],
+  };
+}
+
+export type NewJob = Omit<Job, 'startTime' | 'endTime' | 'attempts' | 'error' | 'results'>;
+
+/** What a worker gets when it takes a job. */
+export type StartOutcome =
+  | { kind: 'started'; job: Job }
+  | { kind: 'gone' } // aborted, finished or deleted meanwhile: nothing to do
+  | { kind: 'exhausted'; job: Job }; // too many attempts: the job was put in ERROR
+
+const EXECUTING_SOURCES = sourcesOf('EXECUTING');
+const ERROR_SOURCES = sourcesOf('ERROR');
+
+export class JobStore {
+  private constructor(readonly knex: Knex, private readonly sql: SqlExecutor) {}
+
+  static async open(url: string, options: DatabaseOptions = {}): Promise<JobStore> {
+    const knex = openDatabase(url, options);
+    await migrateJobStore(knex);
+    return new JobStore(knex, createExecutor(url, knex));
+  }
+
+  async close(): Promise<void> {
+    await this.sql.close();
+    await this.knex.destroy();
+  }
+
+  /** Inserts the job. Creations arriving together are written in one statement (group commit). */
+  create(job: NewJob): Promise<void> {
+    return this.creations.submit(job);
+  }
+
+  private readonly creations = new Batcher<NewJob>((jobs) => this.insertMany(jobs));
+
+  private async insertMany(jobs: readonly NewJob[]): Promise<void> {
+    const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, '[]')";
+    const values: SqlValue[] = [];
+    for (const job of jobs) {
+      values.push(job.jobId, job.service, job.owner, job.runId, job.phase, job.creationTime, job.executionDuration, job.destruction, job.quote, JSON.stringify(job.parameters));
+    }
+    await this.sql.run(
+      'INSERT INTO uws_jobs (job_id, service, owner, run_id, phase, creation_time, execution_duration, destruction, quote, attempts, parameters, results) VALUES ' +
+        jobs.map(() => row).join(', '),
+      values,
+    );
+  }
+
+  async get(jobId: string): Promise<Job | undefined> {
+    const [row] = await this.sql.all<JobRow>('SELECT * FROM uws_jobs WHERE job_id = ?', [jobId]);
+    return row ? toJob(row) : undefined;
+  }
+
+  async list(filter: JobListFilter): Promise<JobRef[]> {
+    const where = ['service = ?'];
+    const bindings: SqlValue[] = [filter.service];
+    if (filter.owner === null) where.push('owner IS NULL');
+    else if (filter.owner !== undefined) {
+      where.push('owner = ?');
+      bindings.push(filter.owner);
+    }
+    if (filter.phases && filter.phases.length) {
+      where.push(`phase IN (${placeholders(filter.phases.length)})`);
+      bindings.push(...filter.phases);
+    } else {
+      where.push("phase <> 'ARCHIVED'");
+    }
+    if (filter.after !== undefined) {
+      where.push('creation_time > ?');
+      bindings.push(filter.after);
+    }
+    let tail: string;
+    if (filter.last !== undefined) {
+      tail = 'ORDER BY creation_time DESC, job_id DESC LIMIT ?';
+      bindings.push(filter.last);
+    } else if (filter.limit !== undefined) {
+      tail = 'ORDER BY creation_time, job_id LIMIT ?';
+      bindings.push(filter.limit);
+    } else {
+      tail = 'ORDER BY creation_time, job_id';
+    }
+    const rows = await this.sql.all<RefRow>(
+      `SELECT job_id, phase, run_id, owner, creation_time FROM uws_jobs WHERE ${where.join(' AND ')} ${tail}`,
+      bindings,
+    );
+    return rows.map((r) => ({ jobId: r.job_id, phase: r.phase as Phase, runId: r.run_id, owner: r.owner, creationTime: Number(r.creation_time) }));
+  }
+
+  /**
+   * Moves a job to `to` if it is in one of the phases allowed to reach it (or only from
+   * `from`, a subset). Entering a final phase sets endTime. Returns whether this call made
+   * the change.
+   */
+  async transition(jobId: string, to: Phase, changes: { quote?: number | null } = {}, from?: readonly Phase[]): Promise<boolean> {
+    const sources = from ?? sourcesOf(to);
+    const sets = ['phase = ?'];
+    const bindings: SqlValue[] = [to];
+    if (isFinal(to)) {
+      sets.push('end_time = ?');
+      bindings.push(Date.now());
+    }
+    if (changes.quote !== undefined) {
+      sets.push('quote = ?');
+      bindings.push(changes.quote);
+    }
+    return (await this.sql.run(`UPDATE uws_jobs SET ${sets.join(', ')} WHERE job_id = ? AND phase IN (${placeholders(sources.length)})`, [...bindings, jobId, ...sources])) > 0;
+  }
+
+  /**
+   * A worker takes the job: QUEUED (or EXECUTING, when an earlier worker died) → EXECUTING,
+   * counting attempts. A job that used up its attempts ends in ERROR instead.
+   * Single conditional statements, no read-then-write transaction: under SQLite WAL such a
+   * transaction fails outright (SQLITE_BUSY_SNAPSHOT) when another process wrote between its
+   * read and its write. Updates are conditional on the phase (and, for a retry, on the
+   * attempts read), so of two workers taking the job at once exactly one wins.
+   */
+  async start(jobId: string, maxAttempts: number, now = Date.now()): Promise<StartOutcome> {
+    // The common case in one statement: a QUEUED job can leave QUEUED only once.
+    const [fresh] = await this.sql.all<JobRow>(
+      "UPDATE uws_jobs SET phase = 'EXECUTING', attempts = attempts + 1, start_time = COALESCE(start_time, ?) WHERE job_id = ? AND phase = 'QUEUED' AND attempts < ? RETURNING *",
+      [now, jobId, maxAttempts],
+    );
+    if (fresh) return { kind: 'started', job: toJob(fresh) };
+    // A retry (EXECUTING after a dead worker), a job out of attempts, or one that is gone.
+    const [current] = await this.sql.all<Pick<JobRow, 'attempts' | 'phase'>>('SELECT attempts, phase FROM uws_jobs WHERE job_id = ?', [jobId]);
+    if (!current || !EXECUTING_SOURCES.includes(current.phase as Phase)) return { kind: 'gone' };
+    const guard = `WHERE job_id = ? AND attempts = ? AND phase IN (${placeholders(EXECUTING_SOURCES.length)}) RETURNING *`;
+    const guardValues = [jobId, current.attempts, ...EXECUTING_SOURCES];
+    if (current.attempts >= maxAttempts) {
+      const message = `the worker running this job stopped ${current.attempts} time(s); giving up after ${maxAttempts} attempt(s)`;
+      const [row] = await this.sql.all<JobRow>(`UPDATE uws_jobs SET phase = 'ERROR', end_time = ?, error_type = 'transient', error_message = ? ${guard}`, [now, message, ...guardValues]);
+      return row ? { kind: 'exhausted', job: toJob(row) } : { kind: 'gone' };
+    }
+    const [row] = await this.sql.all<JobRow>(
+      `UPDATE uws_jobs SET phase = 'EXECUTING', attempts = ?, start_time = COALESCE(start_time, ?) ${guard}`,
+      [current.attempts + 1, now, ...guardValues],
+    );
+    return row ? { kind: 'started', job: toJob(row) } : { kind: 'gone' };
+  }
+
+  /** EXECUTING → COMPLETED with its results, in one conditional update. */
+  async complete(jobId: string, results: readonly JobResult[], now = Date.now()): Promise<boolean> {
+    const sql = "UPDATE uws_jobs SET phase = 'COMPLETED', end_time = ?, results = ? WHERE job_id = ? AND phase = 'EXECUTING'";
+    return (await this.sql.run(sql, [now, JSON.stringify(results), jobId])) > 0;
+  }
+
+  /** → ERROR with its summary, from QUEUED or EXECUTING only. */
+  async fail(jobId: string, error: JobError, now = Date.now()): Promise<boolean> {
+    const sql = `UPDATE uws_jobs SET phase = 'ERROR', end_time = ?, error_type = ?, error_message = ? WHERE job_id = ? AND phase IN (${placeholders(ERROR_SOURCES.length)})`;
+    return (await this.sql.run(sql, [now, error.type, error.message, jobId, ...ERROR_SOURCES])) > 0;
+  }
+
+  /** A stopping worker gives the job back: EXECUTING → QUEUED, without spending an attempt. */
+  async release(jobId: string): Promise<boolean> {
+    return (await this.sql.run("UPDATE uws_jobs SET phase = 'QUEUED', attempts = attempts - 1 WHERE job_id = ? AND phase = 'EXECUTING'", [jobId])) > 0;
+  }
+
+  /** Replaces the parameter list (and runId when given), only while PENDING (UWS §2.1.11, DALI §5.1). */
+  async setParameters(jobId: string, parameters: readonly JobParameter[], runId?: string): Promise<boolean> {
+    const json = JSON.stringify(parameters);
+    const changed =
+      runId === undefined
+        ? await this.sql.run("UPDATE uws_jobs SET parameters = ? WHERE job_id = ? AND phase = 'PENDING'", [json, jobId])
+        : await this.sql.run("UPDATE uws_jobs SET parameters = ?, run_id = ? WHERE job_id = ? AND phase = 'PENDING'", [json, runId, jobId]);
+    return changed > 0;
+  }
+
+  async setExecutionDuration(jobId: string, seconds: number): Promise<boolean> {
+    return (await this.sql.run("UPDATE uws_jobs SET execution_duration = ? WHERE job_id = ? AND phase = 'PENDING'", [seconds, jobId])) > 0;
+  }
+
+  async setDestruction(jobId: string, destruction: number): Promise<boolean> {
+    return (await this.sql.run('UPDATE uws_jobs SET destruction = ? WHERE job_id = ?', [destruction, jobId])) > 0;
+  }
+
+  async delete(jobId: string): Promise<boolean> {
+    return (await this.sql.run('DELETE FROM uws_jobs WHERE job_id = ?', [jobId])) > 0;
+  }
+
+  /** Jobs whose destruction time has passed. */
+  async expired(now: number, limit = 500): Promise<Pick<Job, 'jobId' | 'service' | 'phase'>[]> {
+    const rows = await this.sql.all<Pick<JobRow, 'job_id' | 'service' | 'phase'>>(
+      'SELECT job_id, service, phase FROM uws_jobs WHERE destruction <= ? ORDER BY destruction LIMIT ?',
+      [now, limit],
+    );
+    return rows.map((r) => ({ jobId: r.job_id, service: r.service, phase: r.phase as Phase }));
+  }
+
+  /** Jobs a worker should own: QUEUED or EXECUTING (for reconciliation with the queues). */
+  async unfinished(afterJobId = '', limit = 1000): Promise<Pick<Job, 'jobId' | 'service' | 'phase' | 'startTime' | 'executionDuration'>[]> {
+    const rows = await this.sql.all<Pick<JobRow, 'job_id' | 'service' | 'phase' | 'start_time' | 'execution_duration'>>(
+      "SELECT job_id, service, phase, start_time, execution_duration FROM uws_jobs WHERE phase IN ('QUEUED', 'EXECUTING') AND job_id > ? ORDER BY job_id LIMIT ?",
+      [afterJobId, limit],
+    );
+    return rows.map((r) => ({
+      jobId: r.job_id,
+      service: r.service,
+      phase: r.phase as Phase,
+      startTime: optionalNumber(r.start_time),
+      executionDuration: r.execution_duration,
+    }));
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * `npm start` (dist/scripts/start.js) as a user runs it: a private redis-server, migrations,
+ * the api and the workers; SIGTERM stops all of them. Without redis-server and REDIS_URL it
+ * says so in one line.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort, REDIS_MISSING } from '../shared/redis/server';
+import { PROJECT_ROOT } from '../shared/runtime';
+import { Client } from './helpers/http';
+import { FIXTURE_SERVICES_MODULE } from './helpers/stack';
+
+const START = path.join(PROJECT_ROOT, 'dist/scripts/start.js');
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+test('starts redis, the api and a worker; runs a job; SIGTERM stops everything', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uws-start-'));
+  const port = await freePort();
+  const env: Record<string, string> = { ...(process.env as Record<string, string>), PORT: String(port), VAR_DIR: dir, WORKERS: '1', LOG_LEVEL: 'info', SERVICE_MODULES: FIXTURE_SERVICES_MODULE };
+  delete env.REDIS_URL;
+  const child = spawn(process.execPath, [START], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  try {
+    const http = new Client(`http://127.0.0.1:${port}`);
+    const deadline = Date.now() + 30000;
+    while (!output.includes('worker ready') || !(await listening(port))) {
+      if (Date.now() > deadline) throw new Error(`did not start:\n${output}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const landing = await http.get('/');
+    expect(landing.status).toBe(200);
+    expect(landing.text).toContain('/api/fixture/async');
+    const job = await http.create('fixture', { MODE: 'echo', PHASE: 'RUN' });
+    expect(await http.settle(job)).toBe('COMPLETED');
+    const redisPort = Number(/"url":"redis:\/\/127\.0\.0\.1:(\d+)"/.exec(output)?.[1]);
+    expect(await listening(redisPort)).toBe(true);
+    expect(fs.existsSync(path.join(dir, 'redis'))).toBe(true);
+    expect(fs.existsSync(path.join(dir, 'jobs.sqlite'))).toBe(true);
+
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(await listening(port)).toBe(false);
+    expect(await listening(redisPort)).toBe(false);
+    // Redis kept its data in an append-only file.
+    expect(fs.readdirSync(path.join(dir, 'redis')).some((f) => f.startsWith('appendonly'))).toBe(true);
+  } finally {
+    child.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('without redis-server and REDIS_URL it says so in one clear line', async () => {
+  const env: Record<string, string> = { PATH: '/nonexistent', VAR_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'uws-start-')) };
+  const child = spawn(process.execPath, [START], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  expect(code).toBe(1);
+  expect(stderr).toBe(`${REDIS_MISSING}\n`);
+});

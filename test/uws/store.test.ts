@@ -1,0 +1,182 @@
+/**
+ * The job store on both backends: SQLite (WAL file) and PostgreSQL (the local server at
+ * 127.0.0.1:5432, database `test`, in a schema of this run's own). Transitions are
+ * conditional updates, so racing changes end in exactly one outcome.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { openDatabase } from '../../shared/db';
+import type { Job } from '../../shared/uws/model';
+import { JobStore, type NewJob } from '../../shared/uws/store';
+
+const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const schema = `uws_test_${process.pid}_${Date.now()}`;
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'uws-store-'));
+
+afterAll(async () => {
+  fs.rmSync(tmp, { recursive: true, force: true });
+  const admin = openDatabase(PG_URL);
+  await admin.raw(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await admin.destroy();
+});
+
+function newJob(overrides: Partial<NewJob> = {}): NewJob {
+  const now = Date.now();
+  return {
+    jobId: `j${Math.random().toString(36).slice(2, 12)}`,
+    service: 'svc',
+    owner: 'alice',
+    runId: null,
+    phase: 'PENDING',
+    creationTime: now,
+    executionDuration: 60,
+    destruction: now + 3600_000,
+    quote: null,
+    parameters: [{ name: 'QUERY', value: "SELECT 'ü'" }],
+    ...overrides,
+  };
+}
+
+const backends: [string, () => Promise<JobStore>][] = [
+  ['SQLite', () => JobStore.open(path.join(tmp, 'jobs.sqlite'))],
+  [
+    'PostgreSQL',
+    async () => {
+      const admin = openDatabase(PG_URL);
+      await admin.raw(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      await admin.destroy();
+      return JobStore.open(PG_URL, { searchPath: schema });
+    },
+  ],
+];
+
+describe.each(backends)('%s job store', (_name, open) => {
+  let store: JobStore;
+  beforeAll(async () => {
+    store = await open();
+  });
+  afterAll(async () => store?.close());
+
+  test('migrations are idempotent: opening the store twice works', async () => {
+    const again = await open();
+    await again.close();
+  });
+
+  test('a created job reads back exactly, times as numbers', async () => {
+    const job = newJob({ runId: 'run-1', quote: 1234567890123 });
+    await store.create(job);
+    const read = (await store.get(job.jobId)) as Job;
+    expect(read).toEqual({ ...job, startTime: null, endTime: null, attempts: 0, error: null, results: [] });
+    expect(typeof read.creationTime).toBe('number');
+    expect(await store.get('nope')).toBeUndefined();
+  });
+
+  test('transitions follow the state machine and are conditional', async () => {
+    const job = newJob();
+    await store.create(job);
+    expect(await store.transition(job.jobId, 'COMPLETED')).toBe(false);
+    expect(await store.transition(job.jobId, 'QUEUED')).toBe(true);
+    const started = await store.start(job.jobId, 2);
+    expect(started.kind).toBe('started');
+    expect(await store.complete(job.jobId, [{ id: 'result', file: 'r.xml', mimeType: 'text/xml', size: 10 }])).toBe(true);
+    expect(await store.fail(job.jobId, { type: 'fatal', message: 'late' })).toBe(false);
+    expect(await store.transition(job.jobId, 'ABORTED')).toBe(false);
+    const read = (await store.get(job.jobId))!;
+    expect(read.phase).toBe('COMPLETED');
+    expect(read.results).toEqual([{ id: 'result', file: 'r.xml', mimeType: 'text/xml', size: 10 }]);
+    expect(read.startTime).not.toBeNull();
+    expect(read.endTime).toBeGreaterThanOrEqual(read.startTime!);
+  });
+
+  test('abort racing completion: exactly one outcome, 40 times over', async () => {
+    const jobs = await Promise.all(
+      Array.from({ length: 40 }, async () => {
+        const job = newJob({ phase: 'QUEUED' });
+        await store.create(job);
+        await store.start(job.jobId, 2);
+        return job.jobId;
+      }),
+    );
+    const outcomes = await Promise.all(jobs.map((id) => Promise.all([store.transition(id, 'ABORTED'), store.complete(id, [])])));
+    for (const [i, [aborted, completed]] of outcomes.entries()) {
+      expect(aborted !== completed).toBe(true);
+      expect((await store.get(jobs[i]!))!.phase).toBe(aborted ? 'ABORTED' : 'COMPLETED');
+    }
+  });
+
+  test('two workers taking the same job: attempts count, and a job out of attempts ends in ERROR', async () => {
+    const job = newJob({ phase: 'QUEUED' });
+    await store.create(job);
+    expect((await store.start(job.jobId, 2)).kind).toBe('started');
+    expect((await store.start(job.jobId, 2)).kind).toBe('started'); // retry after a dead worker
+    const third = await store.start(job.jobId, 2);
+    expect(third.kind).toBe('exhausted');
+    const read = (await store.get(job.jobId))!;
+    expect(read.phase).toBe('ERROR');
+    expect(read.error).toEqual({ type: 'transient', message: 'the worker running this job stopped 2 time(s); giving up after 2 attempt(s)' });
+    expect((await store.start(job.jobId, 2)).kind).toBe('gone');
+  });
+
+  test('two workers starting the same job at the same moment: one of them gets it', async () => {
+    for (let i = 0; i < 20; i++) {
+      const job = newJob({ phase: 'QUEUED' });
+      await store.create(job);
+      const outcomes = await Promise.all([store.start(job.jobId, 5), store.start(job.jobId, 5)]);
+      const started = outcomes.filter((o) => o.kind === 'started').length;
+      expect(started).toBeGreaterThanOrEqual(1);
+      expect((await store.get(job.jobId))!.attempts).toBe(started);
+    }
+  });
+
+  test('release gives the job back without spending the attempt', async () => {
+    const job = newJob({ phase: 'QUEUED' });
+    await store.create(job);
+    await store.start(job.jobId, 2);
+    expect(await store.release(job.jobId)).toBe(true);
+    const read = (await store.get(job.jobId))!;
+    expect(read.phase).toBe('QUEUED');
+    expect(read.attempts).toBe(0);
+  });
+
+  test('parameters and execution duration change only while PENDING', async () => {
+    const job = newJob();
+    await store.create(job);
+    expect(await store.setParameters(job.jobId, [{ name: 'A', value: '1' }], 'run-x')).toBe(true);
+    expect(await store.setExecutionDuration(job.jobId, 5)).toBe(true);
+    await store.transition(job.jobId, 'QUEUED');
+    expect(await store.setParameters(job.jobId, [{ name: 'B', value: '2' }])).toBe(false);
+    expect(await store.setExecutionDuration(job.jobId, 9)).toBe(false);
+    const read = (await store.get(job.jobId))!;
+    expect(read.parameters).toEqual([{ name: 'A', value: '1' }]);
+    expect(read.runId).toBe('run-x');
+    expect(read.executionDuration).toBe(5);
+  });
+
+  test('list filters: owner, phases (ARCHIVED hidden unless asked), after, last (newest first)', async () => {
+    const base = Date.now() + 10_000_000;
+    const made: NewJob[] = [];
+    for (let i = 0; i < 5; i++) {
+      const job = newJob({ service: 'listsvc', owner: i === 4 ? 'bob' : 'alice', creationTime: base + i * 1000, phase: i === 3 ? 'ARCHIVED' : 'PENDING' });
+      made.push(job);
+      await store.create(job);
+    }
+    const ids = (refs: { jobId: string }[]) => refs.map((r) => r.jobId);
+    expect(ids(await store.list({ service: 'listsvc', owner: 'alice' }))).toEqual([made[0]!.jobId, made[1]!.jobId, made[2]!.jobId]);
+    expect(ids(await store.list({ service: 'listsvc', owner: 'alice', phases: ['ARCHIVED'] }))).toEqual([made[3]!.jobId]);
+    expect(ids(await store.list({ service: 'listsvc', after: base + 1000 }))).toEqual([made[2]!.jobId, made[4]!.jobId]);
+    expect(ids(await store.list({ service: 'listsvc', last: 2 }))).toEqual([made[4]!.jobId, made[2]!.jobId]);
+    expect(ids(await store.list({ service: 'listsvc', owner: null }))).toEqual([]);
+  });
+
+  test('expired and unfinished jobs are found for the reaper and reconciliation', async () => {
+    const old = newJob({ service: 'reapsvc', destruction: 1000 });
+    const queued = newJob({ service: 'reapsvc', phase: 'QUEUED' });
+    await store.create(old);
+    await store.create(queued);
+    expect((await store.expired(Date.now())).map((j) => j.jobId)).toContain(old.jobId);
+    expect((await store.unfinished()).map((j) => j.jobId)).toContain(queued.jobId);
+    expect(await store.delete(old.jobId)).toBe(true);
+    expect(await store.get(old.jobId)).toBeUndefined();
+  });
+});

@@ -1,0 +1,27 @@
+/** `npm run worker`: one worker process; start as many as there are cores, on any machine. */
+import { loadConfig } from '../shared/config';
+import { createLogger } from '../shared/log';
+import { UwsEvents } from '../shared/uws/events';
+import { loadServices } from '../shared/uws/registry';
+import { JobStore } from '../shared/uws/store';
+import { DEFAULT_REDIS_URL } from '../shared/redis';
+import { runUntilSignal } from '../scripts/process';
+import { JobRunner } from './runner';
+
+const config = loadConfig();
+if (!config.redisUrl) config.redisUrl = DEFAULT_REDIS_URL;
+const log = createLogger('worker', config.logLevel);
+runUntilSignal(log, async () => {
+  const store = await JobStore.open(config.databaseUrl);
+  const events = new UwsEvents(config.redisUrl!, config.queuePrefix);
+  const services = loadServices(config);
+  const runner = new JobRunner({ config, store, events, services, log });
+  await runner.start();
+  log.info({ services: [...services.keys()], concurrency: config.workerConcurrency }, 'worker ready');
+  process.send?.({ ready: true });
+  return async () => {
+    await runner.stop();
+    await events.close();
+    await store.close();
+  };
+});
