@@ -16,6 +16,14 @@ export function runUntilSignal(log: Logger, start: () => Promise<() => Promise<v
       },
     );
   };
+  // One request's stray promise must not take down a server that holds many others; an
+  // uncaught exception may have left state half-changed, so that one still ends the process
+  // (npm start restarts it).
+  process.on('unhandledRejection', (err: unknown) => log.error({ err }, 'unhandled promise rejection'));
+  process.on('uncaughtException', (err: Error) => {
+    log.fatal({ err }, 'uncaught exception; exiting');
+    process.exit(70);
+  });
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   start().then(

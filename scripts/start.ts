@@ -48,17 +48,19 @@ async function main(): Promise<void> {
   await store.close();
 
   const workers: ChildProcess[] = [];
+  let api: ChildProcess | undefined;
   let stopping = false;
-  const api = launch('api/main.js', config, 'api');
-  const startWorker = (index: number) => {
-    const worker = launch('worker/main.js', config, `worker-${index}`);
-    workers[index] = worker;
-    worker.once('exit', (code) => {
-      // A worker that dies is replaced; its job is retried through the queue's stall check.
-      if (!stopping && code !== 0) setTimeout(() => !stopping && startWorker(index), 1000);
+  /** Runs a process and replaces it if it dies (a dead worker's job is retried through the
+   * queue's stall check; the api's state is all in the store and Redis). */
+  const supervise = (script: string, name: string, started: (child: ChildProcess) => void) => {
+    const child = launch(script, config, name);
+    started(child);
+    child.once('exit', (code) => {
+      if (!stopping && code !== 0) setTimeout(() => !stopping && supervise(script, name, started), 1000);
     });
   };
-  for (let i = 0; i < config.workers; i++) startWorker(i);
+  supervise('api/main.js', 'api', (child) => (api = child));
+  for (let i = 0; i < config.workers; i++) supervise('worker/main.js', `worker-${i}`, (child) => (workers[i] = child));
 
   const stop = async (code: number) => {
     if (stopping) return;
@@ -66,12 +68,11 @@ async function main(): Promise<void> {
     log.info('stopping: workers, api, then redis');
     for (const w of workers) w.kill('SIGTERM');
     await Promise.all(workers.map(exited));
-    api.kill('SIGTERM');
-    await exited(api);
+    api?.kill('SIGTERM');
+    if (api) await exited(api);
     await redis?.stop();
     process.exit(code);
   };
-  api.once('exit', (code) => void stop(code === 0 ? 0 : 1));
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
   log.info({ port: config.port, workers: config.workers }, 'started');

@@ -48,6 +48,18 @@ test('starts redis, the api and a worker; runs a job; SIGTERM stops everything',
     expect(landing.text).toContain('/api/fixture/async');
     const job = await http.create('fixture', { MODE: 'echo', PHASE: 'RUN' });
     expect(await http.settle(job)).toBe('COMPLETED');
+    // A worker that dies is replaced, and jobs keep running.
+    const workerPid = Number(/"component":"worker","pid":(\d+)[^\n]*"msg":"worker ready"/.exec(output)?.[1]);
+    expect(workerPid).toBeGreaterThan(0);
+    process.kill(workerPid, 'SIGKILL');
+    const replaced = Date.now() + 20000;
+    while (!new RegExp(`"component":"worker","pid":(?!${workerPid}\\b)\\d+[^\\n]*"msg":"worker ready"`).test(output)) {
+      if (Date.now() > replaced) throw new Error(`worker not replaced:\n${output}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const again = await http.create('fixture', { MODE: 'echo', PHASE: 'RUN' });
+    expect(await http.settle(again)).toBe('COMPLETED');
+
     const redisPort = Number(/"url":"redis:\/\/127\.0\.0\.1:(\d+)"/.exec(output)?.[1]);
     expect(await listening(redisPort)).toBe(true);
     expect(fs.existsSync(path.join(dir, 'redis'))).toBe(true);

@@ -116,16 +116,22 @@ async function readMultipart(req: Request, limits: ParamLimits, into: Param[]): 
     stream.on('limit', () => {
       failure ??= new HttpError(413, `upload ${name} larger than ${limits.uploadMaxBytes} bytes`);
     });
-    writes.push(pipeline(stream, fs.createWriteStream(file.path)));
+    // Caught here: a broken body fails the file stream too, and an unobserved rejection
+    // would take the process down.
+    writes.push(
+      pipeline(stream, fs.createWriteStream(file.path)).catch((err: Error) => {
+        failure ??= new HttpError(400, `malformed multipart body: ${err.message}`);
+      }),
+    );
   });
   parser.on('fieldsLimit', () => (failure ??= new HttpError(413, `more than ${limits.paramsMaxCount} parameters`)));
   parser.on('filesLimit', () => (failure ??= new HttpError(413, `more than ${limits.paramsMaxCount} uploads`)));
   try {
     await pipeline(req, parser);
-    await Promise.all(writes);
   } catch (err) {
     failure ??= new HttpError(400, `malformed multipart body: ${(err as Error).message}`);
   }
+  await Promise.all(writes);
   if (failure) {
     await Promise.all(files.map((f) => fs.promises.rm(f.path, { force: true })));
     throw failure;

@@ -327,3 +327,44 @@ describe('deletion (§2.2.3.3)', () => {
     expect((await http.get(job)).status).toBe(200);
   });
 });
+
+describe('bad input', () => {
+  async function jobCount(): Promise<number> {
+    return (await http.get(LIST)).text.match(/<uws:jobref /g)?.length ?? 0;
+  }
+
+  test('an urlencoded body over PARAMS_MAX_BYTES is 413 and creates nothing', async () => {
+    const before = await jobCount();
+    const reply = await http.post(LIST, { MODE: 'echo', QUERY: 'x'.repeat(1100 * 1024) });
+    expect(reply.status).toBe(413);
+    expect(reply.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(reply.text.trim()).toBe('request body larger than 1048576 bytes');
+    expect(await jobCount()).toBe(before);
+  });
+
+  test('more parameters than PARAMS_MAX_COUNT is 413', async () => {
+    const params: [string, string][] = Array.from({ length: 10001 }, (_, i) => ['P', String(i)]);
+    const reply = await http.post(LIST, params);
+    expect(reply.status).toBe(413);
+    expect(reply.text.trim()).toBe('more than 10000 parameters');
+  });
+
+  test('a malformed multipart body is 400 with a plain-text reason, and leaves no upload behind', async () => {
+    const before = await jobCount();
+    const reply = await http.request('POST', LIST, '--xyz\r\nContent-Disposition: form-data; name="MODE"\r\n\r\necho\r\n--xyz\r\nContent-Disposition: form-data; name="f"; filename="a"\r\n\r\npartial', {
+      'content-type': 'multipart/form-data; boundary=xyz',
+    });
+    expect(reply.status).toBe(400);
+    expect(reply.text).toMatch(/^malformed multipart body: /);
+    expect(await jobCount()).toBe(before);
+    const tmp = path.join(stack.config.resultsDir, '.uploads');
+    expect(fs.existsSync(tmp) ? fs.readdirSync(tmp) : []).toEqual([]);
+  });
+
+  test('an unknown path under /api is a plain-text 404, never an HTML page or a stack trace', async () => {
+    const reply = await http.get('/api/nosuchservice/async');
+    expect(reply.status).toBe(404);
+    expect(reply.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(reply.text).toBe('no resource /api/nosuchservice/async\n');
+  });
+});
