@@ -3,6 +3,7 @@
  * TypeScript sources under jest and from the compiled files in production.
  */
 import type { Knex } from 'knex';
+import * as obscore from './obscore/001_obscore';
 import * as uwsJobs from './jobs/001_uws_jobs';
 
 interface Migration {
@@ -26,6 +27,7 @@ class ListedMigrations implements Knex.MigrationSource<string> {
 }
 
 export const jobStoreMigrations = new ListedMigrations([['001_uws_jobs', uwsJobs]]);
+export const obscoreMigrations = new ListedMigrations([['001_obscore', obscore]]);
 
 /**
  * Brings the job store schema up to date. Idempotent; processes starting together (api and
@@ -33,9 +35,18 @@ export const jobStoreMigrations = new ListedMigrations([['001_uws_jobs', uwsJobs
  * once the other process has made them.
  */
 export async function migrateJobStore(knex: Knex, attempts = 5): Promise<void> {
+  await migrate(knex, jobStoreMigrations, 'knex_migrations_jobs', attempts);
+}
+
+/** Brings the ObsCore store (ivoa.ObsCore, its R*Tree, TAP_SCHEMA) up to date. */
+export async function migrateObscore(knex: Knex, attempts = 5): Promise<void> {
+  await migrate(knex, obscoreMigrations, 'knex_migrations_obscore', attempts);
+}
+
+async function migrate(knex: Knex, source: ListedMigrations, tableName: string, attempts: number): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await knex.migrate.latest({ migrationSource: jobStoreMigrations, tableName: 'knex_migrations_jobs' });
+      await knex.migrate.latest({ migrationSource: source, tableName });
       return;
     } catch (err) {
       if (attempt >= attempts) throw err;

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Header, type ImageHduInput } from '../../shared/fits';
+import { seededRandom } from '../../shared/random';
 
 export function makeTempDir(): { dir: string; path: (name: string) => string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'fits-test-'));
@@ -21,17 +22,8 @@ export function headerBlock(records: string[]): string {
   return text.padEnd(Math.ceil(text.length / 2880) * 2880, ' ');
 }
 
-/** mulberry32: small deterministic PRNG so failures are reproducible. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic, so failures are reproducible. */
+export const prng = seededRandom;
 
 /** A file exercising every card form and every BITPIX, with odd sizes so padding matters. */
 export function richInputs(): ImageHduInput[] {

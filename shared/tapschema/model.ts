@@ -1,0 +1,70 @@
+/**
+ * What TAP publishes, defined once: tables and their columns with the metadata TAP_SCHEMA
+ * (TAP 1.1 §4) and VOTable FIELDs need, plus the physical SQLite names behind them. The
+ * database schema, the TAP_SCHEMA rows and (later) ADQL validation are all derived from
+ * these definitions, so they cannot drift apart.
+ */
+
+/** VOTable datatypes, as TAP 1.1 TAP_SCHEMA.columns.datatype holds them. */
+export type VotableDatatype = 'boolean' | 'short' | 'int' | 'long' | 'float' | 'double' | 'char' | 'unicodeChar';
+
+export type SqlType = 'TEXT' | 'INTEGER' | 'REAL';
+
+export interface ColumnDef {
+  /** Published (ADQL) name, lower-case. */
+  name: string;
+  datatype: VotableDatatype;
+  /** `*` for variable-length strings. */
+  arraysize?: string;
+  /** DALI xtype: `timestamp`, `polygon`, `point`, `circle`, … */
+  xtype?: string;
+  unit?: string;
+  ucd?: string;
+  utype?: string;
+  description: string;
+  /** Part of the default (principal) column set. */
+  principal?: boolean;
+  /** Backed by a database index. */
+  indexed?: boolean;
+  /** Defined by a standard (ObsCore, TAP_SCHEMA). */
+  std?: boolean;
+  notNull?: boolean;
+  /** Physical column name, when it differs from `name` (e.g. `"size"`). */
+  sqlName?: string;
+  sqlType: SqlType;
+}
+
+export interface ForeignKey {
+  keyId: string;
+  targetTable: string;
+  columns: [from: string, target: string][];
+  description?: string;
+}
+
+export interface TableDef {
+  schema: string;
+  /** Published, schema-qualified name (`ivoa.ObsCore`). */
+  name: string;
+  /** Physical SQLite table. */
+  sqlName: string;
+  type: 'table' | 'view';
+  description: string;
+  utype?: string;
+  columns: ColumnDef[];
+  foreignKeys?: ForeignKey[];
+}
+
+export interface SchemaDef {
+  name: string;
+  description: string;
+  utype?: string;
+}
+
+/** `ivoa.ObsCore` → `ObsCore`. */
+export function unqualified(tableName: string): string {
+  return tableName.slice(tableName.indexOf('.') + 1);
+}
+
+export function columnSqlName(column: ColumnDef): string {
+  return column.sqlName ?? column.name;
+}
