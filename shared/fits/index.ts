@@ -74,3 +74,4 @@ export {
   type PrepareOptions,
   type PreparedHdu,
 } from './writer';
+export { ImageHduTemplate } from './template';

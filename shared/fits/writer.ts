@@ -186,7 +186,8 @@ function dataBytes(data: RawPixels, start = 0, end = data.length): Buffer {
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-function swapToBigEndian(bytes: Buffer, bytesPerElement: number): void {
+/** FITS data are big-endian (§5.2): swaps native little-endian values in place. */
+export function swapToBigEndian(bytes: Buffer, bytesPerElement: number): void {
   if (!LITTLE_ENDIAN) return;
   if (bytesPerElement === 2) bytes.swap16();
   else if (bytesPerElement === 4) bytes.swap32();

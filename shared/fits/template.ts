@@ -1,0 +1,75 @@
+/**
+ * Many HDUs cut from one image share its header but for a few numbers (NAXISn, CRPIXn,
+ * LTVn): the header is formatted once, and per HDU only those cards are rewritten in place
+ * (every card is 80 bytes, §4.1.1, so the header keeps its length). Formatting ~150 cards
+ * per cutout otherwise costs more than reading the pixels.
+ */
+import { FitsError } from './errors';
+import { formatCard, type Card, type Header } from './header';
+import type { RawPixels } from './image';
+import { prepareImageHdu, swapToBigEndian } from './writer';
+
+const CARD = 80;
+const BLOCK = 2880;
+
+interface Slot {
+  offset: number;
+  card: Card;
+}
+
+export class ImageHduTemplate {
+  private constructor(
+    private readonly header: Buffer,
+    private readonly slots: ReadonlyMap<string, Slot>,
+    readonly primary: boolean,
+  ) {}
+
+  /**
+   * A template for HDUs with `header`'s cards and data of `sample`'s type. `variable` names
+   * the keywords each HDU sets (NAXIS1/NAXIS2 always are); absent ones are added with 0 first.
+   */
+  static create(header: Header, sample: RawPixels, variable: readonly string[], options: { primary?: boolean; extend?: boolean } = {}): ImageHduTemplate {
+    const copy = header.clone();
+    for (const keyword of variable) if (!copy.has(keyword)) copy.set(keyword, 0);
+    const prepared = prepareImageHdu({ header: copy, data: sample, shape: [sample.length, 1] }, { primary: options.primary ?? false, extend: options.extend });
+    const bytes = prepared.header.toBuffer();
+    const slots = new Map<string, Slot>();
+    for (const keyword of ['NAXIS1', 'NAXIS2', ...variable]) {
+      const card = prepared.header.getCard(keyword);
+      if (!card || (card.type !== 'integer' && card.type !== 'float')) throw new FitsError(`template keyword ${keyword} is not numeric`);
+      for (let offset = 0; offset < bytes.length; offset += CARD) {
+        if (bytes.toString('latin1', offset, offset + 8).trimEnd() === keyword) {
+          slots.set(keyword, { offset, card });
+          break;
+        }
+      }
+      if (!slots.has(keyword)) throw new FitsError(`template keyword ${keyword} not found`);
+    }
+    return new ImageHduTemplate(bytes, slots, options.primary ?? false);
+  }
+
+  /** Bytes of the header (with these values) and of the data, padded; after `prefix` if given. */
+  render(values: Readonly<Record<string, number>>, data: RawPixels, shape: readonly [number, number], prefix?: Buffer): Buffer {
+    if (data.length !== shape[0] * shape[1]) throw new FitsError(`data of ${data.length} values for a ${shape[0]}×${shape[1]} image`);
+    const start = prefix?.length ?? 0;
+    const dataBytes = data.byteLength;
+    const out = Buffer.allocUnsafe(start + this.header.length + Math.ceil(dataBytes / BLOCK) * BLOCK);
+    if (prefix) prefix.copy(out, 0);
+    this.header.copy(out, start);
+    const all: Record<string, number> = { ...values, NAXIS1: shape[0], NAXIS2: shape[1] };
+    for (const [keyword, value] of Object.entries(all)) {
+      const slot = this.slots.get(keyword);
+      if (!slot) throw new FitsError(`keyword ${keyword} is not variable in this template`);
+      const card: Card = slot.card.type === 'integer' && Number.isInteger(value) ? { ...slot.card, value } : { ...slot.card, type: 'float', value };
+      const lines = formatCard(card);
+      if (lines.length !== 1) throw new FitsError(`${keyword} = ${value} does not fit one card`);
+      out.write(lines[0]!, start + slot.offset, CARD, 'latin1');
+    }
+    const dataStart = start + this.header.length;
+    const region = out.subarray(dataStart, dataStart + dataBytes);
+    region.set(new Uint8Array(data.buffer, data.byteOffset, dataBytes));
+    swapToBigEndian(region, data.BYTES_PER_ELEMENT);
+    out.fill(0, dataStart + dataBytes); // data padding is zeros (§3.3.2)
+    return out;
+  }
+}
