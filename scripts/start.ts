@@ -1,10 +1,12 @@
 /**
  * `npm start`: everything on one machine. Starts a private redis-server (append-only file
- * under var/redis) unless REDIS_URL is given, brings the job store up to date, then runs
+ * under var/redis) unless REDIS_URL is given, brings the job store up to date, generates and
+ * ingests the demo data set when the FITS repository (DATA_DIR) is empty, then runs
  * the api and WORKERS worker processes (default: one per core). Ctrl-C / SIGTERM stops the
  * workers (running jobs finish or are released), the api, and the private Redis last.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { configEnv, ConfigError, loadConfig, type Config } from '../shared/config';
 import { createLogger } from '../shared/log';
@@ -20,6 +22,31 @@ function launch(script: string, config: Config, name: string): ChildProcess {
   });
   child.on('exit', (code, signal) => log.info({ name, code, signal }, 'process exited'));
   return child;
+}
+
+/** No FITS file under DATA_DIR (missing counts as empty). */
+function repositoryIsEmpty(dir: string): boolean {
+  const stack = [dir];
+  while (stack.length) {
+    const current = stack.pop()!;
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(current, { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const entry of entries) {
+      if (entry.isDirectory()) stack.push(path.join(current, entry.name));
+      else if (/\.fits?$/i.test(entry.name)) return false;
+    }
+  }
+  return true;
+}
+
+async function runToCompletion(script: string, config: Config): Promise<void> {
+  const child = fork(path.join(__dirname, '..', script), [], { env: { ...process.env, ...configEnv(config) }, stdio: 'inherit' });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  if (code !== 0) throw new Error(`${script} failed with exit code ${code}`);
 }
 
 function exited(child: ChildProcess): Promise<void> {
@@ -46,6 +73,10 @@ async function main(): Promise<void> {
   }
   const store = await JobStore.open(config.databaseUrl);
   await store.close();
+  if (repositoryIsEmpty(config.dataDir)) {
+    log.info({ dataDir: config.dataDir }, 'FITS repository is empty: generating and ingesting the demo data set');
+    await runToCompletion('scripts/demo-data.js', config);
+  }
 
   const workers: ChildProcess[] = [];
   let api: ChildProcess | undefined;

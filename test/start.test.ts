@@ -1,6 +1,7 @@
 /**
  * `npm start` (dist/scripts/start.js) as a user runs it: a private redis-server, migrations,
- * the api and the workers; SIGTERM stops all of them. Without redis-server and REDIS_URL it
+ * the demo data set when the repository is empty, the api and the workers; SIGTERM stops all
+ * of them. Without redis-server and REDIS_URL it
  * says so in one line.
  */
 import { spawn } from 'node:child_process';
@@ -8,6 +9,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { freePort, REDIS_MISSING } from '../shared/redis/server';
 import { PROJECT_ROOT } from '../shared/runtime';
 import { Client } from './helpers/http';
@@ -29,7 +31,11 @@ function listening(port: number): Promise<boolean> {
 test('starts redis, the api and a worker; runs a job; SIGTERM stops everything', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uws-start-'));
   const port = await freePort();
-  const env: Record<string, string> = { ...(process.env as Record<string, string>), PORT: String(port), VAR_DIR: dir, WORKERS: '1', LOG_LEVEL: 'info', SERVICE_MODULES: FIXTURE_SERVICES_MODULE };
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>), PORT: String(port), VAR_DIR: dir, WORKERS: '1', LOG_LEVEL: 'info', SERVICE_MODULES: FIXTURE_SERVICES_MODULE,
+    // A small demo set: the launcher generates and ingests it because DATA_DIR is empty.
+    DEMO_BINNING: '8', DEMO_PATCHES: '17', DEMO_BANDS: 'i', DEMO_VISITS: '1',
+  };
   delete env.REDIS_URL;
   const child = spawn(process.execPath, [START], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -43,6 +49,14 @@ test('starts redis, the api and a worker; runs a job; SIGTERM stops everything',
       if (Date.now() > deadline) throw new Error(`did not start:\n${output}`);
       await new Promise((r) => setTimeout(r, 100));
     }
+    // The empty repository was filled with the demo set and ingested before the api started.
+    const obscore = new Database(path.join(dir, 'obscore.sqlite'), { readonly: true });
+    const coadd = obscore.prepare("SELECT lsst_tract, lsst_patch, lsst_band, _file FROM ivoa_obscore WHERE obs_publisher_did = 'butler://dp02/20d28216-534a-4102-b8a7-1c7f32a9b78c'").get();
+    const files = (obscore.prepare('SELECT count(*) AS n FROM ivoa_obscore').get() as { n: number }).n;
+    obscore.close();
+    expect(coadd).toEqual({ lsst_tract: 4431, lsst_patch: 17, lsst_band: 'i', _file: 'deepCoadd_calexp/4431/17/i/deepCoadd_calexp_4431_17_i.fits' });
+    expect(files).toBeGreaterThanOrEqual(2);
+    expect(fs.existsSync(path.join(dir, 'data', 'deepCoadd_calexp/4431/17/i/deepCoadd_calexp_4431_17_i.fits'))).toBe(true);
     const landing = await http.get('/');
     expect(landing.status).toBe(200);
     expect(landing.text).toContain('/api/fixture/async');

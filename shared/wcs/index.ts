@@ -8,4 +8,5 @@ export { parseWcs } from './celestial';
 export type { HeaderLike, HeaderValue } from './header';
 export { WcsError, headerFromRecord } from './header';
 export type { LinearConvention, Matrix2 } from './linear';
-export type { SipDistortion, SipPolynomial, SipTerm } from './sip';
+export type { ReverseFitOptions, SipDistortion, SipPolynomial, SipTerm } from './sip';
+export { evaluateSip, fitReverseSip } from './sip';

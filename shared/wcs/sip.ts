@@ -148,3 +148,83 @@ export class SipEvaluator {
     return undefined;
   }
 }
+
+/** Σ c u^p v^q of one SIP polynomial. */
+export function evaluateSip(poly: SipPolynomial, u: number, v: number): number {
+  let sum = 0;
+  for (const { p, q, coefficient } of poly.terms) sum += coefficient * u ** p * v ** q;
+  return sum;
+}
+
+/** Solves the small dense system M x = y (Gaussian elimination with partial pivoting). */
+function solveLinear(m: readonly (readonly number[])[], y: readonly number[]): number[] {
+  const n = y.length;
+  const a = m.map((row, i) => [...row, y[i]!]);
+  for (let col = 0; col < n; col++) {
+    let pivot = col;
+    for (let r = col + 1; r < n; r++) if (Math.abs(a[r]![col]!) > Math.abs(a[pivot]![col]!)) pivot = r;
+    [a[col], a[pivot]] = [a[pivot]!, a[col]!];
+    for (let r = col + 1; r < n; r++) {
+      const f = a[r]![col]! / a[col]![col]!;
+      for (let c = col; c <= n; c++) a[r]![c]! -= f * a[col]![c]!;
+    }
+  }
+  const x = new Array<number>(n).fill(0);
+  for (let r = n - 1; r >= 0; r--) {
+    let s = a[r]![n]!;
+    for (let c = r + 1; c < n; c++) s -= a[r]![c]! * x[c]!;
+    x[r] = s / a[r]![r]!;
+  }
+  return x;
+}
+
+export interface ReverseFitOptions {
+  /** NAXIS1, NAXIS2 and the FITS reference pixel. */
+  readonly width: number;
+  readonly height: number;
+  readonly crpix: readonly [number, number];
+  /** Order of AP/BP (default 4). */
+  readonly order?: number;
+  /** Fraction of the image size added on every side of the fitted area (default 0.05). */
+  readonly margin?: number;
+  /** Grid steps per axis (default 30). */
+  readonly grid?: number;
+}
+
+/**
+ * Reverse polynomials AP/BP fitted by least squares on a grid over the image, so that
+ * u ≈ U + AP(U, V), v ≈ V + BP(U, V) where (U, V) = (u + A(u, v), v + B(u, v)), as SIP writers
+ * (astrometry.net, LSST) do. Variables are scaled to ~1 for conditioning.
+ */
+export function fitReverseSip(a: SipPolynomial, b: SipPolynomial, options: ReverseFitOptions): { ap: SipPolynomial; bp: SipPolynomial } {
+  const { width, height, crpix } = options;
+  const order = options.order ?? 4;
+  const margin = options.margin ?? 0.05;
+  const grid = options.grid ?? 30;
+  const scale = Math.max(width, height) / 2;
+  const basis: [number, number][] = [];
+  for (let p = 0; p <= order; p++) for (let q = 0; p + q <= order; q++) basis.push([p, q]);
+  const n = basis.length;
+  const normal = Array.from({ length: n }, () => new Array<number>(n).fill(0));
+  const rhsU = new Array<number>(n).fill(0);
+  const rhsV = new Array<number>(n).fill(0);
+  for (let i = 0; i <= grid; i++) {
+    for (let j = 0; j <= grid; j++) {
+      const u = (-margin + ((1 + 2 * margin) * i) / grid) * width + 0.5 - crpix[0];
+      const v = (-margin + ((1 + 2 * margin) * j) / grid) * height + 0.5 - crpix[1];
+      const U = u + evaluateSip(a, u, v);
+      const V = v + evaluateSip(b, u, v);
+      const row = basis.map(([p, q]) => (U / scale) ** p * (V / scale) ** q);
+      for (let r = 0; r < n; r++) {
+        rhsU[r]! += row[r]! * (u - U);
+        rhsV[r]! += row[r]! * (v - V);
+        for (let c = 0; c < n; c++) normal[r]![c]! += row[r]! * row[c]!;
+      }
+    }
+  }
+  const polynomial = (coefficients: number[]): SipPolynomial => ({
+    order,
+    terms: basis.map(([p, q], k) => ({ p, q, coefficient: coefficients[k]! / scale ** (p + q) })).filter((t) => t.coefficient !== 0),
+  });
+  return { ap: polynomial(solveLinear(normal, rhsU)), bp: polynomial(solveLinear(normal, rhsV)) };
+}

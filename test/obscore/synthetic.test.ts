@@ -1,8 +1,11 @@
 /** Metadata-only rows for query benchmarks: deterministic, spread over the sky, indexed. */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { ObscoreStore } from '../../shared/obscore/store';
+import { PROJECT_ROOT } from '../../shared/runtime';
 import { addSyntheticRows, SYNTHETIC_COLLECTION } from '../../shared/obscore/synthetic';
 import { contains, parseStcs } from '../../shared/sky';
 
@@ -27,4 +30,16 @@ test('N rows over the whole sky, each footprint containing its centre, in the R*
   expect(firstB).toEqual(firstA);
   store.close();
   again.close();
+});
+
+test('npm run demo-data -- --metadata-rows N adds N rows; a second run with another seed adds more', () => {
+  const db = path.join(dir, 'cli.sqlite');
+  const run = (...args: string[]) =>
+    execFileSync(process.execPath, [path.join(PROJECT_ROOT, 'dist/scripts/demo-data.js'), ...args], { env: { ...process.env, OBSCORE_DB: db, LOG_LEVEL: 'silent' } }).toString();
+  expect(run('--metadata-rows', '700')).toMatch(new RegExp(`^demo data: added 700 metadata-only rows \\(seed 1\\) to ${db.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} in `));
+  run('--metadata-rows', '300', '--seed', '2');
+  const store = new Database(db, { readonly: true });
+  expect(store.prepare('SELECT count(DISTINCT obs_publisher_did) AS n FROM ivoa_obscore').get()).toEqual({ n: 1000 });
+  store.close();
+  expect(() => run('--metadata-rows', 'many')).toThrow(/--metadata-rows needs a number of rows, not "many"/);
 });

@@ -1,5 +1,5 @@
 /** Test headers covering the supported WCS forms, and a least-squares fit of SIP AP/BP. */
-import type { HeaderValue } from '../../shared/wcs';
+import { fitReverseSip, type HeaderValue, type SipPolynomial, type SipTerm } from '../../shared/wcs';
 
 export type Header = Record<string, HeaderValue>;
 
@@ -50,76 +50,33 @@ function sipBase(): Header {
   };
 }
 
-function evaluate(header: Header, name: string, u: number, v: number): number {
+/** The SIP polynomial `name` (A, B) of a header record. */
+function polynomial(header: Header, name: string): SipPolynomial {
   const order = header[`${name}_ORDER`] as number;
-  let sum = 0;
+  const terms: SipTerm[] = [];
   for (let p = 0; p <= order; p++) {
     for (let q = 0; p + q <= order; q++) {
-      const c = header[`${name}_${p}_${q}`];
-      if (typeof c === 'number') sum += c * u ** p * v ** q;
+      const coefficient = header[`${name}_${p}_${q}`];
+      if (typeof coefficient === 'number') terms.push({ p, q, coefficient });
     }
   }
-  return sum;
+  return { order, terms };
 }
 
-/** Solves A x = b (small, dense) by Gaussian elimination with partial pivoting. */
-function solve(a: number[][], b: number[]): number[] {
-  const n = b.length;
-  const m = a.map((row, i) => [...row, b[i]!]);
-  for (let col = 0; col < n; col++) {
-    let pivot = col;
-    for (let r = col + 1; r < n; r++) if (Math.abs(m[r]![col]!) > Math.abs(m[pivot]![col]!)) pivot = r;
-    [m[col], m[pivot]] = [m[pivot]!, m[col]!];
-    for (let r = col + 1; r < n; r++) {
-      const f = m[r]![col]! / m[col]![col]!;
-      for (let c = col; c <= n; c++) m[r]![c]! -= f * m[col]![c]!;
-    }
-  }
-  const x = new Array<number>(n).fill(0);
-  for (let r = n - 1; r >= 0; r--) {
-    let s = m[r]![n]!;
-    for (let c = r + 1; c < n; c++) s -= m[r]![c]! * x[c]!;
-    x[r] = s / m[r]![r]!;
-  }
-  return x;
-}
-
-/**
- * AP/BP of `order` fitted by least squares so that u ≈ u' + AP(u', v') over the image, as SIP
- * writers (e.g. astrometry.net, LSST) do; variables are scaled to ~1 for conditioning.
- */
+/** AP/BP of `order` fitted by least squares over the image (shared/wcs fitReverseSip), as header cards. */
 export function fitInverseSip(header: Header, order: number): Header {
-  const n1 = header.NAXIS1 as number;
-  const n2 = header.NAXIS2 as number;
-  const crpix1 = header.CRPIX1 as number;
-  const crpix2 = header.CRPIX2 as number;
-  const terms: Array<[number, number]> = [];
-  for (let p = 0; p <= order; p++) for (let q = 0; p + q <= order; q++) terms.push([p, q]);
-  const scale = Math.max(n1, n2) / 2;
-  const normal = terms.map(() => new Array<number>(terms.length).fill(0));
-  const rhsU = new Array<number>(terms.length).fill(0);
-  const rhsV = new Array<number>(terms.length).fill(0);
-  for (let i = 0; i <= 40; i++) {
-    for (let j = 0; j <= 40; j++) {
-      const u = 0.5 + (n1 * i) / 40 - crpix1;
-      const v = 0.5 + (n2 * j) / 40 - crpix2;
-      const up = u + evaluate(header, 'A', u, v);
-      const vp = v + evaluate(header, 'B', u, v);
-      const basis = terms.map(([p, q]) => (up / scale) ** p * (vp / scale) ** q);
-      for (let r = 0; r < terms.length; r++) {
-        for (let c = 0; c < terms.length; c++) normal[r]![c]! += basis[r]! * basis[c]!;
-        rhsU[r]! += basis[r]! * (u - up);
-        rhsV[r]! += basis[r]! * (v - vp);
-      }
-    }
-  }
-  const ap = solve(normal, rhsU);
-  const bp = solve(normal, rhsV);
-  const result: Header = { AP_ORDER: order, BP_ORDER: order };
-  terms.forEach(([p, q], k) => {
-    result[`AP_${p}_${q}`] = ap[k]! / scale ** (p + q);
-    result[`BP_${p}_${q}`] = bp[k]! / scale ** (p + q);
+  const { ap, bp } = fitReverseSip(polynomial(header, 'A'), polynomial(header, 'B'), {
+    width: header.NAXIS1 as number,
+    height: header.NAXIS2 as number,
+    crpix: [header.CRPIX1 as number, header.CRPIX2 as number],
+    order,
+    margin: 0,
+    grid: 40,
   });
+  const result: Header = { AP_ORDER: order, BP_ORDER: order };
+  for (const [name, poly] of [['AP', ap], ['BP', bp]] as const) {
+    for (const { p, q, coefficient } of poly.terms) result[`${name}_${p}_${q}`] = coefficient;
+  }
   return result;
 }
 
