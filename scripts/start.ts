@@ -67,7 +67,7 @@ async function main(): Promise<void> {
       console.error(REDIS_MISSING);
       process.exit(1);
     }
-    redis = await startRedisServer({ dir: path.join(config.varDir, 'redis'), appendOnly: true });
+    redis = await startRedisServer({ dir: path.join(config.varDir, 'redis'), appendOnly: true, ownProcessGroup: true });
     config.redisUrl = redis.url;
     log.info({ url: redis.url }, 'private redis-server started');
   }

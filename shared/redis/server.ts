@@ -19,6 +19,12 @@ export interface RedisServerOptions {
   dir: string;
   appendOnly?: boolean;
   port?: number;
+  /**
+   * In a process group of its own, so a terminal's Ctrl-C (sent to the whole foreground group)
+   * does not stop Redis before the workers have finished or released their jobs; the owner
+   * stops it last. It is also stopped when the owning process exits.
+   */
+  ownProcessGroup?: boolean;
 }
 
 export function findExecutable(name: string, searchPath = process.env.PATH ?? ''): string | undefined {
@@ -66,8 +72,9 @@ export async function startRedisServer(options: RedisServerOptions): Promise<Red
       '--daemonize', 'no',
       '--logfile', path.join(options.dir, 'redis.log'),
     ],
-    { stdio: 'ignore' },
+    { stdio: 'ignore', detached: options.ownProcessGroup ?? false },
   );
+  if (options.ownProcessGroup) process.once('exit', () => child.kill('SIGTERM'));
   const url = `redis://127.0.0.1:${port}`;
   let exited = false;
   const exitPromise = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve(); }));
