@@ -6,7 +6,7 @@
 import { endianness } from 'node:os';
 import { FitsError, hduLabel } from './errors';
 import type { HduInfo } from './hdu';
-import type { ReadPlan, ReadRequest } from './io';
+import type { ReadPlan } from './io';
 
 export type Bitpix = 8 | 16 | 32 | 64 | -32 | -64;
 
@@ -153,11 +153,7 @@ export function* planRawRect(layout: ImageLayout, rect: Rect, opts: RectReadOpti
       for (let k = 0; k < n; k++) out.set(target.subarray(k * rowBytes, k * rowBytes + segBytes), (r + k) * segBytes);
     }
   } else {
-    const requests: ReadRequest[] = new Array<ReadRequest>(rect.height);
-    for (let r = 0; r < rect.height; r++) {
-      requests[r] = { position: first + r * rowBytes, target: out.subarray(r * segBytes, (r + 1) * segBytes) };
-    }
-    yield requests;
+    yield [{ position: first, target: out, rows: { count: rect.height, bytes: segBytes, stride: rowBytes } }];
   }
   return { ...copyRect(rect), bitpix: layout.bitpix, scaling: layout.scaling, data: decodeBigEndian(out.buffer, layout.bitpix) };
 }
