@@ -14,6 +14,7 @@ import {
   type RectReadOptions,
   imageLayout,
   planRawRect,
+  planRectBytes,
   toPhysical,
 } from './image';
 import { type ByteSource, bufferSource, openFileSource, openFileSourceSync, runAsync, runSync } from './io';
@@ -91,6 +92,14 @@ export class FitsFile {
   /** Stored values of a rectangle, for copying into a new file with the same BITPIX/BZERO/BSCALE/BLANK. */
   readRawRect(ref: HduRef, rect: Rect, opts?: RectReadOptions): RawRect {
     return runSync(planRawRect(this.imageLayout(ref), rect, opts), this.source);
+  }
+
+  /**
+   * The rectangle's stored bytes, big-endian as in the file, into `into` when given (e.g. the
+   * data area of an output FITS buffer: no conversion, no copy).
+   */
+  readRectBytes(ref: HduRef, rect: Rect, into?: Uint8Array, opts?: RectReadOptions): Uint8Array {
+    return runSync(planRectBytes(this.imageLayout(ref), rect, opts, into), this.source);
   }
 
   /** Physical values (BZERO/BSCALE applied, BLANK → NaN) of a rectangle. */

@@ -127,16 +127,18 @@ export function checkRect(layout: ImageLayout, rect: Rect): void {
 }
 
 /**
- * Reads a rectangle's stored values. One request when the rectangle spans whole rows (they are
- * contiguous on disk) or a single row; otherwise one request per row of just the rectangle's
- * columns, or, when the skipped part of each row is small, rows read together in ≤1 MiB runs.
+ * The rectangle's stored bytes (big-endian, as on disk: §5.2), packed row after row into
+ * `into` (at least width × height × bytes per pixel) or a new array. Written into an output
+ * FITS file's data area they need no conversion at all: a cutout is a copy of bytes.
  */
-export function* planRawRect(layout: ImageLayout, rect: Rect, opts: RectReadOptions = {}): ReadPlan<RawRect> {
+export function* planRectBytes(layout: ImageLayout, rect: Rect, opts: RectReadOptions = {}, into?: Uint8Array): ReadPlan<Uint8Array> {
   checkRect(layout, rect);
   const bpp = layout.bytesPerPixel;
   const rowBytes = layout.width * bpp;
   const segBytes = rect.width * bpp;
-  const out = new Uint8Array(new ArrayBuffer(segBytes * rect.height));
+  const size = segBytes * rect.height;
+  if (into && into.byteLength < size) throw new FitsError(`a ${rect.width}×${rect.height} rectangle needs ${size} bytes, the target has ${into.byteLength}`);
+  const out = into ? into.subarray(0, size) : new Uint8Array(new ArrayBuffer(size));
   const first = layout.dataOffset + (rect.y0 * layout.width + rect.x0) * bpp;
   const maxGap = opts.maxGapBytes ?? DEFAULT_MAX_GAP;
   if (rect.width === layout.width || rect.height === 1) {
@@ -155,7 +157,17 @@ export function* planRawRect(layout: ImageLayout, rect: Rect, opts: RectReadOpti
   } else {
     yield [{ position: first, target: out, rows: { count: rect.height, bytes: segBytes, stride: rowBytes } }];
   }
-  return { ...copyRect(rect), bitpix: layout.bitpix, scaling: layout.scaling, data: decodeBigEndian(out.buffer, layout.bitpix) };
+  return out;
+}
+
+/**
+ * Reads a rectangle's stored values. One request when the rectangle spans whole rows (they are
+ * contiguous on disk) or a single row; otherwise one request per row of just the rectangle's
+ * columns, or, when the skipped part of each row is small, rows read together in ≤1 MiB runs.
+ */
+export function* planRawRect(layout: ImageLayout, rect: Rect, opts: RectReadOptions = {}): ReadPlan<RawRect> {
+  const bytes = yield* planRectBytes(layout, rect, opts);
+  return { ...copyRect(rect), bitpix: layout.bitpix, scaling: layout.scaling, data: decodeBigEndian(bytes.buffer as ArrayBuffer, layout.bitpix) };
 }
 
 function copyRect(rect: Rect): Rect {

@@ -22,6 +22,8 @@ export class ImageHduTemplate {
     private readonly header: Buffer,
     private readonly slots: ReadonlyMap<string, Slot>,
     readonly primary: boolean,
+    /** |BITPIX| / 8 of the data. */
+    readonly bytesPerPixel: number,
   ) {}
 
   /**
@@ -45,14 +47,17 @@ export class ImageHduTemplate {
       }
       if (!slots.has(keyword)) throw new FitsError(`template keyword ${keyword} not found`);
     }
-    return new ImageHduTemplate(bytes, slots, options.primary ?? false);
+    return new ImageHduTemplate(bytes, slots, options.primary ?? false, sample.BYTES_PER_ELEMENT);
   }
 
-  /** Bytes of the header (with these values) and of the data, padded; after `prefix` if given. */
-  render(values: Readonly<Record<string, number>>, data: RawPixels, shape: readonly [number, number], prefix?: Buffer): Buffer {
-    if (data.length !== shape[0] * shape[1]) throw new FitsError(`data of ${data.length} values for a ${shape[0]}×${shape[1]} image`);
+  /**
+   * The whole HDU (after `prefix` if given) with its header written and its data area left for
+   * the caller to fill with big-endian bytes (e.g. FitsFile.readRectBytes straight from the
+   * source file); the padding after the data is zeroed.
+   */
+  layout(values: Readonly<Record<string, number>>, shape: readonly [number, number], prefix?: Buffer): { bytes: Buffer; data: Buffer } {
     const start = prefix?.length ?? 0;
-    const dataBytes = data.byteLength;
+    const dataBytes = shape[0] * shape[1] * this.bytesPerPixel;
     const out = Buffer.allocUnsafe(start + this.header.length + Math.ceil(dataBytes / BLOCK) * BLOCK);
     if (prefix) prefix.copy(out, 0);
     this.header.copy(out, start);
@@ -66,10 +71,17 @@ export class ImageHduTemplate {
       out.write(lines[0]!, start + slot.offset, CARD, 'latin1');
     }
     const dataStart = start + this.header.length;
-    const region = out.subarray(dataStart, dataStart + dataBytes);
-    region.set(new Uint8Array(data.buffer, data.byteOffset, dataBytes));
-    swapToBigEndian(region, data.BYTES_PER_ELEMENT);
     out.fill(0, dataStart + dataBytes); // data padding is zeros (§3.3.2)
-    return out;
+    return { bytes: out, data: out.subarray(dataStart, dataStart + dataBytes) };
+  }
+
+  /** Bytes of the header (with these values) and of `data` (native values), padded; after `prefix` if given. */
+  render(values: Readonly<Record<string, number>>, data: RawPixels, shape: readonly [number, number], prefix?: Buffer): Buffer {
+    if (data.length !== shape[0] * shape[1]) throw new FitsError(`data of ${data.length} values for a ${shape[0]}×${shape[1]} image`);
+    if (data.BYTES_PER_ELEMENT !== this.bytesPerPixel) throw new FitsError(`data of ${data.BYTES_PER_ELEMENT}-byte values for a ${this.bytesPerPixel}-byte image`);
+    const { bytes, data: region } = this.layout(values, shape, prefix);
+    region.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    swapToBigEndian(region, data.BYTES_PER_ELEMENT);
+    return bytes;
   }
 }

@@ -52,3 +52,26 @@ test('a keyword that is not variable, or data of the wrong length, is refused', 
   expect(() => template.render({ CRVAL1: 1 }, new Float32Array(4), [2, 2])).toThrow('keyword CRVAL1 is not variable in this template');
   expect(() => template.render({}, new Float32Array(3), [2, 2])).toThrow('data of 3 values for a 2×2 image');
 });
+
+test('a cutout read straight into the template’s data area equals rendering decoded pixels, byte for byte', () => {
+  const width = 300;
+  const height = 200;
+  const pixels = Float32Array.from({ length: width * height }, (_, i) => Math.sin(i) * 1000);
+  const source = openFitsBuffer(writeFitsBuffer([{}, { header: sourceHeader(), data: pixels, shape: [width, height] }]));
+  const hdu = source.hdus[1]!;
+  const template = ImageHduTemplate.create(hdu.header, new Float32Array(1), ['CRPIX1', 'CRPIX2', 'LTV1', 'LTV2']);
+  const rect = { x0: 17, y0: 33, width: 64, height: 48 };
+  const values = { CRPIX1: 2048.5 - 17, CRPIX2: 1024.25 - 33, LTV1: -4017, LTV2: -133 };
+  const { bytes, data } = template.layout(values, [64, 48]);
+  const filled = source.readRectBytes(hdu, rect, data);
+  // The bytes went into the output buffer itself, not into a copy.
+  expect(filled.buffer).toBe(data.buffer);
+  expect(filled.byteOffset).toBe(data.byteOffset);
+  const rendered = template.render(values, source.readRawRect(hdu, rect).data, [64, 48]);
+  expect(bytes.equals(rendered)).toBe(true);
+  // And the values are those of the source rectangle.
+  const back = openFitsBuffer(Buffer.concat([writeFitsBuffer([{}]), bytes])).readRawRect(1, { x0: 0, y0: 0, width: 64, height: 48 }).data as Float32Array;
+  expect(back[0]).toBe(pixels[33 * width + 17]);
+  expect(back[64 * 48 - 1]).toBe(pixels[(33 + 47) * width + 17 + 63]);
+  expect(() => source.readRectBytes(hdu, rect, new Uint8Array(10))).toThrow('a 64×48 rectangle needs 12288 bytes, the target has 10');
+});
