@@ -48,10 +48,6 @@ export class JobRunner {
     this.connection = connectRedis(deps.config.redisUrl!);
   }
 
-  get activeJobs(): number {
-    return this.running.size;
-  }
-
   async start(): Promise<void> {
     const { config, services, events } = this.deps;
     await events.onAbort((jobId) => this.onAbort(jobId));
