@@ -1,0 +1,69 @@
+/** Chunked text output to a Node Writable honouring backpressure. */
+import type { Writable } from 'node:stream';
+
+/** Resolves on `drain`; rejects when the stream errors or closes first (so callers never hang). */
+export function waitDrain(out: Writable): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const cleanup = (): void => {
+      out.off('drain', onDrain);
+      out.off('error', onError);
+      out.off('close', onClose);
+    };
+    const onDrain = (): void => {
+      cleanup();
+      resolve();
+    };
+    const onError = (err: Error): void => {
+      cleanup();
+      reject(err);
+    };
+    const onClose = (): void => {
+      cleanup();
+      reject(new Error('output stream closed before drain'));
+    };
+    out.on('drain', onDrain);
+    out.on('error', onError);
+    out.on('close', onClose);
+  });
+}
+
+/** Waits until the stream has flushed everything after `end()`. */
+export function finishStream(out: Writable): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (out.writableFinished) return resolve();
+    out.once('finish', () => resolve());
+    out.once('error', reject);
+    out.end();
+  });
+}
+
+/**
+ * Accumulates text and hands it to the stream in chunks of about `chunkSize` characters, so
+ * each `write()` is big enough to be cheap while memory stays bounded by one chunk plus the
+ * stream's own highWaterMark.
+ */
+export class Sink {
+  private buf = '';
+
+  constructor(
+    readonly out: Writable,
+    private readonly chunkSize: number,
+  ) {}
+
+  push(text: string): Promise<void> | undefined {
+    this.buf += text;
+    return this.buf.length >= this.chunkSize ? this.flush() : undefined;
+  }
+
+  flush(): Promise<void> | undefined {
+    if (this.buf.length === 0) return undefined;
+    if (this.out.destroyed) {
+      // Report through the promise like a failed drain, so callers have one error path.
+      this.buf = '';
+      return Promise.reject(new Error('output stream destroyed'));
+    }
+    const ok = this.out.write(this.buf);
+    this.buf = '';
+    return ok ? undefined : waitDrain(this.out);
+  }
+}

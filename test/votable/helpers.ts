@@ -1,0 +1,32 @@
+import { Writable } from 'node:stream';
+import { createWriter, type Cell, type FieldDef, type ResultFormat, type WriterOptions } from '../../shared/votable';
+import type { BeginInfo } from '../../shared/votable';
+
+/** Collects everything written, as text. */
+export class Collector extends Writable {
+  chunks: Buffer[] = [];
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    this.chunks.push(chunk);
+    cb();
+  }
+  text(): string {
+    return Buffer.concat(this.chunks).toString('utf8');
+  }
+}
+
+export async function render(
+  format: ResultFormat,
+  fields: FieldDef[],
+  rows: Cell[][],
+  opts: { overflow?: boolean; info?: BeginInfo; writer?: WriterOptions } = {},
+): Promise<string> {
+  const out = new Collector();
+  const w = createWriter(format, out, opts.writer);
+  await w.begin(fields, opts.info);
+  for (const r of rows) {
+    const p = w.row(r);
+    if (p) await p;
+  }
+  await w.end(opts.overflow ?? false);
+  return out.text();
+}
