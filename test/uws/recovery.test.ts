@@ -23,7 +23,8 @@ async function untilPhase(job: string, phase: string, ms = 15000): Promise<void>
 
 test('a job whose worker process is killed mid-job is retried by another worker and completes', async () => {
   const first = await stack.startWorker();
-  const job = await http.create('fixture', { MODE: 'sleep', SECONDS: '1.5', PHASE: 'RUN' });
+  // Long enough to be surely still running when the worker is killed, even on a busy machine.
+  const job = await http.create('fixture', { MODE: 'sleep', SECONDS: '3', PHASE: 'RUN' });
   await untilPhase(job, 'EXECUTING');
   await first.stop('SIGKILL');
   await stack.startWorker();
@@ -31,7 +32,7 @@ test('a job whose worker process is killed mid-job is retried by another worker 
   expect(await http.settle(job, 30000)).toBe('COMPLETED');
   const row = await stack.api!.engine.store.get(job.split('/').pop()!);
   expect(row?.attempts).toBe(2);
-  expect((await http.get(`${job}/results/result`)).text).toBe('slept 1500 ms\n');
+  expect((await http.get(`${job}/results/result`)).text).toBe('slept 3000 ms\n');
   await Promise.all(stack.workers.map((w) => w.stop('SIGKILL')));
 });
 
@@ -80,7 +81,8 @@ test('after Redis loses its data, reconciliation enqueues QUEUED jobs again and 
 
 test('a worker stopped with SIGTERM releases a long job to the queue, and another worker finishes it', async () => {
   const worker = await stack.startWorker({ SHUTDOWN_GRACE: '0' });
-  const job = await http.create('fixture', { MODE: 'sleep', SECONDS: '1', PHASE: 'RUN' });
+  // Long enough that the job is surely still running when the SIGTERM arrives on a busy machine.
+  const job = await http.create('fixture', { MODE: 'sleep', SECONDS: '5', PHASE: 'RUN' });
   await untilPhase(job, 'EXECUTING');
   expect(await worker.stop('SIGTERM')).toBe(0);
   expect(await http.phase(job)).toBe('QUEUED');
