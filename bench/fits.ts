@@ -23,9 +23,9 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type FitsFile, Header, type HduInfo, ImageHduTemplate, openFitsSync, prepareImageHdu, writeFitsFile } from '../shared/fits';
+import { type FitsFile, Header, type HduInfo, ImageHduTemplate, openFitsSync, prepareImageHdu, scalarLookup, writeFitsFile } from '../shared/fits';
 import { PROJECT_ROOT } from '../shared/runtime';
-import { type HeaderLike, parseWcs } from '../shared/wcs';
+import { parseWcs } from '../shared/wcs';
 import { seededRandom } from '../shared/random';
 import { machineLine, percentile } from './machine';
 
@@ -181,18 +181,6 @@ function imageHeader(): Header {
   h.set('HIERARCH LSST BUTLER ID', '7cd5ae1c-0d1a-4d4c-9cce-67a4b5a2c3a9', 'Dataset ID');
   h.set('AR_HDU', 5, 'HDU number of the archive');
   return h;
-}
-
-/** Header → the WCS parser's keyword → value view. */
-function wcsView(h: Header): HeaderLike {
-  return {
-    get(key) {
-      const v = h.get(key);
-      if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
-      if (typeof v === 'bigint') return Number(v);
-      return undefined;
-    },
-  };
 }
 
 interface Cutter {
@@ -487,9 +475,9 @@ export async function benchFits(): Promise<void> {
           const oHdu = ourFile.hdu('IMAGE');
           const identical = bytesOf(theirs.readRawImage(tHdu).data).equals(bytesOf(ourFile.readRawImage(oHdu).data));
           const half = (c.size + 1) / 2; // FITS 1-based geometric centre of the cutout
-          const oursSky = parseWcs(wcsView(oHdu.header)).pixelToSky(half, half);
-          const theirsSky = parseWcs(wcsView(tHdu.header)).pixelToSky(half, half);
-          const fullSky = parseWcs(wcsView(hdu.header)).pixelToSky(c.x0 + half, c.y0 + half);
+          const oursSky = parseWcs(scalarLookup(oHdu.header)).pixelToSky(half, half);
+          const theirsSky = parseWcs(scalarLookup(tHdu.header)).pixelToSky(half, half);
+          const fullSky = parseWcs(scalarLookup(hdu.header)).pixelToSky(c.x0 + half, c.y0 + half);
           const o: [number, number] = [oursSky.ra, oursSky.dec];
           const seps = [
             sepMas(o, [theirsSky.ra, theirsSky.dec]), // shared/wcs on both headers

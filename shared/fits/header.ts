@@ -667,3 +667,26 @@ function makeCard(base: CardBase, value: SettableValue, existing: Card | undefin
   }
   return { ...base, type: 'complex', value: { re: value.re, im: value.im } };
 }
+
+/** A keyword → scalar value lookup, the form keyword consumers (e.g. the WCS parser) read. */
+export interface ScalarLookup {
+  get(keyword: string): string | number | boolean | undefined;
+}
+
+/**
+ * Scalar values looked up through `headers` in turn (an image HDU's, then the primary's, as
+ * Rubin files inherit keywords). Integers beyond 2^53 become (rounded) numbers; complex and
+ * undefined values are absent.
+ */
+export function scalarLookup(...headers: readonly Header[]): ScalarLookup {
+  return {
+    get(keyword: string) {
+      for (const header of headers) {
+        const value = header.get(keyword);
+        if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
+        if (typeof value === 'bigint') return Number(value);
+      }
+      return undefined;
+    },
+  };
+}

@@ -9,10 +9,10 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { openFits, type FitsFile, type Header } from '../fits';
+import { openFits, scalarLookup, type FitsFile } from '../fits';
 import type { Logger } from '../log';
 import { coveringCircle, formatStcs } from '../sky';
-import { parseWcs, type HeaderLike, type HeaderValue } from '../wcs';
+import { parseWcs, type HeaderLike } from '../wcs';
 import { bandOf } from './bands';
 import type { ObscoreRecord } from './columns';
 import { ObscoreStore, type ObscoreEntry } from './store';
@@ -45,20 +45,6 @@ const DATASET_TYPES: Readonly<Record<string, { subtype: string; calibLevel: numb
 
 export class IngestError extends Error {
   override name = 'IngestError';
-}
-
-/** Keyword lookup through several headers in turn (the image HDU's, then the primary's). */
-function headerChain(...headers: Header[]): HeaderLike {
-  return {
-    get(keyword: string): HeaderValue | undefined {
-      for (const header of headers) {
-        const value = header.get(keyword);
-        if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
-        if (typeof value === 'bigint') return Number(value);
-      }
-      return undefined;
-    },
-  };
 }
 
 function text(header: HeaderLike, ...keywords: string[]): string | null {
@@ -106,7 +92,7 @@ export async function readDataset(file: string, relative: string): Promise<Obsco
   const fits = await openFits(file);
   try {
     const image = imageHdu(fits);
-    const header = headerChain(image.header, fits.hdus[0]!.header);
+    const header = scalarLookup(image.header, fits.hdus[0]!.header);
     const wcs = parseWcs(header);
     const footprint = wcs.footprint();
     const datasetType = text(header, 'LSST BUTLER DATASETTYPE');

@@ -4,8 +4,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DemoOptions, type GeneratedDataset, generateDemoRepository } from '../../shared/demo';
-import { type Header, openFitsSync } from '../../shared/fits';
-import { type CelestialWcs, type HeaderLike, type HeaderValue, parseWcs } from '../../shared/wcs';
+import { type Header, openFitsSync, scalarLookup } from '../../shared/fits';
+import { type CelestialWcs, parseWcs } from '../../shared/wcs';
 
 /** Small and fast: 8 × 8 binning, two patches in six bands, two visits, one difference image. */
 export const TINY: DemoOptions = { binning: 8, patches: [17, 16], visits: 2, diffs: 1 };
@@ -23,16 +23,6 @@ export async function generateTiny(options: DemoOptions = TINY): Promise<{ dir: 
 
 export function sha256(file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
-}
-
-/** A FITS header as the WCS parser's keyword → value view. */
-export function wcsView(header: Header): HeaderLike {
-  return {
-    get(key: string): HeaderValue | undefined {
-      const v = header.get(key);
-      return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : undefined;
-    },
-  };
 }
 
 export interface Plane {
@@ -56,7 +46,7 @@ export function readPlane(file: string, extname = 'IMAGE'): Plane {
       data: rect.data,
       header: hdu.header,
       primary: fits.hdus[0]!.header,
-      wcs: parseWcs(wcsView(hdu.header)),
+      wcs: parseWcs(scalarLookup(hdu.header)),
     };
   } finally {
     fits.close();

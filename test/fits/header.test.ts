@@ -1,4 +1,4 @@
-import { type Card, FitsError, Header, formatCard, formatFloat, normalizeKeyword, parseCards } from '../../shared/fits';
+import { type Card, FitsError, Header, formatCard, formatFloat, normalizeKeyword, parseCards, scalarLookup } from '../../shared/fits';
 import { headerBlock, prng, rec } from './helpers';
 
 /** Parses records (without END) to cards. */
@@ -371,5 +371,20 @@ describe('card formatting', () => {
     const many = new Header();
     for (let i = 0; i < 40; i++) many.set(`KEY${i}`, i);
     expect(many.format().length).toBe(5760);
+  });
+});
+
+describe('scalarLookup', () => {
+  test('looks through headers in turn; big integers become numbers; complex and undefined are absent', () => {
+    const image = new Header().set('CRPIX1', 10.5).set('BIG', 9007199254740993n).set('CPLX', { re: 1, im: 2 }).set('NOVAL', null);
+    const primary = new Header().set('CRPIX1', 99).set('FILTER', 'r_sim_1.4').set('FLAG', true);
+    const lookup = scalarLookup(image, primary);
+    expect(lookup.get('CRPIX1')).toBe(10.5);
+    expect(lookup.get('FILTER')).toBe('r_sim_1.4');
+    expect(lookup.get('FLAG')).toBe(true);
+    expect(lookup.get('BIG')).toBe(9007199254740992);
+    expect(lookup.get('CPLX')).toBeUndefined();
+    expect(lookup.get('NOVAL')).toBeUndefined();
+    expect(lookup.get('MISSING')).toBeUndefined();
   });
 });
