@@ -13,6 +13,17 @@ export function sendText(res: Response, status: number, text: string): void {
   res.status(status).type('text/plain; charset=utf-8').send(text.endsWith('\n') ? text : `${text}\n`);
 }
 
+/**
+ * Streams a file with the given content type; a file that has gone missing answers 404
+ * (an error after the headers went out can only abort the response).
+ */
+export function sendFileOr404(res: Response, file: string, contentType: string, missing: string): Promise<void> {
+  res.type(contentType);
+  return new Promise<void>((resolve, reject) =>
+    res.sendFile(file, { dotfiles: 'allow' }, (err) => (err ? reject(res.headersSent ? err : new HttpError(404, missing)) : resolve())),
+  );
+}
+
 /** Last handler: known errors as plain text with their status; anything else is logged and a 500. */
 export function errorHandler(log: Logger) {
   return (err: unknown, req: Request, res: Response, next: NextFunction): void => {

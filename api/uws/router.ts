@@ -17,7 +17,7 @@ import { plainErrorDocument, type UwsService } from '../../shared/uws/service';
 import { isoTime, parseIsoTime } from '../../shared/uws/time';
 import { jobListXml, jobXml, parametersXml, parameterValue, resultsXml, type JobUrls } from '../../shared/uws/xml';
 import { ownerOf } from '../auth';
-import { HttpError, sendText } from '../http/errors';
+import { HttpError, sendFileOr404, sendText } from '../http/errors';
 import { readParams, readText, type RequestParams, type UploadedFile } from '../http/params';
 import type { WaitHub } from './wait';
 
@@ -303,8 +303,7 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
     if (parameter.byReference && parameter.file) {
       const file = containedPath(uploadsDir(config.resultsDir, job.jobId), parameter.file);
       if (!file) throw new HttpError(404, 'upload not found');
-      res.type('application/octet-stream');
-      await new Promise<void>((resolve, reject) => res.sendFile(file, (err) => (err ? reject(new HttpError(404, 'upload not found')) : resolve())));
+      await sendFileOr404(res, file, 'application/octet-stream', 'upload not found');
       return;
     }
     sendText(res, 200, parameterValue(urls(req).job(job.jobId), parameter));
@@ -331,10 +330,7 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
     const result = job.results.find((r) => r.id === req.params.resultId);
     const file = result && containedPath(resultsDir(config.resultsDir, job.jobId), result.file);
     if (!result || !file) throw new HttpError(404, `job ${job.jobId} has no result ${req.params.resultId}`);
-    res.type(result.mimeType);
-    await new Promise<void>((resolve, reject) =>
-      res.sendFile(file, { dotfiles: 'allow' }, (err) => (err ? reject(res.headersSent ? err : new HttpError(404, 'result file not found')) : resolve())),
-    );
+    await sendFileOr404(res, file, result.mimeType, 'result file not found');
   });
 
   router.use('/:jobId/{*rest}', async (req, res) => {

@@ -7,7 +7,7 @@
  */
 import Database from 'better-sqlite3';
 import type { Knex } from 'knex';
-import { isPostgres, sqlitePath } from './index';
+import { configureSqlite, isPostgres, sqlitePath } from './index';
 
 export type SqlValue = string | number | null | Buffer;
 
@@ -101,12 +101,10 @@ class KnexExecutor implements SqlExecutor {
   }
 }
 
-/** WAL so readers run beside the one writer; the pragmas themselves may wait for the lock. */
-export function openSqlite(file: string): Database.Database {
-  const db = new Database(file, { timeout: 10000 });
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 0'); // from here on, SqliteExecutor retries without blocking
+/** An SQLite connection set up by configureSqlite; busy timeout 0 by default, for SqliteExecutor's non-blocking retries. */
+export function openSqlite(file: string, busyTimeoutMs = 0): Database.Database {
+  const db = new Database(file);
+  configureSqlite(db, { busyTimeoutMs });
   return db;
 }
 

@@ -27,6 +27,18 @@ export function sqlitePath(url: string): string {
   return path.resolve(url.replace(/^sqlite:(\/\/)?/, ''));
 }
 
+/**
+ * Several processes (api, workers) share an SQLite file: WAL lets readers run beside the one
+ * writer. The pragmas run with a generous busy timeout (they may wait for a lock); then the
+ * connection keeps `busyTimeoutMs` (0 where the caller retries without blocking).
+ */
+export function configureSqlite(db: BetterSqlite3.Database, options: { readonly?: boolean; busyTimeoutMs: number }): void {
+  db.pragma('busy_timeout = 10000');
+  if (!options.readonly) db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs))}`);
+}
+
 export function openDatabase(url: string, options: DatabaseOptions = {}): Knex {
   if (isPostgres(url)) {
     return knexFactory({
@@ -47,11 +59,7 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Knex {
       max: 1,
       afterCreate(conn: BetterSqlite3.Database, done: (err: Error | null, conn: BetterSqlite3.Database) => void) {
         try {
-          // Several processes (api, workers) share the file: WAL lets readers run beside the
-          // one writer, and busy_timeout makes a writer wait instead of failing.
-          conn.pragma('busy_timeout = 10000'); // first: the other pragmas may wait for a lock
-          if (!options.readonly) conn.pragma('journal_mode = WAL');
-          conn.pragma('synchronous = NORMAL');
+          configureSqlite(conn, { readonly: options.readonly, busyTimeoutMs: 10000 });
           done(null, conn);
         } catch (err) {
           done(err as Error, conn);

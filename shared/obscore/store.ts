@@ -50,8 +50,7 @@ export class ObscoreStore {
     } finally {
       await knex.destroy();
     }
-    const store = new ObscoreStore(openSqlite(file));
-    store.db.pragma('busy_timeout = 10000'); // ingest is a batch job: waiting for a lock is fine
+    const store = new ObscoreStore(openSqlite(file, 10000)); // a batch job: waiting for a lock is fine
     // Bulk loads touch a dozen indexes and the R*Tree at random places: with SQLite's default
     // 2 MB page cache they thrash at a few hundred thousand rows (measured: 9k rows/s).
     store.db.pragma('cache_size = -262144');
