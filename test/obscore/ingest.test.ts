@@ -44,7 +44,7 @@ function wcsHeader(ra: number, dec: number, n: number, scaleDeg: number, sip: bo
   return h;
 }
 
-function writeDataset(file: string, primaryCards: [string, string | number][], ra: number, dec: number, sip = false): void {
+async function writeDataset(file: string, primaryCards: [string, string | number][], ra: number, dec: number, sip = false): Promise<void> {
   const primary = new Header();
   for (const [k, v] of primaryCards) primary.set(k, v);
   const n = 64;
@@ -53,7 +53,7 @@ function writeDataset(file: string, primaryCards: [string, string | number][], r
   const mask = new Header();
   mask.set('EXTNAME', 'MASK');
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  return void writeFitsFile(file, [{ header: primary }, { header, data: pixels, shape: [n, n] }, { header: mask, data: new Int32Array(n * n), shape: [n, n] }]);
+  await writeFitsFile(file, [{ header: primary }, { header, data: pixels, shape: [n, n] }, { header: mask, data: new Int32Array(n * n), shape: [n, n] }]);
 }
 
 beforeAll(async () => {
