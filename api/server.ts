@@ -4,21 +4,34 @@
  * store with the queues). It records and dispatches; it never does a job's work.
  */
 import type { Server } from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
 import type { Config } from '../shared/config';
 import { createLogger, type Logger } from '../shared/log';
 import { DEFAULT_REDIS_URL } from '../shared/redis';
+import { PROJECT_ROOT } from '../shared/runtime';
 import { UwsEngine } from '../shared/uws/engine';
 import { UwsEvents } from '../shared/uws/events';
 import { JobQueues } from '../shared/uws/queue';
 import type { UwsService } from '../shared/uws/service';
+import { sweepStale } from '../shared/uws/files';
 import { JobStore } from '../shared/uws/store';
 import { authenticate } from './auth';
 import { errorHandler, sendText } from './http/errors';
 import { landingPage } from './landing';
+import { SyncDispatcher } from './sync';
+import { tapRouter } from './tap/router';
 import { baseUrl, uwsRouter } from './uws/router';
 import { WaitHub } from './uws/wait';
+
+const SERVER_NAME = `vo-image-services/${(JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version}`;
+
+/** Seconds past SYNC_TIMEOUT after which a sync request's directory is surely abandoned. */
+const STALE_GRACE_S = 600;
+/** Seconds after which a temporary upload file not taken by a request is surely abandoned. */
+const STALE_UPLOAD_S = 3600;
 
 export interface ApiServerOptions {
   config: Config;
@@ -26,10 +39,14 @@ export interface ApiServerOptions {
   log?: Logger;
 }
 
-export function createApp(config: Config, engine: UwsEngine, hub: WaitHub, log: Logger): Express {
+export function createApp(config: Config, engine: UwsEngine, hub: WaitHub, sync: SyncDispatcher, log: Logger): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.use((_req, res, next) => {
+    res.setHeader('Server', SERVER_NAME);
+    next();
+  });
   app.get('/', (req, res) => {
     res.type('text/html; charset=utf-8').send(landingPage(baseUrl(config, req), engine.services.values()));
   });
@@ -37,6 +54,7 @@ export function createApp(config: Config, engine: UwsEngine, hub: WaitHub, log: 
   for (const service of engine.services.values()) {
     app.use(`/api/${service.name}/async`, uwsRouter({ config, engine, hub, service }));
   }
+  if (engine.services.has('tap')) app.use('/api/tap', tapRouter({ config, sync, log }));
   app.use((req, res) => sendText(res, 404, `no resource ${req.path}`));
   app.use(errorHandler(log));
   return app;
@@ -69,7 +87,8 @@ export class ApiServer {
     const engine = new UwsEngine({ config, store, queues, events, log }, options.services);
     const hub = new WaitHub();
     await events.onPhase((jobId) => hub.notify(jobId));
-    const app = createApp(config, engine, hub, log);
+    const sync = await SyncDispatcher.create(config, events);
+    const app = createApp(config, engine, hub, sync, log);
     const server = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
     });
@@ -104,6 +123,12 @@ export class ApiServer {
     };
     loop('reap', uws.reaperInterval, () => this.engine.reap(), true);
     loop('reconcile', uws.reconcileInterval, () => this.engine.reconcile(), true);
+    // Leftovers of requests whose process died: sync request directories, partial uploads.
+    const root = this.config.resultsDir;
+    loop('sweep', uws.reaperInterval, async () => ({
+      sync: await sweepStale(path.join(root, '.sync'), (this.config.syncTimeout + STALE_GRACE_S) * 1000),
+      uploads: await sweepStale(path.join(root, '.uploads'), STALE_UPLOAD_S * 1000),
+    }), false);
   }
 
   async close(): Promise<void> {

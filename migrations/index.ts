@@ -5,6 +5,7 @@
 import type { Knex } from 'knex';
 import * as obscore from './obscore/001_obscore';
 import * as uwsJobs from './jobs/001_uws_jobs';
+import * as jobBaseUrl from './jobs/002_job_base_url';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -26,7 +27,10 @@ class ListedMigrations implements Knex.MigrationSource<string> {
   }
 }
 
-export const jobStoreMigrations = new ListedMigrations([['001_uws_jobs', uwsJobs]]);
+export const jobStoreMigrations = new ListedMigrations([
+  ['001_uws_jobs', uwsJobs],
+  ['002_job_base_url', jobBaseUrl],
+]);
 export const obscoreMigrations = new ListedMigrations([['001_obscore', obscore]]);
 
 /**

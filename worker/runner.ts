@@ -7,7 +7,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Worker as QueueWorker, WaitingError, type Job as QueueEntry } from 'bullmq';
-import type { Config } from '../shared/config';
+import { fallbackBaseUrl, type Config } from '../shared/config';
 import type { Logger } from '../shared/log';
 import { channels, connectRedis, type Redis } from '../shared/redis';
 import { compiledModule } from '../shared/runtime';
@@ -19,6 +19,7 @@ import { queueName, type QueueEntryData } from '../shared/uws/queue';
 import type { UwsService } from '../shared/uws/service';
 import type { JobStore } from '../shared/uws/store';
 import { TaskCancelled, ThreadPool, type RunningTask } from './pool';
+import { SyncRunner } from './sync';
 import type { ThreadReply } from './thread';
 
 export interface RunnerDeps {
@@ -40,12 +41,14 @@ export class JobRunner {
   private readonly earlyAborts = new Map<string, number>();
   private readonly pool: ThreadPool;
   private readonly connection: Redis;
+  private readonly sync: SyncRunner;
   private readonly means = new Map<string, { mean: number; writtenAt: number }>();
   private stopping = false;
 
   constructor(private readonly deps: RunnerDeps) {
     this.pool = new ThreadPool(compiledModule(require.resolve('./thread')), deps.config.workerConcurrency);
     this.connection = connectRedis(deps.config.redisUrl!);
+    this.sync = new SyncRunner({ ...deps, pool: this.pool });
   }
 
   async start(): Promise<void> {
@@ -67,6 +70,7 @@ export class JobRunner {
       this.workers.push(worker);
     }
     await Promise.all(this.workers.map((w) => w.waitUntilReady()));
+    await this.sync.start();
   }
 
   private onAbort(jobId: string): void {
@@ -111,6 +115,7 @@ export class JobRunner {
         jobDir: jobDir(config.resultsDir, jobId),
         resultsDir: dir,
         executionDuration: job.executionDuration,
+        baseUrl: job.baseUrl ?? fallbackBaseUrl(config),
       },
     });
     this.running.set(jobId, task);
@@ -193,7 +198,7 @@ export class JobRunner {
     const grace = setTimeout(() => {
       for (const task of this.running.values()) task.cancel('shutdown');
     }, this.deps.config.uws.shutdownGrace * 1000);
-    await Promise.all(this.workers.map((w) => w.close()));
+    await Promise.all([...this.workers.map((w) => w.close()), this.sync.stop()]);
     clearTimeout(grace);
     await this.pool.close();
     await this.connection.quit().catch(() => undefined);

@@ -18,10 +18,17 @@ export function sendText(res: Response, status: number, text: string): void {
  * (an error after the headers went out can only abort the response).
  */
 export function sendFileOr404(res: Response, file: string, contentType: string, missing: string): Promise<void> {
-  res.type(contentType);
+  // Exactly as given (DALI 1.1 §5.2.4 echoes a requested media type; Express would add a charset).
+  res.setHeader('Content-Type', contentType);
   return new Promise<void>((resolve, reject) =>
     res.sendFile(file, { dotfiles: 'allow' }, (err) => (err ? reject(res.headersSent ? err : new HttpError(404, missing)) : resolve())),
   );
+}
+
+/** A document with exactly this Content-Type (no charset added, unlike Express's res.type). */
+export function sendDocument(res: Response, status: number, contentType: string, body: string): void {
+  res.status(status).setHeader('Content-Type', contentType);
+  res.end(body);
 }
 
 /** Last handler: known errors as plain text with their status; anything else is logged and a 500. */

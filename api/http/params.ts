@@ -9,6 +9,8 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import type { Request } from 'express';
+import type { Config } from '../../shared/config';
+import type { JobParameter } from '../../shared/uws/model';
 import { HttpError } from './errors';
 
 export interface Param {
@@ -31,6 +33,16 @@ export interface ParamLimits {
   paramsMaxCount: number;
   /** Where uploaded files are written before a job takes them. */
   uploadTmpDir: string;
+}
+
+/** The configured limits (PARAMS_MAX_BYTES, UPLOAD_MAX_BYTES, PARAMS_MAX_COUNT); uploads land in RESULTS_DIR/.uploads. */
+export function paramLimits(config: Pick<Config, 'uws' | 'resultsDir'>): ParamLimits {
+  return {
+    paramsMaxBytes: config.uws.paramsMaxBytes,
+    uploadMaxBytes: config.uws.uploadMaxBytes,
+    paramsMaxCount: config.uws.paramsMaxCount,
+    uploadTmpDir: path.join(config.resultsDir, '.uploads'),
+  };
 }
 
 export class RequestParams {
@@ -155,4 +167,20 @@ export async function readParams(req: Request, limits: ParamLimits): Promise<Req
     throw new HttpError(413, `more than ${limits.paramsMaxCount} parameters`);
   }
   return new RequestParams(params, files);
+}
+
+/**
+ * Moves uploaded files into `dir` (a job's or a sync request's uploads directory) and
+ * returns them as byReference parameters, as UWS shows inline uploads.
+ */
+export async function keepUploads(files: readonly UploadedFile[], dir: string): Promise<JobParameter[]> {
+  if (files.length === 0) return [];
+  await fs.promises.mkdir(dir, { recursive: true });
+  const kept: JobParameter[] = [];
+  for (const file of files) {
+    const stored = file.name.replace(/[^A-Za-z0-9_.-]/g, '_');
+    await fs.promises.rename(file.path, path.join(dir, stored));
+    kept.push({ name: file.name, value: file.filename, byReference: true, file: stored });
+  }
+  return kept;
 }

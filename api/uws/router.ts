@@ -5,8 +5,6 @@
  * (the project does not reveal that another owner's job exists); illegal in the current
  * phase → 403; malformed request → 400.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import express, { type Request, type Response, type Router } from 'express';
 import type { Config } from '../../shared/config';
 import { newJobId, type UwsEngine } from '../../shared/uws/engine';
@@ -17,8 +15,8 @@ import { plainErrorDocument, type UwsService } from '../../shared/uws/service';
 import { isoTime, parseIsoTime } from '../../shared/uws/time';
 import { jobListXml, jobXml, parametersXml, parameterValue, resultsXml, type JobUrls } from '../../shared/uws/xml';
 import { ownerOf } from '../auth';
-import { HttpError, sendFileOr404, sendText } from '../http/errors';
-import { readParams, readText, type RequestParams, type UploadedFile } from '../http/params';
+import { HttpError, sendDocument, sendFileOr404, sendText } from '../http/errors';
+import { keepUploads, paramLimits, readParams, readText, type RequestParams } from '../http/params';
 import type { WaitHub } from './wait';
 
 /** Job-control parameters of UWS, not passed on to the job's parameter list. */
@@ -52,12 +50,7 @@ function isoParam(name: string, text: string): number {
 export function uwsRouter(deps: UwsRouterDeps): Router {
   const { config, engine, hub, service } = deps;
   const router = express.Router();
-  const limits = {
-    paramsMaxBytes: config.uws.paramsMaxBytes,
-    uploadMaxBytes: config.uws.uploadMaxBytes,
-    paramsMaxCount: config.uws.paramsMaxCount,
-    uploadTmpDir: path.join(config.resultsDir, '.uploads'),
-  };
+  const limits = paramLimits(config);
 
   const listUrl = (req: Request) => `${baseUrl(config, req)}/api/${service.name}/async`;
   const urls = (req: Request): JobUrls => {
@@ -94,18 +87,7 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
   /** Parameters of a request turned into job parameters; uploads are moved into the job. */
   async function jobParameters(params: RequestParams, jobId: string): Promise<JobParameter[]> {
     const list: JobParameter[] = params.list.filter((p) => !CONTROL_PARAMETERS.has(p.name)).map((p) => ({ name: p.name, value: p.value }));
-    if (params.files.length) {
-      const dir = uploadsDir(config.resultsDir, jobId);
-      await fs.promises.mkdir(dir, { recursive: true });
-      for (const file of params.files) list.push(await keepUpload(file, dir));
-    }
-    return list;
-  }
-
-  async function keepUpload(file: UploadedFile, dir: string): Promise<JobParameter> {
-    const stored = `${file.name.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
-    await fs.promises.rename(file.path, path.join(dir, stored));
-    return { name: file.name, value: file.filename, byReference: true, file: stored };
+    return [...list, ...(await keepUploads(params.files, uploadsDir(config.resultsDir, jobId)))];
   }
 
   /** Parameters replace earlier values of the same name (UWS §2.1.11), others are kept. */
@@ -164,6 +146,7 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
         executionDuration: duration === undefined ? undefined : nonNegativeInteger('EXECUTIONDURATION', duration),
         destruction: destruction === undefined ? undefined : isoParam('DESTRUCTION', destruction),
         run: phase !== undefined,
+        baseUrl: baseUrl(config, req),
       });
       seeOther(res, urls(req).job(job.jobId));
     } finally {
@@ -272,7 +255,7 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
     const job = await findJob(req, res);
     if (job.phase !== 'ERROR' || !job.error) throw new HttpError(404, `job ${job.jobId} has no error (phase ${job.phase})`);
     const document = (service.errorDocument ?? plainErrorDocument)(job);
-    res.status(200).type(document.contentType).send(document.body);
+    sendDocument(res, 200, document.contentType, document.body);
   });
 
   // --- parameters (§2.2.3.8; updates only while PENDING) --------------------------------

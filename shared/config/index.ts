@@ -39,6 +39,17 @@ export interface UwsLimits {
   shutdownGrace: number;
 }
 
+/** TAP 1.1 limits (§2.7.4 MAXREC, §2.5.7 UPLOAD). */
+export interface TapLimits {
+  /** Rows returned when the request gives no MAXREC. */
+  maxrecDefault: number;
+  /** The hard limit: a larger MAXREC is reduced to it. */
+  maxrecMax: number;
+  /** Uploaded tables per query and rows per uploaded table. */
+  uploadMaxTables: number;
+  uploadMaxRows: number;
+}
+
 export interface Config {
   port: number;
   host: string;
@@ -59,6 +70,16 @@ export interface Config {
   /** Extra UWS service modules (compiled JS paths) loaded besides the built-in services. */
   serviceModules: string[];
   uws: UwsLimits;
+  tap: TapLimits;
+  /** Seconds a synchronous request may run in a worker before it is stopped (SYNC_TIMEOUT). */
+  syncTimeout: number;
+  /** Seconds a synchronous request may wait for a free worker before it is refused (SYNC_QUEUE_TIMEOUT). */
+  syncQueueTimeout: number;
+}
+
+/** Base URL for links when no request supplied one: PUBLIC_URL, else this host's address. */
+export function fallbackBaseUrl(config: Pick<Config, 'publicUrl' | 'port'>): string {
+  return config.publicUrl ?? `http://127.0.0.1:${config.port}`;
 }
 
 export class ConfigError extends Error {
@@ -137,11 +158,20 @@ export function loadConfig(env: Env = process.env): Config {
       paramsMaxCount: integer(env, 'PARAMS_MAX_COUNT', 10000, 1),
       shutdownGrace: integer(env, 'SHUTDOWN_GRACE', 10, 0, 3600),
     },
+    tap: {
+      maxrecDefault: integer(env, 'TAP_MAXREC', 100000, 0),
+      maxrecMax: integer(env, 'TAP_MAXREC_MAX', 10000000, 1),
+      uploadMaxTables: integer(env, 'TAP_UPLOAD_MAX_TABLES', 10, 0, 1000),
+      uploadMaxRows: integer(env, 'TAP_UPLOAD_MAX_ROWS', 100000, 1),
+    },
+    syncTimeout: integer(env, 'SYNC_TIMEOUT', 300, 1, 86400),
+    syncQueueTimeout: integer(env, 'SYNC_QUEUE_TIMEOUT', 30, 1, 86400),
   };
   const { uws } = config;
   if (uws.executionDurationMax > 0 && (uws.executionDurationDefault === 0 || uws.executionDurationDefault > uws.executionDurationMax)) {
     throw new ConfigError('UWS_EXECUTION_DURATION must be 1..UWS_EXECUTION_DURATION_MAX when a maximum is set');
   }
+  if (config.tap.maxrecDefault > config.tap.maxrecMax) throw new ConfigError('TAP_MAXREC must not exceed TAP_MAXREC_MAX');
   if (uws.destructionDefault > uws.destructionMax) {
     throw new ConfigError('UWS_DESTRUCTION must not exceed UWS_DESTRUCTION_MAX');
   }
@@ -176,6 +206,12 @@ export function configEnv(config: Config): Record<string, string> {
     UPLOAD_MAX_BYTES: String(config.uws.uploadMaxBytes),
     PARAMS_MAX_COUNT: String(config.uws.paramsMaxCount),
     SHUTDOWN_GRACE: String(config.uws.shutdownGrace),
+    TAP_MAXREC: String(config.tap.maxrecDefault),
+    TAP_MAXREC_MAX: String(config.tap.maxrecMax),
+    TAP_UPLOAD_MAX_TABLES: String(config.tap.uploadMaxTables),
+    TAP_UPLOAD_MAX_ROWS: String(config.tap.uploadMaxRows),
+    SYNC_TIMEOUT: String(config.syncTimeout),
+    SYNC_QUEUE_TIMEOUT: String(config.syncQueueTimeout),
   };
   if (config.redisUrl) env.REDIS_URL = config.redisUrl;
   if (config.publicUrl) env.PUBLIC_URL = config.publicUrl;

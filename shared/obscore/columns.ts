@@ -21,7 +21,7 @@ const long = (name: string, ucd: string, utype: string | undefined, description:
 
 export const OBSCORE_COLUMNS: ColumnDef[] = [
   text('dataproduct_type', 'meta.code.class', 'ObsDataset.dataProductType', 'Data product type: image, cube, spectrum, sed, timeseries, visibility, event, measurements', { indexed: true }),
-  text('dataproduct_subtype', 'meta.code.class', undefined, 'Data product subtype: lsst.calexp, lsst.deepCoadd_calexp, lsst.goodSeeingDiff_differenceExp', { indexed: true }),
+  text('dataproduct_subtype', 'meta.code.class', 'ObsDataset.dataProductSubtype', 'Data product subtype: lsst.calexp, lsst.deepCoadd_calexp, lsst.goodSeeingDiff_differenceExp', { indexed: true }),
   { ...long('calib_level', 'meta.code;obs.calib', 'ObsDataset.calibLevel', 'Calibration level: 0 raw … 4 analysis products', { notNull: true }), datatype: 'int' },
   text('obs_collection', 'meta.id', 'DataID.collection', 'Name of the data collection', { notNull: true }),
   text('obs_id', 'meta.id', 'DataID.observationID', 'Observation identifier', { notNull: true }),

@@ -28,5 +28,9 @@ export function channels(prefix: string) {
     abort: `${prefix}:uws:abort`,
     /** Hash service → mean job duration (ms), for quotes. */
     durations: `${prefix}:uws:durations`,
+    /** List per service of pending synchronous requests (DALI sync), taken by workers. */
+    syncRequests: (service: string) => `${prefix}:sync:${service}`,
+    /** JSON SyncMessage: a worker took a synchronous request, or finished it. */
+    syncReplies: `${prefix}:sync:replies`,
   };
 }

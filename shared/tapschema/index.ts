@@ -2,7 +2,7 @@
  * TAP_SCHEMA (TAP 1.1 §4): the five tables that describe what the service publishes,
  * themselves included, and the rows that describe a set of published tables.
  */
-import { columnSqlName, type ColumnDef, type SchemaDef, type TableDef } from './model';
+import { columnSqlName, publishedColumnName, type ColumnDef, type SchemaDef, type TableDef } from './model';
 
 export * from './model';
 
@@ -48,7 +48,7 @@ export const TAP_SCHEMA_TABLES: TableDef[] = [
       s('datatype', 'a VOTable datatype', { notNull: true }),
       s('arraysize', 'VOTable arraysize'),
       s('xtype', 'a DALI or custom extended type annotation'),
-      i('size', 'deprecated: use arraysize', { sqlName: 'size_', principal: false }),
+      i('size', 'deprecated: use arraysize', { sqlName: 'size_', principal: false, delimited: true }),
       s('description', 'describes the columns in the tableset'),
       s('utype', 'lists the utypes of columns in the tableset'),
       s('unit', 'unit in VO standard format'),
@@ -110,7 +110,7 @@ export function tapSchemaRows(schemas: readonly SchemaDef[], tables: readonly Ta
     });
     table.columns.forEach((column, columnIndex) => {
       rows.columns.push({
-        table_name: table.name, column_name: column.name, datatype: column.datatype, arraysize: column.arraysize ?? null,
+        table_name: table.name, column_name: publishedColumnName(column), datatype: column.datatype, arraysize: column.arraysize ?? null,
         xtype: column.xtype ?? null, size_: null, description: column.description, utype: column.utype ?? null,
         unit: column.unit ?? null, ucd: column.ucd ?? null, indexed: column.indexed ? 1 : 0, principal: column.principal ? 1 : 0,
         std: column.std ? 1 : 0, column_index: columnIndex,

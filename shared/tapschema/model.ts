@@ -29,6 +29,8 @@ export interface ColumnDef {
   /** Defined by a standard (ObsCore, TAP_SCHEMA). */
   std?: boolean;
   notNull?: boolean;
+  /** An ADQL reserved word as a name (TAP_SCHEMA.columns."size"): published delimited (TAP 1.1 §4.3). */
+  delimited?: boolean;
   /** Physical column name, when it differs from `name` (e.g. `"size"`). */
   sqlName?: string;
   sqlType: SqlType;
@@ -63,6 +65,11 @@ export interface SchemaDef {
 /** `ivoa.ObsCore` → `ObsCore`. */
 export function unqualified(tableName: string): string {
   return tableName.slice(tableName.indexOf('.') + 1);
+}
+
+/** The name TAP_SCHEMA and VOSI tables show: delimited (`"size"`) for reserved words. */
+export function publishedColumnName(column: ColumnDef): string {
+  return column.delimited ? `"${column.name}"` : column.name;
 }
 
 export function columnSqlName(column: ColumnDef): string {

@@ -34,6 +34,8 @@ export interface CreateOptions {
   destruction?: number;
   run: boolean;
   jobId?: string;
+  /** Base URL of links the job's results contain (see Job.baseUrl). */
+  baseUrl?: string;
 }
 
 export type RunOutcome = 'queued' | 'already' | 'illegal';
@@ -108,6 +110,7 @@ export class UwsEngine {
       error: null,
       parameters: options.parameters,
       results: [],
+      baseUrl: options.baseUrl ?? null,
     };
     await this.store.create(job);
     if (options.run) await this.dispatch(job.service, job.jobId);

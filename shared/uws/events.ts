@@ -8,13 +8,16 @@ import type { Phase } from './phase';
 
 type PhaseHandler = (jobId: string, phase: Phase) => void;
 type AbortHandler = (jobId: string) => void;
+type MessageHandler = (message: string) => void;
 
 export class UwsEvents {
   private readonly publisher: Redis;
   private subscriber: Redis | undefined;
+  private subscribed: Promise<void> | undefined;
   private readonly channels: ReturnType<typeof channels>;
   private readonly phaseHandlers = new Set<PhaseHandler>();
   private readonly abortHandlers = new Set<AbortHandler>();
+  private readonly syncHandlers = new Set<MessageHandler>();
 
   constructor(private readonly redisUrl: string, prefix: string) {
     this.channels = channels(prefix);
@@ -43,9 +46,20 @@ export class UwsEvents {
     return this.subscribe();
   }
 
+  /** Messages about synchronous requests (shared/dali/sync.ts). */
+  onSyncMessage(handler: MessageHandler): Promise<void> {
+    this.syncHandlers.add(handler);
+    return this.subscribe();
+  }
+
   /** One subscription per process, fanned out to the handlers. */
-  private async subscribe(): Promise<void> {
-    if (this.subscriber) return;
+  private subscribe(): Promise<void> {
+    // Every caller waits for the one subscription to be in place.
+    this.subscribed ??= this.connectSubscriber();
+    return this.subscribed;
+  }
+
+  private async connectSubscriber(): Promise<void> {
     const subscriber = connectRedis(this.redisUrl);
     this.subscriber = subscriber;
     subscriber.on('message', (channel: string, message: string) => {
@@ -56,14 +70,17 @@ export class UwsEvents {
         for (const handler of this.phaseHandlers) handler(jobId, phase);
       } else if (channel === this.channels.abort) {
         for (const handler of this.abortHandlers) handler(message);
+      } else if (channel === this.channels.syncReplies) {
+        for (const handler of this.syncHandlers) handler(message);
       }
     });
-    await subscriber.subscribe(this.channels.phase, this.channels.abort);
+    await subscriber.subscribe(this.channels.phase, this.channels.abort, this.channels.syncReplies);
   }
 
   async close(): Promise<void> {
     this.phaseHandlers.clear();
     this.abortHandlers.clear();
+    this.syncHandlers.clear();
     await Promise.all([this.subscriber?.quit().catch(() => undefined), this.publisher.quit().catch(() => undefined)]);
   }
 }

@@ -44,6 +44,8 @@ export interface Job {
   error: JobError | null;
   parameters: JobParameter[];
   results: JobResult[];
+  /** The base URL the job was created through (PUBLIC_URL or the request's host): links in results start with it. */
+  baseUrl: string | null;
 }
 
 /** What a job list shows of each job (ShortJobDescription). */

@@ -4,9 +4,10 @@
  */
 import type { Config } from '../config';
 import { compiledModule } from '../runtime';
+import { TAP_SERVICE } from '../tap/service';
 import type { UwsService } from './service';
 
-const BUILTIN_SERVICES: readonly UwsService[] = [];
+export const BUILTIN_SERVICES: readonly UwsService[] = [TAP_SERVICE];
 
 export function loadServices(config: Pick<Config, 'serviceModules'>, extra: readonly UwsService[] = []): Map<string, UwsService> {
   const services = new Map<string, UwsService>();

@@ -15,6 +15,8 @@ export interface ProcessorInput {
   resultsDir: string;
   /** Seconds the job may run (0 = unlimited), for processors that can plan their work. */
   executionDuration: number;
+  /** Base URL for links written into results (PUBLIC_URL or the address the client used). */
+  baseUrl: string;
 }
 
 export interface ProducedResult {

@@ -29,6 +29,7 @@ interface JobRow {
   error_message: string | null;
   parameters: string;
   results: string;
+  base_url: string | null;
 }
 
 type RefRow = Pick<JobRow, 'job_id' | 'phase' | 'run_id' | 'owner' | 'creation_time'>;
@@ -53,6 +54,7 @@ function toJob(row: JobRow): Job {
       row.error_message === null ? null : { type: row.error_type === 'transient' ? 'transient' : 'fatal', message: row.error_message },
     parameters: JSON.parse(row.parameters) as JobParameter[],
     results: JSON.parse(row.results) as JobResult[],
+    baseUrl: row.base_url,
   };
 }
 
@@ -89,13 +91,13 @@ export class JobStore {
   private readonly creations = new Batcher<NewJob>((jobs) => this.insertMany(jobs));
 
   private async insertMany(jobs: readonly NewJob[]): Promise<void> {
-    const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, '[]')";
+    const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, '[]', ?)";
     const values: SqlValue[] = [];
     for (const job of jobs) {
-      values.push(job.jobId, job.service, job.owner, job.runId, job.phase, job.creationTime, job.executionDuration, job.destruction, job.quote, JSON.stringify(job.parameters));
+      values.push(job.jobId, job.service, job.owner, job.runId, job.phase, job.creationTime, job.executionDuration, job.destruction, job.quote, JSON.stringify(job.parameters), job.baseUrl);
     }
     await this.sql.run(
-      'INSERT INTO uws_jobs (job_id, service, owner, run_id, phase, creation_time, execution_duration, destruction, quote, attempts, parameters, results) VALUES ' +
+      'INSERT INTO uws_jobs (job_id, service, owner, run_id, phase, creation_time, execution_duration, destruction, quote, attempts, parameters, results, base_url) VALUES ' +
         jobs.map(() => row).join(', '),
       values,
     );

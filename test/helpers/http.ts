@@ -84,9 +84,16 @@ export function elementSequence(xml: string, parent: string): string[] {
   return names;
 }
 
+/** Text of XML character data with the predefined entities and character references resolved. */
+export function unescapeXml(text: string): string {
+  return text.replace(/&(lt|gt|amp|quot|apos|#\d+|#x[0-9a-fA-F]+);/g, (_, e: string) =>
+    e === 'lt' ? '<' : e === 'gt' ? '>' : e === 'amp' ? '&' : e === 'quot' ? '"' : e === 'apos' ? "'" : String.fromCodePoint(e[1] === 'x' ? parseInt(e.slice(2), 16) : Number(e.slice(1))),
+  );
+}
+
 export function textOf(xml: string, element: string): string | undefined {
   const match = new RegExp(`<${element}(?:\\s[^>]*)?>([^<]*)</${element}>`).exec(xml);
-  return match?.[1];
+  return match?.[1] === undefined ? undefined : unescapeXml(match[1]);
 }
 
 export function sleep(ms: number): Promise<void> {

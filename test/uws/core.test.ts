@@ -51,6 +51,7 @@ describe('UWS XML', () => {
     error: { type: 'transient', message: 'boom <1>' },
     parameters: [{ name: 'UP', value: 'x.xml', byReference: true, file: 'UP' }, { name: 'Q', value: 'a < b' }],
     results: [{ id: 'r 1', file: 'r1', mimeType: 'text/csv', size: 42 }],
+    baseUrl: 'http://h',
   };
   const urls = { job: (id: string) => `http://h/api/svc/async/${id}` };
 

@@ -34,6 +34,7 @@ function newJob(overrides: Partial<NewJob> = {}): NewJob {
     destruction: now + 3600_000,
     quote: null,
     parameters: [{ name: 'QUERY', value: "SELECT 'ü'" }],
+    baseUrl: 'http://example.org:8080',
     ...overrides,
   };
 }

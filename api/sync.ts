@@ -1,0 +1,154 @@
+/**
+ * The api side of DALI-sync requests (shared/dali/sync.ts): hands a request to a worker
+ * through Redis and waits for its outcome. A request that no worker takes within
+ * SYNC_QUEUE_TIMEOUT is withdrawn from the list (503 for the caller); one whose worker
+ * vanished ends after SYNC_TIMEOUT plus a grace period; a client that hangs up aborts it.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Request, Response } from 'express';
+import type { Config } from '../shared/config';
+import { parseSyncMessage, syncDir, type SyncOutcome, type SyncRequest } from '../shared/dali/sync';
+import { channels } from '../shared/redis';
+import { newJobId } from '../shared/uws/engine';
+import type { UwsEvents } from '../shared/uws/events';
+import { containedPath } from '../shared/uws/files';
+import type { JobParameter } from '../shared/uws/model';
+import { sendFileOr404 } from './http/errors';
+import { keepUploads, type RequestParams } from './http/params';
+
+/** Extra seconds past SYNC_TIMEOUT before a request whose worker went silent is given up. */
+const LOST_WORKER_GRACE_S = 5;
+
+export class SyncUnavailable extends Error {
+  override name = 'SyncUnavailable';
+}
+
+interface Pending {
+  started(): void;
+  settle(outcome: SyncOutcome): void;
+}
+
+export interface SyncRun {
+  outcome: SyncOutcome;
+  /** The request's directory: results are under results/; remove it with `dispose()`. */
+  dir: string;
+  dispose(): Promise<void>;
+}
+
+export class SyncDispatcher {
+  private readonly pending = new Map<string, Pending>();
+
+  private constructor(private readonly config: Config, private readonly events: UwsEvents) {}
+
+  static async create(config: Config, events: UwsEvents): Promise<SyncDispatcher> {
+    const dispatcher = new SyncDispatcher(config, events);
+    await events.onSyncMessage((text) => dispatcher.onMessage(text));
+    return dispatcher;
+  }
+
+  private onMessage(text: string): void {
+    const message = parseSyncMessage(text);
+    const pending = message && this.pending.get(message.id);
+    if (!message || !pending) return;
+    if ('started' in message) pending.started();
+    else pending.settle(message.outcome);
+  }
+
+  /**
+   * Runs a request of `service` in a worker. `cancelled` fires when the client hangs up.
+   * Throws SyncUnavailable when no worker took it in time, or its worker was lost.
+   */
+  async run(service: string, params: RequestParams, context: { owner: string | null; baseUrl: string; onClose(listener: () => void): void }): Promise<SyncRun> {
+    const id = newJobId();
+    const dir = syncDir(this.config.resultsDir, id);
+    const dispose = () => fs.rm(dir, { recursive: true, force: true });
+    const parameters: JobParameter[] = [...params.list.map((p) => ({ name: p.name, value: p.value })), ...(await keepUploads(params.files, path.join(dir, 'uploads')))];
+    const request: SyncRequest = { id, service, owner: context.owner, parameters, baseUrl: context.baseUrl, timeout: this.config.syncTimeout };
+    const text = JSON.stringify(request);
+    const key = channels(this.config.queuePrefix).syncRequests(service);
+    const redis = this.events.redis;
+
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const outcome = await new Promise<SyncOutcome>((resolve, reject) => {
+        let taken = false;
+        const fail = (message: string) => reject(new SyncUnavailable(message));
+        const lost = () => fail(`the worker running the request did not answer within ${this.config.syncTimeout + LOST_WORKER_GRACE_S} s`);
+        this.pending.set(id, {
+          started: () => {
+            taken = true;
+            clearTimeout(timer);
+            timer = setTimeout(lost, (this.config.syncTimeout + LOST_WORKER_GRACE_S) * 1000);
+          },
+          settle: resolve,
+        });
+        context.onClose(() => {
+          void redis.lrem(key, 1, text);
+          void this.events.publishAbort(id);
+          fail('the client closed the connection');
+        });
+        timer = setTimeout(() => {
+          // Withdraw the request; if a worker took it meanwhile, wait for that worker instead.
+          void redis.lrem(key, 1, text).then((removed) => {
+            if (removed > 0 || !taken) fail(`no worker took the request within ${this.config.syncQueueTimeout} s; the service is busy or has no worker running`);
+          }, reject);
+        }, this.config.syncQueueTimeout * 1000);
+        redis.rpush(key, text).catch(reject);
+      });
+      return { outcome, dir, dispose };
+    } catch (err) {
+      await dispose();
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      this.pending.delete(id);
+    }
+  }
+}
+
+export interface SyncErrorWriter {
+  /** Writes an error response in the service's own format (VOTable, SODA text/plain…). */
+  (res: Response, status: number, message: string, kind: 'usage' | 'internal' | 'unavailable'): void;
+}
+
+/**
+ * Runs a DALI-sync request in a worker and answers with its first result: 200 and the file
+ * with the result's media type, 204 when the processor produced none (SODA: no overlap),
+ * 400 for the user's errors, 503 when no worker could take it, 500 otherwise.
+ */
+export async function serveSync(
+  dispatcher: SyncDispatcher,
+  service: string,
+  req: Request,
+  res: Response,
+  params: RequestParams,
+  context: { owner: string | null; baseUrl: string },
+  writeError: SyncErrorWriter,
+): Promise<void> {
+  let run: SyncRun;
+  try {
+    run = await dispatcher.run(service, params, { ...context, onClose: (listener) => res.on('close', () => !res.writableFinished && listener()) });
+  } catch (err) {
+    if (!(err instanceof SyncUnavailable)) throw err;
+    if (!res.headersSent && !req.destroyed) writeError(res, 503, err.message, 'unavailable');
+    return;
+  }
+  try {
+    const { outcome } = run;
+    if (!outcome.ok) {
+      writeError(res, outcome.userError ? 400 : 500, outcome.message, outcome.userError ? 'usage' : 'internal');
+      return;
+    }
+    const [result] = outcome.results;
+    if (!result) {
+      res.status(204).end();
+      return;
+    }
+    const file = containedPath(path.join(run.dir, 'results'), result.file);
+    if (!file) throw new Error(`sync result file name ${result.file} escapes its directory`);
+    await sendFileOr404(res, file, result.mimeType, 'result file not found');
+  } finally {
+    await run.dispose();
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * TAP 1.1 endpoints other than the UWS job tree (/async is the generic UWS router):
+ * /sync (DALI-sync GET and POST, run in a worker), VOSI /capabilities, /availability,
+ * /tables (and /tables/{name}), and the DALI /examples document. Errors are DALI VOTable
+ * error documents (TAP 1.1 §2.9).
+ */
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { Config } from '../../shared/config';
+import type { Logger } from '../../shared/log';
+import { PUBLISHED_SCHEMAS, PUBLISHED_TABLES } from '../../shared/obscore/store';
+import { TAP_EXAMPLES, tapCapabilitiesXml } from '../../shared/tap/metadata';
+import { VOTABLE_ERROR_TYPE } from '../../shared/tap/service';
+import { availabilityXml, EXAMPLES_MEDIA_TYPE, examplesXhtml, findTable, tablesetXml, tableXml } from '../../shared/vosi';
+import { votableError } from '../../shared/votable';
+import { ownerOf } from '../auth';
+import { HttpError, sendDocument } from '../http/errors';
+import { paramLimits, readParams } from '../http/params';
+import { serveSync, type SyncDispatcher } from '../sync';
+import { baseUrl } from '../uws/router';
+
+export interface TapRouterDeps {
+  config: Config;
+  sync: SyncDispatcher;
+  log: Logger;
+}
+
+const XML_TYPE = 'text/xml; charset=utf-8';
+
+export function sendVotableError(res: Response, status: number, message: string): void {
+  sendDocument(res, status, VOTABLE_ERROR_TYPE, votableError(message));
+}
+
+export function tapRouter(deps: TapRouterDeps): Router {
+  const { config, sync, log } = deps;
+  const router = express.Router();
+  const startedAt = Date.now();
+  const limits = paramLimits(config);
+
+  // TAP 1.1 §2.1: sync accepts GET and POST; the query runs in a worker.
+  const runSync = async (req: Request, res: Response) => {
+    const params = await readParams(req, limits);
+    try {
+      await serveSync(sync, 'tap', req, res, params, { owner: ownerOf(res), baseUrl: baseUrl(config, req) }, (r, status, message) => sendVotableError(r, status, message));
+    } finally {
+      await params.discardFiles();
+    }
+  };
+  router.get('/sync', runSync);
+  router.post('/sync', runSync);
+
+  // VOSI 1.1 and DALI 1.1 §2.3 metadata: cheap documents built from the definitions.
+  router.get('/capabilities', (req, res) => {
+    res.type(XML_TYPE).send(tapCapabilitiesXml(`${baseUrl(config, req)}/api/tap`, config));
+  });
+  router.get('/availability', (_req, res) => {
+    res.type(XML_TYPE).send(availabilityXml({ available: true, upSince: startedAt }));
+  });
+  router.get('/tables', async (req, res) => {
+    const params = await readParams(req, limits);
+    await params.discardFiles();
+    const detail = params.get('DETAIL');
+    if (detail !== undefined && detail !== 'min' && detail !== 'max') throw new HttpError(400, `DETAIL must be min or max, not "${detail}"`);
+    res.type(XML_TYPE).send(tablesetXml(PUBLISHED_SCHEMAS, PUBLISHED_TABLES, { detail }));
+  });
+  router.get('/tables/:name', (req, res) => {
+    const table = findTable(PUBLISHED_TABLES, String(req.params.name));
+    if (!table) throw new HttpError(404, `no table ${req.params.name}`);
+    res.type(XML_TYPE).send(tableXml(table));
+  });
+  router.get('/examples', (_req, res) => {
+    res.type(EXAMPLES_MEDIA_TYPE).send(examplesXhtml({ title: 'TAP examples: the Rubin image-services tutorial', examples: TAP_EXAMPLES }));
+  });
+
+  router.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(err);
+    if (err instanceof HttpError) return sendVotableError(res, err.status, err.message);
+    log.error({ err, method: req.method, url: req.originalUrl }, 'TAP request failed');
+    sendVotableError(res, 500, 'internal server error');
+  });
+  return router;
+}

@@ -1,0 +1,53 @@
+/**
+ * DALI-sync requests (DALI 1.1 §5.1, e.g. TAP /sync, SODA /sync) run in the workers, like
+ * jobs, but without a job record: the api pushes a request onto a per-service Redis list,
+ * one worker takes it (BLPOP), says so, runs the service's processor and publishes the
+ * outcome; the api streams the result file to the client and deletes it. The api thus
+ * never does query or pixel work, and a request no worker takes is withdrawn, not lost.
+ */
+import path from 'node:path';
+import type { JobParameter } from '../uws/model';
+import type { ErrorType } from '../uws/model';
+import type { ProducedResult } from '../uws/service';
+
+export interface SyncRequest {
+  /** Random id (job-id alphabet): names the request's directory and its replies. */
+  id: string;
+  service: string;
+  owner: string | null;
+  parameters: JobParameter[];
+  baseUrl: string;
+  /** Seconds the processor may run before it is stopped. */
+  timeout: number;
+}
+
+export type SyncOutcome =
+  | { ok: true; results: ProducedResult[] }
+  | { ok: false; message: string; errorType: ErrorType; userError: boolean };
+
+/** What workers publish about a request: taken (`started`), then its outcome. */
+export type SyncMessage = { id: string; started: true } | { id: string; outcome: SyncOutcome };
+
+/** RESULTS_DIR/.sync/<id>: uploads/ and results/ of one synchronous request. */
+export function syncDir(resultsRoot: string, id: string): string {
+  if (!/^[a-z2-7]{16}$/.test(id)) throw new Error(`invalid sync request id ${JSON.stringify(id)}`);
+  return path.join(resultsRoot, '.sync', id);
+}
+
+export function parseSyncMessage(text: string): SyncMessage | undefined {
+  try {
+    const message = JSON.parse(text) as SyncMessage;
+    return typeof message.id === 'string' ? message : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function parseSyncRequest(text: string): SyncRequest | undefined {
+  try {
+    const request = JSON.parse(text) as SyncRequest;
+    return typeof request.id === 'string' && typeof request.service === 'string' && Array.isArray(request.parameters) ? request : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,36 @@
+/** A small least-recently-used map: entries beyond `capacity` are dropped, oldest use first. */
+export class LruCache<K, V> {
+  private readonly entries = new Map<K, V>();
+  /** Lookups answered from the cache, and lookups that had to make the value. */
+  hits = 0;
+  misses = 0;
+
+  constructor(readonly capacity: number) {
+    if (!(Number.isInteger(capacity) && capacity > 0)) throw new RangeError(`LRU capacity must be a positive integer, got ${capacity}`);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** The value for `key`, made by `make` (and kept) when absent. */
+  getOrCreate(key: K, make: () => V): V {
+    const found = this.entries.get(key);
+    if (found !== undefined) {
+      this.hits++;
+      // A Map iterates in insertion order: re-inserting marks the entry as the newest.
+      this.entries.delete(key);
+      this.entries.set(key, found);
+      return found;
+    }
+    this.misses++;
+    const made = make();
+    this.entries.set(key, made);
+    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as K);
+    return made;
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}

@@ -1,0 +1,213 @@
+/**
+ * TAP 1.1 over HTTP against a real stack: the tutorial's queries verbatim on the demo data,
+ * sync (GET and POST) and async, output formats, MAXREC and overflow, uploads, and every
+ * kind of error as a DALI VOTable error document.
+ */
+import { OBSCORE_COLUMNS } from '../../shared/obscore/columns';
+import { PUBLISHED_TABLES } from '../../shared/obscore/store';
+import { CORPUS } from '../adql/corpus';
+import { Client, textOf, unescapeXml } from '../helpers/http';
+import { fieldNames, startTapStack, tableRows, type TapFixture } from './fixture';
+
+let fx: TapFixture;
+let client: Client;
+const I_COADD = 'butler://dp02/20d28216-534a-4102-b8a7-1c7f32a9b78c';
+
+beforeAll(async () => {
+  fx = await startTapStack({ workers: 1, env: { SYNC_TIMEOUT: '2' } });
+  client = new Client(fx.stack.url);
+}, 60000);
+afterAll(() => fx?.close());
+
+const sync = (query: string, extra: Record<string, string> = {}) => client.post('/api/tap/sync', { LANG: 'ADQL', QUERY: query, ...extra });
+const errorText = (xml: string) => {
+  const text = /<INFO name="QUERY_STATUS" value="ERROR">([^<]*)<\/INFO>/.exec(xml)?.[1];
+  return text === undefined ? undefined : unescapeXml(text);
+};
+
+describe('the tutorial queries, verbatim, on the demo data', () => {
+  const circle =
+    "SELECT * FROM ivoa.ObsCore WHERE 1=CONTAINS( POINT('ICRS', ivoa.ObsCore.s_ra, ivoa.ObsCore.s_dec), CIRCLE('ICRS', 55.74673760481304, -32.286155241413624, 10) )";
+  const cases: [string, () => number][] = [
+    [CORPUS[0]!, () => PUBLISHED_TABLES.length],
+    [CORPUS[1]!, () => 2],
+    [CORPUS[2]!, () => 1],
+    [CORPUS[3]!, () => OBSCORE_COLUMNS.length],
+    [CORPUS[4]!, () => 1],
+    [CORPUS[5]!, () => new Set(fx.datasets.map((d) => d.datasetType)).size],
+    [circle, () => fx.datasets.length],
+    [CORPUS[6]!, () => fx.datasets.filter((d) => d.datasetType === 'deepCoadd_calexp' && d.band === 'r').length],
+    [CORPUS[7]!, () => 1],
+    [CORPUS[8]!, () => 1],
+  ];
+  test.each(cases)('%s', async (query, expected) => {
+    const reply = await sync(query);
+    expect(reply.status).toBe(200);
+    expect(reply.headers.get('content-type')).toBe('application/x-votable+xml');
+    expect(reply.text).toContain('<INFO name="QUERY_STATUS" value="OK"/>');
+    expect(tableRows(reply.text)).toHaveLength(expected());
+  });
+
+  test('the i-band patch 17 coadd: absolute access_url, DataLink format, FIELD metadata pyvo looks for', async () => {
+    const reply = await client.get('/api/tap/sync', { LANG: 'ADQL', QUERY: CORPUS[7]! });
+    expect(reply.status).toBe(200);
+    const names = fieldNames(reply.text);
+    const row = tableRows(reply.text)[0]!;
+    const cell = (name: string) => row[names.indexOf(name)];
+    expect(cell('obs_publisher_did')).toBe(I_COADD);
+    expect(cell('access_url')).toBe(`${fx.stack.url}/api/datalink/links?ID=${I_COADD}`);
+    expect(cell('access_format')).toBe('application/x-votable+xml;content=datalink');
+    expect(cell('lsst_patch')).toBe('17');
+    expect(reply.text).toMatch(/<FIELD name="access_url" datatype="char" arraysize="\*" ucd="meta.ref.url" utype="obscore:Access.reference"/);
+    expect(reply.text).toMatch(/<FIELD name="access_format" datatype="char" arraysize="\*" ucd="meta.code.mime" utype="obscore:Access.format"/);
+    expect(reply.text).toMatch(/<FIELD name="s_ra" datatype="double" unit="deg" ucd="pos.eq.ra"/);
+  });
+});
+
+describe('formats and MAXREC', () => {
+  const query = 'SELECT obs_publisher_did, lsst_band, lsst_patch FROM ivoa.ObsCore WHERE lsst_patch = 17 ORDER BY lsst_band';
+
+  test('CSV, TSV, JSON and BINARY2, by short name and media type (echoed)', async () => {
+    const csv = await sync(query, { RESPONSEFORMAT: 'csv' });
+    expect(csv.headers.get('content-type')).toBe('text/csv;header=present');
+    const lines = csv.text.trim().split(/\r?\n/);
+    expect(lines[0]).toBe('obs_publisher_did,lsst_band,lsst_patch');
+    expect(lines.slice(1).map((l) => l.split(',')[1])).toEqual(['g', 'i', 'r', 'u', 'y', 'z']);
+
+    const tsv = await sync(query, { FORMAT: 'text/tab-separated-values' });
+    expect(tsv.headers.get('content-type')).toBe('text/tab-separated-values');
+    expect(tsv.text.split('\n')[1]!.split('\t')[1]).toBe('g');
+
+    const json = await sync(query, { RESPONSEFORMAT: 'json' });
+    expect(json.headers.get('content-type')).toBe('application/json');
+    expect(JSON.stringify(json.text)).toContain('lsst_band');
+
+    const b2 = await sync(query, { RESPONSEFORMAT: 'application/x-votable+xml;serialization=BINARY2' });
+    expect(b2.status).toBe(200);
+    expect(b2.headers.get('content-type')).toBe('application/x-votable+xml;serialization=BINARY2');
+    expect(b2.text).toContain('<BINARY2>');
+  });
+
+  test('MAXREC truncates with the overflow INFO after the TABLE; not when nothing was cut', async () => {
+    const cut = await sync(query, { MAXREC: '2' });
+    expect(tableRows(cut.text)).toHaveLength(2);
+    expect(cut.text).toMatch(/<\/TABLE>\s*<INFO name="QUERY_STATUS" value="OVERFLOW"\/>/);
+    const exact = await sync(query, { MAXREC: '6' });
+    expect(tableRows(exact.text)).toHaveLength(6);
+    expect(exact.text).not.toContain('OVERFLOW');
+    const top = await sync(query.replace('SELECT', 'SELECT TOP 3'), { MAXREC: '3' });
+    expect(tableRows(top.text)).toHaveLength(3);
+    expect(top.text).not.toContain('OVERFLOW');
+  });
+
+  test('MAXREC=0 gives the metadata only', async () => {
+    const reply = await sync(query, { MAXREC: '0' });
+    expect(fieldNames(reply.text)).toEqual(['obs_publisher_did', 'lsst_band', 'lsst_patch']);
+    expect(tableRows(reply.text)).toHaveLength(0);
+    expect(reply.text).toContain('value="OVERFLOW"');
+  });
+
+  test('REQUEST (TAP 1.0), VERSION and unknown parameters are ignored; LANG variants accepted', async () => {
+    for (const lang of ['ADQL', 'ADQL-2.0', 'ADQL-2.1', 'adql']) {
+      const reply = await sync('SELECT TOP 1 obs_id FROM ivoa.ObsCore', { LANG: lang, REQUEST: 'doQuery', VERSION: '1.0', FOO: 'bar' });
+      expect(reply.status).toBe(200);
+      expect(tableRows(reply.text)).toHaveLength(1);
+    }
+  });
+});
+
+describe('errors are DALI VOTable error documents', () => {
+  const cases: [string, Record<string, string>, string][] = [
+    ['no LANG', { QUERY: 'SELECT 1 FROM ivoa.ObsCore' }, 'LANG is missing: use LANG=ADQL'],
+    ['unknown LANG', { LANG: 'SQL', QUERY: 'SELECT 1 FROM ivoa.ObsCore' }, 'LANG=SQL is not supported (supported: ADQL, ADQL-2.0, ADQL-2.1)'],
+    ['no QUERY', { LANG: 'ADQL' }, 'QUERY is missing'],
+    ['syntax', { LANG: 'ADQL', QUERY: 'SELECT FROM ivoa.ObsCore' }, 'ADQL syntax error at line 1, column 8'],
+    ['unknown table', { LANG: 'ADQL', QUERY: 'SELECT * FROM sqlite_master' }, 'unknown table "sqlite_master"'],
+    ['private column', { LANG: 'ADQL', QUERY: 'SELECT "_file" FROM ivoa.ObsCore' }, 'unknown column "_file"'],
+    ['format', { LANG: 'ADQL', QUERY: 'SELECT 1 FROM ivoa.ObsCore', RESPONSEFORMAT: 'fits' }, 'RESPONSEFORMAT=fits is not supported'],
+    ['MAXREC', { LANG: 'ADQL', QUERY: 'SELECT 1 FROM ivoa.ObsCore', MAXREC: '-1' }, 'MAXREC must be a non-negative integer, not "-1"'],
+    ['geometry', { LANG: 'ADQL', QUERY: "SELECT 1 FROM ivoa.ObsCore WHERE 1 = CONTAINS(POINT('', s_ra, s_dec), CIRCLE('', 10, 95, 1))" }, 'invalid geometry'],
+  ];
+  test.each(cases)('%s → 400', async (_, params, message) => {
+    const reply = await client.post('/api/tap/sync', params);
+    expect(reply.status).toBe(400);
+    expect(reply.headers.get('content-type')).toBe('application/x-votable+xml');
+    expect(reply.text).toContain('<RESOURCE type="results">');
+    expect(errorText(reply.text)).toContain(message);
+  });
+
+  test('a query running past SYNC_TIMEOUT is stopped and reported', async () => {
+    const tables = Array.from({ length: 8 }, (_, i) => `ivoa.ObsCore AS t${i}`).join(', ');
+    const started = Date.now();
+    const reply = await sync(`SELECT COUNT(*) FROM ${tables}`);
+    expect(reply.status).toBe(400);
+    expect(errorText(reply.text)).toBe('the request ran longer than 2 s and was stopped; use the async endpoint for long work');
+    expect(Date.now() - started).toBeLessThan(10000);
+    // The worker is usable again at once.
+    expect((await sync('SELECT COUNT(*) FROM ivoa.ObsCore')).status).toBe(200);
+  });
+});
+
+describe('async (UWS) TAP jobs', () => {
+  test('result id "result" holds the VOTable; the job records the query', async () => {
+    const job = await client.create('tap', { LANG: 'ADQL', QUERY: CORPUS[7]!, PHASE: 'RUN', RUNID: 'tutorial' });
+    expect(await client.settle(job)).toBe('COMPLETED');
+    const doc = (await client.get(job)).text;
+    expect(doc).toMatch(/<uws:result id="result" xlink:type="simple" xlink:href="[^"]+\/results\/result" size="\d+" mime-type="application\/x-votable\+xml"\/>/);
+    expect(textOf(doc, 'uws:runId')).toBe('tutorial');
+    const result = await client.get(`${job}/results/result`);
+    expect(result.status).toBe(200);
+    expect(result.headers.get('content-type')).toBe('application/x-votable+xml');
+    expect(tableRows(result.text)).toHaveLength(1);
+    expect(result.text).toContain(`${fx.stack.url}/api/datalink/links?ID=${I_COADD}`);
+  });
+
+  test('a failing query ends in ERROR with the message in errorSummary and a VOTable /error', async () => {
+    const job = await client.create('tap', { LANG: 'ADQL', QUERY: 'SELECT nope FROM ivoa.ObsCore', PHASE: 'RUN' });
+    expect(await client.settle(job)).toBe('ERROR');
+    const doc = (await client.get(job)).text;
+    expect(doc).toContain('<uws:errorSummary type="fatal" hasDetail="true">');
+    expect(textOf(doc, 'uws:message')).toContain('unknown column "nope"');
+    const error = await client.get(`${job}/error`);
+    expect(error.status).toBe(200);
+    expect(error.headers.get('content-type')).toBe('application/x-votable+xml');
+    expect(errorText(error.text)).toContain('unknown column "nope"');
+  });
+});
+
+describe('UPLOAD', () => {
+  const votable = (rows: [string, number, number][]) => `<?xml version="1.0"?>
+<VOTABLE version="1.4" xmlns="http://www.ivoa.net/xml/VOTable/v1.3"><RESOURCE type="results"><TABLE>
+<FIELD name="name" datatype="char" arraysize="*"/><FIELD name="ra" datatype="double" unit="deg"/><FIELD name="dec" datatype="double" unit="deg"/>
+<DATA><TABLEDATA>${rows.map(([n, ra, dec]) => `<TR><TD>${n}</TD><TD>${ra}</TD><TD>${dec}</TD></TR>`).join('')}</TABLEDATA></DATA></TABLE></RESOURCE></VOTABLE>`;
+
+  const multipart = (params: Record<string, string>, files: Record<string, string>) => {
+    const body = new FormData();
+    for (const [k, v] of Object.entries(params)) body.append(k, v);
+    for (const [k, v] of Object.entries(files)) body.append(k, new Blob([v], { type: 'application/x-votable+xml' }), `${k}.xml`);
+    return body;
+  };
+
+  test('an inline table joins the ObsCore table as TAP_UPLOAD.<name>', async () => {
+    const targets = votable([['cluster', 55.7467376, -32.2861552], ['nowhere', 10, 10]]);
+    const query =
+      "SELECT u.name, o.lsst_band FROM TAP_UPLOAD.targets AS u JOIN ivoa.ObsCore AS o ON 1 = CONTAINS(POINT('ICRS', u.ra, u.dec), o.s_region) WHERE o.dataproduct_subtype = 'lsst.deepCoadd_calexp' ORDER BY o.lsst_band";
+    const reply = await client.request('POST', '/api/tap/sync', multipart({ LANG: 'ADQL', QUERY: query, UPLOAD: 'targets,param:tbl' }, { tbl: targets }));
+    expect(reply.status).toBe(200);
+    const rows = tableRows(reply.text);
+    expect(rows.every((r) => r[0] === 'cluster')).toBe(true);
+    expect(rows.map((r) => r[1])).toEqual(['g', 'i', 'r', 'u', 'y', 'z']);
+    expect(fieldNames(reply.text)).toEqual(['name', 'lsst_band']);
+  });
+
+  test('upload errors name the table', async () => {
+    const missing = await client.request('POST', '/api/tap/sync', multipart({ LANG: 'ADQL', QUERY: 'SELECT * FROM TAP_UPLOAD.t', UPLOAD: 't,param:absent' }, {}));
+    expect(missing.status).toBe(400);
+    expect(errorText(missing.text)).toBe('UPLOAD "t": no uploaded part named ABSENT (param:ABSENT)');
+    const bad = await client.request('POST', '/api/tap/sync', multipart({ LANG: 'ADQL', QUERY: 'SELECT * FROM TAP_UPLOAD.t', UPLOAD: 't,param:x' }, { x: 'a,b\n1,2\n' }));
+    expect(bad.status).toBe(400);
+    expect(errorText(bad.text)).toMatch(/^UPLOAD "t": /);
+    const scheme = await sync('SELECT 1 FROM ivoa.ObsCore', { UPLOAD: 't,ftp://example.org/t.xml' });
+    expect(errorText(scheme.text)).toBe('UPLOAD "t": URI "ftp://example.org/t.xml" is not supported (use param:<part> or an http(s) URL)');
+  });
+});
