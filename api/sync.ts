@@ -26,11 +26,13 @@ export class SyncUnavailable extends Error {
 
 interface Pending {
   started(): void;
-  settle(outcome: SyncOutcome): void;
+  settle(outcome: SyncOutcome, data: Buffer | undefined): void;
 }
 
 export interface SyncRun {
   outcome: SyncOutcome;
+  /** The first result's bytes, when they came inside the reply (else it is a file under dir). */
+  data: Buffer | undefined;
   /** The request's directory: results are under results/; remove it with `dispose()`. */
   dir: string;
   dispose(): Promise<void>;
@@ -47,12 +49,12 @@ export class SyncDispatcher {
     return dispatcher;
   }
 
-  private onMessage(text: string): void {
-    const message = parseSyncMessage(text);
+  private onMessage(bytes: Buffer): void {
+    const message = parseSyncMessage(bytes);
     const pending = message && this.pending.get(message.id);
     if (!message || !pending) return;
     if ('started' in message) pending.started();
-    else pending.settle(message.outcome);
+    else pending.settle(message.outcome, message.data);
   }
 
   /**
@@ -64,14 +66,16 @@ export class SyncDispatcher {
     const dir = syncDir(this.config.resultsDir, id);
     const dispose = () => fs.rm(dir, { recursive: true, force: true });
     const parameters: JobParameter[] = [...params.list.map((p) => ({ name: p.name, value: p.value })), ...(await keepUploads(params.files, path.join(dir, 'uploads')))];
-    const request: SyncRequest = { id, service, owner: context.owner, parameters, baseUrl: context.baseUrl, timeout: this.config.syncTimeout };
+    const request: SyncRequest = {
+      id, service, owner: context.owner, parameters, baseUrl: context.baseUrl, timeout: this.config.syncTimeout, inlineLimit: this.config.syncInlineBytes,
+    };
     const text = JSON.stringify(request);
     const key = channels(this.config.queuePrefix).syncRequests(service);
     const redis = this.events.redis;
 
     let timer: NodeJS.Timeout | undefined;
     try {
-      const outcome = await new Promise<SyncOutcome>((resolve, reject) => {
+      const { outcome, data } = await new Promise<{ outcome: SyncOutcome; data: Buffer | undefined }>((resolve, reject) => {
         let taken = false;
         const fail = (message: string) => reject(new SyncUnavailable(message));
         const lost = () => fail(`the worker running the request did not answer within ${this.config.syncTimeout + LOST_WORKER_GRACE_S} s`);
@@ -81,7 +85,7 @@ export class SyncDispatcher {
             clearTimeout(timer);
             timer = setTimeout(lost, (this.config.syncTimeout + LOST_WORKER_GRACE_S) * 1000);
           },
-          settle: resolve,
+          settle: (outcome, data) => resolve({ outcome, data }),
         });
         context.onClose(() => {
           void redis.lrem(key, 1, text);
@@ -96,7 +100,7 @@ export class SyncDispatcher {
         }, this.config.syncQueueTimeout * 1000);
         redis.rpush(key, text).catch(reject);
       });
-      return { outcome, dir, dispose };
+      return { outcome, data, dir, dispose };
     } catch (err) {
       await dispose();
       throw err;
@@ -143,6 +147,11 @@ export async function serveSync(
     const [result] = outcome.results;
     if (!result) {
       res.status(204).end();
+      return;
+    }
+    if (run.data) {
+      res.status(200).setHeader('Content-Type', result.mimeType);
+      res.end(run.data);
       return;
     }
     const file = containedPath(path.join(run.dir, 'results'), result.file);

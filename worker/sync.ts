@@ -6,7 +6,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../shared/config';
-import { parseSyncRequest, syncDir, type SyncMessage, type SyncOutcome, type SyncRequest } from '../shared/dali/sync';
+import { encodeSyncMessage, parseSyncRequest, syncDir, type SyncMessage, type SyncOutcome, type SyncRequest } from '../shared/dali/sync';
 import type { Logger } from '../shared/log';
 import { channels, connectRedis, type Redis } from '../shared/redis';
 import type { UwsEvents } from '../shared/uws/events';
@@ -70,7 +70,7 @@ export class SyncRunner {
 
   private async publish(message: SyncMessage): Promise<void> {
     await this.deps.events.redis
-      .publish(channels(this.deps.config.queuePrefix).syncReplies, JSON.stringify(message))
+      .publish(channels(this.deps.config.queuePrefix).syncReplies, encodeSyncMessage(message))
       .catch((err) => this.deps.log.warn({ err, id: message.id }, 'sync reply not published'));
   }
 
@@ -90,6 +90,7 @@ export class SyncRunner {
         resultsDir: path.join(dir, 'results'),
         executionDuration: request.timeout,
         baseUrl: request.baseUrl,
+        inlineLimit: request.inlineLimit,
       },
     });
     this.running.set(request.id, task);

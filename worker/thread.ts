@@ -34,8 +34,9 @@ parentPort?.on('message', (task: ThreadTask) => {
   void (async () => {
     let reply: ThreadReply;
     try {
-      // Made here, off the worker's main thread, before the processor writes into it.
-      mkdirSync(task.input.resultsDir, { recursive: true });
+      // Made here, off the worker's main thread, before the processor writes into it (sync
+      // requests with inline results make it only when a result spills to a file).
+      if (task.input.inlineLimit === undefined) mkdirSync(task.input.resultsDir, { recursive: true });
       reply = { ok: true, results: await load(task.processorModule)(task.input) };
     } catch (err) {
       const error = err as Error & { type?: unknown };

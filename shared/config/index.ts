@@ -75,6 +75,8 @@ export interface Config {
   syncTimeout: number;
   /** Seconds a synchronous request may wait for a free worker before it is refused (SYNC_QUEUE_TIMEOUT). */
   syncQueueTimeout: number;
+  /** Sync results up to this many bytes return through Redis instead of a file (SYNC_INLINE_BYTES; 0 = always a file). */
+  syncInlineBytes: number;
 }
 
 /** Base URL for links when no request supplied one: PUBLIC_URL, else this host's address. */
@@ -166,6 +168,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     syncTimeout: integer(env, 'SYNC_TIMEOUT', 300, 1, 86400),
     syncQueueTimeout: integer(env, 'SYNC_QUEUE_TIMEOUT', 30, 1, 86400),
+    syncInlineBytes: integer(env, 'SYNC_INLINE_BYTES', 1 << 20, 0, 16 << 20),
   };
   const { uws } = config;
   if (uws.executionDurationMax > 0 && (uws.executionDurationDefault === 0 || uws.executionDurationDefault > uws.executionDurationMax)) {
@@ -212,6 +215,7 @@ export function configEnv(config: Config): Record<string, string> {
     TAP_UPLOAD_MAX_ROWS: String(config.tap.uploadMaxRows),
     SYNC_TIMEOUT: String(config.syncTimeout),
     SYNC_QUEUE_TIMEOUT: String(config.syncQueueTimeout),
+    SYNC_INLINE_BYTES: String(config.syncInlineBytes),
   };
   if (config.redisUrl) env.REDIS_URL = config.redisUrl;
   if (config.publicUrl) env.PUBLIC_URL = config.publicUrl;

@@ -19,14 +19,20 @@ export interface SyncRequest {
   baseUrl: string;
   /** Seconds the processor may run before it is stopped. */
   timeout: number;
+  /** Results up to this many bytes travel back inside the reply (SYNC_INLINE_BYTES). */
+  inlineLimit: number;
 }
 
 export type SyncOutcome =
   | { ok: true; results: ProducedResult[] }
   | { ok: false; message: string; errorType: ErrorType; userError: boolean };
 
-/** What workers publish about a request: taken (`started`), then its outcome. */
-export type SyncMessage = { id: string; started: true } | { id: string; outcome: SyncOutcome };
+/**
+ * What workers publish about a request: taken (`started`), then its outcome. A first result
+ * that stayed in memory follows the JSON line as raw bytes (`data`), with its `data` field
+ * removed from the JSON.
+ */
+export type SyncMessage = { id: string; started: true } | { id: string; outcome: SyncOutcome; data?: Buffer };
 
 /** RESULTS_DIR/.sync/<id>: uploads/ and results/ of one synchronous request. */
 export function syncDir(resultsRoot: string, id: string): string {
@@ -34,10 +40,23 @@ export function syncDir(resultsRoot: string, id: string): string {
   return path.join(resultsRoot, '.sync', id);
 }
 
-export function parseSyncMessage(text: string): SyncMessage | undefined {
+export function encodeSyncMessage(message: SyncMessage): Buffer {
+  if (!('outcome' in message) || !message.outcome.ok) return Buffer.from(JSON.stringify(message));
+  const [first, ...rest] = message.outcome.results;
+  const data = first?.data;
+  const results = first ? [{ ...first, data: undefined }, ...rest.map((r) => ({ ...r, data: undefined }))] : [];
+  // JSON text never holds a raw newline: one marks the start of the bytes.
+  const head = JSON.stringify({ id: message.id, outcome: { ok: true, results } });
+  return data ? Buffer.concat([Buffer.from(`${head}\n`), data]) : Buffer.from(head);
+}
+
+export function parseSyncMessage(bytes: Buffer): SyncMessage | undefined {
+  const newline = bytes.indexOf(0x0a);
   try {
-    const message = JSON.parse(text) as SyncMessage;
-    return typeof message.id === 'string' ? message : undefined;
+    const message = JSON.parse(bytes.toString('utf8', 0, newline < 0 ? bytes.length : newline)) as SyncMessage;
+    if (typeof message.id !== 'string') return undefined;
+    if (newline >= 0 && 'outcome' in message) message.data = bytes.subarray(newline + 1);
+    return message;
   } catch {
     return undefined;
   }

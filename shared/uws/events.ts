@@ -8,7 +8,7 @@ import type { Phase } from './phase';
 
 type PhaseHandler = (jobId: string, phase: Phase) => void;
 type AbortHandler = (jobId: string) => void;
-type MessageHandler = (message: string) => void;
+type MessageHandler = (message: Buffer) => void;
 
 export class UwsEvents {
   private readonly publisher: Redis;
@@ -70,7 +70,11 @@ export class UwsEvents {
         for (const handler of this.phaseHandlers) handler(jobId, phase);
       } else if (channel === this.channels.abort) {
         for (const handler of this.abortHandlers) handler(message);
-      } else if (channel === this.channels.syncReplies) {
+      }
+    });
+    // Sync replies may carry binary result bytes: taken undecoded.
+    subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => {
+      if (this.syncHandlers.size > 0 && channel.toString() === this.channels.syncReplies) {
         for (const handler of this.syncHandlers) handler(message);
       }
     });

@@ -17,6 +17,12 @@ export interface ProcessorInput {
   executionDuration: number;
   /** Base URL for links written into results (PUBLIC_URL or the address the client used). */
   baseUrl: string;
+  /**
+   * Synchronous requests only: a result of at most this many bytes may be handed back in
+   * memory (ProducedResult.data) instead of a file; `resultsDir` is then created only when
+   * a result outgrows it (see shared/uws/results.ts).
+   */
+  inlineLimit?: number;
 }
 
 export interface ProducedResult {
@@ -25,6 +31,8 @@ export interface ProducedResult {
   /** File name under `resultsDir`. */
   file: string;
   mimeType: string;
+  /** The content, when it stayed within ProcessorInput.inlineLimit (no file was written). */
+  data?: Uint8Array;
 }
 
 /** The function a processor module exports as `process`. */

@@ -3,10 +3,12 @@
  * sync (GET and POST) and async, output formats, MAXREC and overflow, uploads, and every
  * kind of error as a DALI VOTable error document.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { OBSCORE_COLUMNS } from '../../shared/obscore/columns';
 import { PUBLISHED_TABLES } from '../../shared/obscore/store';
 import { CORPUS } from '../adql/corpus';
-import { Client, textOf, unescapeXml } from '../helpers/http';
+import { Client, sleep, textOf, unescapeXml } from '../helpers/http';
 import { fieldNames, startTapStack, tableRows, type TapFixture } from './fixture';
 
 let fx: TapFixture;
@@ -14,7 +16,8 @@ let client: Client;
 const I_COADD = 'butler://dp02/20d28216-534a-4102-b8a7-1c7f32a9b78c';
 
 beforeAll(async () => {
-  fx = await startTapStack({ workers: 1, env: { SYNC_TIMEOUT: '2' } });
+  // Results over 8 kB go through a file (the spill path), smaller ones inside the reply.
+  fx = await startTapStack({ workers: 1, env: { SYNC_TIMEOUT: '2', SYNC_INLINE_BYTES: '8000' } });
   client = new Client(fx.stack.url);
 }, 60000);
 afterAll(() => fx?.close());
@@ -61,6 +64,21 @@ describe('the tutorial queries, verbatim, on the demo data', () => {
     expect(reply.text).toMatch(/<FIELD name="access_url" datatype="char" arraysize="\*" ucd="meta.ref.url" utype="obscore:Access.reference"/);
     expect(reply.text).toMatch(/<FIELD name="access_format" datatype="char" arraysize="\*" ucd="meta.code.mime" utype="obscore:Access.format"/);
     expect(reply.text).toMatch(/<FIELD name="s_ra" datatype="double" unit="deg" ucd="pos.eq.ra"/);
+  });
+});
+
+describe('sync results in memory and through files', () => {
+  test('a large result spills to a file, a small one does not; nothing is left behind', async () => {
+    const large = await sync('SELECT * FROM ivoa.ObsCore', { RESPONSEFORMAT: 'csv' });
+    expect(large.text.length).toBeGreaterThan(8000);
+    expect(large.text.trim().split('\n')).toHaveLength(fx.datasets.length + 1);
+    const small = await sync('SELECT TOP 1 obs_id FROM ivoa.ObsCore', { RESPONSEFORMAT: 'csv' });
+    expect(small.text.trim().split('\n')).toHaveLength(2);
+    // The request's directory is removed once the response went out.
+    const syncRoot = path.join(fx.stack.config.resultsDir, '.sync');
+    const left = () => (fs.existsSync(syncRoot) ? fs.readdirSync(syncRoot) : []);
+    for (let i = 0; i < 50 && left().length > 0; i++) await sleep(20);
+    expect(left()).toEqual([]);
   });
 });
 

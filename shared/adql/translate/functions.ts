@@ -115,6 +115,14 @@ export function registerAdqlFunctions(db: BetterSqlite3.Database): void {
     if (outer.kind === 'circle' && inner.kind === 'polygon' && outer.radius <= 90) return inner.vertices.every((v) => contains(outer, v)) ? 1 : 0;
     throw new Error(`CONTAINS: a ${inner.kind} in a ${outer.kind} is not supported (POINT in any shape, CIRCLE or POLYGON in a CIRCLE are)`);
   });
+  // CONTAINS(POINT(ra, dec), CIRCLE(cra, cdec, r)) on numbers; the circle of a query is
+  // usually constant, so the last one is kept.
+  let lastCircle: { key: string; circle: ReturnType<typeof makeCircle> } | undefined;
+  fn('adql_point_in_circle', (ra, dec, cra, cdec, r) => {
+    const key = `${String(cra)} ${String(cdec)} ${String(r)}`;
+    if (lastCircle?.key !== key) lastCircle = { key, circle: makeCircle({ ra: num(cra!, 'CIRCLE'), dec: num(cdec!, 'CIRCLE') }, num(r!, 'CIRCLE'), 'CIRCLE') };
+    return contains(lastCircle.circle, makePointShape(num(ra!, 'POINT'), num(dec!, 'POINT'), 'POINT')) ? 1 : 0;
+  });
   fn('adql_intersects', (a, b) => (intersects(shapeOf(a), shapeOf(b)) ? 1 : 0));
   fn('adql_distance', (...a) =>
     a.length === 4

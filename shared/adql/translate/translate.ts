@@ -456,6 +456,12 @@ class Translator {
           params.push('ICRS');
           return '?';
         }
+        // CONTAINS(POINT(a, b), CIRCLE(c, d, r)), the cone of nearly every query: compared on
+        // numbers, without building and parsing the two shapes' STC-S text per row.
+        const [point, circle] = e.args;
+        if (e.name === 'CONTAINS' && point?.kind === 'geometry' && point.name === 'POINT' && point.args.length === 2 && circle?.kind === 'geometry' && circle.name === 'CIRCLE' && circle.args.length === 3) {
+          return `adql_point_in_circle(${[...point.args, ...circle.args].map(x).join(', ')})`;
+        }
         const fn = GEOMETRY_SQL[e.name];
         if (fn === undefined) throw new AdqlValidationError(`unsupported geometry function ${e.name}`, e.loc);
         return `${fn}(${e.args.map(x).join(', ')})`;

@@ -1,0 +1,141 @@
+/**
+ * TAP benchmark, end to end over HTTP against the real processes (api + workers + Redis):
+ *  1. a 1° cone (CONTAINS(POINT(s_ra, s_dec), CIRCLE(…, 1))) at random positions, sync, on
+ *     ObsCore stores of 1M and 10M metadata-only rows: latency p50/p99;
+ *  2. a tutorial-style query (cone + metadata filters, SELECT *) on the 1M store;
+ *  3. a 100k-row result streamed as BINARY2 and as CSV: rows/s.
+ * Targets (2 cores): cone p50 ≤ 3 ms on 1M rows, ≤ 10 ms on 10M rows; streaming ≥ 200k rows/s.
+ *
+ * The stores are built once (synthetic rows, as `npm run demo-data -- --metadata-rows N`) and
+ * cached as var/bench/obscore-<N>.sqlite; building 10M rows takes about a quarter of an hour.
+ * Env: BENCH_TAP_SIZES (default "1000000,10000000"), BENCH_TAP_CONES (default 300),
+ * BENCH_TAP_DIR (default var/bench), WORKERS.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { addSyntheticRows } from '../shared/obscore/synthetic';
+import { ObscoreStore } from '../shared/obscore/store';
+import { seededRandom } from '../shared/random';
+import { PROJECT_ROOT } from '../shared/runtime';
+import { machineLine, summary } from './machine';
+import { request, startBenchStack } from './stack';
+
+const DIR = path.resolve(process.env.BENCH_TAP_DIR ?? path.join(PROJECT_ROOT, 'var', 'bench'));
+
+function label(rows: number): string {
+  return rows % 1000000 === 0 ? `${rows / 1000000}m` : `${rows}`;
+}
+
+/** The cached store of `rows` synthetic rows, built (or completed) when missing. */
+async function obscoreStore(rows: number): Promise<string> {
+  fs.mkdirSync(DIR, { recursive: true });
+  const file = path.join(DIR, `obscore-${label(rows)}.sqlite`);
+  const store = await ObscoreStore.open(file);
+  try {
+    const have = store.count();
+    if (have < rows) {
+      console.log(`tap: building ${file}: ${rows - have} more synthetic rows (cached for later runs)…`);
+      const t0 = performance.now();
+      addSyntheticRows(store, rows - have, { first: have });
+      console.log(`tap: built in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+    }
+  } finally {
+    store.close();
+  }
+  return file;
+}
+
+const form = (params: Record<string, string>) => new URLSearchParams(params).toString();
+
+async function sync(port: number, params: Record<string, string>, keepText = true) {
+  const reply = await request(port, 'POST', '/api/tap/sync', form({ LANG: 'ADQL', ...params }), keepText);
+  if (reply.status !== 200) throw new Error(`sync answered ${reply.status}: ${reply.text.slice(0, 500)}`);
+  return reply;
+}
+
+const rowsOf = (votable: string) => (votable.match(/<TR>/g) ?? []).length;
+
+export async function benchTap(): Promise<void> {
+  const sizes = (process.env.BENCH_TAP_SIZES ?? '1000000,10000000').split(',').map(Number);
+  const cones = Number(process.env.BENCH_TAP_CONES ?? 300);
+  console.log(machineLine());
+  for (const [index, size] of sizes.entries()) {
+    const file = await obscoreStore(size);
+    const stack = await startBenchStack('tap', { OBSCORE_DB: file });
+    try {
+      const { port } = stack;
+      console.log(`tap: ${size} ObsCore rows (${(fs.statSync(file).size / 2 ** 30).toFixed(1)} GiB), api 1 process, ${stack.workers} worker process(es); sync POSTs, one at a time`);
+      const next = seededRandom(7, size);
+      const position = () => ({ ra: next() * 360, dec: (Math.asin(2 * next() - 1) * 180) / Math.PI * 0.9 });
+      const cone = (columns: string) => {
+        const { ra, dec } = position();
+        return `SELECT ${columns} FROM ivoa.ObsCore WHERE 1 = CONTAINS(POINT('ICRS', s_ra, s_dec), CIRCLE('ICRS', ${ra.toFixed(6)}, ${dec.toFixed(6)}, 1))`;
+      };
+      for (const [name, columns] of [
+        ['obs_publisher_did, access_url, s_ra, s_dec, lsst_band', 'obs_publisher_did, access_url, s_ra, s_dec, lsst_band'],
+        ['*', '*'],
+      ] as const) {
+        for (let i = 0; i < 30; i++) await sync(port, { QUERY: cone(columns) }); // warm-up: threads, connections, page cache
+        const ms: number[] = [];
+        let rows = 0;
+        for (let i = 0; i < cones; i++) {
+          const t0 = performance.now();
+          const reply = await sync(port, { QUERY: cone(columns) });
+          ms.push(performance.now() - t0);
+          rows += rowsOf(reply.text);
+        }
+        const target = size >= 10000000 ? '[target p50 ≤ 10 ms]' : '[target p50 ≤ 3 ms]';
+        console.log(`tap cone 1° on ${label(size)} rows, SELECT ${name}: ${summary(ms)}, ${(rows / cones).toFixed(0)} rows/answer  ${name === '*' ? '' : target}`);
+      }
+
+      if (index === 0) {
+        // The tutorial's query shape: a cone plus metadata filters, every column.
+        const tutorial = () => {
+          const { ra, dec } = position();
+          return (
+            `SELECT * FROM ivoa.ObsCore WHERE 1=CONTAINS( POINT('ICRS', ivoa.ObsCore.s_ra, ivoa.ObsCore.s_dec), CIRCLE('ICRS', ${ra.toFixed(6)}, ${dec.toFixed(6)}, 2) ) ` +
+            "AND dataproduct_type = 'image' AND obs_collection = 'LSST.DP02.synthetic' AND dataproduct_subtype = 'lsst.calexp' AND lsst_band='r'"
+          );
+        };
+        const ms: number[] = [];
+        let rows = 0;
+        for (let i = 0; i < cones; i++) {
+          const t0 = performance.now();
+          const reply = await sync(port, { QUERY: tutorial() });
+          ms.push(performance.now() - t0);
+          rows += rowsOf(reply.text);
+        }
+        console.log(`tap tutorial-style query (2° cone + 4 filters, SELECT *) on ${label(size)} rows: ${summary(ms)}, ${(rows / cones).toFixed(0)} rows/answer`);
+
+        // Streaming: 100k rows of every column, whole response read by the client.
+        const streamRows = 100000;
+        for (const format of ['votable/b2', 'csv', 'votable']) {
+          const params = { QUERY: `SELECT TOP ${streamRows} * FROM ivoa.ObsCore`, RESPONSEFORMAT: format, MAXREC: String(streamRows) };
+          await sync(port, params, false);
+          const seconds: number[] = [];
+          let bytes = 0;
+          for (let i = 0; i < 5; i++) {
+            const t0 = performance.now();
+            bytes = (await sync(port, params, false)).bytes;
+            seconds.push((performance.now() - t0) / 1000);
+          }
+          const best = Math.min(...seconds);
+          const median = [...seconds].sort((a, b) => a - b)[2]!;
+          console.log(
+            `tap streaming ${streamRows} rows × 37 columns as ${format}: ${Math.round(streamRows / median)} rows/s median, ${Math.round(streamRows / best)} best ` +
+              `(${(bytes / 2 ** 20).toFixed(0)} MiB, ${(median * 1000).toFixed(0)} ms)  [target ≥ 200000 rows/s]`,
+          );
+        }
+      }
+    } finally {
+      await stack.stop();
+    }
+  }
+}
+
+if (require.main === module) {
+  benchTap().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

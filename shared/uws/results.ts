@@ -1,0 +1,70 @@
+/**
+ * Where a processor writes a result: a file under the job's results directory, or, for a
+ * synchronous request with an inline limit, memory first and a file only once the result
+ * outgrows the limit. Small sync answers (a cone search, a stamp) then never touch the disk.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import type { ProcessorInput, ProducedResult } from './service';
+
+export interface ResultOutput {
+  stream: Writable;
+  /** After the stream finished: the result, with its bytes when they stayed in memory. */
+  result(): ProducedResult;
+}
+
+/** Buffers up to `limit` bytes; past it, opens `file` and writes everything there. */
+class SpillWritable extends Writable {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  private fd: number | undefined;
+
+  constructor(private readonly file: string, private readonly limit: number) {
+    super({ decodeStrings: true });
+  }
+
+  get spilled(): boolean {
+    return this.fd !== undefined;
+  }
+
+  get data(): Buffer {
+    return Buffer.concat(this.chunks, this.size);
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (this.fd === undefined && this.size + chunk.length <= this.limit) {
+      this.chunks.push(chunk);
+      this.size += chunk.length;
+      callback();
+      return;
+    }
+    try {
+      if (this.fd === undefined) {
+        fs.mkdirSync(path.dirname(this.file), { recursive: true });
+        this.fd = fs.openSync(this.file, 'w');
+        const pending = this.data;
+        this.chunks = [];
+        fs.writeSync(this.fd, pending);
+      }
+    } catch (err) {
+      callback(err as Error);
+      return;
+    }
+    fs.write(this.fd, chunk, (err) => callback(err));
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    if (this.fd === undefined) callback();
+    else fs.close(this.fd, (err) => callback(err));
+  }
+}
+
+export function openResult(input: ProcessorInput, id: string, file: string, mimeType: string): ResultOutput {
+  const target = path.join(input.resultsDir, file);
+  if (input.inlineLimit === undefined) {
+    return { stream: fs.createWriteStream(target), result: () => ({ id, file, mimeType }) };
+  }
+  const spill = new SpillWritable(target, input.inlineLimit);
+  return { stream: spill, result: () => (spill.spilled ? { id, file, mimeType } : { id, file, mimeType, data: spill.data }) };
+}
