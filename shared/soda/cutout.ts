@@ -112,9 +112,10 @@ function formatInterval(interval: Interval): string {
   return `${formatBound(interval.lo)} ${formatBound(interval.hi)}`;
 }
 
-/** Header text is ASCII 32–126 (FITS 4.0 §4.1.1): anything else in an opaque ID is %-encoded. */
+/** Header text is ASCII 32–126 (FITS 4.0 §4.1.1): anything else in an opaque ID is %-encoded (UTF-8). */
 function asciiText(text: string): string {
-  return text.replace(/[^\x20-\x7e]/gu, (c) => encodeURIComponent(c));
+  const percent = (c: string): string => [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('');
+  return text.replace(/[^\x20-\x7e]/gu, percent);
 }
 
 function hduName(h: PlannedHdu): string {
@@ -122,19 +123,19 @@ function hduName(h: PlannedHdu): string {
 }
 
 /** The provenance cards of the primary header (see the top of this file). */
-export function provenanceCards(cutout: SodaCutout, plan: CutoutPlan): Card[] {
-  const h = new Header();
-  h.set('SODA_ID', asciiText(cutout.id), 'SODA 1.0 ID of the dataset cut out');
-  if (cutout.spatial) h.set('SODA_POS', formatDali(cutout.spatial.shape), `SODA 1.0 ${cutout.spatial.param}, ICRS deg`);
-  if (cutout.band) h.set('SODA_BND', formatInterval(cutout.band), '[m] SODA 1.0 BAND');
-  if (cutout.time) h.set('SODA_TIM', formatInterval(cutout.time), '[d] SODA 1.0 TIME, MJD');
-  if (cutout.pol) h.set('SODA_POL', cutout.pol.join(' '), 'SODA 1.0 POL');
+function provenanceCards(cutout: SodaCutout, plan: CutoutPlan): Card[] {
+  const header = new Header();
+  header.set('SODA_ID', asciiText(cutout.id), 'SODA 1.0 ID of the dataset cut out');
+  if (cutout.spatial) header.set('SODA_POS', formatDali(cutout.spatial.shape), `SODA 1.0 ${cutout.spatial.param}, ICRS deg`);
+  if (cutout.band) header.set('SODA_BND', formatInterval(cutout.band), '[m] SODA 1.0 BAND');
+  if (cutout.time) header.set('SODA_TIM', formatInterval(cutout.time), '[d] SODA 1.0 TIME, MJD');
+  if (cutout.pol) header.set('SODA_POL', cutout.pol.join(' '), 'SODA 1.0 POL');
   for (const planned of plan.hdus) {
     const { x0, y0, width, height } = planned.rect;
-    const [w, h2] = planned.imageSize;
-    h.addHistory(`SODA cutout of ${hduName(planned)}: x ${x0}..${x0 + width - 1}, y ${y0}..${y0 + height - 1} of ${w}x${h2} (0-based)`);
+    const [imageWidth, imageHeight] = planned.imageSize;
+    header.addHistory(`SODA cutout of ${hduName(planned)}: x ${x0}..${x0 + width - 1}, y ${y0}..${y0 + height - 1} of ${imageWidth}x${imageHeight} (0-based)`);
   }
-  return [...h.cards];
+  return [...header.cards];
 }
 
 /** The source header of a cut HDU: stale checksums dropped, LTV1/LTV2 present. */
@@ -142,7 +143,7 @@ function cutSource(header: Header): Header {
   const h = header.clone();
   for (const key of STALE_KEYWORDS) h.delete(key);
   for (const key of ['LTV1', 'LTV2']) {
-    if (!h.has(key)) h.set(key, 0, 'image pixel = physical pixel + LTV (cutout offset)', { numberType: 'float' });
+    if (!h.has(key)) h.set(key, 0, 'image pixel = physical pixel + LTV', { numberType: 'float' });
   }
   return h;
 }
@@ -207,12 +208,17 @@ function primaryHeader(file: FitsFile, headers: FileHeaders, extra: readonly Car
   return headerBytes(headers.primaryRecords, extra);
 }
 
-function makeTemplate(file: FitsFile, index: number): CutTemplate {
+/** The cut HDU's template, made once per file version: its data type from one sample value. */
+function templateFor(file: FitsFile, headers: FileHeaders, index: number): CutTemplate {
+  const cached = headers.templates.get(index);
+  if (cached) return cached;
   const source = cutSource(file.hdu(index).header);
   const bitpix = file.imageLayout(index).bitpix;
   const sample = decodeBigEndian(new ArrayBuffer(bytesPerPixel(bitpix)), bitpix);
   const origin = originCards(source);
-  return { template: ImageHduTemplate.create(source, sample, origin.map((c) => c.key)), origin };
+  const made = { template: ImageHduTemplate.create(source, sample, origin.map((c) => c.key)), origin };
+  headers.templates.set(index, made);
+  return made;
 }
 
 /** Cache key of the file's current version; null (no caching) when it is not a file on disk. */
@@ -242,16 +248,7 @@ function* hduChunks(file: FitsFile, planned: PlannedHdu, header: Buffer, chunkBy
     yield chunk;
   }
   const data = rowBytes * height;
-  if (padToBlock(data) > data) yield Buffer.alloc(padToBlock(data) - data); // data padding is zeros (§3.3.2)
-}
-
-function templateFor(file: FitsFile, headers: FileHeaders, index: number): CutTemplate {
-  let cut = headers.templates.get(index);
-  if (!cut) {
-    cut = makeTemplate(file, index);
-    headers.templates.set(index, cut);
-  }
-  return cut;
+  if (padToBlock(data) > data) yield Buffer.alloc(padToBlock(data) - data); // data padding is zeros (FITS 4.0 §3.3.2)
 }
 
 /**
@@ -280,7 +277,7 @@ export function cutoutBuffer(file: FitsFile, plan: CutoutPlan, provenance: SodaC
   for (const { planned, header, dataBytes } of parts) {
     pos += header.copy(out, pos);
     file.readRectBytes(planned.index, planned.rect, out.subarray(pos, pos + dataBytes));
-    out.fill(0, pos + dataBytes, pos + padToBlock(dataBytes)); // data padding is zeros (§3.3.2)
+    out.fill(0, pos + dataBytes, pos + padToBlock(dataBytes)); // data padding is zeros (FITS 4.0 §3.3.2)
     pos += padToBlock(dataBytes);
   }
   return out;

@@ -36,7 +36,7 @@ export {
   type SpatialParam,
   type StokesLabel,
 } from './params';
-export { celestialWcsOf, overlapsCoverage, planCutout, type CutoutFilters, type CutoutPlan, type DatasetCoverage, type PlannedHdu } from './plan';
+export { overlapsCoverage, planCutout, type CutoutFilters, type CutoutPlan, type DatasetCoverage, type PlannedHdu } from './plan';
 export { pixelBox } from './pixelbox';
 export {
   DEFAULT_CHUNK_BYTES,
@@ -45,7 +45,6 @@ export {
   checkCutoutSize,
   cutoutBuffer,
   cutoutChunks,
-  provenanceCards,
   type ChunkOptions,
   type CutoutOptions,
 } from './cutout';

@@ -1,9 +1,8 @@
 /** A small least-recently-used map: entries beyond `capacity` are dropped, oldest use first. */
 export class LruCache<K, V> {
   private readonly entries = new Map<K, V>();
-  /** Lookups answered from the cache, and lookups that had to make the value. */
-  hits = 0;
-  misses = 0;
+  private hitCount = 0;
+  private missCount = 0;
 
   constructor(readonly capacity: number) {
     if (!(Number.isInteger(capacity) && capacity > 0)) throw new RangeError(`LRU capacity must be a positive integer, got ${capacity}`);
@@ -13,17 +12,27 @@ export class LruCache<K, V> {
     return this.entries.size;
   }
 
+  /** Lookups answered from the cache. */
+  get hits(): number {
+    return this.hitCount;
+  }
+
+  /** Lookups that had to make the value. */
+  get misses(): number {
+    return this.missCount;
+  }
+
   /** The value for `key`, made by `make` (and kept) when absent. */
   getOrCreate(key: K, make: () => V): V {
     const found = this.entries.get(key);
     if (found !== undefined) {
-      this.hits++;
+      this.hitCount++;
       // A Map iterates in insertion order: re-inserting marks the entry as the newest.
       this.entries.delete(key);
       this.entries.set(key, found);
       return found;
     }
-    this.misses++;
+    this.missCount++;
     const made = make();
     this.entries.set(key, made);
     if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as K);

@@ -119,10 +119,9 @@ function parsePol(text: string): StokesLabel {
   return label;
 }
 
-function requireSingle(name: string, count: number): void {
-  if (count > 1) {
-    throw new SodaError('MultiValuedParamNotSupported', `${name} has ${count} values; this service takes one per request (the async service takes several)`);
-  }
+/** §3.1, §5.2: a repeat the service does not take. */
+function notMultiValued(what: string): SodaError {
+  return new SodaError('MultiValuedParamNotSupported', `${what}; this service takes one per request (the async service takes several)`);
 }
 
 /**
@@ -139,15 +138,10 @@ export function parseSodaRequest(params: readonly SodaParam[], options: ParseOpt
   const bandValues = valuesOf(params, 'BAND');
   const timeValues = valuesOf(params, 'TIME');
   if (!options.multiValued) {
-    requireSingle('ID', ids.length);
-    if (spatialValues.length > 1) {
-      throw new SodaError(
-        'MultiValuedParamNotSupported',
-        `${spatialValues.length} spatial constraints (${spatialValues.map((v) => v.param).join(', ')}); this service takes one per request (the async service takes several)`,
-      );
-    }
-    requireSingle('BAND', bandValues.length);
-    requireSingle('TIME', timeValues.length);
+    if (ids.length > 1) throw notMultiValued(`ID has ${ids.length} values`);
+    if (spatialValues.length > 1) throw notMultiValued(`${spatialValues.length} spatial constraints (${spatialValues.map((v) => v.param).join(', ')})`);
+    if (bandValues.length > 1) throw notMultiValued(`BAND has ${bandValues.length} values`);
+    if (timeValues.length > 1) throw notMultiValued(`TIME has ${timeValues.length} values`);
   }
   const request: SodaRequest = {
     ids,

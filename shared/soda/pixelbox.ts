@@ -5,10 +5,11 @@
  *
  * The region ∩ image is bounded by pieces of the region's outline inside the image and pieces
  * of the image's edges inside the region, so its extreme x and y lie on one of them. The outline
- * is sampled at least every pixel (closer on tight curves), only where it comes near the image (within the image's covering
- * cap, so a 90° circle costs no more than a small one), projected through the WCS, and each
- * projected segment clipped to the image; image corners inside the region are added. Works
- * for any RA (all sky geometry is in unit vectors) and for regions larger than the image.
+ * is sampled at least every pixel (closer on tight curves), only where it comes near the image
+ * (within the image's covering cap, so a 90° circle costs no more than a small one), projected
+ * through the WCS, and each projected segment clipped to the image; image corners inside the
+ * region are added. Works for any RA (all sky geometry is in unit vectors) and for regions
+ * larger than the image.
  */
 import type { Rect } from '../fits';
 import { type Circle, type Polygon, type Range, contains, coveringCircle, toUnitVector } from '../sky';

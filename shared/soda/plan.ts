@@ -96,7 +96,7 @@ function parseCelestialWcs(hdu: HduInfo): CelestialWcs | null {
  * shifted, so an inherited one could not be kept right); null when the HDU is not a 2-D image
  * with RA/DEC axes. An RA/DEC WCS this service cannot use is a UsageError naming the HDU.
  */
-export function celestialWcsOf(hdu: HduInfo): CelestialWcs | null {
+function celestialWcsOf(hdu: HduInfo): CelestialWcs | null {
   let wcs = wcsOfHdu.get(hdu);
   if (wcs === undefined) {
     wcs = parseCelestialWcs(hdu);

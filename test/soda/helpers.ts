@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { type WcsSpec, extensionHeader, primaryHeader, toCelestialWcs } from '../../shared/demo';
 import { type ImageHduInput, type Rect, writeFitsBuffer } from '../../shared/fits';
 import { type Shape, contains, distanceToShape } from '../../shared/sky';
-import type { SodaCutout } from '../../shared/soda';
+import { SodaError, type SodaCutout, sodaErrorText } from '../../shared/soda';
 import type { CelestialWcs } from '../../shared/wcs';
 
 export function tempDir(): { dir: string; path: (name: string) => string; cleanup: () => void } {
@@ -70,6 +70,17 @@ export function exposureHdus(spec: WcsSpec, id = 'synthetic'): ImageHduInput[] {
 
 export function writeExposure(path: string, spec: WcsSpec, id?: string): void {
   writeFileSync(path, writeFitsBuffer(exposureHdus(spec, id)));
+}
+
+/** The text/plain error body (SODA 1.0 §5.2) that `run` fails with; throws when it does not fail. */
+export function sodaFailure(run: () => unknown): string {
+  try {
+    run();
+  } catch (err) {
+    if (err instanceof SodaError) return sodaErrorText(err);
+    throw err;
+  }
+  throw new Error('expected a SodaError, but the call succeeded');
 }
 
 /** A cutout request for tests: only what is given constrains. */

@@ -11,6 +11,7 @@ import {
   parseSodaRequest,
   sodaErrorText,
 } from '../../shared/soda';
+import { sodaFailure } from './helpers';
 
 const SYNC = { multiValued: false } as const;
 const ASYNC = { multiValued: true } as const;
@@ -26,13 +27,7 @@ function expectPrefix(text: string, prefix: string): void {
 
 /** The text/plain body the request fails with. */
 function failure(list: SodaParam[], options: { multiValued: boolean; maxCombinations?: number } = SYNC): string {
-  try {
-    parseSodaRequest(list, options);
-  } catch (err) {
-    if (err instanceof SodaError) return sodaErrorText(err);
-    throw err;
-  }
-  throw new Error('the request was accepted');
+  return sodaFailure(() => parseSodaRequest(list, options));
 }
 
 describe('accepted forms', () => {

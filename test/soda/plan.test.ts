@@ -7,8 +7,8 @@ import { writeFileSync } from 'node:fs';
 import { extensionHeader } from '../../shared/demo';
 import { type FitsFile, Header, openFitsSync, writeFitsBuffer } from '../../shared/fits';
 import { makeCircle, makeRange } from '../../shared/sky';
-import { type DatasetCoverage, SodaError, overlapsCoverage, pixelBox, planCutout, sodaErrorText } from '../../shared/soda';
-import { cutoutOf, exposureHdus, planes, tanSpec, tempDir, wcsOf } from './helpers';
+import { type DatasetCoverage, overlapsCoverage, pixelBox, planCutout } from '../../shared/soda';
+import { cutoutOf, exposureHdus, planes, sodaFailure, tanSpec, tempDir, wcsOf } from './helpers';
 
 const UNKNOWN: DatasetCoverage = { emMin: null, emMax: null, tMin: null, tMax: null };
 const R_BAND: DatasetCoverage = { emMin: 552e-9, emMax: 691e-9, tMin: 60000.1, tMax: 60000.1 + 30 / 86400 };
@@ -52,16 +52,6 @@ afterAll(() => {
   for (const file of Object.values(files)) file.close();
   dir?.cleanup();
 });
-
-function errorText(run: () => unknown): string {
-  try {
-    run();
-  } catch (err) {
-    if (err instanceof SodaError) return sodaErrorText(err);
-    throw err;
-  }
-  throw new Error('no error');
-}
 
 describe('which HDUs are cut', () => {
   test('a Rubin exposure without spatial filter: IMAGE, MASK and VARIANCE whole, the primary header copied', () => {
@@ -147,20 +137,20 @@ describe('BAND, TIME and POL against the coverage (SODA 1.0 §3.4: bounds of the
 
 describe('datasets that cannot be cut: UsageError naming the HDU', () => {
   test('no 2-D image with an RA/DEC WCS', () => {
-    expect(errorText(() => planCutout(files['nowcs.fits']!, cutoutOf({}), UNKNOWN))).toBe(
+    expect(sodaFailure(() => planCutout(files['nowcs.fits']!, cutoutOf({}), UNKNOWN))).toBe(
       'UsageError: the dataset has no 2-D image with a celestial (RA/DEC) WCS to cut out\n',
     );
   });
 
   test('an RA/DEC WCS the service cannot evaluate', () => {
-    expect(errorText(() => planCutout(files['sin.fits']!, cutoutOf({}), UNKNOWN))).toBe(
+    expect(sodaFailure(() => planCutout(files['sin.fits']!, cutoutOf({}), UNKNOWN))).toBe(
       "UsageError: HDU 1 (IMAGE) of the dataset cannot be cut: unsupported projection SIN in CTYPE1 = 'RA---SIN'; only TAN (optionally TAN-SIP) is supported\n",
     );
   });
 
   test('a non-ICRS frame: whole images only, a region is refused', () => {
     expect(planCutout(files['fk4.fits']!, cutoutOf({}), UNKNOWN)?.hdus).toHaveLength(1);
-    expect(errorText(() => planCutout(files['fk4.fits']!, cutoutOf({ spatial: { param: 'CIRCLE', shape: inside } }), UNKNOWN))).toBe(
+    expect(sodaFailure(() => planCutout(files['fk4.fits']!, cutoutOf({ spatial: { param: 'CIRCLE', shape: inside } }), UNKNOWN))).toBe(
       'UsageError: HDU 1 (IMAGE) of the dataset has its WCS in FK4, not ICRS: SODA positions cannot be applied to it\n',
     );
   });
