@@ -2,12 +2,13 @@
  * Owners (UWS 1.1 §3): with AUTH_TOKENS set, every request carries
  * `Authorization: Bearer <token>` and acts as the token's owner; without it the service runs
  * in anonymous single-user mode (owner null). VOSI availability and capabilities stay
- * anonymous, as TAP 1.1 §2 requires.
+ * anonymous, as TAP 1.1 §2 requires, and so do signed file URLs (/api/files).
  */
 import type { NextFunction, Request, Response } from 'express';
 import { HttpError } from './http/errors';
 
-const ANONYMOUS_PATHS = /\/(availability|capabilities)\/?$/;
+/** VOSI resources; and dataset files, whose signed URL is the authorization. */
+const ANONYMOUS_PATHS = /\/(availability|capabilities)\/?$|^\/files\//;
 
 export function ownerOf(res: Response): string | null {
   return (res.locals.owner as string | null | undefined) ?? null;

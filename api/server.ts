@@ -11,6 +11,7 @@ import express, { type Express } from 'express';
 import type { Config } from '../shared/config';
 import { createLogger, type Logger } from '../shared/log';
 import { DEFAULT_REDIS_URL } from '../shared/redis';
+import { DatasetLookup } from '../shared/obscore/lookup';
 import { PROJECT_ROOT } from '../shared/runtime';
 import { UwsEngine } from '../shared/uws/engine';
 import { UwsEvents } from '../shared/uws/events';
@@ -20,7 +21,10 @@ import { sweepStale } from '../shared/uws/files';
 import { JobStore } from '../shared/uws/store';
 import { authenticate } from './auth';
 import { errorHandler, sendText } from './http/errors';
+import { datalinkRouter } from './datalink/router';
+import { filesRouter } from './files/router';
 import { landingPage } from './landing';
+import { sodaRouter } from './soda/router';
 import { SyncDispatcher } from './sync';
 import { tapRouter } from './tap/router';
 import { baseUrl, uwsRouter } from './uws/router';
@@ -39,7 +43,7 @@ export interface ApiServerOptions {
   log?: Logger;
 }
 
-export function createApp(config: Config, engine: UwsEngine, hub: WaitHub, sync: SyncDispatcher, log: Logger): Express {
+export function createApp(config: Config, engine: UwsEngine, hub: WaitHub, sync: SyncDispatcher, lookup: DatasetLookup, log: Logger): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -55,6 +59,9 @@ export function createApp(config: Config, engine: UwsEngine, hub: WaitHub, sync:
     app.use(`/api/${service.name}/async`, uwsRouter({ config, engine, hub, service }));
   }
   if (engine.services.has('tap')) app.use('/api/tap', tapRouter({ config, sync, log }));
+  if (engine.services.has('cutout')) app.use('/api/cutout', sodaRouter(config, sync, log));
+  app.use('/api/datalink', datalinkRouter(config, lookup, log));
+  app.use('/api/files', filesRouter(config));
   app.use((req, res) => sendText(res, 404, `no resource ${req.path}`));
   app.use(errorHandler(log));
   return app;
@@ -88,7 +95,8 @@ export class ApiServer {
     const hub = new WaitHub();
     await events.onPhase((jobId) => hub.notify(jobId));
     const sync = await SyncDispatcher.create(config, events);
-    const app = createApp(config, engine, hub, sync, log);
+    const lookup = new DatasetLookup(config.obscoreDb);
+    const app = createApp(config, engine, hub, sync, lookup, log);
     const server = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
     });

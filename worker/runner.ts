@@ -116,6 +116,7 @@ export class JobRunner {
         resultsDir: dir,
         executionDuration: job.executionDuration,
         baseUrl: job.baseUrl ?? fallbackBaseUrl(config),
+        mode: 'async',
       },
     });
     this.running.set(jobId, task);

@@ -91,6 +91,7 @@ export class SyncRunner {
         executionDuration: request.timeout,
         baseUrl: request.baseUrl,
         inlineLimit: request.inlineLimit,
+        mode: 'sync',
       },
     });
     this.running.set(request.id, task);

@@ -10,21 +10,20 @@ import type { Logger } from '../../shared/log';
 import { PUBLISHED_SCHEMAS, PUBLISHED_TABLES } from '../../shared/obscore/store';
 import { TAP_EXAMPLES, tapCapabilitiesXml } from '../../shared/tap/metadata';
 import { VOTABLE_ERROR_TYPE } from '../../shared/tap/service';
-import { availabilityXml, EXAMPLES_MEDIA_TYPE, examplesXhtml, findTable, tablesetXml, tableXml } from '../../shared/vosi';
+import { EXAMPLES_MEDIA_TYPE, examplesXhtml, findTable, tablesetXml, tableXml } from '../../shared/vosi';
 import { votableError } from '../../shared/votable';
 import { ownerOf } from '../auth';
 import { HttpError, sendDocument } from '../http/errors';
 import { paramLimits, readParams } from '../http/params';
 import { serveSync, type SyncDispatcher } from '../sync';
 import { baseUrl } from '../uws/router';
+import { vosiRoutes, XML_TYPE } from '../vosi';
 
 export interface TapRouterDeps {
   config: Config;
   sync: SyncDispatcher;
   log: Logger;
 }
-
-const XML_TYPE = 'text/xml; charset=utf-8';
 
 export function sendVotableError(res: Response, status: number, message: string): void {
   sendDocument(res, status, VOTABLE_ERROR_TYPE, votableError(message));
@@ -33,7 +32,6 @@ export function sendVotableError(res: Response, status: number, message: string)
 export function tapRouter(deps: TapRouterDeps): Router {
   const { config, sync, log } = deps;
   const router = express.Router();
-  const startedAt = Date.now();
   const limits = paramLimits(config);
 
   // TAP 1.1 §2.1: sync accepts GET and POST; the query runs in a worker.
@@ -49,12 +47,7 @@ export function tapRouter(deps: TapRouterDeps): Router {
   router.post('/sync', runSync);
 
   // VOSI 1.1 and DALI 1.1 §2.3 metadata: cheap documents built from the definitions.
-  router.get('/capabilities', (req, res) => {
-    res.type(XML_TYPE).send(tapCapabilitiesXml(`${baseUrl(config, req)}/api/tap`, config));
-  });
-  router.get('/availability', (_req, res) => {
-    res.type(XML_TYPE).send(availabilityXml({ available: true, upSince: startedAt }));
-  });
+  vosiRoutes(router, config, '/api/tap', (base) => tapCapabilitiesXml(base, config));
   router.get('/tables', async (req, res) => {
     const params = await readParams(req, limits);
     await params.discardFiles();
@@ -71,11 +64,16 @@ export function tapRouter(deps: TapRouterDeps): Router {
     res.type(EXAMPLES_MEDIA_TYPE).send(examplesXhtml({ title: 'TAP examples: the Rubin image-services tutorial', examples: TAP_EXAMPLES }));
   });
 
-  router.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
+  router.use(votableErrorHandler(log));
+  return router;
+}
+
+/** Router-level error handler of the VOTable services (TAP, DataLink, SIA): DALI error documents. */
+export function votableErrorHandler(log: Logger) {
+  return (err: unknown, req: Request, res: Response, next: NextFunction): void => {
     if (res.headersSent) return next(err);
     if (err instanceof HttpError) return sendVotableError(res, err.status, err.message);
-    log.error({ err, method: req.method, url: req.originalUrl }, 'TAP request failed');
+    log.error({ err, method: req.method, url: req.originalUrl }, 'request failed');
     sendVotableError(res, 500, 'internal server error');
-  });
-  return router;
+  };
 }

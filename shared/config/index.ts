@@ -77,6 +77,14 @@ export interface Config {
   syncQueueTimeout: number;
   /** Sync results up to this many bytes return through Redis instead of a file (SYNC_INLINE_BYTES; 0 = always a file). */
   syncInlineBytes: number;
+  /** IDs answered per DataLink request; more → overflow indicator (DATALINK_MAX_IDS). */
+  datalinkMaxIds: number;
+  /** Seconds a signed file URL stays valid (SIGNED_URL_TTL). */
+  signedUrlTtl: number;
+  /** Largest cutout, in pixels over all its HDUs (CUTOUT_MAX_PIXELS). */
+  cutoutMaxPixels: number;
+  /** Most cutouts (ID × region × BAND × TIME combinations) in one async job (CUTOUT_MAX_COMBINATIONS). */
+  cutoutMaxCombinations: number;
 }
 
 /** Base URL for links when no request supplied one: PUBLIC_URL, else this host's address. */
@@ -169,6 +177,10 @@ export function loadConfig(env: Env = process.env): Config {
     syncTimeout: integer(env, 'SYNC_TIMEOUT', 300, 1, 86400),
     syncQueueTimeout: integer(env, 'SYNC_QUEUE_TIMEOUT', 30, 1, 86400),
     syncInlineBytes: integer(env, 'SYNC_INLINE_BYTES', 1 << 20, 0, 16 << 20),
+    datalinkMaxIds: integer(env, 'DATALINK_MAX_IDS', 1000, 1),
+    signedUrlTtl: integer(env, 'SIGNED_URL_TTL', 3600, 1),
+    cutoutMaxPixels: integer(env, 'CUTOUT_MAX_PIXELS', 1 << 26, 1),
+    cutoutMaxCombinations: integer(env, 'CUTOUT_MAX_COMBINATIONS', 10000, 1),
   };
   const { uws } = config;
   if (uws.executionDurationMax > 0 && (uws.executionDurationDefault === 0 || uws.executionDurationDefault > uws.executionDurationMax)) {
@@ -216,6 +228,10 @@ export function configEnv(config: Config): Record<string, string> {
     SYNC_TIMEOUT: String(config.syncTimeout),
     SYNC_QUEUE_TIMEOUT: String(config.syncQueueTimeout),
     SYNC_INLINE_BYTES: String(config.syncInlineBytes),
+    DATALINK_MAX_IDS: String(config.datalinkMaxIds),
+    SIGNED_URL_TTL: String(config.signedUrlTtl),
+    CUTOUT_MAX_PIXELS: String(config.cutoutMaxPixels),
+    CUTOUT_MAX_COMBINATIONS: String(config.cutoutMaxCombinations),
   };
   if (config.redisUrl) env.REDIS_URL = config.redisUrl;
   if (config.publicUrl) env.PUBLIC_URL = config.publicUrl;

@@ -13,7 +13,7 @@ export {
   raDifference,
   toUnitVector,
 } from './vector';
-export { makeBox, makeCircle, makePoint, makePointShape, makePolygon, makeRange } from './shapes';
+export { formatNumber, makeBox, makeCircle, makePoint, makePointShape, makePolygon, makeRange } from './shapes';
 export { contains, distanceToShape, intersects } from './predicates';
 export { area, cartesianBoundingBox, coveringCircle, skyBoundingBox } from './measure';
 export {

@@ -17,6 +17,8 @@ export interface ProcessorInput {
   executionDuration: number;
   /** Base URL for links written into results (PUBLIC_URL or the address the client used). */
   baseUrl: string;
+  /** A UWS job, or a DALI-sync request answered in the HTTP response (one result, or none). */
+  mode: 'async' | 'sync';
   /**
    * Synchronous requests only: a result of at most this many bytes may be handed back in
    * memory (ProducedResult.data) instead of a file; `resultsDir` is then created only when

@@ -1,0 +1,51 @@
+/**
+ * SODA 1.0 endpoints beside the UWS job tree (/async is the generic UWS router): /sync
+ * (GET and POST, run in a worker; 204 when the cutout holds no pixels), VOSI
+ * /capabilities and /availability. Errors are text/plain starting with a SODA 1.0 §5.2 label.
+ */
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { Config } from '../../shared/config';
+import type { Logger } from '../../shared/log';
+import { SODA_ERROR_CODES } from '../../shared/soda';
+import { paramHttpCapability, STANDARD_IDS, supportCapabilities } from '../../shared/vosi';
+import { ownerOf } from '../auth';
+import { HttpError, sendText } from '../http/errors';
+import { paramLimits, readParams } from '../http/params';
+import { serveSync, type SyncDispatcher } from '../sync';
+import { baseUrl } from '../uws/router';
+import { vosiRoutes } from '../vosi';
+
+const LABELLED = new RegExp(`^(${SODA_ERROR_CODES.join('|')}):`);
+
+/** SODA's error document: the text, given a label when it has none (§5.2). */
+export function sendSodaError(res: Response, status: number, message: string): void {
+  const label = status === 503 ? 'ServiceUnavailable' : status === 401 ? 'AuthenticationError' : status === 403 ? 'AuthorizationError' : status >= 500 ? 'Error' : 'UsageError';
+  sendText(res, status, LABELLED.test(message) ? message : `${label}: ${message}`);
+}
+
+export function sodaRouter(config: Config, sync: SyncDispatcher, log: Logger): Router {
+  const router = express.Router();
+  const limits = paramLimits(config);
+  const runSync = async (req: Request, res: Response) => {
+    const params = await readParams(req, limits);
+    try {
+      await serveSync(sync, 'cutout', req, res, params, { owner: ownerOf(res), baseUrl: baseUrl(config, req) }, (r, status, message) => sendSodaError(r, status, message));
+    } finally {
+      await params.discardFiles();
+    }
+  };
+  router.get('/sync', runSync);
+  router.post('/sync', runSync);
+  vosiRoutes(router, config, '/api/cutout', (base) => [
+    paramHttpCapability(STANDARD_IDS.sodaSync, `${base}/sync`),
+    paramHttpCapability(STANDARD_IDS.sodaAsync, `${base}/async`),
+    ...supportCapabilities(base),
+  ]);
+  router.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(err);
+    if (err instanceof HttpError) return sendSodaError(res, err.status, err.message);
+    log.error({ err, method: req.method, url: req.originalUrl }, 'cutout request failed');
+    sendSodaError(res, 500, 'internal server error');
+  });
+  return router;
+}

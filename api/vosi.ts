@@ -1,0 +1,24 @@
+/**
+ * VOSI 1.1 support resources of a DAL service: /capabilities (built per request, so its
+ * access URLs use the base URL the client used) and /availability. Both stay anonymous
+ * (api/auth.ts).
+ */
+import type { Request, Router } from 'express';
+import type { Config } from '../shared/config';
+import { availabilityXml, capabilitiesXml, type Capability } from '../shared/vosi';
+import { baseUrl } from './uws/router';
+
+export const XML_TYPE = 'text/xml; charset=utf-8';
+
+/** Mounts both; `capabilities` gets the service's base URL (e.g. http://host/api/cutout). */
+export function vosiRoutes(router: Router, config: Config, servicePath: string, capabilities: (base: string) => Capability[] | string): void {
+  const upSince = Date.now();
+  const serviceBase = (req: Request) => `${baseUrl(config, req)}${servicePath}`;
+  router.get('/capabilities', (req, res) => {
+    const document = capabilities(serviceBase(req));
+    res.type(XML_TYPE).send(typeof document === 'string' ? document : capabilitiesXml(document));
+  });
+  router.get('/availability', (_req, res) => {
+    res.type(XML_TYPE).send(availabilityXml({ available: true, upSince }));
+  });
+}
