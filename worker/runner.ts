@@ -159,7 +159,9 @@ export class JobRunner {
     let results: JobResult[];
     try {
       results = await Promise.all(
-        reply.results.map(async (r) => ({ ...r, size: (await fs.stat(path.join(dir, r.file))).size })),
+        reply.results.map(async (r) => ({
+          id: r.id, file: r.file, mimeType: r.mimeType, size: r.size ?? (await fs.stat(path.join(dir, r.file))).size, ...(r.offset === undefined ? {} : { offset: r.offset }),
+        })),
       );
     } catch (err) {
       await this.finish(jobId, () => store.fail(jobId, { type: 'fatal', message: `internal error: a result file is missing (${(err as Error).message})` }), 'ERROR');

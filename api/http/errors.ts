@@ -17,11 +17,13 @@ export function sendText(res: Response, status: number, text: string): void {
  * Streams a file with the given content type; a file that has gone missing answers 404
  * (an error after the headers went out can only abort the response).
  */
-export function sendFileOr404(res: Response, file: string, contentType: string, missing: string): Promise<void> {
+export function sendFileOr404(res: Response, file: string, contentType: string, missing: string, part?: { offset: number; size: number }): Promise<void> {
   // Exactly as given (DALI 1.1 §5.2.4 echoes a requested media type; Express would add a charset).
   res.setHeader('Content-Type', contentType);
+  // A part of a shared file (a ResultPack member) is served as if it were the whole file.
+  const window = part ? { start: part.offset, end: part.offset + part.size - 1 } : {};
   return new Promise<void>((resolve, reject) =>
-    res.sendFile(file, { dotfiles: 'allow' }, (err) => (err ? reject(res.headersSent ? err : new HttpError(404, missing)) : resolve())),
+    res.sendFile(file, { dotfiles: 'allow', ...window }, (err) => (err ? reject(res.headersSent ? err : new HttpError(404, missing)) : resolve())),
   );
 }
 

@@ -313,7 +313,7 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
     const result = job.results.find((r) => r.id === req.params.resultId);
     const file = result && containedPath(resultsDir(config.resultsDir, job.jobId), result.file);
     if (!result || !file) throw new HttpError(404, `job ${job.jobId} has no result ${req.params.resultId}`);
-    await sendFileOr404(res, file, result.mimeType, 'result file not found');
+    await sendFileOr404(res, file, result.mimeType, 'result file not found', result.offset === undefined ? undefined : { offset: result.offset, size: result.size });
   });
 
   router.use('/:jobId/{*rest}', async (req, res) => {

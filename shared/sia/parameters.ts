@@ -62,6 +62,8 @@ function text(name: SiaConstraintName, columnName: string, description: string, 
 }
 
 export const SIA_PARAMETERS: readonly SiaParameter[] = [
+  // One entry, as a capability's parameter list needs; the §3.1.2 descriptor example lists POS
+  // three times instead, with xtype circle, range and polygon.
   {
     name: 'POS', datatype: 'char', arraysize: '*', ucd: 'pos.outline;obs', columns: ['s_region'],
     description: 'Region the image footprint must intersect: CIRCLE ra dec radius, RANGE ra1 ra2 dec1 dec2 (±Inf allowed) or POLYGON ra1 dec1 ra2 dec2 … (ICRS degrees)',

@@ -81,6 +81,13 @@ export class HeaderCache extends LruCache<string, FileHeaders> {
 
 const sharedCache = new HeaderCache();
 
+/**
+ * Each row's stretch read straight into the output (one pread per row), never whole rows
+ * read and copied: measured on 64×64 stamps of 1k-wide images, coalescing rows cost twice the
+ * time of the per-row reads it saves.
+ */
+const STRIDED = { maxGapBytes: 0 } as const;
+
 export interface CutoutOptions {
   /** Largest cutout in pixels over all HDUs; default DEFAULT_MAX_CUTOUT_PIXELS. */
   readonly maxPixels?: number;
@@ -244,7 +251,7 @@ function* hduChunks(file: FitsFile, planned: PlannedHdu, header: Buffer, chunkBy
   for (let row = 0; row < height; row += rowsPerChunk) {
     const rows = Math.min(rowsPerChunk, height - row);
     const chunk = Buffer.allocUnsafe(rows * rowBytes);
-    file.readRectBytes(planned.index, { x0, y0: y0 + row, width, height: rows }, chunk);
+    file.readRectBytes(planned.index, { x0, y0: y0 + row, width, height: rows }, chunk, STRIDED);
     yield chunk;
   }
   const data = rowBytes * height;
@@ -276,7 +283,7 @@ export function cutoutBuffer(file: FitsFile, plan: CutoutPlan, provenance: SodaC
   let pos = primary.copy(out, 0);
   for (const { planned, header, dataBytes } of parts) {
     pos += header.copy(out, pos);
-    file.readRectBytes(planned.index, planned.rect, out.subarray(pos, pos + dataBytes));
+    file.readRectBytes(planned.index, planned.rect, out.subarray(pos, pos + dataBytes), STRIDED);
     out.fill(0, pos + dataBytes, pos + padToBlock(dataBytes)); // data padding is zeros (FITS 4.0 §3.3.2)
     pos += padToBlock(dataBytes);
   }

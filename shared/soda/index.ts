@@ -38,6 +38,7 @@ export {
 } from './params';
 export { overlapsCoverage, planCutout, type CutoutFilters, type CutoutPlan, type DatasetCoverage, type PlannedHdu } from './plan';
 export { pixelBox } from './pixelbox';
+export { LruCache } from './lru';
 export {
   DEFAULT_CHUNK_BYTES,
   DEFAULT_MAX_CUTOUT_PIXELS,

@@ -4,7 +4,8 @@ export class LruCache<K, V> {
   private hitCount = 0;
   private missCount = 0;
 
-  constructor(readonly capacity: number) {
+  /** `onEvict` releases what an entry holds (e.g. closes an open file) when it is dropped. */
+  constructor(readonly capacity: number, private readonly onEvict?: (value: V, key: K) => void) {
     if (!(Number.isInteger(capacity) && capacity > 0)) throw new RangeError(`LRU capacity must be a positive integer, got ${capacity}`);
   }
 
@@ -35,11 +36,16 @@ export class LruCache<K, V> {
     this.missCount++;
     const made = make();
     this.entries.set(key, made);
-    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as K);
+    if (this.entries.size > this.capacity) {
+      const [oldestKey, oldest] = this.entries.entries().next().value as [K, V];
+      this.entries.delete(oldestKey);
+      this.onEvict?.(oldest, oldestKey);
+    }
     return made;
   }
 
   clear(): void {
+    if (this.onEvict) for (const [key, value] of this.entries) this.onEvict(value, key);
     this.entries.clear();
   }
 }

@@ -17,6 +17,8 @@ export interface JobResult {
   file: string;
   mimeType: string;
   size: number;
+  /** Where the result starts in `file`, when many results share one file (a ResultPack). */
+  offset?: number;
 }
 
 export type ErrorType = 'transient' | 'fatal';

@@ -68,3 +68,42 @@ export function openResult(input: ProcessorInput, id: string, file: string, mime
   const spill = new SpillWritable(target, input.inlineLimit);
   return { stream: spill, result: () => (spill.spilled ? { id, file, mimeType } : { id, file, mimeType, data: spill.data }) };
 }
+
+/**
+ * A result whose bytes are all at hand (a cutout): kept in memory within the inline limit,
+ * else written in one synchronous call (processors run in worker threads, where blocking
+ * I/O costs nothing but that thread, and is cheaper than a stream per small file).
+ */
+export function writeResult(input: ProcessorInput, id: string, file: string, mimeType: string, bytes: Buffer): ProducedResult {
+  if (input.inlineLimit !== undefined && bytes.length <= input.inlineLimit) return { id, file, mimeType, data: bytes, size: bytes.length };
+  const target = path.join(input.resultsDir, file);
+  if (input.inlineLimit !== undefined) fs.mkdirSync(input.resultsDir, { recursive: true });
+  fs.writeFileSync(target, bytes);
+  return { id, file, mimeType, size: bytes.length };
+}
+
+/**
+ * Many results in one file: each added result is appended and described by its offset and
+ * size, and the api serves it as a file of its own. A job of thousands of small results
+ * (bulk cutouts) then creates one file instead of thousands — file creation, not the
+ * cutting, is what such a job would otherwise spend its time on.
+ */
+export class ResultPack {
+  private fd: number | undefined;
+  private offset = 0;
+
+  constructor(private readonly input: ProcessorInput, readonly file: string) {}
+
+  add(id: string, mimeType: string, bytes: Buffer): ProducedResult {
+    this.fd ??= fs.openSync(path.join(this.input.resultsDir, this.file), 'w');
+    fs.writeSync(this.fd, bytes);
+    const result = { id, file: this.file, mimeType, size: bytes.length, offset: this.offset };
+    this.offset += bytes.length;
+    return result;
+  }
+
+  close(): void {
+    if (this.fd !== undefined) fs.closeSync(this.fd);
+    this.fd = undefined;
+  }
+}

@@ -35,6 +35,10 @@ export interface ProducedResult {
   mimeType: string;
   /** The content, when it stayed within ProcessorInput.inlineLimit (no file was written). */
   data?: Uint8Array;
+  /** Bytes, when the processor knows them (saves the runner a stat per result). */
+  size?: number;
+  /** Where the result starts in `file` when results share one file (then `size` is given). */
+  offset?: number;
 }
 
 /** The function a processor module exports as `process`. */

@@ -6,16 +6,20 @@
  * failed — every combination has its entry.
  */
 import { loadConfig, type Config } from '../../shared/config';
-import { openFitsSync } from '../../shared/fits';
+import { openFitsSync, type FitsFile } from '../../shared/fits';
 import { canonicalId, DatasetLookup } from '../../shared/obscore/lookup';
 import type { JobParameter } from '../../shared/uws/model';
-import { combinations, cutoutBuffer, parseSodaRequest, planCutout, SodaError, sodaErrorText, type SodaCutout } from '../../shared/soda';
+import { combinations, cutoutBuffer, LruCache, parseSodaRequest, planCutout, SodaError, sodaErrorText, type SodaCutout } from '../../shared/soda';
 import { containedPath } from '../../shared/uws/files';
-import { openResult } from '../../shared/uws/results';
+import { ResultPack, writeResult } from '../../shared/uws/results';
 import { JobFailure, type ProcessorInput, type ProducedResult } from '../../shared/uws/service';
+
+const OPEN_FILES = 32;
 
 let config: Config | undefined;
 let lookup: DatasetLookup | undefined;
+/** Open files of this thread: the cutouts of one image (a job's combinations come grouped by ID) share one handle. */
+const openFiles = new LruCache<string, FitsFile>(OPEN_FILES, (file) => file.close());
 
 /** The FITS bytes of one cutout, or null when it contains no pixels. */
 function cut(cutout: SodaCutout, config: Config, lookup: DatasetLookup): Buffer | null {
@@ -23,13 +27,9 @@ function cut(cutout: SodaCutout, config: Config, lookup: DatasetLookup): Buffer 
   if (!dataset) throw new SodaError('UsageError', `no dataset with ID ${cutout.id}`);
   const path = dataset.file && containedPath(config.dataDir, dataset.file);
   if (!path) throw new SodaError('UsageError', `${dataset.id} is described by metadata only; it has no image to cut`);
-  const file = openFitsSync(path);
-  try {
-    const plan = planCutout(file, cutout, dataset);
-    return plan && cutoutBuffer(file, plan, cutout, { maxPixels: config.cutoutMaxPixels });
-  } finally {
-    file.close();
-  }
+  const file = openFiles.getOrCreate(path, () => openFitsSync(path));
+  const plan = planCutout(file, cutout, dataset);
+  return plan && cutoutBuffer(file, plan, cutout, { maxPixels: config.cutoutMaxPixels });
 }
 
 /**
@@ -48,15 +48,6 @@ function withoutRepeatedIds(parameters: readonly JobParameter[]): JobParameter[]
   });
 }
 
-async function write(input: ProcessorInput, id: string, file: string, mimeType: string, bytes: Buffer | string): Promise<ProducedResult> {
-  const output = openResult(input, id, file, mimeType);
-  await new Promise<void>((resolve, reject) => {
-    output.stream.on('error', reject);
-    output.stream.end(bytes, resolve);
-  });
-  return output.result();
-}
-
 export async function process(input: ProcessorInput): Promise<ProducedResult[]> {
   config ??= loadConfig();
   lookup ??= new DatasetLookup(config.obscoreDb);
@@ -66,21 +57,26 @@ export async function process(input: ProcessorInput): Promise<ProducedResult[]> 
     const cutouts = combinations(request);
     if (sync) {
       const bytes = cut(cutouts[0]!, config, lookup);
-      return bytes ? [await write(input, 'cutout', 'cutout.fits', 'application/fits', bytes)] : [];
+      return bytes ? [writeResult(input, 'cutout', 'cutout.fits', 'application/fits', bytes)] : [];
     }
+    // Each combination gets its entry (§6): a FITS cutout, or the error text of that one.
     const results: ProducedResult[] = [];
-    for (const [i, cutout] of cutouts.entries()) {
-      const id = `cutout-${i + 1}`;
-      let outcome: Buffer | string;
-      try {
-        outcome = cut(cutout, config, lookup) ?? `Error: the cutout holds no pixels: the region, BAND or TIME does not overlap ${cutout.id}\n`;
-      } catch (err) {
-        if (!(err instanceof SodaError)) throw err;
-        outcome = sodaErrorText(err);
+    const pack = new ResultPack(input, 'cutouts.pack');
+    try {
+      for (const [i, cutout] of cutouts.entries()) {
+        const id = `cutout-${i + 1}`;
+        let bytes: Buffer | null;
+        try {
+          bytes = cut(cutout, config, lookup);
+        } catch (err) {
+          if (!(err instanceof SodaError)) throw err;
+          results.push(pack.add(id, 'text/plain', Buffer.from(sodaErrorText(err))));
+          continue;
+        }
+        results.push(bytes ? pack.add(id, 'application/fits', bytes) : pack.add(id, 'text/plain', Buffer.from(`UsageError: no overlap: the region, BAND or TIME does not overlap ${cutout.id}\n`)));
       }
-      results.push(
-        typeof outcome === 'string' ? await write(input, id, `${id}.txt`, 'text/plain', outcome) : await write(input, id, `${id}.fits`, 'application/fits', outcome),
-      );
+    } finally {
+      pack.close();
     }
     return results;
   } catch (err) {
