@@ -24,6 +24,7 @@ import { errorHandler, sendText } from './http/errors';
 import { datalinkRouter } from './datalink/router';
 import { filesRouter } from './files/router';
 import { landingPage } from './landing';
+import { siaRouter } from './sia/router';
 import { sodaRouter } from './soda/router';
 import { SyncDispatcher } from './sync';
 import { tapRouter } from './tap/router';
@@ -56,10 +57,11 @@ export function createApp(config: Config, engine: UwsEngine, hub: WaitHub, sync:
   });
   app.use('/api', authenticate(config.authTokens));
   for (const service of engine.services.values()) {
-    app.use(`/api/${service.name}/async`, uwsRouter({ config, engine, hub, service }));
+    if (service.asyncJobs !== false) app.use(`/api/${service.name}/async`, uwsRouter({ config, engine, hub, service }));
   }
   if (engine.services.has('tap')) app.use('/api/tap', tapRouter({ config, sync, log }));
   if (engine.services.has('cutout')) app.use('/api/cutout', sodaRouter(config, sync, log));
+  if (engine.services.has('sia')) app.use('/api/sia', siaRouter(config, sync, log));
   app.use('/api/datalink', datalinkRouter(config, lookup, log));
   app.use('/api/files', filesRouter(config));
   app.use((req, res) => sendText(res, 404, `no resource ${req.path}`));

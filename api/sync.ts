@@ -15,7 +15,9 @@ import type { UwsEvents } from '../shared/uws/events';
 import { containedPath } from '../shared/uws/files';
 import type { JobParameter } from '../shared/uws/model';
 import { sendFileOr404 } from './http/errors';
-import { keepUploads, type RequestParams } from './http/params';
+import { ownerOf } from './auth';
+import { keepUploads, paramLimits, readParams, type RequestParams } from './http/params';
+import { baseUrl } from './uws/router';
 
 /** Extra seconds past SYNC_TIMEOUT before a request whose worker went silent is given up. */
 const LOST_WORKER_GRACE_S = 5;
@@ -160,4 +162,17 @@ export async function serveSync(
   } finally {
     await run.dispose();
   }
+}
+
+/** The GET/POST handler of a DALI-sync endpoint of `service` (TAP /sync, SODA /sync, SIA /query). */
+export function syncEndpoint(config: Config, dispatcher: SyncDispatcher, service: string, writeError: SyncErrorWriter): (req: Request, res: Response) => Promise<void> {
+  const limits = paramLimits(config);
+  return async (req, res) => {
+    const params = await readParams(req, limits);
+    try {
+      await serveSync(dispatcher, service, req, res, params, { owner: ownerOf(res), baseUrl: baseUrl(config, req) }, writeError);
+    } finally {
+      await params.discardFiles();
+    }
+  };
 }

@@ -4,6 +4,7 @@
  */
 import type { Knex } from 'knex';
 import * as obscore from './obscore/001_obscore';
+import * as obscoreDidNocase from './obscore/002_did_nocase';
 import * as uwsJobs from './jobs/001_uws_jobs';
 import * as jobBaseUrl from './jobs/002_job_base_url';
 
@@ -31,7 +32,10 @@ export const jobStoreMigrations = new ListedMigrations([
   ['001_uws_jobs', uwsJobs],
   ['002_job_base_url', jobBaseUrl],
 ]);
-export const obscoreMigrations = new ListedMigrations([['001_obscore', obscore]]);
+export const obscoreMigrations = new ListedMigrations([
+  ['001_obscore', obscore],
+  ['002_did_nocase', obscoreDidNocase],
+]);
 
 /**
  * Brings the job store schema up to date. Idempotent; processes starting together (api and

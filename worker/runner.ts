@@ -55,6 +55,7 @@ export class JobRunner {
     const { config, services, events } = this.deps;
     await events.onAbort((jobId) => this.onAbort(jobId));
     for (const service of services.values()) {
+      if (service.asyncJobs === false) continue;
       const worker = new QueueWorker<QueueEntryData>(queueName(service.name), (entry, token) => this.process(service, entry, token), {
         connection: this.connection,
         prefix: config.queuePrefix,

@@ -8,11 +8,8 @@ import type { Config } from '../../shared/config';
 import type { Logger } from '../../shared/log';
 import { SODA_ERROR_CODES } from '../../shared/soda';
 import { paramHttpCapability, STANDARD_IDS, supportCapabilities } from '../../shared/vosi';
-import { ownerOf } from '../auth';
 import { HttpError, sendText } from '../http/errors';
-import { paramLimits, readParams } from '../http/params';
-import { serveSync, type SyncDispatcher } from '../sync';
-import { baseUrl } from '../uws/router';
+import { syncEndpoint, type SyncDispatcher } from '../sync';
 import { vosiRoutes } from '../vosi';
 
 const LABELLED = new RegExp(`^(${SODA_ERROR_CODES.join('|')}):`);
@@ -25,15 +22,7 @@ export function sendSodaError(res: Response, status: number, message: string): v
 
 export function sodaRouter(config: Config, sync: SyncDispatcher, log: Logger): Router {
   const router = express.Router();
-  const limits = paramLimits(config);
-  const runSync = async (req: Request, res: Response) => {
-    const params = await readParams(req, limits);
-    try {
-      await serveSync(sync, 'cutout', req, res, params, { owner: ownerOf(res), baseUrl: baseUrl(config, req) }, (r, status, message) => sendSodaError(r, status, message));
-    } finally {
-      await params.discardFiles();
-    }
-  };
+  const runSync = syncEndpoint(config, sync, 'cutout', (r, status, message) => sendSodaError(r, status, message));
   router.get('/sync', runSync);
   router.post('/sync', runSync);
   vosiRoutes(router, config, '/api/cutout', (base) => [

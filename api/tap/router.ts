@@ -12,11 +12,9 @@ import { TAP_EXAMPLES, tapCapabilitiesXml } from '../../shared/tap/metadata';
 import { VOTABLE_ERROR_TYPE } from '../../shared/tap/service';
 import { EXAMPLES_MEDIA_TYPE, examplesXhtml, findTable, tablesetXml, tableXml } from '../../shared/vosi';
 import { votableError } from '../../shared/votable';
-import { ownerOf } from '../auth';
 import { HttpError, sendDocument } from '../http/errors';
 import { paramLimits, readParams } from '../http/params';
-import { serveSync, type SyncDispatcher } from '../sync';
-import { baseUrl } from '../uws/router';
+import { syncEndpoint, type SyncDispatcher } from '../sync';
 import { vosiRoutes, XML_TYPE } from '../vosi';
 
 export interface TapRouterDeps {
@@ -35,14 +33,7 @@ export function tapRouter(deps: TapRouterDeps): Router {
   const limits = paramLimits(config);
 
   // TAP 1.1 §2.1: sync accepts GET and POST; the query runs in a worker.
-  const runSync = async (req: Request, res: Response) => {
-    const params = await readParams(req, limits);
-    try {
-      await serveSync(sync, 'tap', req, res, params, { owner: ownerOf(res), baseUrl: baseUrl(config, req) }, (r, status, message) => sendVotableError(r, status, message));
-    } finally {
-      await params.discardFiles();
-    }
-  };
+  const runSync = syncEndpoint(config, sync, 'tap', (r, status, message) => sendVotableError(r, status, message));
   router.get('/sync', runSync);
   router.post('/sync', runSync);
 

@@ -52,13 +52,13 @@ export function linkRows(requested: string, dataset: Dataset | undefined, contex
   ];
 }
 
-interface ParamSpec {
+export interface ParamSpec {
   name: string;
   datatype: string;
   arraysize?: string;
   xtype?: string;
   unit?: string;
-  ucd: string;
+  ucd?: string;
   description: string;
   /** VALUES content (MIN/MAX/OPTION elements). */
   values?: string;
@@ -70,7 +70,8 @@ function paramXml(p: ParamSpec): string {
   if (p.arraysize) attrs.push(`arraysize="${p.arraysize}"`);
   if (p.xtype) attrs.push(`xtype="${p.xtype}"`);
   if (p.unit) attrs.push(`unit="${p.unit}"`);
-  attrs.push(`ucd="${p.ucd}"`, 'value=""');
+  if (p.ucd) attrs.push(`ucd="${p.ucd}"`);
+  attrs.push('value=""');
   if (p.ref) attrs.push(`ref="${p.ref}"`);
   return `<PARAM ${attrs.join(' ')}><DESCRIPTION>${escapeXml(p.description)}</DESCRIPTION>${p.values ? `<VALUES>${p.values}</VALUES>` : ''}</PARAM>`;
 }
@@ -106,13 +107,36 @@ export function sodaDescriptor(xmlId: 'cutout-sync' | 'cutout-async', accessUrl:
     { name: 'BAND', datatype: 'double', arraysize: '2', xtype: 'interval', unit: 'm', ucd: 'em.wl;stat.interval', description: 'Wavelength interval (metres) the data must overlap', values: band },
     { name: 'TIME', datatype: 'double', arraysize: '2', xtype: 'interval', unit: 'd', ucd: 'time.interval;obs.exposure', description: 'Time interval (MJD) the data must overlap', values: time },
   ];
-  const standardId = xmlId === 'cutout-sync' ? SODA_SYNC_ID : SODA_ASYNC_ID;
+  return serviceDescriptorXml({
+    utype: 'adhoc:service',
+    id: xmlId,
+    description: `${xmlId === 'cutout-sync' ? 'Synchronous' : 'Asynchronous (UWS)'} SODA cutout service`,
+    standardId: xmlId === 'cutout-sync' ? SODA_SYNC_ID : SODA_ASYNC_ID,
+    accessUrl,
+    contentType: 'application/fits',
+    params,
+  });
+}
+
+export interface ServiceDescriptor {
+  /** `adhoc:service` (a linked service, §4) or `adhoc:this` (the service describing itself). */
+  utype: 'adhoc:service' | 'adhoc:this';
+  id?: string;
+  description: string;
+  standardId: string;
+  accessUrl: string;
+  contentType?: string;
+  params: readonly ParamSpec[];
+}
+
+/** A `<RESOURCE type="meta">` service descriptor (DataLink 1.1 §4). */
+export function serviceDescriptorXml(d: ServiceDescriptor): string {
   return (
-    `<RESOURCE type="meta" utype="adhoc:service" ID="${xmlId}">\n` +
-    `<DESCRIPTION>${xmlId === 'cutout-sync' ? 'Synchronous' : 'Asynchronous (UWS)'} SODA cutout service</DESCRIPTION>\n` +
-    `<PARAM name="standardID" datatype="char" arraysize="*" value="${standardId}"/>\n` +
-    `<PARAM name="accessURL" datatype="char" arraysize="*" value="${escapeXml(accessUrl)}"/>\n` +
-    `<PARAM name="contentType" datatype="char" arraysize="*" value="application/fits"/>\n` +
-    `<GROUP name="inputParams">\n${params.map(paramXml).join('\n')}\n</GROUP>\n</RESOURCE>\n`
+    `<RESOURCE type="meta" utype="${d.utype}"${d.id ? ` ID="${d.id}"` : ''}>\n` +
+    `<DESCRIPTION>${escapeXml(d.description)}</DESCRIPTION>\n` +
+    `<PARAM name="standardID" datatype="char" arraysize="*" value="${escapeXml(d.standardId)}"/>\n` +
+    `<PARAM name="accessURL" datatype="char" arraysize="*" value="${escapeXml(d.accessUrl)}"/>\n` +
+    (d.contentType ? `<PARAM name="contentType" datatype="char" arraysize="*" value="${escapeXml(d.contentType)}"/>\n` : '') +
+    `<GROUP name="inputParams">\n${d.params.map(paramXml).join('\n')}\n</GROUP>\n</RESOURCE>\n`
   );
 }

@@ -4,11 +4,12 @@
  */
 import type { Config } from '../config';
 import { compiledModule } from '../runtime';
+import { SIA_SERVICE } from '../sia/service';
 import { CUTOUT_SERVICE } from '../soda/service';
 import { TAP_SERVICE } from '../tap/service';
 import type { UwsService } from './service';
 
-export const BUILTIN_SERVICES: readonly UwsService[] = [TAP_SERVICE, CUTOUT_SERVICE];
+export const BUILTIN_SERVICES: readonly UwsService[] = [TAP_SERVICE, CUTOUT_SERVICE, SIA_SERVICE];
 
 export function loadServices(config: Pick<Config, 'serviceModules'>, extra: readonly UwsService[] = []): Map<string, UwsService> {
   const services = new Map<string, UwsService>();

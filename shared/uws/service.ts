@@ -63,6 +63,8 @@ export interface UwsService {
   title: string;
   /** Absolute path of the compiled JS module exporting `process: Processor`. */
   processorModule: string;
+  /** false: synchronous requests only (e.g. SIA {query}), no UWS job tree and no queue. */
+  asyncJobs?: boolean;
   /** The /error resource of a job in ERROR (DALI §5.2.5); plain text when not given. */
   errorDocument?(job: Job): ErrorDocument;
 }

@@ -35,12 +35,17 @@ describe('POS queries are driven by the R*Tree, never a scan of ivoa_obscore', (
     ['a RANGE across RA 0', [['POS', 'RANGE 359.9 0.1 0 1']]],
     ['three POS values', [['POS', 'CIRCLE 55.7 -32.3 0.5'], ['POS', 'RANGE 359.9 0.1 0 1'], ['POS', 'POLYGON 150.4 2.2 150.6 2.2 150.5 2.4']]],
     ['POS with indexed BAND and TIME', [['POS', 'CIRCLE 55.7 -32.3 0.5'], ['BAND', '600e-9'], ['TIME', '60000 +Inf'], ['CALIB', '2']]],
-    ['POS with ID', [['POS', 'CIRCLE 55.7 -32.3 0.5'], ['ID', 'ivo://example.org/x']]],
   ])('%s', (_, pairs) => {
     const details = plan(pairs);
     expect(details.some((d) => /ivoa_obscore_rtree VIRTUAL TABLE/.test(d))).toBe(true);
     expect(details.filter((d) => /SCAN ivoa_obscore\b/.test(d))).toEqual([]);
     expect(details.some((d) => /SEARCH ivoa_obscore USING INTEGER PRIMARY KEY/.test(d))).toBe(true);
+  });
+
+  test('POS with ID: the case-insensitive identifier index leads (migration 002), no scan', () => {
+    const details = plan([['POS', 'CIRCLE 55.7 -32.3 0.5'], ['ID', 'ivo://example.org/x']]);
+    expect(details.some((d) => /SEARCH ivoa_obscore USING INDEX ivoa_obscore_did_nocase/.test(d))).toBe(true);
+    expect(details.filter((d) => /SCAN ivoa_obscore\b/.test(d))).toEqual([]);
   });
 
   test('the prefilter keeps rows whose box meets the shape\'s; the exact test decides', () => {

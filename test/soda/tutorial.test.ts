@@ -41,6 +41,30 @@ cut = fits.open(io.BytesIO(sq.execute_stream().read()))
 image = cut['IMAGE']
 x, y = WCS(image.header).world_to_pixel_values(ra, dec)
 out.update({'cut_hdus': [h.name for h in cut], 'soda_id': cut[0].header['SODA_ID'], 'shape': list(image.data.shape), 'target': [float(x), float(y)]})
+
+# An async SODA job: 3 IDs (the three r, i, g coadds) x 2 circles -> 6 results (SODA 1.0 section 6).
+session = service._session
+ids = [str(r['obs_publisher_did']) for r in service.search("SELECT obs_publisher_did FROM ivoa.ObsCore WHERE dataproduct_subtype = 'lsst.deepCoadd_calexp' AND lsst_patch = 17 AND lsst_band IN ('r', 'i', 'g') ORDER BY lsst_band")]
+form = [('ID', i) for i in ids] + [('CIRCLE', f'{ra} {dec} 0.01'), ('CIRCLE', f'{ra + 0.02} {dec + 0.02} 0.01'), ('PHASE', 'RUN')]
+created = session.post(url + '/api/cutout/async', data=form, allow_redirects=False)
+job_url = created.headers['Location']
+from pyvo.io.uws import parse_job
+while True:
+    job = parse_job(io.BytesIO(session.get(job_url, params={'WAIT': '-1'}).content))
+    if job.phase not in ('QUEUED', 'EXECUTING'):
+        break
+out['async_phase'] = job.phase
+out['async_results'] = [r.id_ for r in job.results]
+stamps = [fits.open(io.BytesIO(session.get(r.href).content)) for r in job.results]
+out['async_ids'] = [s[0].header['SODA_ID'] for s in stamps]
+
+# SIA 2.0: images over the target in the i band.
+sia = pyvo.dal.sia2.SIAService(url + '/api/sia')
+found = sia.search(pos=(ra * u.deg, dec * u.deg, 0.001 * u.deg), band=(7.5e-7 * u.m, 7.6e-7 * u.m))
+out['sia_bands'] = sorted({str(r['lsst_band']) for r in found})
+out['sia_rows'] = len(found)
+# The same search in ADQL, through TAP: both answer from the same ObsCore table.
+out['tap_rows'] = len(service.search(f"SELECT obs_id FROM ivoa.ObsCore WHERE 1 = INTERSECTS(s_region, CIRCLE('ICRS', {ra}, {dec}, 0.001)) AND em_min <= 7.6e-7 AND em_max >= 7.5e-7"))
 print(json.dumps(out))
 `;
 
@@ -49,6 +73,7 @@ test('TAP → DataLink → #this with astropy → SODA cutout with pyvo', async 
   const dec = -32.2861552;
   const out = JSON.parse(await runPython(FLOW, [fx.stack.url, String(ra), String(dec)], 120000)) as {
     datalink_rows: number; service_def: string; hdus: string[]; cut_hdus: string[]; soda_id: string; shape: number[]; target: number[];
+    async_phase: string; async_results: string[]; async_ids: string[]; sia_bands: string[]; sia_rows: number; tap_rows: number;
   };
   expect(out.datalink_rows).toBe(3);
   expect(out.service_def).toBe('cutout-sync');
@@ -61,6 +86,16 @@ test('TAP → DataLink → #this with astropy → SODA cutout with pyvo', async 
   expect(Math.abs(height - 135)).toBeLessThanOrEqual(2);
   expect(Math.abs(out.target[0]! - (width - 1) / 2)).toBeLessThan(1);
   expect(Math.abs(out.target[1]! - (height - 1) / 2)).toBeLessThan(1);
+
+  expect(out.async_phase).toBe('COMPLETED');
+  expect(out.async_results).toEqual(['cutout-1', 'cutout-2', 'cutout-3', 'cutout-4', 'cutout-5', 'cutout-6']);
+  // ID varies slowest: each coadd's two stamps, in the order the IDs were given (g, i, r).
+  const byBand = (band: string) => `butler://dp02/${fx.datasets.find((d) => d.datasetType === 'deepCoadd_calexp' && d.patch === 17 && d.band === band)!.id}`;
+  expect(out.async_ids).toEqual(['g', 'g', 'i', 'i', 'r', 'r'].map(byBand));
+
+  expect(out.sia_bands).toEqual(['i']);
+  expect(out.sia_rows).toBeGreaterThan(0);
+  expect(out.sia_rows).toBe(out.tap_rows);
 }, 150000);
 
 test('datalinklint: 0 errors, 0 warnings', async () => {

@@ -6,20 +6,18 @@
  * becomes a JobFailure whose message the VOTable error document carries (TAP 1.1 §2.9).
  * A query is stopped for good by terminating its thread (execution duration, abort).
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { AdqlSyntaxError, parseAdql } from '../../shared/adql';
-import { AdqlValidationError, registerAdqlFunctions, translateAdql, type OutputColumn } from '../../shared/adql/translate';
+import { AdqlValidationError, translateAdql, type OutputColumn } from '../../shared/adql/translate';
 import { loadConfig, type Config } from '../../shared/config';
-import { configureSqlite } from '../../shared/db';
-import { OBSCORE_COLUMNS } from '../../shared/obscore/columns';
 import { PUBLISHED_TABLES } from '../../shared/obscore/store';
 import { ShapeError } from '../../shared/sky';
 import { parseTapRequest } from '../../shared/tap/params';
 import { openResult } from '../../shared/uws/results';
 import { JobFailure, type ProcessorInput, type ProducedResult } from '../../shared/uws/service';
-import { createWriter, type Cell, type FieldDef, type ResultFormat } from '../../shared/votable';
+import { createWriter, type FieldDef, type ResultFormat } from '../../shared/votable';
+import { obscoreConnection, writeRows } from '../obscore';
 import { createUploadTables } from './uploads';
 
 const EXTENSIONS: Readonly<Record<ResultFormat, string>> = {
@@ -30,29 +28,7 @@ const EXTENSIONS: Readonly<Record<ResultFormat, string>> = {
   json: 'json',
 };
 
-const MMAP_BYTES = 2 ** 34;
-const CACHE_KIB = 32768;
-
-const ACCESS_URL = OBSCORE_COLUMNS.find((c) => c.name === 'access_url');
-
 let config: Config | undefined;
-/** One read-only connection per thread, reused by the thread's queries. */
-let connection: { file: string; db: Database.Database } | undefined;
-
-function obscoreConnection(file: string): Database.Database {
-  if (connection?.file === file) return connection.db;
-  connection?.db.close();
-  if (!fs.existsSync(file)) throw new JobFailure(`the ObsCore store is not available (OBSCORE_DB ${file} does not exist; run npm run ingest)`, 'transient');
-  const db = new Database(file, { readonly: true, fileMustExist: true });
-  configureSqlite(db, { readonly: true, busyTimeoutMs: 10000 });
-  // Queries fetch rows scattered over the file: memory-mapped reads (as far as SQLite's
-  // compile-time limit allows) skip a system call and a copy per page; plus a larger cache.
-  db.pragma(`mmap_size = ${MMAP_BYTES}`);
-  db.pragma(`cache_size = -${CACHE_KIB}`);
-  registerAdqlFunctions(db);
-  connection = { file, db };
-  return db;
-}
 
 function fieldOf(column: OutputColumn): FieldDef {
   const field: FieldDef = { name: column.name, datatype: column.datatype };
@@ -91,30 +67,11 @@ async function runQuery(input: ProcessorInput, config: Config): Promise<Produced
   });
   try {
     const translated = translateAdql(ast, [...PUBLISHED_TABLES, ...uploads.tables]);
-    const statement = db.prepare(translated.sql).raw(true);
-    const fields = translated.columns.map(fieldOf);
-    // access_url is stored relative to the service (so PUBLIC_URL can change without a
-    // re-ingest); clients need it absolute (pyvo's getdataurl follows it as is).
-    const relativeLinks = translated.columns.flatMap((c, i) => (c.column === ACCESS_URL ? [i] : []));
-
+    const statement = db.prepare(translated.sql);
     const output = openResult(input, 'result', `result.${EXTENSIONS[request.format.format]}`, request.format.contentType);
     const writer = createWriter(request.format.format, output.stream);
-    await writer.begin(fields, { infos: [{ name: 'QUERY', value: request.query }] });
-    let overflow = request.maxrec === 0; // DALI 1.1 §3.4.3: MAXREC=0 → metadata only
-    if (!overflow) {
-      for (const row of statement.iterate(...translated.params) as IterableIterator<Cell[]>) {
-        if (writer.rowCount >= request.maxrec) {
-          overflow = true;
-          break;
-        }
-        for (const i of relativeLinks) {
-          const link = row[i];
-          if (typeof link === 'string' && link.startsWith('/')) row[i] = input.baseUrl + link;
-        }
-        const wait = writer.row(row);
-        if (wait) await wait;
-      }
-    }
+    await writer.begin(translated.columns.map(fieldOf), { infos: [{ name: 'QUERY', value: request.query }] });
+    const overflow = await writeRows(statement, translated.params, writer, request.maxrec, translated.columns.map((c) => c.column), input.baseUrl);
     await writer.end(overflow);
     return [output.result()];
   } finally {

@@ -1,0 +1,65 @@
+/**
+ * What the query processors (TAP, SIA) share: the thread's read-only ObsCore connection, and
+ * the loop that streams a statement's rows into a result writer with MAXREC truncation and
+ * absolute access URLs.
+ */
+import fs from 'node:fs';
+import Database from 'better-sqlite3';
+import { registerAdqlFunctions } from '../shared/adql/translate';
+import { configureSqlite } from '../shared/db';
+import { OBSCORE_COLUMNS } from '../shared/obscore/columns';
+import type { ColumnDef } from '../shared/tapschema/model';
+import { JobFailure } from '../shared/uws/service';
+import type { Cell, ResultWriter } from '../shared/votable';
+
+/** Memory-mapped reads (as far as SQLite's compile-time limit allows) and a 32 MiB page cache. */
+const MMAP_BYTES = 2 ** 34;
+const CACHE_KIB = 32768;
+
+export const ACCESS_URL_COLUMN = OBSCORE_COLUMNS.find((c) => c.name === 'access_url')!;
+
+/** One read-only connection per thread, reused by the thread's queries. */
+let connection: { file: string; db: Database.Database } | undefined;
+
+export function obscoreConnection(file: string): Database.Database {
+  if (connection?.file === file) return connection.db;
+  connection?.db.close();
+  if (!fs.existsSync(file)) throw new JobFailure(`the ObsCore store is not available (OBSCORE_DB ${file} does not exist; run npm run ingest)`, 'transient');
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  configureSqlite(db, { readonly: true, busyTimeoutMs: 10000 });
+  // Queries fetch rows scattered over the file: mapped pages skip a system call and a copy each.
+  db.pragma(`mmap_size = ${MMAP_BYTES}`);
+  db.pragma(`cache_size = -${CACHE_KIB}`);
+  registerAdqlFunctions(db);
+  connection = { file, db };
+  return db;
+}
+
+/**
+ * Writes the statement's rows (raw arrays) until `maxrec`; returns whether more were there
+ * (the overflow DALI 1.1 §3.4.3 marks). MAXREC=0 runs nothing: metadata only.
+ * access_url is stored relative to the service (so PUBLIC_URL can change without a
+ * re-ingest); the columns given in `columns` that are access_url get the base URL prefixed,
+ * since clients follow it as is (pyvo's getdataurl).
+ */
+export async function writeRows(
+  statement: Database.Statement,
+  params: readonly unknown[],
+  writer: ResultWriter,
+  maxrec: number,
+  columns: readonly (ColumnDef | null)[],
+  baseUrl: string,
+): Promise<boolean> {
+  if (maxrec === 0) return true;
+  const links = columns.flatMap((c, i) => (c === ACCESS_URL_COLUMN ? [i] : []));
+  for (const row of statement.raw(true).iterate(...params) as IterableIterator<Cell[]>) {
+    if (writer.rowCount >= maxrec) return true;
+    for (const i of links) {
+      const link = row[i];
+      if (typeof link === 'string' && link.startsWith('/')) row[i] = baseUrl + link;
+    }
+    const wait = writer.row(row);
+    if (wait) await wait;
+  }
+  return false;
+}

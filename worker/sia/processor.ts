@@ -1,0 +1,56 @@
+/**
+ * SIA 2.0 queries (runs in a worker thread): parameters → SQL over ivoa.ObsCore
+ * (shared/sia, R*Tree-prefiltered, every value bound) → the ObsCore-shaped VOTable with
+ * MAXREC/overflow and the service's self-description (an `adhoc:this` descriptor, SIA 2.0
+ * §3.2). Errors are UsageFault… messages for the VOTable error document.
+ */
+import { loadConfig, type Config } from '../../shared/config';
+import { serviceDescriptorXml } from '../../shared/datalink/links';
+import { OBSCORE_COLUMNS } from '../../shared/obscore/columns';
+import { buildSiaQuery, SIA_PARAMETERS, SiaError } from '../../shared/sia';
+import { openResult } from '../../shared/uws/results';
+import { JobFailure, type ProcessorInput, type ProducedResult } from '../../shared/uws/service';
+import { createWriter, resolveFormat, type FieldDef } from '../../shared/votable';
+import { obscoreConnection, writeRows } from '../obscore';
+
+export const SIA_QUERY_ID = 'ivo://ivoa.net/std/SIA#query-2.0';
+
+let config: Config | undefined;
+
+const FIELDS: FieldDef[] = OBSCORE_COLUMNS.map((c) => ({
+  name: c.name, datatype: c.datatype, arraysize: c.arraysize, xtype: c.xtype, unit: c.unit, ucd: c.ucd, utype: c.utype, description: c.description,
+}));
+
+/** The `adhoc:this` descriptor: the query parameters this service takes. */
+function selfDescription(baseUrl: string): string {
+  return serviceDescriptorXml({
+    utype: 'adhoc:this',
+    description: 'SIA 2.0 query service: all parameters repeatable (OR), different parameters combined (AND)',
+    standardId: SIA_QUERY_ID,
+    accessUrl: `${baseUrl}/api/sia/query`,
+    params: SIA_PARAMETERS.map((p) => ({
+      name: p.name, datatype: p.datatype, arraysize: p.arraysize, xtype: p.xtype, unit: p.unit, ucd: p.ucd, description: p.description,
+      values: p.options ? p.options.map((o) => `<OPTION value="${o}"/>`).join('') : undefined,
+    })),
+  });
+}
+
+export async function process(input: ProcessorInput): Promise<ProducedResult[]> {
+  config ??= loadConfig();
+  let query: ReturnType<typeof buildSiaQuery>;
+  try {
+    query = buildSiaQuery(input.parameters, config.tap);
+  } catch (err) {
+    if (err instanceof SiaError) throw new JobFailure(err.message);
+    throw err;
+  }
+  const format = resolveFormat(query.responseFormat);
+  if (!format) throw new JobFailure(`UsageFault: RESPONSEFORMAT=${query.responseFormat} is not supported (votable, votable/b2, csv, tsv, json or their media types)`);
+  const statement = obscoreConnection(config.obscoreDb).prepare(query.sql);
+  const output = openResult(input, 'result', format.format.startsWith('votable') ? 'result.xml' : `result.${format.format}`, format.contentType);
+  const writer = createWriter(format.format, output.stream);
+  await writer.begin(FIELDS, { extraResources: selfDescription(input.baseUrl) });
+  const overflow = await writeRows(statement, query.params, writer, query.maxrec, OBSCORE_COLUMNS, input.baseUrl);
+  await writer.end(overflow);
+  return [output.result()];
+}
