@@ -60,6 +60,10 @@ test('starts redis, the api and a worker; runs a job; SIGTERM stops everything',
     const landing = await http.get('/');
     expect(landing.status).toBe(200);
     expect(landing.text).toContain('/api/fixture/async');
+    expect(landing.text).toContain('/api/tap/sync');
+    // The services answer from the generated and ingested demo data.
+    const tap = await http.get('/api/tap/sync', { LANG: 'ADQL', QUERY: "SELECT obs_publisher_did FROM ivoa.ObsCore WHERE lsst_patch = 17 AND lsst_band = 'i' AND dataproduct_subtype = 'lsst.deepCoadd_calexp'" });
+    expect(tap.text).toContain('<TD>butler://dp02/20d28216-534a-4102-b8a7-1c7f32a9b78c</TD>');
     const job = await http.create('fixture', { MODE: 'echo', PHASE: 'RUN' });
     expect(await http.settle(job)).toBe('COMPLETED');
     // A worker that dies is replaced, and jobs keep running.

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { OBSCORE_COLUMNS } from '../../shared/obscore/columns';
+import { seededRandom } from '../../shared/random';
 import { PUBLISHED_TABLES } from '../../shared/obscore/store';
 import { CORPUS } from '../adql/corpus';
 import { Client, sleep, textOf, unescapeXml } from '../helpers/http';
@@ -165,6 +166,26 @@ describe('errors are DALI VOTable error documents', () => {
     expect((await sync('SELECT COUNT(*) FROM ivoa.ObsCore')).status).toBe(200);
   });
 });
+
+test('fuzz: mutated queries over HTTP get a result or a VOTable error, never a 500 or a hang', async () => {
+  const next = seededRandom(42);
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)]!;
+  const pieces = ["'", '(', ')', ',', ' AND ', ' OR ', '*', 'ivoa.ObsCore', 's_region', '1e309', '--', '"', ' WHERE ', 'CIRCLE(', 'POINT(', ' 0 ', ';', '\\', 'NULL'];
+  const statuses = new Set<number>();
+  for (let i = 0; i < 150; i++) {
+    let query = pick([...CORPUS.slice(0, 9), ...CORPUS.slice(9)]);
+    for (let m = 0; m < 1 + Math.floor(next() * 3); m++) {
+      const at = Math.floor(next() * (query.length + 1));
+      query = next() < 0.5 ? query.slice(0, at) + pick(pieces) + query.slice(at) : query.slice(0, at) + query.slice(at + 1 + Math.floor(next() * 5));
+    }
+    const reply = await sync(query, { MAXREC: '5' });
+    statuses.add(reply.status);
+    expect([200, 400]).toContain(reply.status);
+    expect(reply.headers.get('content-type')).toBe('application/x-votable+xml');
+    if (reply.status === 400) expect(errorText(reply.text)).toBeTruthy();
+  }
+  expect(statuses).toEqual(new Set([200, 400]));
+}, 60000);
 
 describe('async (UWS) TAP jobs', () => {
   test('result id "result" holds the VOTable; the job records the query', async () => {
