@@ -1,8 +1,8 @@
 /**
  * The api side of DALI-sync requests (shared/dali/sync.ts): hands a request to a worker
- * through Redis and waits for its outcome. A request that no worker takes within
- * SYNC_QUEUE_TIMEOUT is withdrawn from the list (503 for the caller); one whose worker
- * vanished ends after SYNC_TIMEOUT plus a grace period; a client that hangs up aborts it.
+ * through Redis and waits for its outcome. A request still in the list after
+ * SYNC_QUEUE_TIMEOUT is withdrawn (503 for the caller); one a worker took but never answered
+ * ends SYNC_TIMEOUT plus a grace period later; a client that hangs up aborts it.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -27,7 +27,6 @@ export class SyncUnavailable extends Error {
 }
 
 interface Pending {
-  started(): void;
   settle(outcome: SyncOutcome, data: Buffer | undefined): void;
 }
 
@@ -54,9 +53,7 @@ export class SyncDispatcher {
   private onMessage(bytes: Buffer): void {
     const message = parseSyncMessage(bytes);
     const pending = message && this.pending.get(message.id);
-    if (!message || !pending) return;
-    if ('started' in message) pending.started();
-    else pending.settle(message.outcome, message.data);
+    if (message && pending) pending.settle(message.outcome, message.data);
   }
 
   /**
@@ -78,26 +75,20 @@ export class SyncDispatcher {
     let timer: NodeJS.Timeout | undefined;
     try {
       const { outcome, data } = await new Promise<{ outcome: SyncOutcome; data: Buffer | undefined }>((resolve, reject) => {
-        let taken = false;
         const fail = (message: string) => reject(new SyncUnavailable(message));
         const lost = () => fail(`the worker running the request did not answer within ${this.config.syncTimeout + LOST_WORKER_GRACE_S} s`);
-        this.pending.set(id, {
-          started: () => {
-            taken = true;
-            clearTimeout(timer);
-            timer = setTimeout(lost, (this.config.syncTimeout + LOST_WORKER_GRACE_S) * 1000);
-          },
-          settle: (outcome, data) => resolve({ outcome, data }),
-        });
+        this.pending.set(id, { settle: (outcome, data) => resolve({ outcome, data }) });
         context.onClose(() => {
           void redis.lrem(key, 1, text);
           void this.events.publishAbort(id);
           fail('the client closed the connection');
         });
         timer = setTimeout(() => {
-          // Withdraw the request; if a worker took it meanwhile, wait for that worker instead.
+          // Withdraw the request if it is still waiting; if a worker took it (it is no longer in
+          // the list), give that worker the request's time limit.
           void redis.lrem(key, 1, text).then((removed) => {
-            if (removed > 0 || !taken) fail(`no worker took the request within ${this.config.syncQueueTimeout} s; the service is busy or has no worker running`);
+            if (removed > 0) fail(`no worker took the request within ${this.config.syncQueueTimeout} s; the service is busy or has no worker running`);
+            else timer = setTimeout(lost, (this.config.syncTimeout + LOST_WORKER_GRACE_S) * 1000);
           }, reject);
         }, this.config.syncQueueTimeout * 1000);
         redis.rpush(key, text).catch(reject);
@@ -126,7 +117,6 @@ export interface SyncErrorWriter {
 export async function serveSync(
   dispatcher: SyncDispatcher,
   service: string,
-  req: Request,
   res: Response,
   params: RequestParams,
   context: { owner: string | null; baseUrl: string },
@@ -137,7 +127,7 @@ export async function serveSync(
     run = await dispatcher.run(service, params, { ...context, onClose: (listener) => res.on('close', () => !res.writableFinished && listener()) });
   } catch (err) {
     if (!(err instanceof SyncUnavailable)) throw err;
-    if (!res.headersSent && !req.destroyed) writeError(res, 503, err.message, 'unavailable');
+    if (!res.headersSent && !res.destroyed) writeError(res, 503, err.message, 'unavailable');
     return;
   }
   try {
@@ -170,7 +160,7 @@ export function syncEndpoint(config: Config, dispatcher: SyncDispatcher, service
   return async (req, res) => {
     const params = await readParams(req, limits);
     try {
-      await serveSync(dispatcher, service, req, res, params, { owner: ownerOf(res), baseUrl: baseUrl(config, req) }, writeError);
+      await serveSync(dispatcher, service, res, params, { owner: ownerOf(res), baseUrl: baseUrl(config, req) }, writeError);
     } finally {
       await params.discardFiles();
     }

@@ -77,7 +77,6 @@ export class SyncRunner {
   private async handle(request: SyncRequest): Promise<void> {
     const { config, services, pool, log } = this.deps;
     const service = services.get(request.service)!;
-    await this.publish({ id: request.id, started: true });
     const dir = syncDir(config.resultsDir, request.id);
     const task = pool.run({
       processorModule: service.processorModule,

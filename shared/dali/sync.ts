@@ -1,8 +1,7 @@
 /**
  * DALI-sync requests (DALI 1.1 §5.1, e.g. TAP /sync, SODA /sync) run in the workers, like
  * jobs, but without a job record: the api pushes a request onto a per-service Redis list,
- * one worker takes it (BLPOP), says so, runs the service's processor and publishes the
- * outcome; the api streams the result file to the client and deletes it. The api thus
+ * one worker takes it (BLPOP), runs the service's processor and publishes the outcome; the api streams the result file to the client and deletes it. The api thus
  * never does query or pixel work, and a request no worker takes is withdrawn, not lost.
  */
 import path from 'node:path';
@@ -28,11 +27,16 @@ export type SyncOutcome =
   | { ok: false; message: string; errorType: ErrorType; userError: boolean };
 
 /**
- * What workers publish about a request: taken (`started`), then its outcome. A first result
- * that stayed in memory follows the JSON line as raw bytes (`data`), with its `data` field
- * removed from the JSON.
+ * What a worker publishes when a request is done: its outcome. A first result that stayed in
+ * memory follows the JSON line as raw bytes (`data`), with its `data` field removed from the
+ * JSON. (Whether a worker took a request at all, the api learns from the list: a request no
+ * longer there was taken.)
  */
-export type SyncMessage = { id: string; started: true } | { id: string; outcome: SyncOutcome; data?: Buffer };
+export interface SyncMessage {
+  id: string;
+  outcome: SyncOutcome;
+  data?: Buffer;
+}
 
 /** RESULTS_DIR/.sync/<id>: uploads/ and results/ of one synchronous request. */
 export function syncDir(resultsRoot: string, id: string): string {
@@ -41,7 +45,7 @@ export function syncDir(resultsRoot: string, id: string): string {
 }
 
 export function encodeSyncMessage(message: SyncMessage): Buffer {
-  if (!('outcome' in message) || !message.outcome.ok) return Buffer.from(JSON.stringify(message));
+  if (!message.outcome.ok) return Buffer.from(JSON.stringify(message));
   const [first, ...rest] = message.outcome.results;
   const data = first?.data;
   const results = first ? [{ ...first, data: undefined }, ...rest.map((r) => ({ ...r, data: undefined }))] : [];
@@ -55,7 +59,7 @@ export function parseSyncMessage(bytes: Buffer): SyncMessage | undefined {
   try {
     const message = JSON.parse(bytes.toString('utf8', 0, newline < 0 ? bytes.length : newline)) as SyncMessage;
     if (typeof message.id !== 'string') return undefined;
-    if (newline >= 0 && 'outcome' in message) message.data = bytes.subarray(newline + 1);
+    if (newline >= 0) message.data = bytes.subarray(newline + 1);
     return message;
   } catch {
     return undefined;

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { OBSCORE_COLUMNS } from '../../shared/obscore/columns';
 import { seededRandom } from '../../shared/random';
+import { channels, connectRedis } from '../../shared/redis';
 import { PUBLISHED_TABLES } from '../../shared/obscore/store';
 import { CORPUS } from '../adql/corpus';
 import { Client, sleep, textOf, unescapeXml } from '../helpers/http';
@@ -250,3 +251,22 @@ describe('UPLOAD', () => {
     expect(errorText(scheme.text)).toBe('UPLOAD "t": URI "ftp://example.org/t.xml" is not supported (use param:<part> or an http(s) URL)');
   });
 });
+
+test('with no worker running, a sync request is withdrawn after SYNC_QUEUE_TIMEOUT: 503, nothing left queued', async () => {
+  const idle = await startTapStack({ workers: 0, env: { SYNC_QUEUE_TIMEOUT: '1' } });
+  try {
+    const started = Date.now();
+    const reply = await new Client(idle.stack.url).post('/api/tap/sync', { LANG: 'ADQL', QUERY: 'SELECT TOP 1 obs_id FROM ivoa.ObsCore' });
+    expect(reply.status).toBe(503);
+    expect(errorText(reply.text)).toBe('no worker took the request within 1 s; the service is busy or has no worker running');
+    expect(Date.now() - started).toBeLessThan(5000);
+    const redis = connectRedis(idle.stack.redis.url);
+    try {
+      expect(await redis.llen(channels(idle.stack.config.queuePrefix).syncRequests('tap'))).toBe(0);
+    } finally {
+      await redis.quit();
+    }
+  } finally {
+    await idle.close();
+  }
+}, 30000);
