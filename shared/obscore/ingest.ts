@@ -23,6 +23,8 @@ export interface IngestOptions {
   log?: Logger;
   /** Draw a progress bar on stderr (when it is a terminal). */
   progress?: boolean;
+  /** Rewrite the table in sky order afterwards (ObscoreStore.cluster). */
+  cluster?: boolean;
 }
 
 export interface IngestReport {
@@ -224,6 +226,7 @@ export async function ingestDirectory(dir: string, options: IngestOptions): Prom
       bar.tick(index + 1, report.skipped.length);
     }
     flush();
+    if (options.cluster) store.cluster();
   } finally {
     bar.end();
     store.close();

@@ -27,9 +27,16 @@ export interface SyntheticOptions {
   onProgress?: (done: number) => void;
 }
 
-/** Adds `count` rows (numbered from `first`), in transactions of `batch`; returns rows added. */
+/**
+ * Adds `count` rows (numbered from `first`), in transactions of `batch`; returns rows added.
+ * Large loads run without the secondary indexes and end by clustering the table in sky order
+ * (the rows arrive in random sky order, the worst case for cone queries).
+ */
 export function addSyntheticRows(store: ObscoreStore, count: number, options: SyntheticOptions = {}): number {
-  return count >= 100000 ? store.withoutIndexes(() => loadRows(store, count, options)) : loadRows(store, count, options);
+  if (count < 100000) return loadRows(store, count, options);
+  store.withoutIndexes(() => loadRows(store, count, options));
+  store.cluster();
+  return count;
 }
 
 function loadRows(store: ObscoreStore, count: number, options: SyntheticOptions): number {
