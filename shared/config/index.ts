@@ -85,6 +85,8 @@ export interface Config {
   cutoutMaxPixels: number;
   /** Most cutouts (ID × region × BAND × TIME combinations) in one async job (CUTOUT_MAX_COMBINATIONS). */
   cutoutMaxCombinations: number;
+  /** Threads one large cutout job is split over (CUTOUT_THREADS; default the cores, at most 4). */
+  cutoutThreads: number;
 }
 
 /** Base URL for links when no request supplied one: PUBLIC_URL, else this host's address. */
@@ -181,6 +183,7 @@ export function loadConfig(env: Env = process.env): Config {
     signedUrlTtl: integer(env, 'SIGNED_URL_TTL', 3600, 1),
     cutoutMaxPixels: integer(env, 'CUTOUT_MAX_PIXELS', 1 << 26, 1),
     cutoutMaxCombinations: integer(env, 'CUTOUT_MAX_COMBINATIONS', 10000, 1),
+    cutoutThreads: integer(env, 'CUTOUT_THREADS', Math.min(4, cores), 1, 64),
   };
   const { uws } = config;
   if (uws.executionDurationMax > 0 && (uws.executionDurationDefault === 0 || uws.executionDurationDefault > uws.executionDurationMax)) {
@@ -232,6 +235,7 @@ export function configEnv(config: Config): Record<string, string> {
     SIGNED_URL_TTL: String(config.signedUrlTtl),
     CUTOUT_MAX_PIXELS: String(config.cutoutMaxPixels),
     CUTOUT_MAX_COMBINATIONS: String(config.cutoutMaxCombinations),
+    CUTOUT_THREADS: String(config.cutoutThreads),
   };
   if (config.redisUrl) env.REDIS_URL = config.redisUrl;
   if (config.publicUrl) env.PUBLIC_URL = config.publicUrl;

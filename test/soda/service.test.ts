@@ -4,6 +4,7 @@
  * equal to the source at the offset, 204 without overlap, SODA errors) and async cutouts
  * (one result per combination, each with an entry).
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { openFitsBuffer, openFitsSync } from '../../shared/fits';
 import { Client, unescapeXml } from '../helpers/http';
@@ -15,7 +16,7 @@ const I_COADD = 'butler://dp02/20d28216-534a-4102-b8a7-1c7f32a9b78c';
 const TARGET = { ra: 55.7467376, dec: -32.2861552 };
 
 beforeAll(async () => {
-  fx = await startTapStack({ workers: 1, env: { DATALINK_MAX_IDS: '3' } });
+  fx = await startTapStack({ workers: 1, env: { DATALINK_MAX_IDS: '3', CUTOUT_THREADS: '2' } });
   client = new Client(fx.stack.url);
 }, 60000);
 afterAll(() => fx?.close());
@@ -172,6 +173,26 @@ describe('SODA async', () => {
     const fits = await fetch(`${job}/results/cutout-3`);
     expect(Buffer.from(await fits.arrayBuffer()).toString('latin1', 0, 6)).toBe('SIMPLE');
   });
+
+  test('a large job is cut by two threads: 400 results in order, each served from its pack', async () => {
+    const circles = Array.from({ length: 400 }, (_, i): [string, string] => ['CIRCLE', `${TARGET.ra + (i % 20) * 0.001} ${TARGET.dec + Math.floor(i / 20) * 0.001} 0.002`]);
+    const job = await client.create('cutout', [['ID', I_COADD], ...circles, ['PHASE', 'RUN']]);
+    expect(await client.settle(job, 60000)).toBe('COMPLETED');
+    const doc = (await client.get(`${job}/results`)).text;
+    const ids = [...doc.matchAll(/<uws:result id="([^"]+)"[^>]*mime-type="application\/fits"/g)].map((m) => m[1]);
+    expect(ids).toEqual(circles.map((_, i) => `cutout-${i + 1}`));
+    const jobId = job.slice(job.lastIndexOf('/') + 1);
+    expect(fs.readdirSync(path.join(fx.stack.config.resultsDir, jobId, 'results')).sort()).toEqual(['cutouts-2.pack', 'cutouts.pack']);
+    for (const n of [1, 200, 201, 400]) {
+      const reply = await fetch(`${job}/results/cutout-${n}`);
+      const cut = openFitsBuffer(Buffer.from(await reply.arrayBuffer()));
+      try {
+        expect(String(cut.hdus[0]!.header.get('SODA_POS'))).toBe(`CIRCLE ${circles[n - 1]![1]}`);
+      } finally {
+        cut.close();
+      }
+    }
+  }, 90000);
 
   test('a parameter error fails the job with a SODA-labelled /error', async () => {
     const job = await client.create('cutout', { CIRCLE: '1 2 3', PHASE: 'RUN' });

@@ -5,6 +5,8 @@
  * text/plain document starting with an error label when that combination has no pixels or
  * failed — every combination has its entry.
  */
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { loadConfig, type Config } from '../../shared/config';
 import { openFitsSync, type FitsFile } from '../../shared/fits';
 import { canonicalId, DatasetLookup } from '../../shared/obscore/lookup';
@@ -15,6 +17,8 @@ import { ResultPack, writeResult } from '../../shared/uws/results';
 import { JobFailure, type ProcessorInput, type ProducedResult } from '../../shared/uws/service';
 
 const OPEN_FILES = 32;
+/** Combinations per thread below which a job is not split. */
+const PARALLEL_MIN = 200;
 
 let config: Config | undefined;
 let lookup: DatasetLookup | undefined;
@@ -48,6 +52,51 @@ function withoutRepeatedIds(parameters: readonly JobParameter[]): JobParameter[]
   });
 }
 
+/**
+ * Cuts `cutouts` (combinations first+1, first+2, …) into one pack file. Each combination gets
+ * its entry (§6): a FITS cutout, or the text of why that one has none.
+ */
+export function cutRange(input: ProcessorInput, cutouts: readonly SodaCutout[], first: number, packFile: string): ProducedResult[] {
+  config ??= loadConfig();
+  lookup ??= new DatasetLookup(config.obscoreDb);
+  const results: ProducedResult[] = [];
+  const pack = new ResultPack(input, packFile);
+  try {
+    for (const [i, cutout] of cutouts.entries()) {
+      const id = `cutout-${first + i + 1}`;
+      let bytes: Buffer | null;
+      try {
+        bytes = cut(cutout, config, lookup);
+      } catch (err) {
+        if (!(err instanceof SodaError)) throw err;
+        results.push(pack.add(id, 'text/plain', Buffer.from(sodaErrorText(err))));
+        continue;
+      }
+      results.push(bytes ? pack.add(id, 'application/fits', bytes) : pack.add(id, 'text/plain', Buffer.from(`UsageError: no overlap: the region, BAND or TIME does not overlap ${cutout.id}\n`)));
+    }
+  } finally {
+    pack.close();
+  }
+  return results;
+}
+
+export interface CutPart {
+  input: ProcessorInput;
+  first: number;
+  cutouts: readonly SodaCutout[];
+  pack: string;
+}
+
+/** A range cut by a thread of its own (worker/cutout/part.ts); ended with this thread if it is stopped. */
+function cutInThread(part: CutPart): Promise<ProducedResult[]> {
+  return new Promise((resolve, reject) => {
+    const thread = new Worker(path.join(__dirname, `part${path.extname(__filename)}`), { workerData: part });
+    thread.once('message', (results: ProducedResult[] | { error: string }) => ('error' in results ? reject(new Error(results.error)) : resolve(results)));
+    thread.once('error', reject);
+    thread.once('exit', (code) => reject(new Error(`cutout thread exited with code ${code}`)));
+  });
+}
+
 export async function process(input: ProcessorInput): Promise<ProducedResult[]> {
   config ??= loadConfig();
   lookup ??= new DatasetLookup(config.obscoreDb);
@@ -59,25 +108,14 @@ export async function process(input: ProcessorInput): Promise<ProducedResult[]> 
       const bytes = cut(cutouts[0]!, config, lookup);
       return bytes ? [writeResult(input, 'cutout', 'cutout.fits', 'application/fits', bytes)] : [];
     }
-    // Each combination gets its entry (§6): a FITS cutout, or the error text of that one.
-    const results: ProducedResult[] = [];
-    const pack = new ResultPack(input, 'cutouts.pack');
-    try {
-      for (const [i, cutout] of cutouts.entries()) {
-        const id = `cutout-${i + 1}`;
-        let bytes: Buffer | null;
-        try {
-          bytes = cut(cutout, config, lookup);
-        } catch (err) {
-          if (!(err instanceof SodaError)) throw err;
-          results.push(pack.add(id, 'text/plain', Buffer.from(sodaErrorText(err))));
-          continue;
-        }
-        results.push(bytes ? pack.add(id, 'application/fits', bytes) : pack.add(id, 'text/plain', Buffer.from(`UsageError: no overlap: the region, BAND or TIME does not overlap ${cutout.id}\n`)));
-      }
-    } finally {
-      pack.close();
-    }
+    // Large jobs are cut by several threads, each a contiguous range of the combinations (so
+    // the cutouts of one image stay together) into a pack of its own.
+    const parts = cutouts.length >= PARALLEL_MIN ? Math.min(config.cutoutThreads, Math.ceil(cutouts.length / PARALLEL_MIN)) : 1;
+    const size = Math.ceil(cutouts.length / parts);
+    const ranges = Array.from({ length: parts }, (_, k) => ({ first: k * size, cutouts: cutouts.slice(k * size, (k + 1) * size) }));
+    const others = ranges.slice(1).map((range, k) => cutInThread({ input, first: range.first, cutouts: range.cutouts, pack: `cutouts-${k + 2}.pack` }));
+    const results = cutRange(input, ranges[0]!.cutouts, 0, 'cutouts.pack');
+    for (const more of await Promise.all(others)) results.push(...more);
     return results;
   } catch (err) {
     if (err instanceof SodaError) throw new JobFailure(sodaErrorText(err).trimEnd());

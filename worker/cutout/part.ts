@@ -1,0 +1,10 @@
+/** Entry of a thread that cuts one range of a large cutout job (worker/cutout/processor.ts). */
+import { parentPort, workerData } from 'node:worker_threads';
+import { cutRange, type CutPart } from './processor';
+
+const part = workerData as CutPart;
+try {
+  parentPort?.postMessage(cutRange(part.input, part.cutouts, part.first, part.pack));
+} catch (err) {
+  parentPort?.postMessage({ error: (err as Error).message });
+}
