@@ -87,6 +87,8 @@ export interface Config {
   cutoutMaxCombinations: number;
   /** Threads one large cutout job is split over (CUTOUT_THREADS; default the cores, at most 4). */
   cutoutThreads: number;
+  /** Combinations each thread must get before a cutout job is split (CUTOUT_SPLIT_MIN). */
+  cutoutSplitMin: number;
 }
 
 /** Base URL for links when no request supplied one: PUBLIC_URL, else this host's address. */
@@ -184,6 +186,7 @@ export function loadConfig(env: Env = process.env): Config {
     cutoutMaxPixels: integer(env, 'CUTOUT_MAX_PIXELS', 1 << 26, 1),
     cutoutMaxCombinations: integer(env, 'CUTOUT_MAX_COMBINATIONS', 10000, 1),
     cutoutThreads: integer(env, 'CUTOUT_THREADS', Math.min(4, cores), 1, 64),
+    cutoutSplitMin: integer(env, 'CUTOUT_SPLIT_MIN', 2000, 1),
   };
   const { uws } = config;
   if (uws.executionDurationMax > 0 && (uws.executionDurationDefault === 0 || uws.executionDurationDefault > uws.executionDurationMax)) {
@@ -236,6 +239,7 @@ export function configEnv(config: Config): Record<string, string> {
     CUTOUT_MAX_PIXELS: String(config.cutoutMaxPixels),
     CUTOUT_MAX_COMBINATIONS: String(config.cutoutMaxCombinations),
     CUTOUT_THREADS: String(config.cutoutThreads),
+    CUTOUT_SPLIT_MIN: String(config.cutoutSplitMin),
   };
   if (config.redisUrl) env.REDIS_URL = config.redisUrl;
   if (config.publicUrl) env.PUBLIC_URL = config.publicUrl;

@@ -16,7 +16,7 @@ const I_COADD = 'butler://dp02/20d28216-534a-4102-b8a7-1c7f32a9b78c';
 const TARGET = { ra: 55.7467376, dec: -32.2861552 };
 
 beforeAll(async () => {
-  fx = await startTapStack({ workers: 1, env: { DATALINK_MAX_IDS: '3', CUTOUT_THREADS: '2' } });
+  fx = await startTapStack({ workers: 1, env: { DATALINK_MAX_IDS: '3', CUTOUT_THREADS: '2', CUTOUT_SPLIT_MIN: '200' } });
   client = new Client(fx.stack.url);
 }, 60000);
 afterAll(() => fx?.close());

@@ -17,8 +17,6 @@ import { ResultPack, writeResult } from '../../shared/uws/results';
 import { JobFailure, type ProcessorInput, type ProducedResult } from '../../shared/uws/service';
 
 const OPEN_FILES = 32;
-/** Combinations per thread below which a job is not split. */
-const PARALLEL_MIN = 200;
 
 let config: Config | undefined;
 let lookup: DatasetLookup | undefined;
@@ -110,7 +108,8 @@ export async function process(input: ProcessorInput): Promise<ProducedResult[]> 
     }
     // Large jobs are cut by several threads, each a contiguous range of the combinations (so
     // the cutouts of one image stay together) into a pack of its own.
-    const parts = cutouts.length >= PARALLEL_MIN ? Math.min(config.cutoutThreads, Math.ceil(cutouts.length / PARALLEL_MIN)) : 1;
+    // Starting a thread costs about as much as 300 stamps: split only jobs large enough to gain.
+    const parts = Math.max(1, Math.min(config.cutoutThreads, Math.floor(cutouts.length / config.cutoutSplitMin)));
     const size = Math.ceil(cutouts.length / parts);
     const ranges = Array.from({ length: parts }, (_, k) => ({ first: k * size, cutouts: cutouts.slice(k * size, (k + 1) * size) }));
     const others = ranges.slice(1).map((range, k) => cutInThread({ input, first: range.first, cutouts: range.cutouts, pack: `cutouts-${k + 2}.pack` }));
