@@ -55,12 +55,11 @@ function stamps(images: readonly GeneratedDataset[], perImage: number, seed: num
     const file = openFitsSync(image.path);
     try {
       const wcs = parseWcs(scalarLookup(file.hdu('IMAGE').header));
-      const scale = Math.abs(wcs.pixelToSky0(1, 0).dec - wcs.pixelToSky0(0, 0).dec) || Math.abs(wcs.pixelToSky0(0, 1).dec - wcs.pixelToSky0(0, 0).dec);
       return Array.from({ length: perImage }, () => {
         const x = STAMP + next() * (image.width - 2 * STAMP);
         const y = STAMP + next() * (image.height - 2 * STAMP);
         const { ra, dec } = wcs.pixelToSky0(x, y);
-        return { id: `butler://dp02/${image.id}`, file: image.path, ra, dec, radius: ((STAMP / 2 - 0.5) * pixelScale(wcs, x, y)) || scale };
+        return { id: `butler://dp02/${image.id}`, file: image.path, ra, dec, radius: (STAMP / 2 - 0.5) * pixelScale(wcs, x, y) };
       });
     } finally {
       file.close();

@@ -12,7 +12,7 @@ import { signedFilePath } from '../../shared/datalink/signing';
 import type { DatasetLookup } from '../../shared/obscore/lookup';
 import { createWriter, resolveFormat } from '../../shared/votable';
 import { readParams, paramLimits } from '../http/params';
-import { votableErrorHandler, sendVotableError } from '../tap/router';
+import { protocolErrorHandler, sendVotableError } from '../http/errors';
 import { baseUrl } from '../uws/router';
 import { vosiRoutes } from '../vosi';
 import { paramHttpCapability, STANDARD_IDS, supportCapabilities } from '../../shared/vosi';
@@ -53,6 +53,6 @@ export function datalinkRouter(config: Config, lookup: DatasetLookup, log: Logge
   router.get('/links', links);
   router.post('/links', links);
   vosiRoutes(router, config, '/api/datalink', (base) => [paramHttpCapability(STANDARD_IDS.datalinkLinks, `${base}/links`), ...supportCapabilities(base)]);
-  router.use(votableErrorHandler(log));
+  router.use(protocolErrorHandler(log, sendVotableError));
   return router;
 }

@@ -1,6 +1,8 @@
 /** Errors raised while handling a request, answered with their status and plain text. */
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from '../../shared/log';
+import { VOTABLE_ERROR_TYPE } from '../../shared/tap/service';
+import { votableError } from '../../shared/votable';
 
 export class HttpError extends Error {
   override name = 'HttpError';
@@ -31,6 +33,25 @@ export function sendFileOr404(res: Response, file: string, contentType: string, 
 export function sendDocument(res: Response, status: number, contentType: string, body: string): void {
   res.status(status).setHeader('Content-Type', contentType);
   res.end(body);
+}
+
+/** A DALI error document (TAP, DataLink, SIA): a VOTable with QUERY_STATUS ERROR. */
+export function sendVotableError(res: Response, status: number, message: string): void {
+  sendDocument(res, status, VOTABLE_ERROR_TYPE, votableError(message));
+}
+
+/**
+ * Router-level error handler of a service whose errors have a format of their own (VOTable,
+ * SODA text/plain): known errors in that format with their status, anything else logged and
+ * a 500 in that format.
+ */
+export function protocolErrorHandler(log: Logger, send: (res: Response, status: number, message: string) => void) {
+  return (err: unknown, req: Request, res: Response, next: NextFunction): void => {
+    if (res.headersSent) return next(err);
+    if (err instanceof HttpError) return send(res, err.status, err.message);
+    log.error({ err, method: req.method, url: req.originalUrl }, 'request failed');
+    send(res, 500, 'internal server error');
+  };
 }
 
 /** Last handler: known errors as plain text with their status; anything else is logged and a 500. */

@@ -8,7 +8,7 @@ import type { Config } from '../../shared/config';
 import type { Logger } from '../../shared/log';
 import { paramHttpCapability, STANDARD_IDS, supportCapabilities } from '../../shared/vosi';
 import { syncEndpoint, type SyncDispatcher } from '../sync';
-import { sendVotableError, votableErrorHandler } from '../tap/router';
+import { protocolErrorHandler, sendVotableError } from '../http/errors';
 import { vosiRoutes } from '../vosi';
 
 export function siaRouter(config: Config, sync: SyncDispatcher, log: Logger): Router {
@@ -19,6 +19,6 @@ export function siaRouter(config: Config, sync: SyncDispatcher, log: Logger): Ro
   router.get('/query', query);
   router.post('/query', query);
   vosiRoutes(router, config, '/api/sia', (base) => [paramHttpCapability(STANDARD_IDS.siaQuery, `${base}/query`), ...supportCapabilities(base)]);
-  router.use(votableErrorHandler(log));
+  router.use(protocolErrorHandler(log, sendVotableError));
   return router;
 }

@@ -3,12 +3,12 @@
  * (GET and POST, run in a worker; 204 when the cutout holds no pixels), VOSI
  * /capabilities and /availability. Errors are text/plain starting with a SODA 1.0 §5.2 label.
  */
-import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import express, { type Response, type Router } from 'express';
 import type { Config } from '../../shared/config';
 import type { Logger } from '../../shared/log';
 import { SODA_ERROR_CODES } from '../../shared/soda';
 import { paramHttpCapability, STANDARD_IDS, supportCapabilities } from '../../shared/vosi';
-import { HttpError, sendText } from '../http/errors';
+import { protocolErrorHandler, sendText } from '../http/errors';
 import { syncEndpoint, type SyncDispatcher } from '../sync';
 import { vosiRoutes } from '../vosi';
 
@@ -30,11 +30,6 @@ export function sodaRouter(config: Config, sync: SyncDispatcher, log: Logger): R
     paramHttpCapability(STANDARD_IDS.sodaAsync, `${base}/async`),
     ...supportCapabilities(base),
   ]);
-  router.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
-    if (res.headersSent) return next(err);
-    if (err instanceof HttpError) return sendSodaError(res, err.status, err.message);
-    log.error({ err, method: req.method, url: req.originalUrl }, 'cutout request failed');
-    sendSodaError(res, 500, 'internal server error');
-  });
+  router.use(protocolErrorHandler(log, sendSodaError));
   return router;
 }

@@ -4,15 +4,13 @@
  * /tables (and /tables/{name}), and the DALI /examples document. Errors are DALI VOTable
  * error documents (TAP 1.1 §2.9).
  */
-import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import express, { type Router } from 'express';
 import type { Config } from '../../shared/config';
 import type { Logger } from '../../shared/log';
 import { PUBLISHED_SCHEMAS, PUBLISHED_TABLES } from '../../shared/obscore/store';
 import { TAP_EXAMPLES, tapCapabilitiesXml } from '../../shared/tap/metadata';
-import { VOTABLE_ERROR_TYPE } from '../../shared/tap/service';
 import { EXAMPLES_MEDIA_TYPE, examplesXhtml, findTable, tablesetXml, tableXml } from '../../shared/vosi';
-import { votableError } from '../../shared/votable';
-import { HttpError, sendDocument } from '../http/errors';
+import { HttpError, protocolErrorHandler, sendVotableError } from '../http/errors';
 import { paramLimits, readParams } from '../http/params';
 import { syncEndpoint, type SyncDispatcher } from '../sync';
 import { vosiRoutes, XML_TYPE } from '../vosi';
@@ -21,10 +19,6 @@ export interface TapRouterDeps {
   config: Config;
   sync: SyncDispatcher;
   log: Logger;
-}
-
-export function sendVotableError(res: Response, status: number, message: string): void {
-  sendDocument(res, status, VOTABLE_ERROR_TYPE, votableError(message));
 }
 
 export function tapRouter(deps: TapRouterDeps): Router {
@@ -55,16 +49,6 @@ export function tapRouter(deps: TapRouterDeps): Router {
     res.type(EXAMPLES_MEDIA_TYPE).send(examplesXhtml({ title: 'TAP examples: the Rubin image-services tutorial', examples: TAP_EXAMPLES }));
   });
 
-  router.use(votableErrorHandler(log));
+  router.use(protocolErrorHandler(log, sendVotableError));
   return router;
-}
-
-/** Router-level error handler of the VOTable services (TAP, DataLink, SIA): DALI error documents. */
-export function votableErrorHandler(log: Logger) {
-  return (err: unknown, req: Request, res: Response, next: NextFunction): void => {
-    if (res.headersSent) return next(err);
-    if (err instanceof HttpError) return sendVotableError(res, err.status, err.message);
-    log.error({ err, method: req.method, url: req.originalUrl }, 'request failed');
-    sendVotableError(res, 500, 'internal server error');
-  };
 }

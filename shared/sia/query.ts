@@ -5,6 +5,7 @@
  * the ADQL functions registered (adql_intersects) and writes the rows.
  */
 import { OBSCORE_COLUMNS, OBSCORE_TABLE } from '../obscore/columns';
+import { rtreePrefilter } from '../obscore/rtree';
 import { cartesianBoundingBox, formatStcs, parseDaliShape, ShapeError, type Shape } from '../sky';
 import { parseInterval, SodaError, STOKES_LABELS, type Interval } from '../soda';
 import { columnSqlName } from '../tapschema';
@@ -52,8 +53,6 @@ interface Condition {
 }
 
 const SELECT = `SELECT ${OBSCORE_COLUMNS.map((c) => `"${columnSqlName(c)}"`).join(', ')} FROM ${OBSCORE_TABLE.sqlName}`;
-/** The store's spatial index (shared/obscore/store.ts): id = _id, the footprint's unit-vector box. */
-const RTREE = 'ivoa_obscore_rtree';
 /** DALI ±Inf, as shared/soda's parseInterval reads it. */
 const INFINITY = /^[+-]?inf(?:inity)?$/i;
 const SINGLE_VALUED = ['MAXREC', 'RESPONSEFORMAT'] as const;
@@ -142,13 +141,8 @@ function positionCondition(value: string): Condition {
     if (err instanceof ShapeError) throw invalidValue('POS', value, err.detail);
     throw err;
   }
-  const box = cartesianBoundingBox(shape);
-  return {
-    sql:
-      `(_id IN (SELECT id FROM ${RTREE} WHERE xmin <= ? AND xmax >= ? AND ymin <= ? AND ymax >= ? AND zmin <= ? AND zmax >= ?)` +
-      ' AND adql_intersects(s_region, ?) = 1)',
-    params: [box.xMax, box.xMin, box.yMax, box.yMin, box.zMax, box.zMin, formatStcs(shape)],
-  };
+  const prefilter = rtreePrefilter('_id', cartesianBoundingBox(shape));
+  return { sql: `(${prefilter.sql} AND adql_intersects(s_region, ?) = 1)`, params: [...prefilter.params, formatStcs(shape)] };
 }
 
 /** §2.1.2, §2.1.3: the interval intersects [min column, max column]. */

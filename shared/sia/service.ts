@@ -4,14 +4,13 @@
  */
 import path from 'node:path';
 import { PROJECT_ROOT } from '../runtime';
-import { VOTABLE_ERROR_TYPE } from '../tap/service';
+import { votableErrorDocument } from '../tap/service';
 import type { UwsService } from '../uws/service';
-import { votableError } from '../votable';
 
 export const SIA_SERVICE: UwsService = {
   name: 'sia',
   title: 'SIA 2.0: image discovery by position, band, time, collection…',
   processorModule: path.join(PROJECT_ROOT, 'worker', 'sia', 'processor.ts'),
   asyncJobs: false,
-  errorDocument: (job) => ({ contentType: VOTABLE_ERROR_TYPE, body: votableError(job.error?.message ?? 'Error') }),
+  errorDocument: votableErrorDocument,
 };

@@ -6,7 +6,7 @@
 import type { TapLimits } from '../config';
 import type { JobParameter } from '../uws/model';
 import { JobFailure } from '../uws/service';
-import { resolveFormat, type ResolvedFormat } from '../votable';
+import { RESPONSE_FORMATS_HINT, resolveFormat, type ResolvedFormat } from '../votable';
 
 /** LANG values accepted (TAP 1.1 §2.3.1; TAPRegExt language versions). */
 export const ADQL_LANGS: readonly string[] = ['ADQL', 'ADQL-2.0', 'ADQL-2.1'];
@@ -70,7 +70,7 @@ export function parseTapRequest(parameters: readonly JobParameter[], limits: Tap
   const formats = ['RESPONSEFORMAT', 'FORMAT'].map((name) => single(parameters, name));
   const formatText = formats[0] ?? formats[1];
   const format = resolveFormat(formatText);
-  if (!format) throw new JobFailure(`RESPONSEFORMAT=${formatText} is not supported (votable, votable/b2, csv, tsv, json or their media types)`);
+  if (!format) throw new JobFailure(`RESPONSEFORMAT=${formatText} is not supported (${RESPONSE_FORMATS_HINT})`);
 
   let maxrec = limits.maxrecDefault;
   const maxrecText = single(parameters, 'MAXREC');

@@ -5,14 +5,20 @@
  */
 import path from 'node:path';
 import { PROJECT_ROOT } from '../runtime';
-import type { UwsService } from '../uws/service';
+import type { Job } from '../uws/model';
+import type { ErrorDocument, UwsService } from '../uws/service';
 import { votableError } from '../votable';
 
 export const VOTABLE_ERROR_TYPE = 'application/x-votable+xml';
+
+/** A failed job's /error as a DALI VOTable error document (TAP, SIA). */
+export function votableErrorDocument(job: Job): ErrorDocument {
+  return { contentType: VOTABLE_ERROR_TYPE, body: votableError(job.error?.message ?? 'Error') };
+}
 
 export const TAP_SERVICE: UwsService = {
   name: 'tap',
   title: 'TAP 1.1: ADQL queries over ivoa.ObsCore',
   processorModule: path.join(PROJECT_ROOT, 'worker', 'tap', 'processor.ts'),
-  errorDocument: (job) => ({ contentType: VOTABLE_ERROR_TYPE, body: votableError(job.error?.message ?? 'Error') }),
+  errorDocument: votableErrorDocument,
 };

@@ -14,6 +14,18 @@ export const DEFAULT_CONTENT_TYPES: Readonly<Record<ResultFormat, string>> = {
   json: 'application/json',
 };
 
+/** What RESPONSEFORMAT accepts, for error messages. */
+export const RESPONSE_FORMATS_HINT = 'votable, votable/b2, csv, tsv, json or their media types';
+
+/** File name extension of a result file in each format. */
+export const FILE_EXTENSIONS: Readonly<Record<ResultFormat, string>> = {
+  votable: 'xml',
+  'votable-binary2': 'xml',
+  csv: 'csv',
+  tsv: 'tsv',
+  json: 'json',
+};
+
 /** Short names (DALI 1.1 §3.4.1 lists votable, csv, tsv; the others are customary aliases). */
 const SHORT: Readonly<Record<string, ResultFormat>> = {
   votable: 'votable',

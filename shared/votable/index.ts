@@ -10,7 +10,8 @@ import { Binary2Writer, TabledataWriter } from './votable';
 
 export type { BeginInfo, Cell, FieldDef, InfoDef, ParamDef, ResultFormat, ResultWriter, VotableDatatype, WriterOptions } from './types';
 export type { ResolvedFormat } from './format';
-export { DEFAULT_CONTENT_TYPES, resolveFormat } from './format';
+export { DEFAULT_CONTENT_TYPES, FILE_EXTENSIONS, RESPONSE_FORMATS_HINT, resolveFormat } from './format';
+export { columnField } from './types';
 export { votableError } from './votable';
 export { csvQuote, tsvEscape } from './text';
 

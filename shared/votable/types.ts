@@ -61,3 +61,11 @@ export interface ResultWriter {
   /** Rows written so far. */
   readonly rowCount: number;
 }
+
+/** The FIELD of a column description (TAP_SCHEMA column, ADQL output column): its defined attributes only. */
+export function columnField(column: Omit<FieldDef, 'description' | 'id'>, description?: string): FieldDef {
+  const field: FieldDef = { name: column.name, datatype: column.datatype };
+  for (const key of ['arraysize', 'xtype', 'unit', 'ucd', 'utype'] as const) if (column[key] !== undefined) field[key] = column[key];
+  if (description) field.description = description;
+  return field;
+}

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { rtreePrefilter } from '../../shared/obscore/rtree';
 import { ObscoreStore } from '../../shared/obscore/store';
 import { addSyntheticRows } from '../../shared/obscore/synthetic';
 import { cartesianBoundingBox, makeCircle } from '../../shared/sky';
@@ -20,12 +21,10 @@ afterAll(() => {
 
 /** DIDs whose footprint box meets a circle's box, through the R*Tree (as queries do). */
 function near(ra: number, dec: number, radius: number): string[] {
-  const b = cartesianBoundingBox(makeCircle({ ra, dec }, radius));
-  return (
-    store.db
-      .prepare('SELECT o.obs_publisher_did AS did FROM ivoa_obscore o WHERE o._id IN (SELECT id FROM ivoa_obscore_rtree WHERE xmin <= ? AND xmax >= ? AND ymin <= ? AND ymax >= ? AND zmin <= ? AND zmax >= ?)')
-      .all(b.xMax, b.xMin, b.yMax, b.yMin, b.zMax, b.zMin) as { did: string }[]
-  ).map((r) => r.did).sort();
+  const prefilter = rtreePrefilter('o._id', cartesianBoundingBox(makeCircle({ ra, dec }, radius)));
+  return (store.db.prepare(`SELECT o.obs_publisher_did AS did FROM ivoa_obscore o WHERE ${prefilter.sql}`).all(...prefilter.params) as { did: string }[])
+    .map((r) => r.did)
+    .sort();
 }
 
 test('same rows, same R*Tree answers, same indexes; ids now follow declination bands and RA', () => {

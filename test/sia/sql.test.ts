@@ -50,7 +50,7 @@ describe('POS queries are driven by the R*Tree, never a scan of ivoa_obscore', (
 
   test('the prefilter keeps rows whose box meets the shape\'s; the exact test decides', () => {
     const query = build([['POS', 'POLYGON 150.05 2.85 150.15 2.95 150.05 2.95']]);
-    const [prefilter] = query.sql.match(/_id IN \(SELECT id FROM ivoa_obscore_rtree WHERE [^)]*\)/)!;
+    const [prefilter] = query.sql.match(/_id IN \(SELECT id FROM "ivoa_obscore_rtree" WHERE [^)]*\)/)!;
     const boxed = fixture.db.prepare(`SELECT obs_id FROM ivoa_obscore WHERE ${prefilter}`).pluck().all(...query.params.slice(0, 6));
     expect(boxed).toEqual(['triangle']);
     expect(fixture.run(query)).toEqual([]);

@@ -10,16 +10,14 @@ import { OBSCORE_COLUMNS } from '../../shared/obscore/columns';
 import { buildSiaQuery, SIA_PARAMETERS, SiaError } from '../../shared/sia';
 import { openResult } from '../../shared/uws/results';
 import { JobFailure, type ProcessorInput, type ProducedResult } from '../../shared/uws/service';
-import { createWriter, resolveFormat, type FieldDef } from '../../shared/votable';
+import { columnField, createWriter, FILE_EXTENSIONS, RESPONSE_FORMATS_HINT, resolveFormat, type FieldDef } from '../../shared/votable';
 import { obscoreConnection, writeRows } from '../obscore';
 
 export const SIA_QUERY_ID = 'ivo://ivoa.net/std/SIA#query-2.0';
 
 let config: Config | undefined;
 
-const FIELDS: FieldDef[] = OBSCORE_COLUMNS.map((c) => ({
-  name: c.name, datatype: c.datatype, arraysize: c.arraysize, xtype: c.xtype, unit: c.unit, ucd: c.ucd, utype: c.utype, description: c.description,
-}));
+const FIELDS: FieldDef[] = OBSCORE_COLUMNS.map((c) => columnField(c, c.description));
 
 /** The `adhoc:this` descriptor: the query parameters this service takes. */
 function selfDescription(baseUrl: string): string {
@@ -45,9 +43,9 @@ export async function process(input: ProcessorInput): Promise<ProducedResult[]> 
     throw err;
   }
   const format = resolveFormat(query.responseFormat);
-  if (!format) throw new JobFailure(`UsageFault: RESPONSEFORMAT=${query.responseFormat} is not supported (votable, votable/b2, csv, tsv, json or their media types)`);
+  if (!format) throw new JobFailure(`UsageFault: RESPONSEFORMAT=${query.responseFormat} is not supported (${RESPONSE_FORMATS_HINT})`);
   const statement = obscoreConnection(config.obscoreDb).prepare(query.sql);
-  const output = openResult(input, 'result', format.format.startsWith('votable') ? 'result.xml' : `result.${format.format}`, format.contentType);
+  const output = openResult(input, 'result', `result.${FILE_EXTENSIONS[format.format]}`, format.contentType);
   const writer = createWriter(format.format, output.stream);
   await writer.begin(FIELDS, { extraResources: selfDescription(input.baseUrl) });
   const overflow = await writeRows(statement, query.params, writer, query.maxrec, OBSCORE_COLUMNS, input.baseUrl);

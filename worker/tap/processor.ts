@@ -9,33 +9,18 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { AdqlSyntaxError, parseAdql } from '../../shared/adql';
-import { AdqlValidationError, translateAdql, type OutputColumn } from '../../shared/adql/translate';
+import { AdqlValidationError, translateAdql } from '../../shared/adql/translate';
 import { loadConfig, type Config } from '../../shared/config';
 import { PUBLISHED_TABLES } from '../../shared/obscore/store';
 import { ShapeError } from '../../shared/sky';
 import { parseTapRequest } from '../../shared/tap/params';
 import { openResult } from '../../shared/uws/results';
 import { JobFailure, type ProcessorInput, type ProducedResult } from '../../shared/uws/service';
-import { createWriter, type FieldDef, type ResultFormat } from '../../shared/votable';
+import { columnField, createWriter, FILE_EXTENSIONS } from '../../shared/votable';
 import { obscoreConnection, writeRows } from '../obscore';
 import { createUploadTables } from './uploads';
 
-const EXTENSIONS: Readonly<Record<ResultFormat, string>> = {
-  votable: 'xml',
-  'votable-binary2': 'xml',
-  csv: 'csv',
-  tsv: 'tsv',
-  json: 'json',
-};
-
 let config: Config | undefined;
-
-function fieldOf(column: OutputColumn): FieldDef {
-  const field: FieldDef = { name: column.name, datatype: column.datatype };
-  for (const key of ['arraysize', 'xtype', 'unit', 'ucd', 'utype'] as const) if (column[key] !== undefined) field[key] = column[key];
-  if (column.column?.description) field.description = column.column.description;
-  return field;
-}
 
 /** A user's mistake in the query, as the error document shows it. */
 function userError(err: unknown): JobFailure | undefined {
@@ -68,9 +53,9 @@ async function runQuery(input: ProcessorInput, config: Config): Promise<Produced
   try {
     const translated = translateAdql(ast, [...PUBLISHED_TABLES, ...uploads.tables]);
     const statement = db.prepare(translated.sql);
-    const output = openResult(input, 'result', `result.${EXTENSIONS[request.format.format]}`, request.format.contentType);
+    const output = openResult(input, 'result', `result.${FILE_EXTENSIONS[request.format.format]}`, request.format.contentType);
     const writer = createWriter(request.format.format, output.stream);
-    await writer.begin(translated.columns.map(fieldOf), { infos: [{ name: 'QUERY', value: request.query }] });
+    await writer.begin(translated.columns.map((c) => columnField(c, c.column?.description)), { infos: [{ name: 'QUERY', value: request.query }] });
     const overflow = await writeRows(statement, translated.params, writer, request.maxrec, translated.columns.map((c) => c.column), input.baseUrl);
     await writer.end(overflow);
     return [output.result()];

@@ -10,6 +10,7 @@ import type {
   TableName, TableReference,
 } from '../ast';
 import { columnSqlName, unqualified, type ColumnDef, type TableDef } from '../../tapschema/model';
+import { rtreePrefilter } from '../../obscore/rtree';
 import { cartesianBoundingBox, makeCircle, type CartesianBox } from '../../sky';
 
 export type SqlParam = string | number | null;
@@ -244,10 +245,7 @@ class Translator {
       } catch {
         continue; // an invalid circle fails in adql_circle at run time
       }
-      out.push({
-        sql: `${q(raHit.source.sqlAlias)}."_id" IN (SELECT id FROM "ivoa_obscore_rtree" WHERE xmin <= ? AND xmax >= ? AND ymin <= ? AND ymax >= ? AND zmin <= ? AND zmax >= ?)`,
-        params: [box.xMax, box.xMin, box.yMax, box.yMin, box.zMax, box.zMin],
-      });
+      out.push(rtreePrefilter(`${q(raHit.source.sqlAlias)}."_id"`, box));
     }
     return out;
   }
