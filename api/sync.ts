@@ -41,12 +41,14 @@ export interface SyncRun {
 
 export class SyncDispatcher {
   private readonly pending = new Map<string, Pending>();
+  /** This api process's id: workers publish its requests' outcomes on its own channel. */
+  private readonly instance = newJobId();
 
   private constructor(private readonly config: Config, private readonly events: UwsEvents) {}
 
   static async create(config: Config, events: UwsEvents): Promise<SyncDispatcher> {
     const dispatcher = new SyncDispatcher(config, events);
-    await events.onSyncMessage((text) => dispatcher.onMessage(text));
+    await events.onSyncMessage(channels(config.queuePrefix).syncReplies(dispatcher.instance), (bytes) => dispatcher.onMessage(bytes));
     return dispatcher;
   }
 
@@ -64,9 +66,10 @@ export class SyncDispatcher {
     const id = newJobId();
     const dir = syncDir(this.config.resultsDir, id);
     const dispose = () => fs.rm(dir, { recursive: true, force: true });
-    const parameters: JobParameter[] = [...params.list.map((p) => ({ name: p.name, value: p.value })), ...(await keepUploads(params.files, path.join(dir, 'uploads')))];
+    const uploads = await keepUploads(params.files, path.join(dir, 'uploads'));
+    const parameters: JobParameter[] = [...params.list.map((p) => ({ name: p.name, value: p.value })), ...uploads];
     const request: SyncRequest = {
-      id, service, owner: context.owner, parameters, baseUrl: context.baseUrl, timeout: this.config.syncTimeout, inlineLimit: this.config.syncInlineBytes,
+      id, service, owner: context.owner, parameters, baseUrl: context.baseUrl, timeout: this.config.syncTimeout, inlineLimit: this.config.syncInlineBytes, replyTo: this.instance,
     };
     const text = JSON.stringify(request);
     const key = channels(this.config.queuePrefix).syncRequests(service);
@@ -93,7 +96,10 @@ export class SyncDispatcher {
         }, this.config.syncQueueTimeout * 1000);
         redis.rpush(key, text).catch(reject);
       });
-      return { outcome, data, dir, dispose };
+      // The directory exists only for uploads and results that did not fit in the reply
+      // (or a request that failed on the way): nothing to remove otherwise.
+      const inline = outcome.ok && outcome.results.length <= 1 && (outcome.results.length === 0 || data !== undefined);
+      return { outcome, data, dir, dispose: uploads.length === 0 && inline ? () => Promise.resolve() : dispose };
     } catch (err) {
       await dispose();
       throw err;

@@ -7,7 +7,7 @@
  * Targets (2 cores): cone p50 ≤ 3 ms on 1M rows, ≤ 10 ms on 10M rows; streaming ≥ 200k rows/s.
  *
  * The stores are built once (synthetic rows, as `npm run demo-data -- --metadata-rows N`) and
- * cached as var/bench/obscore-<N>.sqlite; building 10M rows takes about a quarter of an hour.
+ * cached as var/bench/obscore-<N>.sqlite; building 10M rows takes about 20 minutes.
  * Env: BENCH_TAP_SIZES (default "1000000,10000000"), BENCH_TAP_CONES (default 300),
  * BENCH_TAP_DIR (default var/bench), WORKERS.
  */

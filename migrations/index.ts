@@ -5,6 +5,7 @@
 import type { Knex } from 'knex';
 import * as obscore from './obscore/001_obscore';
 import * as obscoreDidNocase from './obscore/002_did_nocase';
+import * as obscoreSkyIndex from './obscore/003_sky_index';
 import * as uwsJobs from './jobs/001_uws_jobs';
 import * as jobBaseUrl from './jobs/002_job_base_url';
 
@@ -35,6 +36,7 @@ export const jobStoreMigrations = new ListedMigrations([
 export const obscoreMigrations = new ListedMigrations([
   ['001_obscore', obscore],
   ['002_did_nocase', obscoreDidNocase],
+  ['003_sky_index', obscoreSkyIndex],
 ]);
 
 /**

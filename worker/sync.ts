@@ -68,9 +68,9 @@ export class SyncRunner {
     }
   }
 
-  private async publish(message: SyncMessage): Promise<void> {
+  private async publish(replyTo: string, message: SyncMessage): Promise<void> {
     await this.deps.events.redis
-      .publish(channels(this.deps.config.queuePrefix).syncReplies, encodeSyncMessage(message))
+      .publish(channels(this.deps.config.queuePrefix).syncReplies(replyTo), encodeSyncMessage(message))
       .catch((err) => this.deps.log.warn({ err, id: message.id }, 'sync reply not published'));
   }
 
@@ -92,13 +92,16 @@ export class SyncRunner {
         inlineLimit: request.inlineLimit,
         mode: 'sync',
       },
+      publish: { redisUrl: config.redisUrl!, channel: channels(config.queuePrefix).syncReplies(request.replyTo), id: request.id },
     });
     this.running.set(request.id, task);
     const timer = setTimeout(() => task.cancel('duration'), request.timeout * 1000);
     let outcome: SyncOutcome;
     try {
-      outcome = await task.promise;
-      if (!outcome.ok && !outcome.userError) log.error({ id: request.id, service: service.name, message: outcome.message }, 'sync processor failed');
+      const reply = await task.promise;
+      if (!reply.ok && !reply.userError) log.error({ id: request.id, service: service.name, message: reply.message }, 'sync processor failed');
+      if (reply.published === true) return; // the thread answered the api itself
+      outcome = reply;
     } catch (err) {
       const reason = err instanceof TaskCancelled ? err.reason : undefined;
       if (reason === 'abort') {
@@ -117,7 +120,7 @@ export class SyncRunner {
       clearTimeout(timer);
       this.running.delete(request.id);
     }
-    await this.publish({ id: request.id, outcome });
+    await this.publish(request.replyTo, { id: request.id, outcome });
   }
 
   /** Take no more requests; running ones get SHUTDOWN_GRACE seconds, then fail as transient. */

@@ -5,16 +5,27 @@
  */
 import { mkdirSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
+import { encodeSyncMessage } from '../shared/dali/sync';
+import { connectRedis, type Redis } from '../shared/redis';
 import type { Processor, ProcessorInput, ProducedResult } from '../shared/uws/service';
 
 export interface ThreadTask {
   processorModule: string;
   input: ProcessorInput;
+  /**
+   * DALI-sync requests: publish the outcome from this thread, straight to the waiting api
+   * (one hand-over fewer than through the main thread: measured 0.2–0.3 ms of every answer).
+   */
+  publish?: { redisUrl: string; channel: string; id: string };
 }
 
-export type ThreadReply =
+export type ThreadReply = (
   | { ok: true; results: ProducedResult[] }
-  | { ok: false; message: string; errorType: 'transient' | 'fatal'; userError: boolean };
+  | { ok: false; message: string; errorType: 'transient' | 'fatal'; userError: boolean }
+) & {
+  /** Already published (ThreadTask.publish); inline result bytes are then not sent back. */
+  published?: boolean;
+};
 
 const processors = new Map<string, Processor>();
 
@@ -28,6 +39,16 @@ function load(modulePath: string): Processor {
     processors.set(modulePath, processor);
   }
   return processor;
+}
+
+/**
+ * The memory of inline result bytes, handed to the main thread instead of copied (a sync
+ * answer of a thousand rows is a few hundred kB). Only buffers that own their whole memory:
+ * a small Buffer may be a slice of Node's shared pool, which must stay here.
+ */
+function transferable(reply: ThreadReply): ArrayBuffer[] {
+  if (!reply.ok) return [];
+  return reply.results.flatMap((r) => (r.data !== undefined && r.data.byteOffset === 0 && r.data.buffer.byteLength === r.data.length && r.data.buffer instanceof ArrayBuffer ? [r.data.buffer] : []));
 }
 
 parentPort?.on('message', (task: ThreadTask) => {
@@ -48,6 +69,30 @@ parentPort?.on('message', (task: ThreadTask) => {
         userError: error.name === 'JobFailure',
       };
     }
-    parentPort?.postMessage(reply);
+    if (task.publish !== undefined && (await publish(task.publish, reply))) {
+      parentPort?.postMessage(withoutData(reply));
+      return;
+    }
+    parentPort?.postMessage(reply, transferable(reply));
   })();
 });
+
+let publisher: { url: string; redis: Redis } | undefined;
+
+/** Publishes the outcome of a sync request; false when Redis did not take it (the main thread then tries). */
+async function publish(target: NonNullable<ThreadTask['publish']>, reply: ThreadReply): Promise<boolean> {
+  try {
+    if (publisher?.url !== target.redisUrl) {
+      publisher?.redis.disconnect();
+      publisher = { url: target.redisUrl, redis: connectRedis(target.redisUrl) };
+    }
+    await publisher.redis.publish(target.channel, encodeSyncMessage({ id: target.id, outcome: reply }));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function withoutData(reply: ThreadReply): ThreadReply {
+  return reply.ok ? { ...reply, published: true, results: reply.results.map((r) => ({ ...r, data: undefined })) } : { ...reply, published: true };
+}

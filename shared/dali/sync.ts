@@ -1,8 +1,10 @@
 /**
  * DALI-sync requests (DALI 1.1 §5.1, e.g. TAP /sync, SODA /sync) run in the workers, like
  * jobs, but without a job record: the api pushes a request onto a per-service Redis list,
- * one worker takes it (BLPOP), runs the service's processor and publishes the outcome; the api streams the result file to the client and deletes it. The api thus
- * never does query or pixel work, and a request no worker takes is withdrawn, not lost.
+ * one worker takes it (BLPOP), runs the service's processor and publishes the outcome on the
+ * sending api's own channel; the api answers with the bytes in that message or streams the
+ * result file and deletes it. The api thus never does query or pixel work, and a request no
+ * worker takes is withdrawn, not lost.
  */
 import path from 'node:path';
 import type { JobParameter } from '../uws/model';
@@ -20,6 +22,8 @@ export interface SyncRequest {
   timeout: number;
   /** Results up to this many bytes travel back inside the reply (SYNC_INLINE_BYTES). */
   inlineLimit: number;
+  /** The sending api process: its reply channel is channels().syncReplies(replyTo). */
+  replyTo: string;
 }
 
 export type SyncOutcome =
@@ -38,9 +42,12 @@ export interface SyncMessage {
   data?: Buffer;
 }
 
+/** Request and api ids: the job-id alphabet. */
+const SYNC_ID = /^[a-z2-7]{16}$/;
+
 /** RESULTS_DIR/.sync/<id>: uploads/ and results/ of one synchronous request. */
 export function syncDir(resultsRoot: string, id: string): string {
-  if (!/^[a-z2-7]{16}$/.test(id)) throw new Error(`invalid sync request id ${JSON.stringify(id)}`);
+  if (!SYNC_ID.test(id)) throw new Error(`invalid sync request id ${JSON.stringify(id)}`);
   return path.join(resultsRoot, '.sync', id);
 }
 
@@ -69,7 +76,8 @@ export function parseSyncMessage(bytes: Buffer): SyncMessage | undefined {
 export function parseSyncRequest(text: string): SyncRequest | undefined {
   try {
     const request = JSON.parse(text) as SyncRequest;
-    return typeof request.id === 'string' && typeof request.service === 'string' && Array.isArray(request.parameters) ? request : undefined;
+    const valid = typeof request.id === 'string' && typeof request.service === 'string' && Array.isArray(request.parameters) && SYNC_ID.test(String(request.replyTo));
+    return valid ? request : undefined;
   } catch {
     return undefined;
   }

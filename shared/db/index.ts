@@ -17,6 +17,8 @@ export interface DatabaseOptions {
   /** PostgreSQL schema to use (tests isolate themselves in a schema of their own). */
   searchPath?: string;
   readonly?: boolean;
+  /** SQLite page size (bytes) of a file this call creates; an existing file keeps its own. */
+  pageSize?: number;
 }
 
 export function isPostgres(url: string): boolean {
@@ -59,6 +61,8 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Knex {
       max: 1,
       afterCreate(conn: BetterSqlite3.Database, done: (err: Error | null, conn: BetterSqlite3.Database) => void) {
         try {
+          // Before WAL mode writes the first page; a no-op once the file has pages.
+          if (options.pageSize !== undefined && !options.readonly) conn.pragma(`page_size = ${Math.floor(options.pageSize)}`);
           configureSqlite(conn, { readonly: options.readonly, busyTimeoutMs: 10000 });
           done(null, conn);
         } catch (err) {

@@ -9,6 +9,7 @@ import { openSqlite } from '../db/executor';
 import { migrateObscore } from '../../migrations';
 import { cartesianBoundingBox, type Shape } from '../sky';
 import { columnSqlName, createTableSql, tapSchemaRows, TAP_SCHEMA, TAP_SCHEMA_TABLES, type Row, type SchemaDef, type TableDef } from '../tapschema';
+import { SKY_INDEX, SKY_INDEX_KEY } from './cone';
 import { IVOA_SCHEMA, OBSCORE_COLUMNS, OBSCORE_TABLE, obscoreIndexes, PRIVATE_COLUMNS, type ObscoreRecord } from './columns';
 
 /** The schemas and tables TAP publishes, in listing order. */
@@ -24,6 +25,17 @@ export interface ObscoreEntry {
   /** The footprint, for the spatial index. */
   region: Shape;
 }
+
+/**
+ * Page size of new stores. Queries read runs of rows in sky order from files far larger than
+ * SQLite's 2 GiB memory map: bigger pages mean fewer reads, but R*Tree nodes fill a page and
+ * are scanned whole. 1° cone on 10M rows, in the TAP processor: 4.1–4.5 ms with 4 KiB pages,
+ * 3.9–4.0 ms with 16 KiB and with 64 KiB; the R*Tree search alone: 1.0, 0.8 and 1.7 ms.
+ */
+export const OBSCORE_PAGE_SIZE = 16384;
+
+/** The page cache of bulk loads (KiB). */
+const LOAD_CACHE_KIB = 2 * 2 ** 20;
 
 const ROW_COLUMNS = [...OBSCORE_COLUMNS.map(columnSqlName), '_file', '_file_size', '_file_mtime'];
 
@@ -44,7 +56,7 @@ export class ObscoreStore {
 
   /** Opens (creating and migrating) the store, and rewrites TAP_SCHEMA from the definitions. */
   static async open(file: string): Promise<ObscoreStore> {
-    const knex = openDatabase(file);
+    const knex = openDatabase(file, { pageSize: OBSCORE_PAGE_SIZE });
     try {
       await migrateObscore(knex);
     } finally {
@@ -95,12 +107,27 @@ export class ObscoreStore {
    * a dozen indexes at random places costs several times the load itself.
    */
   withoutIndexes<T>(load: () => T): T {
-    const indexes = obscoreIndexes();
+    const indexes: [string, string][] = [...obscoreIndexes(), [SKY_INDEX, SKY_INDEX_KEY]];
     for (const [index] of indexes) this.db.prepare(`DROP INDEX IF EXISTS ${index}`).run();
     try {
       return load();
     } finally {
       for (const [index, column] of indexes) this.db.prepare(`CREATE INDEX IF NOT EXISTS ${index} ON ivoa_obscore (${column})`).run();
+    }
+  }
+
+  /**
+   * Runs a bulk load with a 2 GiB page cache: the unique obs_publisher_did index takes rows
+   * at random places, and once it outgrows the cache every insert waits on a read (measured:
+   * 10M rows loaded at 5k rows/s with 256 MiB).
+   */
+  withLoadCache<T>(load: () => T): T {
+    const before = this.db.pragma('cache_size', { simple: true }) as number;
+    this.db.pragma(`cache_size = -${LOAD_CACHE_KIB}`);
+    try {
+      return load();
+    } finally {
+      this.db.pragma(`cache_size = ${before}`);
     }
   }
 

@@ -30,7 +30,7 @@ export function channels(prefix: string) {
     durations: `${prefix}:uws:durations`,
     /** List per service of pending synchronous requests (DALI sync), taken by workers. */
     syncRequests: (service: string) => `${prefix}:sync:${service}`,
-    /** JSON SyncMessage: a worker took a synchronous request, or finished it. */
-    syncReplies: `${prefix}:sync:replies`,
+    /** SyncMessage: the outcome of a synchronous request, to the api process that sent it. */
+    syncReplies: (api: string) => `${prefix}:sync:replies:${api}`,
   };
 }

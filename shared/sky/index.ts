@@ -7,6 +7,7 @@ export type { CartesianBox, Circle, Point, PointShape, Polygon, Range, Shape, Ve
 export { ShapeError } from './errors';
 export {
   BOUNDARY_TOLERANCE_DEG,
+  RAD_PER_DEG,
   angularDistance,
   fromVector,
   normalizeRa,

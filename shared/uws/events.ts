@@ -13,11 +13,12 @@ type MessageHandler = (message: Buffer) => void;
 export class UwsEvents {
   private readonly publisher: Redis;
   private subscriber: Redis | undefined;
-  private subscribed: Promise<void> | undefined;
+  private connected: Promise<Redis> | undefined;
+  private readonly subscriptions = new Map<string, Promise<void>>();
   private readonly channels: ReturnType<typeof channels>;
   private readonly phaseHandlers = new Set<PhaseHandler>();
   private readonly abortHandlers = new Set<AbortHandler>();
-  private readonly syncHandlers = new Set<MessageHandler>();
+  private readonly syncHandlers = new Map<string, Set<MessageHandler>>();
 
   constructor(private readonly redisUrl: string, prefix: string) {
     this.channels = channels(prefix);
@@ -38,47 +39,58 @@ export class UwsEvents {
 
   onPhase(handler: PhaseHandler): Promise<void> {
     this.phaseHandlers.add(handler);
-    return this.subscribe();
+    return this.listen(this.channels.phase);
   }
 
   onAbort(handler: AbortHandler): Promise<void> {
     this.abortHandlers.add(handler);
-    return this.subscribe();
+    return this.listen(this.channels.abort);
   }
 
-  /** Messages about synchronous requests (shared/dali/sync.ts). */
-  onSyncMessage(handler: MessageHandler): Promise<void> {
-    this.syncHandlers.add(handler);
-    return this.subscribe();
+  /** Messages on `channel` about synchronous requests (shared/dali/sync.ts), undecoded. */
+  onSyncMessage(channel: string, handler: MessageHandler): Promise<void> {
+    const handlers = this.syncHandlers.get(channel) ?? new Set<MessageHandler>();
+    handlers.add(handler);
+    this.syncHandlers.set(channel, handlers);
+    return this.listen(channel);
   }
 
-  /** One subscription per process, fanned out to the handlers. */
-  private subscribe(): Promise<void> {
-    // Every caller waits for the one subscription to be in place.
-    this.subscribed ??= this.connectSubscriber();
-    return this.subscribed;
+  /**
+   * One subscriber connection per process, subscribed only to the channels this process has
+   * handlers for: a worker must not receive (and decode) every sync reply meant for an api.
+   * Every caller waits until its channel's subscription is in place.
+   */
+  private listen(channel: string): Promise<void> {
+    let subscribed = this.subscriptions.get(channel);
+    if (subscribed === undefined) {
+      this.connected ??= this.connectSubscriber();
+      subscribed = this.connected.then((subscriber) => subscriber.subscribe(channel)).then(() => undefined);
+      this.subscriptions.set(channel, subscribed);
+    }
+    return subscribed;
   }
 
-  private async connectSubscriber(): Promise<void> {
+  private async connectSubscriber(): Promise<Redis> {
     const subscriber = connectRedis(this.redisUrl);
     this.subscriber = subscriber;
-    subscriber.on('message', (channel: string, message: string) => {
+    // Only the Buffer event: with a 'message' listener ioredis would also decode every
+    // message (sync replies carry result bytes) into a string.
+    subscriber.on('messageBuffer', (channelBytes: Buffer, message: Buffer) => {
+      const channel = channelBytes.toString();
       if (channel === this.channels.phase) {
-        const space = message.indexOf(' ');
-        const jobId = message.slice(0, space);
-        const phase = message.slice(space + 1) as Phase;
+        const text = message.toString();
+        const space = text.indexOf(' ');
+        const jobId = text.slice(0, space);
+        const phase = text.slice(space + 1) as Phase;
         for (const handler of this.phaseHandlers) handler(jobId, phase);
       } else if (channel === this.channels.abort) {
-        for (const handler of this.abortHandlers) handler(message);
+        const jobId = message.toString();
+        for (const handler of this.abortHandlers) handler(jobId);
+      } else {
+        for (const handler of this.syncHandlers.get(channel) ?? []) handler(message);
       }
     });
-    // Sync replies may carry binary result bytes: taken undecoded.
-    subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => {
-      if (this.syncHandlers.size > 0 && channel.toString() === this.channels.syncReplies) {
-        for (const handler of this.syncHandlers) handler(message);
-      }
-    });
-    await subscriber.subscribe(this.channels.phase, this.channels.abort, this.channels.syncReplies);
+    return subscriber;
   }
 
   async close(): Promise<void> {

@@ -47,6 +47,8 @@ export function tsvEscape(s: string): string {
  */
 export class DelimitedWriter extends TextWriterBase {
   private formatters: Formatter[] = [];
+  /** Text columns: numbers and booleans never hold a separator, quote or line break. */
+  private escaped: boolean[] = [];
   private readonly sep: string;
   private readonly eol: string;
   private readonly escape: (s: string) => string;
@@ -65,6 +67,7 @@ export class DelimitedWriter extends TextWriterBase {
 
   async begin(fields: FieldDef[]): Promise<void> {
     this.formatters = fields.map((f) => textFormatter(f, 'true', 'false'));
+    this.escaped = fields.map((f) => !isScalar(f) || !(isIntegerType(f) || isFloatType(f) || f.datatype === 'boolean'));
     await this.sink.push(fields.map((f) => this.escape(f.name)).join(this.sep) + this.eol);
   }
 
@@ -77,7 +80,7 @@ export class DelimitedWriter extends TextWriterBase {
       const v = cells[i];
       if (v === null || v === undefined) continue;
       const t = fmts[i]!(v);
-      s += t === '' && csv && typeof v === 'string' ? '""' : this.escape(t);
+      s += t === '' && csv && typeof v === 'string' ? '""' : this.escaped[i] || typeof v === 'string' ? this.escape(t) : t;
     }
     this.rowCount++;
     return this.sink.push(s + this.eol);

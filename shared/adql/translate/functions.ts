@@ -5,8 +5,8 @@
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import {
-  BOUNDARY_TOLERANCE_DEG, angularDistance, area, contains, coveringCircle, formatDali, formatStcs, intersects, makeBox, makeCircle, makePointShape,
-  makePolygon, parseDaliCircle, parseDaliPoint, parseDaliPolygon, parseStcs, type Point, type Shape,
+  BOUNDARY_TOLERANCE_DEG, angularDistance, area, contains, coveringCircle, formatDali, formatStcs, intersects, makeBox, makeCircle, makePoint, makePointShape,
+  makePolygon, parseDaliCircle, parseDaliPoint, parseDaliPolygon, parseStcs, type Circle, type Point, type Shape,
 } from '../../sky';
 
 const CACHE_LIMIT = 2048;
@@ -115,13 +115,16 @@ export function registerAdqlFunctions(db: BetterSqlite3.Database): void {
     if (outer.kind === 'circle' && inner.kind === 'polygon' && outer.radius <= 90) return inner.vertices.every((v) => contains(outer, v)) ? 1 : 0;
     throw new Error(`CONTAINS: a ${inner.kind} in a ${outer.kind} is not supported (POINT in any shape, CIRCLE or POLYGON in a CIRCLE are)`);
   });
-  // CONTAINS(POINT(ra, dec), CIRCLE(cra, cdec, r)) on numbers; the circle of a query is
-  // usually constant, so the last one is kept.
-  let lastCircle: { key: string; circle: ReturnType<typeof makeCircle> } | undefined;
-  fn('adql_point_in_circle', (ra, dec, cra, cdec, r) => {
-    const key = `${String(cra)} ${String(cdec)} ${String(r)}`;
-    if (lastCircle?.key !== key) lastCircle = { key, circle: makeCircle({ ra: num(cra!, 'CIRCLE'), dec: num(cdec!, 'CIRCLE') }, num(r!, 'CIRCLE'), 'CIRCLE') };
-    return contains(lastCircle.circle, makePointShape(num(ra!, 'POINT'), num(dec!, 'POINT'), 'POINT')) ? 1 : 0;
+  // CONTAINS(POINT(ra, dec), CIRCLE(cra, cdec, r)) on numbers, once per candidate row: the
+  // circle of a query is constant, so it is checked once and kept (compared by value: a
+  // string key cost more than the test itself); five fixed arguments skip the varargs path.
+  let cone: { ra: Value; dec: Value; r: Value; circle: Circle } | undefined;
+  db.function('adql_point_in_circle', { deterministic: true }, (ra: Value, dec: Value, cra: Value, cdec: Value, r: Value) => {
+    if (ra === null || dec === null || cra === null || cdec === null || r === null) return null;
+    if (cone === undefined || cone.ra !== cra || cone.dec !== cdec || cone.r !== r) {
+      cone = { ra: cra, dec: cdec, r, circle: makeCircle({ ra: num(cra, 'CIRCLE'), dec: num(cdec, 'CIRCLE') }, num(r, 'CIRCLE'), 'CIRCLE') };
+    }
+    return contains(cone.circle, makePoint(num(ra, 'POINT'), num(dec, 'POINT'), 'POINT')) ? 1 : 0;
   });
   fn('adql_intersects', (a, b) => (intersects(shapeOf(a), shapeOf(b)) ? 1 : 0));
   fn('adql_distance', (...a) =>

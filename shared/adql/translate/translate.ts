@@ -10,8 +10,9 @@ import type {
   TableName, TableReference,
 } from '../ast';
 import { columnSqlName, unqualified, type ColumnDef, type TableDef } from '../../tapschema/model';
+import { conePrefilter } from '../../obscore/cone';
 import { rtreePrefilter } from '../../obscore/rtree';
-import { cartesianBoundingBox, makeCircle, type CartesianBox } from '../../sky';
+import { cartesianBoundingBox, makeBox, makeCircle, makePointShape, makePolygon, type Point, type Shape } from '../../sky';
 
 export type SqlParam = string | number | null;
 
@@ -191,7 +192,7 @@ class Translator {
     if (from.length > 0) sql += ` FROM ${from.join(', ')}`;
     if (spec.where !== null) {
       sql += ` WHERE ${this.expr(spec.where, scope, params)}`;
-      for (const filter of this.rtreeFilters(spec.where, scope)) {
+      for (const filter of this.spatialFilters(spec.where, scope)) {
         sql += ` AND ${filter.sql}`;
         params.push(...filter.params);
       }
@@ -211,11 +212,15 @@ class Translator {
   }
 
   /**
-   * Spatial-index prefilter: for a top-level conjunct `CONTAINS(POINT(s_ra, s_dec), CIRCLE(<constants>)) = 1`
-   * on ivoa.ObsCore, rows whose footprint box (which holds s_ra/s_dec) misses the circle's box
-   * cannot match, so the R*Tree narrows the scan. The CONTAINS test itself still runs.
+   * Spatial-index prefilters for top-level conjuncts `<predicate> = 1` on ivoa.ObsCore with a
+   * constant shape; the exact test still runs on the rows they let through:
+   * - `CONTAINS(POINT(s_ra, s_dec), CIRCLE(…))`: the sky index (shared/obscore/cone.ts);
+   * - `CONTAINS(POINT(s_ra, s_dec), <other shape>)`: the footprints' R*Tree (the footprint
+   *   holds s_ra/s_dec, so its box must meet the shape's box);
+   * - CONTAINS or INTERSECTS between s_region and a shape, either way round: the R*Tree
+   *   (each of them needs the footprint to meet the shape).
    */
-  private rtreeFilters(where: Expression, scope: Scope): { sql: string; params: SqlParam[] }[] {
+  private spatialFilters(where: Expression, scope: Scope): { sql: string; params: SqlParam[] }[] {
     const conjuncts: Expression[] = [];
     const collect = (e: Expression): void => {
       if (e.kind === 'logical' && e.op === 'AND') {
@@ -224,28 +229,31 @@ class Translator {
       } else conjuncts.push(e);
     };
     collect(where);
+    /** The ivoa.ObsCore column `name` of this query level that `e` names, as its row id. */
+    const obscoreRow = (e: Expression | undefined, name: string): { rowId: string; source: Source } | null => {
+      if (e?.kind !== 'column') return null;
+      const hit = this.findColumn(e, scope, false);
+      if (hit === null || !scope.sources.includes(hit.source) || hit.source.table?.sqlName !== 'ivoa_obscore' || hit.column.name !== name) return null;
+      return { rowId: `${q(hit.source.sqlAlias)}."_id"`, source: hit.source };
+    };
     const out: { sql: string; params: SqlParam[] }[] = [];
     for (const c of conjuncts) {
       if (c.kind !== 'comparison' || c.op !== '=') continue;
       const [one, call] = constantValue(c.left) === 1 ? [c.left, c.right] : [c.right, c.left];
-      if (constantValue(one) !== 1 || call.kind !== 'geometry' || call.name !== 'CONTAINS') continue;
-      const [point, circle] = call.args;
-      if (point?.kind !== 'geometry' || point.name !== 'POINT' || circle?.kind !== 'geometry' || circle.name !== 'CIRCLE') continue;
-      const [ra, dec] = point.args;
-      if (ra?.kind !== 'column' || dec?.kind !== 'column' || circle.args.length !== 3) continue;
-      const values = circle.args.map(constantValue);
-      if (values.some((v) => v === null)) continue;
-      const raHit = this.findColumn(ra, scope, false);
-      const decHit = this.findColumn(dec, scope, false);
-      if (raHit === null || decHit === null || raHit.source !== decHit.source || !scope.sources.includes(raHit.source)) continue;
-      if (raHit.source.table?.sqlName !== 'ivoa_obscore' || raHit.column.name !== 's_ra' || decHit.column.name !== 's_dec') continue;
-      let box: CartesianBox;
-      try {
-        box = cartesianBoundingBox(makeCircle({ ra: values[0]!, dec: values[1]! }, values[2]!));
-      } catch {
-        continue; // an invalid circle fails in adql_circle at run time
+      if (constantValue(one) !== 1 || call.kind !== 'geometry' || (call.name !== 'CONTAINS' && call.name !== 'INTERSECTS')) continue;
+      const [first, second] = call.args;
+      if (call.name === 'CONTAINS' && first?.kind === 'geometry' && first.name === 'POINT') {
+        const ra = obscoreRow(first.args[0], 's_ra');
+        const dec = obscoreRow(first.args[1], 's_dec');
+        const shape = constantShape(second);
+        if (ra !== null && dec !== null && ra.source === dec.source && shape !== null) {
+          out.push(shape.kind === 'circle' ? conePrefilter(ra.rowId, shape) : rtreePrefilter(ra.rowId, cartesianBoundingBox(shape)));
+          continue;
+        }
       }
-      out.push(rtreePrefilter(`${q(raHit.source.sqlAlias)}."_id"`, box));
+      const region = obscoreRow(first, 's_region') ?? obscoreRow(second, 's_region');
+      const shape = constantShape(first) ?? constantShape(second);
+      if (region !== null && shape !== null) out.push(rtreePrefilter(region.rowId, cartesianBoundingBox(shape)));
     }
     return out;
   }
@@ -584,6 +592,46 @@ class Translator {
 }
 
 /** The value of a numeric literal, possibly signed; null otherwise. */
+/**
+ * The shape a geometry constructor with constant arguments denotes (POINT, CIRCLE, BOX,
+ * POLYGON, in their numeric and point-argument forms), or null: not constant, or invalid
+ * (which then fails in the SQL function at run time with its own message).
+ */
+function constantShape(e: Expression | undefined): Shape | null {
+  if (e?.kind !== 'geometry') return null;
+  const points: Point[] = [];
+  const numbers: number[] = [];
+  for (const arg of e.args) {
+    const value = constantValue(arg);
+    if (value !== null) numbers.push(value);
+    else if (arg.kind === 'geometry' && arg.name === 'POINT' && numbers.length === 0) {
+      const [ra, dec] = arg.args.map(constantValue);
+      if (ra === null || ra === undefined || dec === null || dec === undefined || arg.args.length !== 2) return null;
+      points.push({ ra, dec });
+    } else return null;
+  }
+  try {
+    switch (e.name) {
+      case 'POINT':
+        return numbers.length === 2 ? makePointShape(numbers[0]!, numbers[1]!) : null;
+      case 'CIRCLE':
+        if (points.length === 1 && numbers.length === 1) return makeCircle(points[0]!, numbers[0]!);
+        return points.length === 0 && numbers.length === 3 ? makeCircle({ ra: numbers[0]!, dec: numbers[1]! }, numbers[2]!) : null;
+      case 'BOX':
+        if (points.length === 1 && numbers.length === 2) return makeBox(points[0]!, numbers[0]!, numbers[1]!);
+        return points.length === 0 && numbers.length === 4 ? makeBox({ ra: numbers[0]!, dec: numbers[1]! }, numbers[2]!, numbers[3]!) : null;
+      case 'POLYGON':
+        if (points.length > 0) return numbers.length === 0 ? makePolygon(points) : null;
+        if (numbers.length % 2 !== 0) return null;
+        return makePolygon(Array.from({ length: numbers.length / 2 }, (_, i) => ({ ra: numbers[2 * i]!, dec: numbers[2 * i + 1]! })));
+      default:
+        return null;
+    }
+  } catch {
+    return null;
+  }
+}
+
 function constantValue(e: Expression | undefined): number | null {
   if (e === undefined) return null;
   if (e.kind === 'number') return e.value;
