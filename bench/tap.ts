@@ -45,6 +45,24 @@ async function obscoreStore(rows: number): Promise<string> {
   return file;
 }
 
+/**
+ * Reads the store file once, so the figures are warm-cache ones: this machine reclaims idle
+ * page-cache pages, and a 1° cone on a 10M-row store half out of memory waits on the disk
+ * (p50 10.3 ms instead of 7.4 ms, measured). A service keeps its store hot by being queried.
+ */
+function warmPageCache(file: string): string {
+  const t0 = performance.now();
+  const fd = fs.openSync(file, 'r');
+  const buffer = Buffer.allocUnsafe(8 * 2 ** 20);
+  let size = 0;
+  try {
+    for (let n = fs.readSync(fd, buffer, 0, buffer.length, 0); n > 0; n = fs.readSync(fd, buffer, 0, buffer.length, size)) size += n;
+  } finally {
+    fs.closeSync(fd);
+  }
+  return `read once to warm the page cache (${(size / 2 ** 30).toFixed(1)} GiB in ${((performance.now() - t0) / 1000).toFixed(1)} s)`;
+}
+
 const form = (params: Record<string, string>) => new URLSearchParams(params).toString();
 
 async function sync(port: number, params: Record<string, string>, keepText = true) {
@@ -64,7 +82,7 @@ export async function benchTap(): Promise<void> {
     const stack = await startBenchStack('tap', { OBSCORE_DB: file });
     try {
       const { port } = stack;
-      console.log(`tap: ${size} ObsCore rows (${(fs.statSync(file).size / 2 ** 30).toFixed(1)} GiB), api 1 process, ${stack.workers} worker process(es); sync POSTs, one at a time`);
+      console.log(`tap: ${size} ObsCore rows (${(fs.statSync(file).size / 2 ** 30).toFixed(1)} GiB, ${warmPageCache(file)}), api 1 process, ${stack.workers} worker process(es); sync POSTs, one at a time`);
       const next = seededRandom(7, size);
       const position = () => ({ ra: next() * 360, dec: (Math.asin(2 * next() - 1) * 180) / Math.PI * 0.9 });
       const cone = (columns: string) => {

@@ -19,7 +19,10 @@ const CACHE_KIB = 32768;
 export const ACCESS_URL_COLUMN = OBSCORE_COLUMNS.find((c) => c.name === 'access_url')!;
 
 /** One read-only connection per thread, reused by the thread's queries. */
-let connection: { file: string; db: Database.Database } | undefined;
+let connection: { file: string; db: Database.Database; statements: Map<string, Database.Statement> } | undefined;
+
+/** Prepared statements kept per connection, by SQL text (most recently used last). */
+const STATEMENT_CACHE = 100;
 
 export function obscoreConnection(file: string): Database.Database {
   if (connection?.file === file) return connection.db;
@@ -31,8 +34,27 @@ export function obscoreConnection(file: string): Database.Database {
   db.pragma(`mmap_size = ${MMAP_BYTES}`);
   db.pragma(`cache_size = -${CACHE_KIB}`);
   registerAdqlFunctions(db);
-  connection = { file, db };
+  connection = { file, db, statements: new Map() };
   return db;
+}
+
+/**
+ * The connection's prepared statement for `sql`: cones, SIA searches and the tutorial's
+ * queries repeat the same text with other bound values, and preparing costs ~0.1 ms.
+ * Not for SQL over temporary tables (uploads), which change under the same names.
+ */
+export function preparedStatement(db: Database.Database, sql: string): Database.Statement {
+  const statements = connection?.db === db ? connection.statements : undefined;
+  if (statements === undefined) return db.prepare(sql);
+  let statement = statements.get(sql);
+  if (statement !== undefined) {
+    statements.delete(sql);
+  } else {
+    statement = db.prepare(sql);
+    if (statements.size >= STATEMENT_CACHE) statements.delete(statements.keys().next().value!);
+  }
+  statements.set(sql, statement);
+  return statement;
 }
 
 /**

@@ -166,18 +166,34 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
     const guardText = params.get('PHASE');
     if (guardText !== undefined && !isPhase(guardText)) throw new HttpError(400, `PHASE=${guardText} is not a UWS phase`);
     const seconds = Number(waitText) === -1 ? config.uws.waitMaxSeconds : Math.min(Number(waitText), config.uws.waitMaxSeconds);
-    const waiter = hub.subscribe(String(req.params.jobId), seconds * 1000);
+    const jobId = String(req.params.jobId);
+    const deadline = Date.now() + seconds * 1000;
+    let waiter = hub.subscribe(jobId, seconds * 1000);
     try {
       let job = await findJob(req, res);
       // Block only in an active phase, and only if the job is still in the phase the client
       // saw (the PHASE race guard).
-      if (seconds > 0 && isActive(job.phase) && (guardText === undefined || guardText === job.phase)) {
+      const waited = job.phase;
+      if (seconds > 0 && isActive(waited) && (guardText === undefined || guardText === waited)) {
         const closed = () => waiter.close();
         req.on('close', closed);
-        const changed = await waiter.changed;
+        // §2.2.1.2: answer when the phase has changed. A notification can be stale (the event
+        // of the phase this request already read, arriving late): then wait on, registered
+        // again before reading the job so that no change is missed in between.
+        for (;;) {
+          const changed = await waiter.changed;
+          if (req.destroyed || !changed) break;
+          const left = deadline - Date.now();
+          const next = left > 0 ? hub.subscribe(jobId, left) : undefined;
+          job = (await engine.store.get(jobId)) ?? job;
+          if (job.phase !== waited || next === undefined) {
+            next?.close();
+            break;
+          }
+          waiter = next;
+        }
         req.off('close', closed);
         if (req.destroyed) return;
-        if (changed) job = (await engine.store.get(job.jobId)) ?? job;
       }
       res.type(XML_TYPE).send(jobXml(job, urls(req)));
     } finally {

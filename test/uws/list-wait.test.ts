@@ -4,6 +4,7 @@
  */
 import { Client, sleep, textOf } from '../helpers/http';
 import { TestStack } from '../helpers/stack';
+import { UwsEvents } from '../../shared/uws/events';
 
 let stack: TestStack;
 let http: Client;
@@ -153,13 +154,34 @@ describe('WAIT', () => {
     expect((await http.get(job, { WAIT: '1', PHASE: 'DONE' })).status).toBe(400);
   });
 
-  test('an abort wakes a waiter at once', async () => {
+  /** A 5 s job, once EXECUTING, with a WAIT=-1 request blocked on it. */
+  async function waitingOnExecutingJob() {
     const job = await http.create('fixture', { MODE: 'sleep', SECONDS: '5', PHASE: 'RUN' });
     let phase = await http.phase(job);
     while (phase === 'QUEUED') phase = textOf((await http.get(job, { WAIT: '2', PHASE: 'QUEUED' })).text, 'uws:phase')!;
     expect(phase).toBe('EXECUTING');
     const waiting = http.get(job, { WAIT: '-1' });
     await sleep(50);
+    return { job, waiting };
+  }
+
+  test('a stale phase event (the phase the waiter already saw) does not end its WAIT', async () => {
+    const { job, waiting } = await waitingOnExecutingJob();
+    const events = new UwsEvents(stack.config.redisUrl!, stack.config.queuePrefix);
+    try {
+      await events.publishPhase(job.split('/').pop()!, 'EXECUTING');
+      await sleep(300);
+      const started = Date.now();
+      await http.post(`${job}/phase`, { PHASE: 'ABORT' });
+      expect(textOf((await waiting).text, 'uws:phase')).toBe('ABORTED');
+      expect(Date.now() - started).toBeLessThan(1500);
+    } finally {
+      await events.close();
+    }
+  });
+
+  test('an abort wakes a waiter at once', async () => {
+    const { job, waiting } = await waitingOnExecutingJob();
     const started = Date.now();
     await http.post(`${job}/phase`, { PHASE: 'ABORT' });
     expect(textOf((await waiting).text, 'uws:phase')).toBe('ABORTED');

@@ -11,7 +11,7 @@ import { buildSiaQuery, SIA_PARAMETERS, SiaError } from '../../shared/sia';
 import { openResult } from '../../shared/uws/results';
 import { JobFailure, type ProcessorInput, type ProducedResult } from '../../shared/uws/service';
 import { columnField, createWriter, FILE_EXTENSIONS, RESPONSE_FORMATS_HINT, resolveFormat, type FieldDef } from '../../shared/votable';
-import { obscoreConnection, writeRows } from '../obscore';
+import { obscoreConnection, preparedStatement, writeRows } from '../obscore';
 
 export const SIA_QUERY_ID = 'ivo://ivoa.net/std/SIA#query-2.0';
 
@@ -44,7 +44,7 @@ export async function process(input: ProcessorInput): Promise<ProducedResult[]> 
   }
   const format = resolveFormat(query.responseFormat);
   if (!format) throw new JobFailure(`UsageFault: RESPONSEFORMAT=${query.responseFormat} is not supported (${RESPONSE_FORMATS_HINT})`);
-  const statement = obscoreConnection(config.obscoreDb).prepare(query.sql);
+  const statement = preparedStatement(obscoreConnection(config.obscoreDb), query.sql);
   const output = openResult(input, 'result', `result.${FILE_EXTENSIONS[format.format]}`, format.contentType);
   const writer = createWriter(format.format, output.stream);
   await writer.begin(FIELDS, { extraResources: selfDescription(input.baseUrl) });

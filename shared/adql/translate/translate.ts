@@ -466,7 +466,15 @@ class Translator {
         // numbers, without building and parsing the two shapes' STC-S text per row.
         const [point, circle] = e.args;
         if (e.name === 'CONTAINS' && point?.kind === 'geometry' && point.name === 'POINT' && point.args.length === 2 && circle?.kind === 'geometry' && circle.name === 'CIRCLE' && circle.args.length === 3) {
-          return `adql_point_in_circle(${[...point.args, ...circle.args].map(x).join(', ')})`;
+          // Constant arguments bound: the SQL of every cone is then the same text, and the
+          // worker reuses its prepared statement (numbers reach the function as numbers either way).
+          const args = [...point.args, ...circle.args].map((arg) => {
+            const value = constantValue(arg);
+            if (value === null) return x(arg);
+            params.push(value);
+            return '?';
+          });
+          return `adql_point_in_circle(${args.join(', ')})`;
         }
         const fn = GEOMETRY_SQL[e.name];
         if (fn === undefined) throw new AdqlValidationError(`unsupported geometry function ${e.name}`, e.loc);
