@@ -28,16 +28,30 @@ export class SyncUnavailable extends Error {
 
 interface Pending {
   settle(outcome: SyncOutcome, data: Buffer | undefined): void;
+  stream(file: string, mimeType: string): void;
 }
 
-export interface SyncRun {
+interface Final {
   outcome: SyncOutcome;
   /** The first result's bytes, when they came inside the reply (else it is a file under dir). */
   data: Buffer | undefined;
+}
+
+export type SyncRun = (
+  | ({ kind: 'final' } & Final)
+  | {
+      /** The first result outgrew SYNC_INLINE_BYTES: its file grows until `final` settles. */
+      kind: 'streaming';
+      file: string;
+      mimeType: string;
+      /** The outcome; rejects (SyncUnavailable) when the worker was lost or the client left. */
+      final: Promise<Final>;
+    }
+) & {
   /** The request's directory: results are under results/; remove it with `dispose()`. */
   dir: string;
   dispose(): Promise<void>;
-}
+};
 
 export class SyncDispatcher {
   private readonly pending = new Map<string, Pending>();
@@ -55,12 +69,16 @@ export class SyncDispatcher {
   private onMessage(bytes: Buffer): void {
     const message = parseSyncMessage(bytes);
     const pending = message && this.pending.get(message.id);
-    if (message && pending) pending.settle(message.outcome, message.data);
+    if (!message || !pending) return;
+    if ('streaming' in message) pending.stream(message.streaming.file, message.streaming.mimeType);
+    else pending.settle(message.outcome, message.data);
   }
 
   /**
-   * Runs a request of `service` in a worker. `cancelled` fires when the client hangs up.
-   * Throws SyncUnavailable when no worker took it in time, or its worker was lost.
+   * Runs a request of `service` in a worker; resolves with its outcome, or earlier, when its
+   * result started to go to a file, with that file to stream. `onClose` registers what to do
+   * when the client hangs up. Throws SyncUnavailable when no worker took it in time, or its
+   * worker was lost before either.
    */
   async run(service: string, params: RequestParams, context: { owner: string | null; baseUrl: string; onClose(listener: () => void): void }): Promise<SyncRun> {
     const id = newJobId();
@@ -76,36 +94,46 @@ export class SyncDispatcher {
     const redis = this.events.redis;
 
     let timer: NodeJS.Timeout | undefined;
-    try {
-      const { outcome, data } = await new Promise<{ outcome: SyncOutcome; data: Buffer | undefined }>((resolve, reject) => {
-        const fail = (message: string) => reject(new SyncUnavailable(message));
-        const lost = () => fail(`the worker running the request did not answer within ${this.config.syncTimeout + LOST_WORKER_GRACE_S} s`);
-        this.pending.set(id, { settle: (outcome, data) => resolve({ outcome, data }) });
-        context.onClose(() => {
-          void redis.lrem(key, 1, text);
-          void this.events.publishAbort(id);
-          fail('the client closed the connection');
-        });
-        timer = setTimeout(() => {
-          // Withdraw the request if it is still waiting; if a worker took it (it is no longer in
-          // the list), give that worker the request's time limit.
-          void redis.lrem(key, 1, text).then((removed) => {
-            if (removed > 0) fail(`no worker took the request within ${this.config.syncQueueTimeout} s; the service is busy or has no worker running`);
-            else timer = setTimeout(lost, (this.config.syncTimeout + LOST_WORKER_GRACE_S) * 1000);
-          }, reject);
-        }, this.config.syncQueueTimeout * 1000);
-        redis.rpush(key, text).catch(reject);
+    let streamed: ((file: string, mimeType: string) => void) | undefined;
+    const final = new Promise<Final>((resolve, reject) => {
+      const fail = (message: string) => reject(new SyncUnavailable(message));
+      const lost = () => fail(`the worker running the request did not answer within ${this.config.syncTimeout + LOST_WORKER_GRACE_S} s`);
+      this.pending.set(id, { settle: (outcome, data) => resolve({ outcome, data }), stream: (file, mimeType) => streamed?.(file, mimeType) });
+      context.onClose(() => {
+        void redis.lrem(key, 1, text);
+        void this.events.publishAbort(id);
+        fail('the client closed the connection');
       });
+      timer = setTimeout(() => {
+        // Withdraw the request if it is still waiting; if a worker took it (it is no longer in
+        // the list), give that worker the request's time limit.
+        void redis.lrem(key, 1, text).then((removed) => {
+          if (removed > 0) fail(`no worker took the request within ${this.config.syncQueueTimeout} s; the service is busy or has no worker running`);
+          else timer = setTimeout(lost, (this.config.syncTimeout + LOST_WORKER_GRACE_S) * 1000);
+        }, reject);
+      }, this.config.syncQueueTimeout * 1000);
+      redis.rpush(key, text).catch(reject);
+    }).finally(() => {
+      clearTimeout(timer);
+      this.pending.delete(id);
+    });
+    const started = new Promise<{ file: string; mimeType: string }>((resolve) => {
+      streamed = (file, mimeType) => resolve({ file, mimeType });
+    });
+    try {
+      const first = await Promise.race([final, started]);
+      if ('file' in first) {
+        final.catch(() => undefined); // the streaming side awaits it
+        return { kind: 'streaming', ...first, final, dir, dispose };
+      }
       // The directory exists only for uploads and results that did not fit in the reply
       // (or a request that failed on the way): nothing to remove otherwise.
+      const { outcome, data } = first;
       const inline = outcome.ok && outcome.results.length <= 1 && (outcome.results.length === 0 || data !== undefined);
-      return { outcome, data, dir, dispose: uploads.length === 0 && inline ? () => Promise.resolve() : dispose };
+      return { kind: 'final', outcome, data, dir, dispose: uploads.length === 0 && inline ? () => Promise.resolve() : dispose };
     } catch (err) {
       await dispose();
       throw err;
-    } finally {
-      clearTimeout(timer);
-      this.pending.delete(id);
     }
   }
 }
@@ -137,6 +165,12 @@ export async function serveSync(
     return;
   }
   try {
+    if (run.kind === 'streaming') {
+      const file = containedPath(path.join(run.dir, 'results'), run.file);
+      if (!file) throw new Error(`sync result file name ${run.file} escapes its directory`);
+      await streamGrowingFile(res, file, run.mimeType, run.final);
+      return;
+    }
     const { outcome } = run;
     if (!outcome.ok) {
       writeError(res, outcome.userError ? 400 : 500, outcome.message, outcome.userError ? 'usage' : 'internal');
@@ -157,6 +191,51 @@ export async function serveSync(
     await sendFileOr404(res, file, result.mimeType, 'result file not found');
   } finally {
     await run.dispose();
+  }
+}
+
+/** Bytes read from a growing result file at a time, and the pause when none are new yet. */
+const STREAM_CHUNK_BYTES = 1 << 20;
+const STREAM_POLL_MS = 5;
+
+/**
+ * Sends a result file that a worker is still writing (DALI-sync output streamed as it is
+ * produced: the client gets bytes from the first SYNC_INLINE_BYTES on, and no proxy times
+ * out on a long query), until the outcome arrives and the file has been sent to its end.
+ * An outcome that is an error after the 200 went out can only cut the response short: the
+ * connection is closed before the end of the body, which clients report as an incomplete
+ * transfer.
+ */
+async function streamGrowingFile(res: Response, file: string, mimeType: string, final: Promise<Final>): Promise<void> {
+  let settled: { ok: boolean } | undefined;
+  final.then(
+    ({ outcome }) => (settled = { ok: outcome.ok }),
+    () => (settled = { ok: false }),
+  );
+  const handle = await fs.open(file, 'r');
+  try {
+    res.status(200).setHeader('Content-Type', mimeType);
+    const buffer = Buffer.allocUnsafe(STREAM_CHUNK_BYTES);
+    let position = 0;
+    for (;;) {
+      if (res.destroyed) return;
+      const done = settled; // read before the file: everything written before the outcome is then in it
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+      if (bytesRead > 0) {
+        position += bytesRead;
+        if (!res.write(Buffer.from(buffer.subarray(0, bytesRead)))) await new Promise((resolve) => res.once('drain', resolve).once('close', resolve));
+        continue;
+      }
+      if (done === undefined) {
+        await Promise.race([final.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, STREAM_POLL_MS))]);
+        continue;
+      }
+      if (done.ok) res.end();
+      else res.destroy(); // the body ends before its last chunk: the client sees the failure
+      return;
+    }
+  } finally {
+    await handle.close();
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { encodeSyncMessage } from '../shared/dali/sync';
+import { encodeSyncMessage, type SyncMessage, type SyncStreaming } from '../shared/dali/sync';
 import { connectRedis, type Redis } from '../shared/redis';
 import type { Processor, ProcessorInput, ProducedResult } from '../shared/uws/service';
 
@@ -58,6 +58,12 @@ parentPort?.on('message', (task: ThreadTask) => {
       // Made here, off the worker's main thread, before the processor writes into it (sync
       // requests with inline results make it only when a result spills to a file).
       if (task.input.inlineLimit === undefined) mkdirSync(task.input.resultsDir, { recursive: true });
+      const target = task.publish;
+      if (target !== undefined) {
+        // The api starts sending a large result while it is still being written; the outcome
+        // follows on the same connection, so after this message.
+        task.input.onSpill = (result) => void publish(target, { id: target.id, streaming: { file: result.file, mimeType: result.mimeType } });
+      }
       reply = { ok: true, results: await load(task.processorModule)(task.input) };
     } catch (err) {
       const error = err as Error & { type?: unknown };
@@ -69,7 +75,7 @@ parentPort?.on('message', (task: ThreadTask) => {
         userError: error.name === 'JobFailure',
       };
     }
-    if (task.publish !== undefined && (await publish(task.publish, reply))) {
+    if (task.publish !== undefined && (await publish(task.publish, { id: task.publish.id, outcome: reply }))) {
       parentPort?.postMessage(withoutData(reply));
       return;
     }
@@ -79,14 +85,14 @@ parentPort?.on('message', (task: ThreadTask) => {
 
 let publisher: { url: string; redis: Redis } | undefined;
 
-/** Publishes the outcome of a sync request; false when Redis did not take it (the main thread then tries). */
-async function publish(target: NonNullable<ThreadTask['publish']>, reply: ThreadReply): Promise<boolean> {
+/** Publishes a sync request's message; false when Redis did not take it (the main thread then tries the outcome). */
+async function publish(target: NonNullable<ThreadTask['publish']>, message: SyncMessage | SyncStreaming): Promise<boolean> {
   try {
     if (publisher?.url !== target.redisUrl) {
       publisher?.redis.disconnect();
       publisher = { url: target.redisUrl, redis: connectRedis(target.redisUrl) };
     }
-    await publisher.redis.publish(target.channel, encodeSyncMessage({ id: target.id, outcome: reply }));
+    await publisher.redis.publish(target.channel, encodeSyncMessage(message));
     return true;
   } catch {
     return false;

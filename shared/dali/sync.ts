@@ -42,6 +42,16 @@ export interface SyncMessage {
   data?: Buffer;
 }
 
+/**
+ * Sent before the outcome when the first result outgrew SYNC_INLINE_BYTES: its file (under
+ * the request's results/) exists and grows until the outcome follows; the api streams it
+ * meanwhile.
+ */
+export interface SyncStreaming {
+  id: string;
+  streaming: { file: string; mimeType: string };
+}
+
 /** Request and api ids: the job-id alphabet. */
 const SYNC_ID = /^[a-z2-7]{16}$/;
 
@@ -51,8 +61,8 @@ export function syncDir(resultsRoot: string, id: string): string {
   return path.join(resultsRoot, '.sync', id);
 }
 
-export function encodeSyncMessage(message: SyncMessage): Buffer {
-  if (!message.outcome.ok) return Buffer.from(JSON.stringify(message));
+export function encodeSyncMessage(message: SyncMessage | SyncStreaming): Buffer {
+  if ('streaming' in message || !message.outcome.ok) return Buffer.from(JSON.stringify(message));
   const [first, ...rest] = message.outcome.results;
   const data = first?.data;
   const results = first ? [{ ...first, data: undefined }, ...rest.map((r) => ({ ...r, data: undefined }))] : [];
@@ -61,12 +71,12 @@ export function encodeSyncMessage(message: SyncMessage): Buffer {
   return data ? Buffer.concat([Buffer.from(`${head}\n`), data]) : Buffer.from(head);
 }
 
-export function parseSyncMessage(bytes: Buffer): SyncMessage | undefined {
+export function parseSyncMessage(bytes: Buffer): SyncMessage | SyncStreaming | undefined {
   const newline = bytes.indexOf(0x0a);
   try {
-    const message = JSON.parse(bytes.toString('utf8', 0, newline < 0 ? bytes.length : newline)) as SyncMessage;
+    const message = JSON.parse(bytes.toString('utf8', 0, newline < 0 ? bytes.length : newline)) as SyncMessage | SyncStreaming;
     if (typeof message.id !== 'string') return undefined;
-    if (newline >= 0) message.data = bytes.subarray(newline + 1);
+    if (newline >= 0 && 'outcome' in message) message.data = bytes.subarray(newline + 1);
     return message;
   } catch {
     return undefined;

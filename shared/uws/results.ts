@@ -20,7 +20,11 @@ class SpillWritable extends Writable {
   private size = 0;
   private fd: number | undefined;
 
-  constructor(private readonly file: string, private readonly limit: number) {
+  constructor(
+    private readonly file: string,
+    private readonly limit: number,
+    private readonly onSpill: (() => void) | undefined,
+  ) {
     super({ decodeStrings: true });
   }
 
@@ -46,6 +50,7 @@ class SpillWritable extends Writable {
         const pending = this.data;
         this.chunks = [];
         fs.writeSync(this.fd, pending);
+        this.onSpill?.();
       }
     } catch (err) {
       callback(err as Error);
@@ -65,7 +70,8 @@ export function openResult(input: ProcessorInput, id: string, file: string, mime
   if (input.inlineLimit === undefined) {
     return { stream: fs.createWriteStream(target), result: () => ({ id, file, mimeType }) };
   }
-  const spill = new SpillWritable(target, input.inlineLimit);
+  const onSpill = input.onSpill;
+  const spill = new SpillWritable(target, input.inlineLimit, onSpill && (() => onSpill({ id, file, mimeType })));
   return { stream: spill, result: () => (spill.spilled ? { id, file, mimeType } : { id, file, mimeType, data: spill.data }) };
 }
 

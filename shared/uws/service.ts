@@ -25,6 +25,12 @@ export interface ProcessorInput {
    * a result outgrows it (see shared/uws/results.ts).
    */
   inlineLimit?: number;
+  /**
+   * Synchronous requests only: called once when a result outgrows `inlineLimit` and its file
+   * has been created with the bytes so far, so the api can start sending it while the rest
+   * is written. Set in the processor's thread (functions do not cross threads).
+   */
+  onSpill?: (result: { id: string; file: string; mimeType: string }) => void;
 }
 
 export interface ProducedResult {

@@ -4,6 +4,7 @@
  * kind of error as a DALI VOTable error document.
  */
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { OBSCORE_COLUMNS } from '../../shared/obscore/columns';
 import { seededRandom } from '../../shared/random';
@@ -77,6 +78,59 @@ describe('sync results in memory and through files', () => {
     const small = await sync('SELECT TOP 1 obs_id FROM ivoa.ObsCore', { RESPONSEFORMAT: 'csv' });
     expect(small.text.trim().split('\n')).toHaveLength(2);
     // The request's directory is removed once the response went out.
+    const syncRoot = path.join(fx.stack.config.resultsDir, '.sync');
+    const left = () => (fs.existsSync(syncRoot) ? fs.readdirSync(syncRoot) : []);
+    for (let i = 0; i < 50 && left().length > 0; i++) await sleep(20);
+    expect(left()).toEqual([]);
+  });
+});
+
+describe('sync results streamed while they are produced', () => {
+  /** POSTs a query with node:http and records when bytes arrive and how the body ends. */
+  function timedSync(query: string, extra: Record<string, string>) {
+    const body = new URLSearchParams({ LANG: 'ADQL', QUERY: query, ...extra }).toString();
+    const started = Date.now();
+    return new Promise<{ status: number; firstByteMs: number; bytes: number; complete: boolean; ms: number; head: string }>((resolve, reject) => {
+      const request = http.request(`${fx.stack.url}/api/tap/sync`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, (response) => {
+        let firstByteMs = -1;
+        let bytes = 0;
+        let head = '';
+        response.on('data', (chunk: Buffer) => {
+          if (firstByteMs < 0) firstByteMs = Date.now() - started;
+          if (head.length < 2000) head += chunk.toString('utf8', 0, 2000);
+          bytes += chunk.length;
+        });
+        const finish = (complete: boolean) => resolve({ status: response.statusCode ?? 0, firstByteMs, bytes, complete, ms: Date.now() - started, head });
+        response.on('end', () => finish(response.complete));
+        response.on('aborted', () => finish(false));
+        response.on('error', () => finish(false));
+      });
+      request.on('error', reject);
+      request.end(body);
+    });
+  }
+  // Every row of ObsCore with every other, several times over: far more rows than 2 s can
+  // write, so the query is still running when SYNC_TIMEOUT (2 s here) stops it.
+  const endless = `SELECT a.obs_id, b.obs_id AS b_id FROM ${['a', 'b', 'c', 'd', 'e', 'f'].map((t) => `ivoa.ObsCore AS ${t}`).join(', ')}`;
+
+  test('the first bytes of a large result arrive long before it is complete', async () => {
+    const reply = await timedSync(`${endless.replace('SELECT', 'SELECT TOP 300000')}`, { MAXREC: '300000', RESPONSEFORMAT: 'csv' });
+    expect(reply.status).toBe(200);
+    expect(reply.complete).toBe(true);
+    expect(reply.head.startsWith('obs_id,b_id\r\n')).toBe(true);
+    expect(reply.bytes).toBeGreaterThan(300000 * 10);
+    expect(reply.firstByteMs).toBeLessThan(reply.ms / 2);
+  });
+
+  test('a query stopped by SYNC_TIMEOUT after its output started ends the body early (200, incomplete)', async () => {
+    const reply = await timedSync(endless, { MAXREC: '10000000' });
+    expect(reply.status).toBe(200);
+    expect(reply.head).toContain('<TABLEDATA>');
+    expect(reply.complete).toBe(false);
+    expect(reply.ms).toBeGreaterThan(1900);
+    expect(reply.ms).toBeLessThan(10000);
+    // The worker is usable again at once, and nothing is left under RESULTS_DIR/.sync.
+    expect((await sync('SELECT COUNT(*) FROM ivoa.ObsCore')).status).toBe(200);
     const syncRoot = path.join(fx.stack.config.resultsDir, '.sync');
     const left = () => (fs.existsSync(syncRoot) ? fs.readdirSync(syncRoot) : []);
     for (let i = 0; i < 50 && left().length > 0; i++) await sleep(20);
