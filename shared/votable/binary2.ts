@@ -199,10 +199,11 @@ export class Binary2Encoder {
     if (!unicode) {
       return (v) => {
         const s = this.text(v);
-        const n = Buffer.byteLength(s, 'utf8');
-        this.ensure(4 + n);
+        // One pass over the text: room for its longest UTF-8 form (3 bytes per UTF-16 unit),
+        // written, then its byte count before it.
+        this.ensure(4 + 3 * s.length);
+        const n = this.buf.write(s, this.pos + 4, 'utf8');
         this.buf.writeUInt32BE(n, this.pos);
-        this.buf.write(s, this.pos + 4, n, 'utf8');
         this.pos += 4 + n;
       };
     }

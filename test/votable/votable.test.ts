@@ -148,3 +148,12 @@ it('keeps base64 output identical whatever the chunk size (3-byte groups carried
     expect(streamBytes(xml).equals(ref)).toBe(true);
   }
 });
+
+it('BINARY2 char cells hold UTF-8 of any length, multi-byte text included, and read back the same', async () => {
+  const { readVotable } = await import('../../shared/votable/reader');
+  const long = 'Ω'.repeat(40000); // 80 kB of UTF-8: more than the encoder's buffer holds
+  const texts = ['café Ω 日本', '', 'plain ascii', long, '𝛼 outside the BMP'];
+  const fields: FieldDef[] = [{ name: 't', datatype: 'char', arraysize: '*' }, { name: 'n', datatype: 'int' }];
+  const xml = await render('votable-binary2', fields, texts.map((t, i) => [t, i]));
+  expect(readVotable(xml).rows).toEqual(texts.map((t, i) => [t, i]));
+});
