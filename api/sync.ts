@@ -14,6 +14,7 @@ import { newJobId } from '../shared/uws/engine';
 import type { UwsEvents } from '../shared/uws/events';
 import { containedPath } from '../shared/uws/files';
 import type { JobParameter } from '../shared/uws/model';
+import { waitDrain } from '../shared/votable/sink';
 import { sendFileOr404 } from './http/errors';
 import { ownerOf } from './auth';
 import { keepUploads, paramLimits, readParams, type RequestParams } from './http/params';
@@ -223,7 +224,7 @@ async function streamGrowingFile(res: Response, file: string, mimeType: string, 
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
       if (bytesRead > 0) {
         position += bytesRead;
-        if (!res.write(Buffer.from(buffer.subarray(0, bytesRead)))) await new Promise((resolve) => res.once('drain', resolve).once('close', resolve));
+        if (!res.write(Buffer.from(buffer.subarray(0, bytesRead)))) await waitDrain(res).catch(() => undefined); // closed: seen above
         continue;
       }
       if (done === undefined) {
