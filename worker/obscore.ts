@@ -7,7 +7,6 @@ import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { registerAdqlFunctions } from '../shared/adql/translate';
 import { configureSqlite } from '../shared/db';
-import { OBSCORE_COLUMNS } from '../shared/obscore/columns';
 import type { ColumnDef } from '../shared/tapschema/model';
 import { JobFailure } from '../shared/uws/service';
 import type { Cell, ResultWriter } from '../shared/votable';
@@ -15,8 +14,6 @@ import type { Cell, ResultWriter } from '../shared/votable';
 /** Memory-mapped reads (as far as SQLite's compile-time limit allows) and a 32 MiB page cache. */
 const MMAP_BYTES = 2 ** 34;
 const CACHE_KIB = 32768;
-
-export const ACCESS_URL_COLUMN = OBSCORE_COLUMNS.find((c) => c.name === 'access_url')!;
 
 /** One read-only connection per thread, reused by the thread's queries. */
 let connection: { file: string; db: Database.Database; statements: Map<string, Database.Statement> } | undefined;
@@ -60,9 +57,10 @@ export function preparedStatement(db: Database.Database, sql: string): Database.
 /**
  * Writes the statement's rows (raw arrays) until `maxrec`; returns whether more were there
  * (the overflow DALI 1.1 §3.4.3 marks). MAXREC=0 runs nothing: metadata only.
- * access_url is stored relative to the service (so PUBLIC_URL can change without a
- * re-ingest); the columns given in `columns` that are access_url get the base URL prefixed,
- * since clients follow it as is (pyvo's getdataurl).
+ * Service-relative columns (access_url, stored relative so that PUBLIC_URL can change without
+ * a re-ingest) get the base URL prefixed where a value is still a path: clients follow it as
+ * is (pyvo's getdataurl). SIA selects the stored column; TAP's translation returns it
+ * absolute already.
  */
 export async function writeRows(
   statement: Database.Statement,
@@ -73,7 +71,7 @@ export async function writeRows(
   baseUrl: string,
 ): Promise<boolean> {
   if (maxrec === 0) return true;
-  const links = columns.flatMap((c, i) => (c === ACCESS_URL_COLUMN ? [i] : []));
+  const links = columns.flatMap((c, i) => (c?.serviceRelative === true ? [i] : []));
   for (const row of statement.raw(true).iterate(...params) as IterableIterator<Cell[]>) {
     if (writer.rowCount >= maxrec) return true;
     for (const i of links) {

@@ -26,7 +26,7 @@ export const OBSCORE_COLUMNS: ColumnDef[] = [
   text('obs_collection', 'meta.id', 'DataID.collection', 'Name of the data collection', { notNull: true }),
   text('obs_id', 'meta.id', 'DataID.observationID', 'Observation identifier', { notNull: true }),
   text('obs_publisher_did', 'meta.ref.ivoid', 'Curation.publisherDID', 'Dataset identifier given by the publisher (butler://dp02/<uuid>)', { notNull: true, indexed: true }),
-  text('access_url', 'meta.ref.url', 'Access.reference', 'URL of the DataLink document of the dataset'),
+  text('access_url', 'meta.ref.url', 'Access.reference', 'URL of the DataLink document of the dataset', { serviceRelative: true }),
   text('access_format', 'meta.code.mime', 'Access.format', 'Content type of what access_url returns'),
   long('access_estsize', 'phys.size;meta.file', 'Access.size', 'Estimated size of the dataset', { unit: 'kbyte' }),
   text('target_name', 'meta.id;src', 'Target.name', 'Name of the target of the observation'),

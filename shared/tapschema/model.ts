@@ -33,6 +33,11 @@ export interface ColumnDef {
   delimited?: boolean;
   /** Physical column name, when it differs from `name` (e.g. `"size"`). */
   sqlName?: string;
+  /**
+   * Stored as a path relative to the service ('/api/…', so that moving the service needs no
+   * re-ingest) but published absolute: queries see and compare the base URL + path.
+   */
+  serviceRelative?: boolean;
   sqlType: SqlType;
 }
 

@@ -68,6 +68,23 @@ describe('the tutorial queries, verbatim, on the demo data', () => {
     expect(reply.text).toMatch(/<FIELD name="access_format" datatype="char" arraysize="\*" ucd="meta.code.mime" utype="obscore:Access.format"/);
     expect(reply.text).toMatch(/<FIELD name="s_ra" datatype="double" unit="deg" ucd="pos.eq.ra"/);
   });
+
+  test('access_url is absolute in WHERE, ORDER BY, expressions and derived tables too, as the results show it', async () => {
+    const url = `${fx.stack.url}/api/datalink/links?ID=${I_COADD}`;
+    const ids = async (query: string) => {
+      const reply = await sync(query);
+      expect(reply.status).toBe(200);
+      return tableRows(reply.text).map((r) => r[0]);
+    };
+    expect(await ids(`SELECT obs_publisher_did FROM ivoa.ObsCore WHERE access_url = '${url}'`)).toEqual([I_COADD]);
+    expect(await ids(`SELECT COUNT(*) FROM ivoa.ObsCore WHERE access_url LIKE '${fx.stack.url}/api/datalink/links?ID=%'`)).toEqual([String(fx.datasets.length)]);
+    expect(await ids("SELECT COUNT(*) FROM ivoa.ObsCore WHERE access_url LIKE '/%'")).toEqual(['0']);
+    expect(await ids(`SELECT UPPER(access_url) FROM ivoa.ObsCore WHERE obs_publisher_did = '${I_COADD}'`)).toEqual([url.toUpperCase()]);
+    expect(await ids(`SELECT d.u FROM (SELECT access_url AS u FROM ivoa.ObsCore WHERE obs_publisher_did = '${I_COADD}') AS d WHERE d.u = '${url}'`)).toEqual([url]);
+    const sorted = await ids('SELECT access_url FROM ivoa.ObsCore ORDER BY access_url DESC');
+    expect(sorted).toEqual([...sorted].sort().reverse());
+    expect(sorted.every((u) => String(u).startsWith(`${fx.stack.url}/`))).toBe(true);
+  });
 });
 
 describe('sync results in memory and through files', () => {

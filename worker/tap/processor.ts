@@ -51,7 +51,7 @@ async function runQuery(input: ProcessorInput, config: Config): Promise<Produced
     maxBytes: config.uws.uploadMaxBytes,
   });
   try {
-    const translated = translateAdql(ast, [...PUBLISHED_TABLES, ...uploads.tables]);
+    const translated = translateAdql(ast, [...PUBLISHED_TABLES, ...uploads.tables], { baseUrl: input.baseUrl });
     const statement = uploads.tables.length === 0 ? preparedStatement(db, translated.sql) : db.prepare(translated.sql);
     const output = openResult(input, 'result', `result.${FILE_EXTENSIONS[request.format.format]}`, request.format.contentType);
     const writer = createWriter(request.format.format, output.stream);

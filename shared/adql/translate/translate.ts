@@ -108,14 +108,34 @@ const GEOMETRY_TYPES: Readonly<Record<string, TypeInfo>> = {
 };
 
 /** Translates a parsed query; throws AdqlValidationError for names that are not published. */
-export function translateAdql(query: AdqlQuery, tables: readonly TableDef[]): TranslatedQuery {
-  return new Translator(tables).query(query, null);
+export interface TranslateOptions {
+  /**
+   * The service's base URL: service-relative columns (ObsCore access_url) are then compared,
+   * sorted and returned absolute, as the results show them. Without it they stay as stored.
+   */
+  baseUrl?: string;
+}
+
+export function translateAdql(query: AdqlQuery, tables: readonly TableDef[], options: TranslateOptions = {}): TranslatedQuery {
+  return new Translator(tables, options.baseUrl).query(query, null);
 }
 
 class Translator {
   private aliasCounter = 0;
 
-  constructor(private readonly tables: readonly TableDef[]) {}
+  constructor(
+    private readonly tables: readonly TableDef[],
+    private readonly baseUrl: string | undefined,
+  ) {}
+
+  /** A column of a source as SQL: a service-relative one with the base URL (bound) in front. */
+  private columnSql(source: Source, column: SourceColumn, params: SqlParam[]): string {
+    const sql = `${q(source.sqlAlias)}.${q(column.sqlName)}`;
+    if (this.baseUrl === undefined || column.def?.serviceRelative !== true) return sql;
+    params.push(this.baseUrl);
+    // Idempotent: a derived table's column is absolute already.
+    return `(CASE WHEN substr(${sql}, 1, 1) = '/' THEN ? || ${sql} ELSE ${sql} END)`;
+  }
 
   query(query: AdqlQuery, parent: Scope | null): TranslatedQuery {
     return query.kind === 'select' ? this.select(query, parent) : this.setOperation(query, parent);
@@ -161,7 +181,7 @@ class Translator {
         for (const source of sources) {
           for (const c of source.columns) {
             const name = unique(c.name);
-            items.push(`${q(source.sqlAlias)}.${q(c.sqlName)} AS ${q(name)}`);
+            items.push(`${this.columnSql(source, c, selectParams)} AS ${q(name)}`);
             columns.push({ name, ...c.type, column: c.def });
           }
         }
@@ -340,8 +360,8 @@ class Translator {
             ? ref.condition.columns.map((c) => c.name.toLowerCase())
             : lefts.flatMap((s) => s.columns.map((c) => c.name)).filter((n) => rights.some((s) => s.columns.some((c) => c.name === n)));
           const conds = names.map((n) => {
-            const l = this.sideColumn(lefts, n, ref.loc);
-            const r = this.sideColumn(rights, n, ref.loc);
+            const l = this.sideColumn(lefts, n, ref.loc, params);
+            const r = this.sideColumn(rights, n, ref.loc, params);
             for (const s of scope.sources) s.merged.add(n);
             return `${l} = ${r}`;
           });
@@ -353,10 +373,10 @@ class Translator {
     }
   }
 
-  private sideColumn(sources: Source[], name: string, loc: SourceLocation): string {
+  private sideColumn(sources: Source[], name: string, loc: SourceLocation, params: SqlParam[]): string {
     for (const s of sources) {
       const c = s.columns.find((col) => col.name.toLowerCase() === name);
-      if (c !== undefined) return `${q(s.sqlAlias)}.${q(c.sqlName)}`;
+      if (c !== undefined) return this.columnSql(s, c, params);
     }
     throw new AdqlValidationError(`unknown join column "${name}"`, loc);
   }
@@ -438,7 +458,7 @@ class Translator {
         return '?';
       case 'column': {
         const { source, column } = this.resolveColumn(e, scope);
-        return `${q(source.sqlAlias)}.${q(column.sqlName)}`;
+        return this.columnSql(source, column, params);
       }
       case 'unary':
         return `(${e.op}${x(e.operand)})`;
