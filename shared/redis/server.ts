@@ -6,7 +6,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 
 export interface RedisServer {
   url: string;
@@ -56,6 +55,25 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Whether a Redis on the port answers PING with PONG (not while it is still loading its
+ * data). A bare socket: an ioredis client left a 10 s connect timer behind each failed try,
+ * which kept test processes alive after their last test.
+ */
+function pongs(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    const done = (answer: boolean) => {
+      socket.destroy();
+      resolve(answer);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
+    socket.once('error', () => done(false));
+  });
+}
+
 export async function startRedisServer(options: RedisServerOptions): Promise<RedisServer> {
   const executable = findExecutable('redis-server');
   if (!executable) throw new Error(REDIS_MISSING);
@@ -81,21 +99,12 @@ export async function startRedisServer(options: RedisServerOptions): Promise<Red
   const deadline = Date.now() + 10000;
   for (;;) {
     if (exited) throw new Error(`redis-server exited at start (see ${path.join(options.dir, 'redis.log')})`);
-    const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      await client.ping();
-      client.disconnect();
-      break;
-    } catch {
-      client.disconnect();
-      if (Date.now() > deadline) {
-        child.kill('SIGKILL');
-        throw new Error(`redis-server did not answer on port ${port}`);
-      }
-      await new Promise((r) => setTimeout(r, 25));
+    if (await pongs(port)) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`redis-server did not answer on port ${port}`);
     }
+    await new Promise((r) => setTimeout(r, 25));
   }
   return {
     url,
