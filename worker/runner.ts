@@ -44,6 +44,8 @@ export class JobRunner {
   private readonly sync: SyncRunner;
   private readonly means = new Map<string, { mean: number; writtenAt: number }>();
   private stopping = false;
+  /** SHUTDOWN_GRACE has run out: running jobs are being released to the queue. */
+  private graceOver = false;
 
   constructor(private readonly deps: RunnerDeps) {
     this.pool = new ThreadPool(compiledModule(require.resolve('./thread')), deps.config.workerConcurrency);
@@ -122,6 +124,9 @@ export class JobRunner {
     });
     this.running.set(jobId, task);
     if (this.earlyAborts.delete(jobId)) task.cancel('abort');
+    // A job that got here while the worker was stopping, after the grace period had run out
+    // (e.g. during the EXECUTING publish above), is released like the others, not run to its end.
+    else if (this.graceOver) task.cancel('shutdown');
     const timer = job.executionDuration > 0 ? setTimeout(() => task.cancel('duration'), job.executionDuration * 1000) : undefined;
     let reply: ThreadReply;
     try {
@@ -200,6 +205,7 @@ export class JobRunner {
     if (this.stopping) return;
     this.stopping = true;
     const grace = setTimeout(() => {
+      this.graceOver = true;
       for (const task of this.running.values()) task.cancel('shutdown');
     }, this.deps.config.uws.shutdownGrace * 1000);
     await Promise.all([...this.workers.map((w) => w.close()), this.sync.stop()]);

@@ -22,7 +22,7 @@ beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'obscore-cone-'));
   const file = path.join(dir, 'obscore.sqlite');
   const store = await ObscoreStore.open(file);
-  addSyntheticRows(store, 20000, { seed: 11 });
+  addSyntheticRows(store, 10000, { seed: 11 });
   store.close();
   db = new Database(file, { readonly: true });
   registerAdqlFunctions(db);
@@ -57,7 +57,7 @@ test('cones at the poles, across RA 0, from arcseconds to the whole sky: the row
     [45, 45, 1 / 3600], [123, 4, 45], [300, -60, 89.9], [0, 0, 90], [77, 12, 120], [1, 2, 180], [270, 0, 0.25], [90, 70, 19.5],
   ];
   const next = seededRandom('cone-prefilter', 1);
-  for (let i = 0; i < 150; i++) {
+  for (let i = 0; i < 100; i++) {
     const dec = next() < 0.2 ? (next() < 0.5 ? 1 : -1) * (80 + next() * 10) : Math.asin(2 * next() - 1) * (180 / Math.PI);
     const ra = next() < 0.2 ? (next() < 0.5 ? next() * 2 : 358 + next() * 2) : next() * 360;
     cases.push([ra, dec, 10 ** (-3 + next() * 4.2)]);
@@ -68,14 +68,14 @@ test('cones at the poles, across RA 0, from arcseconds to the whole sky: the row
     expect({ ra, dec, radius, rows: indexed }).toEqual({ ra, dec, radius, rows: scanned });
     matched += scanned.length;
   }
-  expect(matched).toBeGreaterThan(20000);
+  expect(matched).toBeGreaterThan(10000);
 });
 
 test('rows exactly on the edge of the circle are kept, at its southern, northern, eastern and western extremes too', () => {
   const next = seededRandom('cone-edge', 2);
   const rad = Math.PI / 180;
   let onEdge = 0;
-  for (let i = 0; i < 400; i++) {
+  for (let i = 0; i < 240; i++) {
     const row = rows[Math.floor(next() * rows.length)]!;
     let ra: number;
     let dec: number;
@@ -105,5 +105,5 @@ test('rows exactly on the edge of the circle are kept, at its southern, northern
     expect({ ra, dec, radius, rows: indexed }).toEqual({ ra, dec, radius, rows: scanned });
     onEdge++;
   }
-  expect(onEdge).toBeGreaterThan(350);
+  expect(onEdge).toBeGreaterThan(200);
 });
