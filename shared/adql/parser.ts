@@ -43,10 +43,11 @@ function grammarPath(): string {
 // could take time exponential in the nesting depth. The cache costs as much as it saves on
 // the shallow queries users write (a cone query: 0.32 ms cached, 0.10 ms not), so queries
 // nested at most UNCACHED_MAX_DEPTH parentheses deep, where re-parsing is bounded, go to a
-// parser without it. Both are generated once per process.
+// parser without it. Each is generated once per process (thread), the packrat one only when
+// a deep query first needs it: generating a parser costs ~100 ms of every thread's start.
 const GRAMMAR = fs.readFileSync(grammarPath(), 'utf8');
-const PARSER = peggy.generate(GRAMMAR, { cache: true });
 const SHALLOW_PARSER = peggy.generate(GRAMMAR, { cache: false });
+let packratParser: peggy.Parser | undefined;
 export const UNCACHED_MAX_DEPTH = 6;
 
 const NON_SELECT = new Set([
@@ -233,14 +234,14 @@ export function parseAdql(text: string, options: { packrat?: boolean } = {}): Ad
   if (firstWord && NON_SELECT.has(firstWord[0].toUpperCase())) {
     fail(text, first, `only SELECT queries are allowed, found "${firstWord[0]}"`);
   }
+  const parser = deepest <= UNCACHED_MAX_DEPTH && options.packrat !== true ? SHALLOW_PARSER : (packratParser ??= peggy.generate(GRAMMAR, { cache: true }));
   try {
-    const parser = deepest <= UNCACHED_MAX_DEPTH && options.packrat !== true ? SHALLOW_PARSER : PARSER;
     const ast = parser.parse(text) as AdqlQuery;
     checkAstDepth(ast);
     return ast;
   } catch (e) {
     if (e instanceof AdqlSyntaxError) throw e;
-    if (e instanceof PARSER.SyntaxError || e instanceof SHALLOW_PARSER.SyntaxError) {
+    if (e instanceof parser.SyntaxError) {
       const offset = e.location.start.offset;
       const found = tokenAt(text, offset);
       const expected = e.expected ? describeExpected(e.expected) : '';
