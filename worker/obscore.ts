@@ -1,6 +1,6 @@
 /**
  * What the query processors (TAP, SIA) share: the thread's read-only ObsCore connection, and
- * the loop that streams a statement's rows into a result writer with MAXREC truncation and
+ * the loop that streams a query's rows into a result writer with MAXREC truncation and
  * absolute access URLs.
  */
 import fs from 'node:fs';
@@ -10,13 +10,22 @@ import { configureSqlite } from '../shared/db';
 import type { ColumnDef } from '../shared/tapschema/model';
 import { JobFailure } from '../shared/uws/service';
 import type { Cell, ResultWriter } from '../shared/votable';
+import { encodedRowsSql, loadRowEncoders } from '../shared/votable/native';
 
 /** Memory-mapped reads (as far as SQLite's compile-time limit allows) and a 32 MiB page cache. */
 const MMAP_BYTES = 2 ** 34;
 const CACHE_KIB = 32768;
 
+interface Connection {
+  file: string;
+  db: Database.Database;
+  statements: Map<string, Database.Statement>;
+  /** The SQLite row encoders are loaded (shared/votable/native.ts). */
+  rowEncoders: boolean;
+}
+
 /** One read-only connection per thread, reused by the thread's queries. */
-let connection: { file: string; db: Database.Database; statements: Map<string, Database.Statement> } | undefined;
+let connection: Connection | undefined;
 
 /** Prepared statements kept per connection, by SQL text (most recently used last). */
 const STATEMENT_CACHE = 100;
@@ -31,7 +40,7 @@ export function obscoreConnection(file: string): Database.Database {
   db.pragma(`mmap_size = ${MMAP_BYTES}`);
   db.pragma(`cache_size = -${CACHE_KIB}`);
   registerAdqlFunctions(db);
-  connection = { file, db, statements: new Map() };
+  connection = { file, db, statements: new Map(), rowEncoders: loadRowEncoders(db) };
   return db;
 }
 
@@ -54,25 +63,54 @@ export function preparedStatement(db: Database.Database, sql: string): Database.
   return statement;
 }
 
+/** A result's query on a thread's ObsCore connection. */
+export interface RowsQuery {
+  db: Database.Database;
+  sql: string;
+  params: readonly unknown[];
+  /** The result columns' definitions (null for computed ones): service-relative links. */
+  columns: readonly (ColumnDef | null)[];
+  /** Whether the statement may be kept for reuse (not SQL over temporary upload tables). */
+  cacheable: boolean;
+}
+
+export interface RowsOptions {
+  maxrec: number;
+  /** Prefix of service-relative links. */
+  baseUrl: string;
+  /** Let SQLite encode the rows where the writer allows it (Config.nativeRows). */
+  nativeRows: boolean;
+}
+
 /**
- * Writes the statement's rows (raw arrays) until `maxrec`; returns whether more were there
- * (the overflow DALI 1.1 §3.4.3 marks). MAXREC=0 runs nothing: metadata only.
+ * Writes the query's rows until `maxrec`; returns whether more were there (the overflow DALI
+ * 1.1 §3.4.3 marks). MAXREC=0 runs nothing: metadata only.
  * Service-relative columns (access_url, stored relative so that PUBLIC_URL can change without
  * a re-ingest) get the base URL prefixed where a value is still a path: clients follow it as
  * is (pyvo's getdataurl). SIA selects the stored column; TAP's translation returns it
  * absolute already.
+ * Where the writer's format allows it and the connection has the row encoders, SQLite
+ * returns every row encoded (shared/votable/native.ts); the bytes are the same either way.
  */
-export async function writeRows(
-  statement: Database.Statement,
-  params: readonly unknown[],
-  writer: ResultWriter,
-  maxrec: number,
-  columns: readonly (ColumnDef | null)[],
-  baseUrl: string,
-): Promise<boolean> {
+export async function writeRows(query: RowsQuery, writer: ResultWriter, options: RowsOptions): Promise<boolean> {
+  const { maxrec, baseUrl } = options;
   if (maxrec === 0) return true;
-  const links = columns.flatMap((c, i) => (c?.serviceRelative === true ? [i] : []));
-  for (const row of statement.raw(true).iterate(...params) as IterableIterator<Cell[]>) {
+  const statement = (sql: string) => (query.cacheable ? preparedStatement(query.db, sql) : query.db.prepare(sql));
+  const links = query.columns.flatMap((c, i) => (c?.serviceRelative === true ? [i] : []));
+  const encoding = options.nativeRows && connection?.db === query.db && connection.rowEncoders ? writer.rowEncoding : undefined;
+  if (encoding !== undefined) {
+    const sql = encodedRowsSql(query.sql, query.columns.length, encoding, (name, i) =>
+      links.includes(i) ? `(CASE WHEN substr(${name}, 1, 1) = '/' THEN ? || ${name} ELSE ${name} END)` : name,
+    );
+    const params = [...query.params, ...links.map(() => baseUrl)];
+    for (const row of statement(sql).pluck(true).iterate(...params) as IterableIterator<string | Uint8Array>) {
+      if (writer.rowCount >= maxrec) return true;
+      const wait = writer.encodedRow(row);
+      if (wait) await wait;
+    }
+    return false;
+  }
+  for (const row of statement(query.sql).raw(true).iterate(...query.params) as IterableIterator<Cell[]>) {
     if (writer.rowCount >= maxrec) return true;
     for (const i of links) {
       const link = row[i];

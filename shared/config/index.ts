@@ -77,6 +77,11 @@ export interface Config {
   syncQueueTimeout: number;
   /** Sync results up to this many bytes return through Redis instead of a file (SYNC_INLINE_BYTES; 0 = always a file). */
   syncInlineBytes: number;
+  /**
+   * Large results are encoded inside SQLite by the compiled row encoders where they are built
+   * (NATIVE_ROWS=1, default); 0 encodes every row in JavaScript (same bytes, slower).
+   */
+  nativeRows: boolean;
   /** IDs answered per DataLink request; more → overflow indicator (DATALINK_MAX_IDS). */
   datalinkMaxIds: number;
   /** Seconds a signed file URL stays valid (SIGNED_URL_TTL). */
@@ -181,6 +186,7 @@ export function loadConfig(env: Env = process.env): Config {
     syncTimeout: integer(env, 'SYNC_TIMEOUT', 300, 1, 86400),
     syncQueueTimeout: integer(env, 'SYNC_QUEUE_TIMEOUT', 30, 1, 86400),
     syncInlineBytes: integer(env, 'SYNC_INLINE_BYTES', 1 << 20, 0, 16 << 20),
+    nativeRows: integer(env, 'NATIVE_ROWS', 1, 0, 1) === 1,
     datalinkMaxIds: integer(env, 'DATALINK_MAX_IDS', 1000, 1),
     signedUrlTtl: integer(env, 'SIGNED_URL_TTL', 3600, 1),
     cutoutMaxPixels: integer(env, 'CUTOUT_MAX_PIXELS', 1 << 26, 1),
@@ -234,6 +240,7 @@ export function configEnv(config: Config): Record<string, string> {
     SYNC_TIMEOUT: String(config.syncTimeout),
     SYNC_QUEUE_TIMEOUT: String(config.syncQueueTimeout),
     SYNC_INLINE_BYTES: String(config.syncInlineBytes),
+    NATIVE_ROWS: config.nativeRows ? '1' : '0',
     DATALINK_MAX_IDS: String(config.datalinkMaxIds),
     SIGNED_URL_TTL: String(config.signedUrlTtl),
     CUTOUT_MAX_PIXELS: String(config.cutoutMaxPixels),

@@ -27,6 +27,11 @@ export function waitDrain(out: Writable): Promise<void> {
   });
 }
 
+/** Text of UTF-8 bytes (a row encoded in SQLite as a BLOB), without copying them first. */
+export function utf8Text(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+}
+
 /** Waits until the stream has flushed everything after `end()`. */
 export function finishStream(out: Writable): Promise<void> {
   return new Promise<void>((resolve, reject) => {

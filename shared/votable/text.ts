@@ -1,12 +1,14 @@
 /** CSV (RFC 4180), TSV and DALI-style JSON result writers. */
 import type { Writable } from 'node:stream';
 import { floatText, isFloatType, isIntegerType, isScalar, textFormatter, toBool, type Formatter, type Value } from './cells';
-import { finishStream, Sink } from './sink';
+import { rowEncoding, type RowEncoding } from './native';
+import { finishStream, Sink, utf8Text } from './sink';
 import type { BeginInfo, Cell, FieldDef, ResultFormat, ResultWriter, WriterOptions } from './types';
 
 abstract class TextWriterBase implements ResultWriter {
   abstract readonly format: ResultFormat;
   rowCount = 0;
+  rowEncoding: RowEncoding | undefined;
   protected readonly sink: Sink;
   private readonly endStream: boolean;
 
@@ -18,6 +20,11 @@ abstract class TextWriterBase implements ResultWriter {
   abstract begin(fields: FieldDef[], info?: BeginInfo): Promise<void>;
   abstract row(cells: readonly Cell[]): Promise<void> | void;
   protected abstract tail(overflow: boolean): string;
+
+  encodedRow(row: string | Uint8Array): Promise<void> | void {
+    this.rowCount++;
+    return this.sink.push(typeof row === 'string' ? row : utf8Text(row));
+  }
 
   async end(overflow: boolean): Promise<void> {
     await this.sink.push(this.tail(overflow));
@@ -68,6 +75,7 @@ export class DelimitedWriter extends TextWriterBase {
   async begin(fields: FieldDef[]): Promise<void> {
     this.formatters = fields.map((f) => textFormatter(f, 'true', 'false'));
     this.escaped = fields.map((f) => !isScalar(f) || !(isIntegerType(f) || isFloatType(f) || f.datatype === 'boolean'));
+    this.rowEncoding = rowEncoding(this.format, fields);
     await this.sink.push(fields.map((f) => this.escape(f.name)).join(this.sep) + this.eol);
   }
 

@@ -1,5 +1,6 @@
 /** Shared types of the result serialisers. */
 import type { ColumnDef, VotableDatatype } from '../tapschema/model';
+import type { RowEncoding } from './native';
 
 export type { VotableDatatype };
 
@@ -56,6 +57,13 @@ export interface ResultWriter {
    * `drain`; callers should `const p = w.row(r); if (p) await p;` to keep the fast path sync.
    */
   row(cells: readonly Cell[]): Promise<void> | void;
+  /**
+   * After begin(): how SQLite can encode this writer's rows itself (native.ts), or undefined
+   * when only `row` can.
+   */
+  readonly rowEncoding: RowEncoding | undefined;
+  /** One row as rowEncoding's SQL function returned it: text, or BINARY2 bytes. */
+  encodedRow(row: string | Uint8Array): Promise<void> | void;
   /** Closes the document; `overflow` marks a truncated (MAXREC) result. */
   end(overflow: boolean): Promise<void>;
   /** Rows written so far. */

@@ -3,7 +3,8 @@ import type { Writable } from 'node:stream';
 import { escapeXml, XML_DECLARATION } from '../xml';
 import { Binary2Encoder } from './binary2';
 import { isScalar, textFormatter, type Formatter } from './cells';
-import { finishStream, Sink } from './sink';
+import { rowEncoding, type RowEncoding } from './native';
+import { finishStream, Sink, utf8Text } from './sink';
 import type { BeginInfo, Cell, FieldDef, InfoDef, ParamDef, ResultFormat, ResultWriter, WriterOptions } from './types';
 
 /* VOTable 1.4 keeps the 1.3 namespace (VOTable 1.4 §1.2: the schema is backwards compatible). */
@@ -95,6 +96,7 @@ export function votableError(message: string): string {
 abstract class VotableWriterBase implements ResultWriter {
   abstract readonly format: ResultFormat;
   rowCount = 0;
+  rowEncoding: RowEncoding | undefined;
   protected readonly sink: Sink;
   protected info: BeginInfo | undefined;
   protected readonly chunkSize: number;
@@ -109,6 +111,7 @@ abstract class VotableWriterBase implements ResultWriter {
   protected abstract dataOpen(fields: FieldDef[]): string;
   protected abstract dataClose(): string;
   abstract row(cells: readonly Cell[]): Promise<void> | void;
+  abstract encodedRow(row: string | Uint8Array): Promise<void> | void;
 
   async begin(fields: FieldDef[], info?: BeginInfo): Promise<void> {
     this.info = info;
@@ -132,6 +135,7 @@ export class TabledataWriter extends VotableWriterBase {
   protected dataOpen(fields: FieldDef[]): string {
     this.formatters = fields.map((f) => textFormatter(f, 'T', 'F'));
     this.escaped = fields.map((f) => f.datatype === 'char' || f.datatype === 'unicodeChar' || !isScalar(f));
+    this.rowEncoding = rowEncoding(this.format, fields);
     return '<TABLEDATA>\n';
   }
 
@@ -151,6 +155,11 @@ export class TabledataWriter extends VotableWriterBase {
     this.rowCount++;
     return this.sink.push(s + '</TR>\n');
   }
+
+  encodedRow(row: string | Uint8Array): Promise<void> | void {
+    this.rowCount++;
+    return this.sink.push(typeof row === 'string' ? row : utf8Text(row));
+  }
 }
 
 /** VOTable 1.4 §5.4 BINARY2 inside a base64 STREAM (§5.3 encoding). */
@@ -159,8 +168,10 @@ export class Binary2Writer extends VotableWriterBase {
   private encoder: Binary2Encoder | undefined;
 
   protected dataOpen(fields: FieldDef[]): string {
+    const effective = fields.map(effectiveField);
+    this.rowEncoding = rowEncoding(this.format, effective);
     this.encoder = new Binary2Encoder(
-      fields.map(effectiveField),
+      effective,
       (b64) => this.sink.push(b64 + '\n'),
       // 3 input bytes become 4 base64 characters: size the byte buffer to one output chunk.
       Math.floor((this.chunkSize * 3) / 4),
@@ -178,5 +189,12 @@ export class Binary2Writer extends VotableWriterBase {
     if (!this.encoder) throw new Error('begin() must be called before row()');
     this.rowCount++;
     return this.encoder.row(cells);
+  }
+
+  encodedRow(row: string | Uint8Array): Promise<void> | void {
+    if (!this.encoder) throw new Error('begin() must be called before encodedRow()');
+    if (typeof row === 'string') throw new Error('BINARY2 rows are bytes');
+    this.rowCount++;
+    return this.encoder.encoded(row);
   }
 }

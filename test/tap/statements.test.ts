@@ -1,7 +1,7 @@
 /**
  * The worker thread's prepared statements (worker/obscore.ts): every cone is the same SQL text
  * with other bound values, so one statement serves them all, also after a result that MAXREC
- * cut short (its iteration was left unfinished).
+ * cut short (its iteration was left unfinished), whether SQLite or JavaScript encodes the rows.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,8 +12,8 @@ import { translateAdql } from '../../shared/adql/translate';
 import { ObscoreStore, PUBLISHED_TABLES } from '../../shared/obscore/store';
 import { addSyntheticRows } from '../../shared/obscore/synthetic';
 import { contains, makeCircle } from '../../shared/sky';
-import { columnField, createWriter, type Cell } from '../../shared/votable';
-import { obscoreConnection, preparedStatement, writeRows } from '../../worker/obscore';
+import { columnField, createWriter } from '../../shared/votable';
+import { obscoreConnection, writeRows } from '../../worker/obscore';
 
 let dir: string;
 let file: string;
@@ -29,30 +29,37 @@ afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-/** Runs a cone through the thread's statement cache; returns the statement and the rows' DIDs. */
-async function cone(ra: number, dec: number, radius: number, maxrec: number) {
+/**
+ * Runs a cone through the thread's statement cache, its rows encoded in SQLite or in
+ * JavaScript; returns the CSV rows' DIDs and how many statements it prepared.
+ */
+async function cone(ra: number, dec: number, radius: number, maxrec: number, nativeRows: boolean) {
   const translated = translateAdql(parseAdql(`SELECT obs_publisher_did, s_ra, s_dec FROM ivoa.ObsCore WHERE 1 = CONTAINS(POINT('ICRS', s_ra, s_dec), CIRCLE('ICRS', ${ra}, ${dec}, ${radius}))`), PUBLISHED_TABLES);
   const db = obscoreConnection(file);
-  const statement = preparedStatement(db, translated.sql);
-  const rows: Cell[][] = [];
-  const writer = createWriter('csv', new Writable({ write: (_chunk, _encoding, done) => done() }));
-  const originalRow = writer.row.bind(writer);
-  writer.row = (cells) => {
-    rows.push([...cells]);
-    return originalRow(cells);
-  };
+  const prepare = jest.spyOn(db, 'prepare');
+  let csv = '';
+  const writer = createWriter('csv', new Writable({ write: (chunk: Buffer, _encoding, done) => done(void (csv += chunk.toString())) }));
   await writer.begin(translated.columns.map((c) => columnField(c, c.column?.description)));
-  const overflow = await writeRows(statement, translated.params, writer, maxrec, translated.columns.map((c) => c.column), 'http://x');
+  const overflow = await writeRows(
+    { db, sql: translated.sql, params: translated.params, columns: translated.columns.map((c) => c.column), cacheable: true },
+    writer,
+    { maxrec, baseUrl: 'http://x', nativeRows },
+  );
   await writer.end(overflow);
-  return { statement, rows, overflow };
+  const prepared = prepare.mock.calls.map(([sql]) => sql);
+  prepare.mockRestore();
+  const dids = csv.split('\r\n').slice(1, -1).map((line) => line.split(',')[0]!);
+  return { dids, overflow, prepared };
 }
 
-test('one statement for every cone; reusable after a MAXREC cut; the rows of the exact test', async () => {
-  const first = await cone(10, 20, 8, 3);
+test.each([true, false])('one statement for every cone; reusable after a MAXREC cut; the rows of the exact test (rows encoded in SQLite: %s)', async (nativeRows) => {
+  const first = await cone(10, 20, 8, 3, nativeRows);
   expect(first.overflow).toBe(true);
-  expect(first.rows).toHaveLength(3);
-  const second = await cone(200, -30, 8, 1000);
-  expect(second.statement).toBe(first.statement);
+  expect(first.dids).toHaveLength(3);
+  expect(first.prepared).toHaveLength(1);
+  expect(first.prepared[0]!.includes('vo_csv_row(')).toBe(nativeRows);
+  const second = await cone(200, -30, 8, 1000, nativeRows);
+  expect(second.prepared).toHaveLength(0);
   expect(second.overflow).toBe(false);
   const circle = makeCircle({ ra: 200, dec: -30 }, 8);
   const db = obscoreConnection(file);
@@ -61,5 +68,5 @@ test('one statement for every cone; reusable after a MAXREC cut; the rows of the
     .map((r) => r.did)
     .sort();
   expect(expected.length).toBeGreaterThan(10);
-  expect(second.rows.map((r) => r[0]).sort()).toEqual(expected);
+  expect(second.dids.sort()).toEqual(expected);
 });

@@ -11,7 +11,7 @@ import { buildSiaQuery, SIA_PARAMETERS, SiaError } from '../../shared/sia';
 import { openResult } from '../../shared/uws/results';
 import { JobFailure, type ProcessorInput, type ProducedResult } from '../../shared/uws/service';
 import { columnField, createWriter, FILE_EXTENSIONS, RESPONSE_FORMATS_HINT, resolveFormat, type FieldDef } from '../../shared/votable';
-import { obscoreConnection, preparedStatement, writeRows } from '../obscore';
+import { obscoreConnection, writeRows } from '../obscore';
 
 export const SIA_QUERY_ID = 'ivo://ivoa.net/std/SIA#query-2.0';
 
@@ -44,11 +44,15 @@ export async function process(input: ProcessorInput): Promise<ProducedResult[]> 
   }
   const format = resolveFormat(query.responseFormat);
   if (!format) throw new JobFailure(`UsageFault: RESPONSEFORMAT=${query.responseFormat} is not supported (${RESPONSE_FORMATS_HINT})`);
-  const statement = preparedStatement(obscoreConnection(config.obscoreDb), query.sql);
+  const db = obscoreConnection(config.obscoreDb);
   const output = openResult(input, 'result', `result.${FILE_EXTENSIONS[format.format]}`, format.contentType);
   const writer = createWriter(format.format, output.stream);
   await writer.begin(FIELDS, { extraResources: selfDescription(input.baseUrl) });
-  const overflow = await writeRows(statement, query.params, writer, query.maxrec, OBSCORE_COLUMNS, input.baseUrl);
+  const overflow = await writeRows({ db, sql: query.sql, params: query.params, columns: OBSCORE_COLUMNS, cacheable: true }, writer, {
+    maxrec: query.maxrec,
+    baseUrl: input.baseUrl,
+    nativeRows: config.nativeRows,
+  });
   await writer.end(overflow);
   return [output.result()];
 }

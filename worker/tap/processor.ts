@@ -17,7 +17,7 @@ import { parseTapRequest } from '../../shared/tap/params';
 import { openResult } from '../../shared/uws/results';
 import { JobFailure, type ProcessorInput, type ProducedResult } from '../../shared/uws/service';
 import { columnField, createWriter, FILE_EXTENSIONS } from '../../shared/votable';
-import { obscoreConnection, preparedStatement, writeRows } from '../obscore';
+import { obscoreConnection, writeRows } from '../obscore';
 import { createUploadTables } from './uploads';
 
 let config: Config | undefined;
@@ -52,11 +52,14 @@ async function runQuery(input: ProcessorInput, config: Config): Promise<Produced
   });
   try {
     const translated = translateAdql(ast, [...PUBLISHED_TABLES, ...uploads.tables], { baseUrl: input.baseUrl });
-    const statement = uploads.tables.length === 0 ? preparedStatement(db, translated.sql) : db.prepare(translated.sql);
     const output = openResult(input, 'result', `result.${FILE_EXTENSIONS[request.format.format]}`, request.format.contentType);
     const writer = createWriter(request.format.format, output.stream);
     await writer.begin(translated.columns.map((c) => columnField(c, c.column?.description)), { infos: [{ name: 'QUERY', value: request.query }] });
-    const overflow = await writeRows(statement, translated.params, writer, request.maxrec, translated.columns.map((c) => c.column), input.baseUrl);
+    const overflow = await writeRows(
+      { db, sql: translated.sql, params: translated.params, columns: translated.columns.map((c) => c.column), cacheable: uploads.tables.length === 0 },
+      writer,
+      { maxrec: request.maxrec, baseUrl: input.baseUrl, nativeRows: config.nativeRows },
+    );
     await writer.end(overflow);
     return [output.result()];
   } finally {

@@ -1,0 +1,200 @@
+/**
+ * The SQLite row encoders (shared/votable/native/rows.cc) against the JavaScript writers they
+ * stand in for: whole documents, byte for byte, through the worker's writeRows, on a table
+ * whose untyped columns hold every storage class in every column (numbers as text, reals in
+ * integer columns, words in boolean ones), text that needs every kind of escape, and
+ * thousands of random doubles (JavaScript's shortest number text).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import Database from 'better-sqlite3';
+import { OBSCORE_COLUMNS } from '../../shared/obscore/columns';
+import { seededRandom } from '../../shared/random';
+import type { ColumnDef } from '../../shared/tapschema/model';
+import { createWriter, type FieldDef, type ResultFormat } from '../../shared/votable';
+import { encodedRowsSql, loadRowEncoders, rowEncoding } from '../../shared/votable/native';
+import { obscoreConnection, writeRows } from '../../worker/obscore';
+
+const FIELDS: FieldDef[] = [
+  { name: 'flag', datatype: 'boolean' },
+  { name: 'small', datatype: 'short' },
+  { name: 'n', datatype: 'int' },
+  { name: 'big', datatype: 'long' },
+  { name: 'f', datatype: 'float' },
+  { name: 'd', datatype: 'double' },
+  { name: 'text', datatype: 'char', arraysize: '*' },
+  { name: 'bounded', datatype: 'char', arraysize: '32*' },
+  { name: 'plain', datatype: 'char' }, // no arraysize: written as `*`
+  { name: 'title', datatype: 'unicodeChar', arraysize: '*' },
+];
+/** Text formats only: arrays are written as their text. */
+const ARRAY_FIELD: FieldDef = { name: 'pos', datatype: 'double', arraysize: '2', xtype: 'point' };
+
+const TEXTS = [
+  '', ' ', 'plain', 'a,b', 'say "hi"', 'line\nbreak', 'cr\rlf\r\n', 'tab\there', 'back\\slash', '<tag> & \'quote\'',
+  'ctl\u0001\u000b\u001f', 'non\ufffechar\uffff', 'é中😀', '😀', 'true', ' Yes ', 'F', '0', 'no', 'maybe', ' 12.5 ', '0x1F',
+  '0o17', '0b101', '0x', '1e3', '-0', '+5', '.5', '5.', '.', 'Infinity', '-Infinity', 'infinity', 'NaN', '1_0', '12abc',
+  '-12', '+', '-', '9007199254740993', '-9223372036854775809', '1e400', ' \t7\n',
+];
+const DOUBLES = [
+  0, -0, 1, -1, 0.1, 1 / 3, 1e21, 1e-7, 1.5e-7, 123e-20, 1e-6, 123456789012345680000, 5e-324, Number.MAX_VALUE, -Number.MIN_VALUE,
+  2 ** 53, 2 ** 63, -(2 ** 63), 2 ** 64 + 4096, 1e300, 2 ** 31, -(2 ** 31) - 1, 2 ** 15, 32767.9, -32768.5, 3.7, -3.7, 4294967296.5,
+  Infinity, -Infinity, 0.000001, 100, 1e20, 1.7976931348623157e308,
+];
+const INTEGERS = [0, 1, -1, 2, 32767, 32768, -32769, 2 ** 31 - 1, 2 ** 31, -(2 ** 31) - 1, 2 ** 53 - 1, -(2 ** 53 - 1), 1234567890123];
+
+let dir: string;
+let file: string;
+const rowCount = 3000;
+
+/** Any storage class: null, text, integer or real (special or random bits). */
+function anyValue(next: () => number): string | number | bigint | null {
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!;
+  const kind = next();
+  if (kind < 0.08) return null;
+  if (kind < 0.35) return pick(TEXTS);
+  if (kind < 0.5) return BigInt(pick(INTEGERS));
+  if (kind < 0.65) return pick(DOUBLES);
+  const bits = new DataView(new ArrayBuffer(8));
+  bits.setUint32(0, Math.floor(next() * 2 ** 32));
+  bits.setUint32(4, Math.floor(next() * 2 ** 32));
+  const x = bits.getFloat64(0);
+  return Number.isNaN(x) ? 1.25 : x;
+}
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'native-rows-'));
+  file = path.join(dir, 'values.sqlite');
+  const db = new Database(file);
+  // Untyped columns keep every value in the storage class it was bound with.
+  db.exec(`CREATE TABLE v (k INTEGER PRIMARY KEY, ${[...FIELDS, ARRAY_FIELD].map((f) => `"${f.name}"`).join(', ')}, link)`);
+  const insert = db.prepare(`INSERT INTO v VALUES (${Array.from({ length: FIELDS.length + 3 }, () => '?').join(', ')})`);
+  const next = seededRandom('native-rows');
+  db.transaction(() => {
+    for (let k = 0; k < rowCount; k++) {
+      const link = k % 3 === 0 ? `/api/files/${k}.fits` : k % 3 === 1 ? `https://elsewhere/${k}` : null;
+      insert.run(k, ...FIELDS.map(() => anyValue(next)), k % 2 === 0 ? `${next()} ${next()}` : anyValue(next), link);
+    }
+  })();
+  db.close();
+});
+afterAll(() => {
+  obscoreConnection(file).close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** A whole result document written through writeRows, rows encoded in SQLite or not. */
+async function document(format: ResultFormat, fields: FieldDef[], sql: string, nativeRows: boolean, maxrec = 1000000, columns?: (ColumnDef | null)[]) {
+  const chunks: Buffer[] = [];
+  const out = new Writable({ write: (chunk: Buffer, _encoding, done) => done(void chunks.push(Buffer.from(chunk))) });
+  const writer = createWriter(format, out, { chunkSize: 4096 });
+  await writer.begin(fields);
+  const db = obscoreConnection(file);
+  const prepare = jest.spyOn(db, 'prepare');
+  const overflow = await writeRows(
+    { db, sql, params: [], columns: columns ?? fields.map(() => null), cacheable: false },
+    writer,
+    { maxrec, baseUrl: 'http://svc', nativeRows },
+  );
+  const encodedInSqlite = prepare.mock.calls.some(([text]) => text.includes('vo_'));
+  prepare.mockRestore();
+  await writer.end(overflow);
+  return { bytes: Buffer.concat(chunks), encodedInSqlite, rows: writer.rowCount, overflow };
+}
+
+/**
+ * A document as text, BINARY2's STREAM decoded (to hex): where its base64 lines break depends
+ * on how rows arrive (whole, or cell by cell), and VOTable 1.4 §5.3 ignores the line breaks.
+ */
+function comparable(bytes: Buffer): string {
+  return bytes.toString().replace(/(<STREAM encoding="base64">\n)([^<]*)(<\/STREAM>)/, (_all, open: string, b64: string, close: string) => open + Buffer.from(b64.replace(/\n/g, ''), 'base64').toString('hex') + close);
+}
+
+const select = (fields: FieldDef[], tail = 'ORDER BY k') => `SELECT ${fields.map((f) => `"${f.name}"`).join(', ')} FROM v ${tail}`;
+
+test('the encoders are built and load into the worker connection', () => {
+  const db = new Database(':memory:');
+  expect(loadRowEncoders(db)).toBe(true);
+  expect(db.prepare("SELECT vo_csv_row('fi', 0.1, 7)").pluck().get()).toBe('0.1,7\r\n');
+  expect(() => db.prepare("SELECT vo_csv_row('f', 1, 2)").get()).toThrow('one letter per column');
+  // Not built (no compiler): the writers do all the work.
+  expect(loadRowEncoders(db, path.join(dir, 'missing.so'))).toBe(false);
+  db.close();
+});
+
+describe.each(['votable', 'votable-binary2', 'csv', 'tsv'] as const)('%s', (format) => {
+  const fields = format === 'votable-binary2' ? FIELDS : [...FIELDS, ARRAY_FIELD];
+
+  test(`${rowCount} rows of mixed storage classes: the same bytes as the JavaScript writer`, async () => {
+    const js = await document(format, fields, select(fields), false);
+    const native = await document(format, fields, select(fields), true);
+    expect(js.encodedInSqlite).toBe(false);
+    expect(native.encodedInSqlite).toBe(true);
+    expect(native.rows).toBe(rowCount);
+    expect(native.bytes.length).toBeGreaterThan(rowCount * 20);
+    const [a, b] = [comparable(js.bytes), comparable(native.bytes)];
+    // On a difference, show the first differing line (or hex) rather than two megabytes.
+    if (a !== b) {
+      const i = [...a].findIndex((c, n) => c !== b[n]);
+      expect(b.slice(Math.max(0, i - 100), i + 100)).toBe(a.slice(Math.max(0, i - 100), i + 100));
+    }
+    expect(b).toBe(a);
+    if (format !== 'votable-binary2') expect(native.bytes.equals(js.bytes)).toBe(true);
+  });
+
+  test('ORDER BY kept, repeated column names, MAXREC overflow', async () => {
+    const twice = [fields[5]!, { ...fields[5]! }, fields[6]!];
+    const sql = `SELECT d, d, text FROM v ORDER BY d DESC, k LIMIT 500`;
+    const js = await document(format, twice, sql, false, 400);
+    const native = await document(format, twice, sql, true, 400);
+    expect(native.encodedInSqlite).toBe(true);
+    expect([native.rows, native.overflow]).toEqual([400, true]);
+    expect(comparable(native.bytes)).toBe(comparable(js.bytes));
+  });
+});
+
+test('service-relative links get the base URL in SQLite as in JavaScript', async () => {
+  const accessUrl = OBSCORE_COLUMNS.find((c) => c.name === 'access_url')!;
+  const fields: FieldDef[] = [{ name: 'link', datatype: 'char', arraysize: '*' }];
+  const js = await document('csv', fields, 'SELECT link FROM v ORDER BY k LIMIT 6', false, 10, [accessUrl]);
+  const native = await document('csv', fields, 'SELECT link FROM v ORDER BY k LIMIT 6', true, 10, [accessUrl]);
+  expect(native.encodedInSqlite).toBe(true);
+  expect(native.bytes.toString()).toBe('link\r\nhttp://svc/api/files/0.fits\r\nhttps://elsewhere/1\r\n\r\nhttp://svc/api/files/3.fits\r\nhttps://elsewhere/4\r\n\r\n');
+  expect(native.bytes.equals(js.bytes)).toBe(true);
+});
+
+test('100k random doubles: the shortest text, as JavaScript writes it', () => {
+  const db = new Database(':memory:');
+  loadRowEncoders(db);
+  const next = seededRandom('doubles');
+  const values: number[] = [];
+  const bits = new DataView(new ArrayBuffer(8));
+  while (values.length < 100000) {
+    bits.setUint32(0, Math.floor(next() * 2 ** 32));
+    bits.setUint32(4, Math.floor(next() * 2 ** 32));
+    const x = bits.getFloat64(0);
+    // Half of them of a usual size: decimals with up to 17 digits, integers, small fractions.
+    if (Number.isFinite(x)) values.push(values.length % 2 === 0 ? x : Number((next() * 10 ** Math.floor(next() * 30 - 10)).toPrecision(1 + Math.floor(next() * 17))));
+  }
+  db.exec('CREATE TABLE x (v REAL)');
+  const insert = db.prepare('INSERT INTO x VALUES (?)');
+  db.transaction(() => values.forEach((v) => insert.run(v)))();
+  const texts = db.prepare(`SELECT vo_tsv_row('f', v) FROM x ORDER BY rowid`).pluck().all() as string[];
+  const mismatches = texts.flatMap((t, i) => (t !== `${String(values[i])}\n` ? [`${values[i]} → ${t.trim()}`] : []));
+  expect(mismatches.slice(0, 5)).toEqual([]);
+  db.close();
+});
+
+test('formats and columns the encoders leave to JavaScript', () => {
+  expect(rowEncoding('json', FIELDS)).toBeUndefined();
+  expect(rowEncoding('votable-binary2', [{ name: 'code', datatype: 'char', arraysize: '4' }])).toBeUndefined();
+  expect(rowEncoding('votable-binary2', [ARRAY_FIELD])).toBeUndefined();
+  expect(rowEncoding('csv', [ARRAY_FIELD])).toEqual({ sqlFunction: 'vo_csv_row', spec: 't' });
+  expect(rowEncoding('votable-binary2', FIELDS.slice(0, 8))).toEqual({ sqlFunction: 'vo_binary2_row', spec: 'BSILFDCC' });
+  expect(rowEncoding('csv', Array.from({ length: 1000 }, (_, i) => ({ name: `c${i}`, datatype: 'int' as const })))).toBeUndefined();
+  expect(encodedRowsSql('SELECT a, a FROM t', 2, { sqlFunction: 'vo_csv_row', spec: 'ii' })).toBe(
+    "WITH vo_rows(c0, c1) AS (SELECT a, a FROM t) SELECT vo_csv_row('ii', c0, c1) FROM vo_rows",
+  );
+});
