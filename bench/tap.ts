@@ -3,7 +3,8 @@
  *  1. a 1° cone (CONTAINS(POINT(s_ra, s_dec), CIRCLE(…, 1))) at random positions, sync, on
  *     ObsCore stores of 1M and 10M metadata-only rows: latency p50/p99;
  *  2. a tutorial-style query (cone + metadata filters, SELECT *) on the 1M store;
- *  3. a 100k-row result streamed as BINARY2 and as CSV: rows/s.
+ *  3. a 100k-row result streamed as BINARY2, CSV and TABLEDATA: rows/s, with the rows encoded
+ *     inside SQLite (shared/votable/native.ts) and, as the baseline, by the JavaScript writers.
  * Targets (2 cores): cone p50 ≤ 3 ms on 1M rows, ≤ 10 ms on 10M rows; streaming ≥ 200k rows/s.
  *
  * The stores are built once (synthetic rows, as `npm run demo-data -- --metadata-rows N`) and
@@ -16,6 +17,7 @@ import path from 'node:path';
 import { addSyntheticRows } from '../shared/obscore/synthetic';
 import { ObscoreStore } from '../shared/obscore/store';
 import { seededRandom } from '../shared/random';
+import { ROW_ENCODERS_LIBRARY } from '../shared/votable/native';
 import { PROJECT_ROOT } from '../shared/runtime';
 import { machineLine, summary } from './machine';
 import { request, startBenchStack } from './stack';
@@ -73,10 +75,38 @@ async function sync(port: number, params: Record<string, string>, keepText = tru
 
 const rowsOf = (votable: string) => (votable.match(/<TR>/g) ?? []).length;
 
+/**
+ * Streaming: 100k rows, the whole response read by the client; a typical listing of 10
+ * columns, and every one of the 37 ObsCore columns.
+ */
+async function benchStreaming(port: number, encoders: string): Promise<void> {
+  const streamRows = 100000;
+  const listing = 'obs_publisher_did, access_url, s_ra, s_dec, t_min, t_max, em_min, em_max, lsst_band, calib_level';
+  for (const [columns, label] of [[listing, '10 columns'], ['*', '37 columns (SELECT *)']] as const) {
+    for (const format of ['votable/b2', 'csv', 'votable']) {
+      const params = { QUERY: `SELECT TOP ${streamRows} ${columns} FROM ivoa.ObsCore`, RESPONSEFORMAT: format, MAXREC: String(streamRows) };
+      await sync(port, params, false);
+      const seconds: number[] = [];
+      let bytes = 0;
+      for (let i = 0; i < 5; i++) {
+        const t0 = performance.now();
+        bytes = (await sync(port, params, false)).bytes;
+        seconds.push((performance.now() - t0) / 1000);
+      }
+      const median = [...seconds].sort((a, b) => a - b)[2]!;
+      console.log(
+        `tap streaming ${streamRows} rows × ${label} as ${format}, ${encoders}: ${Math.round(streamRows / median)} rows/s median of 5 ` +
+          `(${(bytes / 2 ** 20).toFixed(0)} MiB in ${(median * 1000).toFixed(0)} ms)  [target ≥ 200000 rows/s]`,
+      );
+    }
+  }
+}
+
 export async function benchTap(): Promise<void> {
   const sizes = (process.env.BENCH_TAP_SIZES ?? '1000000,10000000').split(',').map(Number);
   const cones = Number(process.env.BENCH_TAP_CONES ?? 300);
   console.log(machineLine());
+  if (!fs.existsSync(ROW_ENCODERS_LIBRARY)) console.log(`tap: ${ROW_ENCODERS_LIBRARY} is not built (no g++?): every run encodes rows in JavaScript`);
   for (const [index, size] of sizes.entries()) {
     const file = await obscoreStore(size);
     const stack = await startBenchStack('tap', { OBSCORE_DB: file });
@@ -135,31 +165,19 @@ export async function benchTap(): Promise<void> {
         }
         console.log(`tap tutorial-style query (2° cone + 4 filters, SELECT *) on ${label(size)} rows: ${summary(ms)}, ${(rows / cones).toFixed(0)} rows/answer`);
 
-        // Streaming: 100k rows, whole response read by the client; a typical listing of 10
-        // columns, and every one of the 37 ObsCore columns.
-        const streamRows = 100000;
-        const listing = 'obs_publisher_did, access_url, s_ra, s_dec, t_min, t_max, em_min, em_max, lsst_band, calib_level';
-        for (const [columns, label] of [[listing, '10 columns'], ['*', '37 columns (SELECT *)']] as const) {
-          for (const format of ['votable/b2', 'csv', 'votable']) {
-            const params = { QUERY: `SELECT TOP ${streamRows} ${columns} FROM ivoa.ObsCore`, RESPONSEFORMAT: format, MAXREC: String(streamRows) };
-            await sync(port, params, false);
-            const seconds: number[] = [];
-            let bytes = 0;
-            for (let i = 0; i < 5; i++) {
-              const t0 = performance.now();
-              bytes = (await sync(port, params, false)).bytes;
-              seconds.push((performance.now() - t0) / 1000);
-            }
-            const median = [...seconds].sort((a, b) => a - b)[2]!;
-            console.log(
-              `tap streaming ${streamRows} rows × ${label} as ${format}: ${Math.round(streamRows / median)} rows/s median of 5 ` +
-                `(${(bytes / 2 ** 20).toFixed(0)} MiB in ${(median * 1000).toFixed(0)} ms)  [target ≥ 200000 rows/s]`,
-            );
-          }
-        }
+        await benchStreaming(port, 'rows encoded in SQLite');
       }
     } finally {
       await stack.stop();
+    }
+    if (index === 0) {
+      // The baseline, in the same run: every row encoded by the JavaScript writers.
+      const baseline = await startBenchStack('tap', { OBSCORE_DB: file, NATIVE_ROWS: '0' });
+      try {
+        await benchStreaming(baseline.port, 'baseline, rows encoded in JavaScript (NATIVE_ROWS=0)');
+      } finally {
+        await baseline.stop();
+      }
     }
   }
 }

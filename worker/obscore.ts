@@ -10,7 +10,7 @@ import { configureSqlite } from '../shared/db';
 import type { ColumnDef } from '../shared/tapschema/model';
 import { JobFailure } from '../shared/uws/service';
 import type { Cell, ResultWriter } from '../shared/votable';
-import { encodedRowsSql, loadRowEncoders } from '../shared/votable/native';
+import { BATCH_END_SQL, BATCH_ROWS_SQL, encodedRowsQuery, loadRowEncoders, type EncodedRowsOptions, type RowEncoding } from '../shared/votable/native';
 
 /** Memory-mapped reads (as far as SQLite's compile-time limit allows) and a 32 MiB page cache. */
 const MMAP_BYTES = 2 ** 34;
@@ -95,22 +95,10 @@ export interface RowsOptions {
 export async function writeRows(query: RowsQuery, writer: ResultWriter, options: RowsOptions): Promise<boolean> {
   const { maxrec, baseUrl } = options;
   if (maxrec === 0) return true;
-  const statement = (sql: string) => (query.cacheable ? preparedStatement(query.db, sql) : query.db.prepare(sql));
   const links = query.columns.flatMap((c, i) => (c?.serviceRelative === true ? [i] : []));
   const encoding = options.nativeRows && connection?.db === query.db && connection.rowEncoders ? writer.rowEncoding : undefined;
-  if (encoding !== undefined) {
-    const sql = encodedRowsSql(query.sql, query.columns.length, encoding, (name, i) =>
-      links.includes(i) ? `(CASE WHEN substr(${name}, 1, 1) = '/' THEN ? || ${name} ELSE ${name} END)` : name,
-    );
-    const params = [...query.params, ...links.map(() => baseUrl)];
-    for (const row of statement(sql).pluck(true).iterate(...params) as IterableIterator<string | Uint8Array>) {
-      if (writer.rowCount >= maxrec) return true;
-      const wait = writer.encodedRow(row);
-      if (wait) await wait;
-    }
-    return false;
-  }
-  for (const row of statement(query.sql).raw(true).iterate(...query.params) as IterableIterator<Cell[]>) {
+  if (encoding !== undefined) return writeEncodedRows(query, writer, encoding, { token: ++batchTokens, maxrec, relative: links, baseUrl });
+  for (const row of statementFor(query, query.sql).raw(true).iterate(...query.params) as IterableIterator<Cell[]>) {
     if (writer.rowCount >= maxrec) return true;
     for (const i of links) {
       const link = row[i];
@@ -120,4 +108,31 @@ export async function writeRows(query: RowsQuery, writer: ResultWriter, options:
     if (wait) await wait;
   }
   return false;
+}
+
+function statementFor(query: RowsQuery, sql: string): Database.Statement {
+  return query.cacheable ? preparedStatement(query.db, sql) : query.db.prepare(sql);
+}
+
+/** Tokens of the batches this thread's connection encodes (native/rows.cc). */
+let batchTokens = 0;
+
+/** writeRows with the rows encoded by SQLite, in batches; the batch is freed whatever happens. */
+async function writeEncodedRows(query: RowsQuery, writer: ResultWriter, encoding: RowEncoding, options: EncodedRowsOptions): Promise<boolean> {
+  const { sql, params } = encodedRowsQuery(query, query.columns.length, encoding, options);
+  let ended = false;
+  try {
+    for (const batch of statementFor(query, sql).pluck(true).iterate(...params) as IterableIterator<Buffer | null>) {
+      if (batch === null) continue;
+      const wait = writer.encoded(batch, 0);
+      if (wait) await wait;
+    }
+    const rows = preparedStatement(query.db, BATCH_ROWS_SQL).pluck(true).get(options.token) as number;
+    const rest = preparedStatement(query.db, BATCH_END_SQL).pluck(true).get(options.token) as Buffer;
+    ended = true;
+    await writer.encoded(rest, Math.min(rows, options.maxrec));
+    return rows > options.maxrec;
+  } finally {
+    if (!ended) preparedStatement(query.db, BATCH_END_SQL).get(options.token);
+  }
 }

@@ -61,14 +61,6 @@ export class Binary2Encoder {
     return this.takePending();
   }
 
-  /** A row encoded elsewhere (native.ts vo_binary2_row), null flags included. */
-  encoded(bytes: Uint8Array): Promise<void> | void {
-    this.ensure(bytes.length);
-    this.buf.set(bytes, this.pos);
-    this.pos += bytes.length;
-    return this.takePending();
-  }
-
   /** The drains that this row's output asked for, as one promise. */
   private takePending(): Promise<void> | undefined {
     if (this.pending.length === 0) return undefined;

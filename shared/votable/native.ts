@@ -1,8 +1,8 @@
 /**
- * Row encoding inside SQLite (native/rows.cc, an SQLite extension): for VOTable TABLEDATA and
- * BINARY2, CSV and TSV, a query can return each row already serialised, one value per row,
- * instead of one JavaScript value per cell. On 100k ObsCore rows × 37 columns that is
- * 0.2 s instead of 0.6–0.8 s of a worker thread (bench/tap measures the whole path).
+ * Result encoding inside SQLite (native/rows.cc, an SQLite extension): for VOTable TABLEDATA
+ * and BINARY2, CSV and TSV, a query returns its rows already serialised, in batches of about
+ * 48 KiB, instead of one JavaScript value per cell. On 100k ObsCore rows × 37 columns a
+ * worker thread spends 0.2 s instead of 0.6–0.9 s (bench/tap measures the whole path).
  * The JavaScript writers stay the reference: the encoders produce their bytes exactly, and
  * are used only where a writer says its columns allow it (rowEncoding).
  */
@@ -16,15 +16,15 @@ import type { FieldDef, ResultFormat } from './types';
 /** The compiled extension (`npm run build` makes it with g++, scripts/build-native.ts). */
 export const ROW_ENCODERS_LIBRARY = path.join(PROJECT_ROOT, 'dist', 'native', 'vo_rows.so');
 
-/** How one result's rows are encoded in SQL: `<sqlFunction>('<spec>', c1, …, cn)`. */
+/** How one result's rows are encoded in SQL: `<sqlFunction>(token, maxrec, '<spec>', c0, …)`. */
 export interface RowEncoding {
-  readonly sqlFunction: 'vo_binary2_row' | 'vo_csv_row' | 'vo_tsv_row' | 'vo_tabledata_row';
+  readonly sqlFunction: 'vo_binary2_batch' | 'vo_csv_batch' | 'vo_tsv_batch' | 'vo_tabledata_batch';
   /** One letter per column (rows.cc lists them). */
   readonly spec: string;
 }
 
-/** SQLite allows 1000 arguments per function call (SQLITE_MAX_FUNCTION_ARG). */
-const MAX_COLUMNS = 999;
+/** SQLite allows 1000 arguments per function call (SQLITE_MAX_FUNCTION_ARG); 3 are not columns. */
+const MAX_COLUMNS = 997;
 
 const BINARY2_LETTERS: Readonly<Partial<Record<FieldDef['datatype'], string>>> = {
   boolean: 'B', short: 'S', int: 'I', long: 'L', float: 'F', double: 'D',
@@ -47,7 +47,7 @@ function textLetter(f: FieldDef): string {
   return isFloatType(f) ? 'f' : 't';
 }
 
-const TEXT_FUNCTIONS = { votable: 'vo_tabledata_row', csv: 'vo_csv_row', tsv: 'vo_tsv_row' } as const;
+const TEXT_FUNCTIONS = { votable: 'vo_tabledata_batch', csv: 'vo_csv_batch', tsv: 'vo_tsv_batch' } as const;
 
 /**
  * The SQL encoding of rows with these FIELDs (char arraysizes already defaulted, as the
@@ -58,7 +58,7 @@ export function rowEncoding(format: ResultFormat, fields: readonly FieldDef[]): 
   if (fields.length === 0 || fields.length > MAX_COLUMNS) return undefined;
   if (format === 'votable-binary2') {
     const letters = fields.map(binary2Letter);
-    return letters.every((l) => l !== undefined) ? { sqlFunction: 'vo_binary2_row', spec: letters.join('') } : undefined;
+    return letters.every((l) => l !== undefined) ? { sqlFunction: 'vo_binary2_batch', spec: letters.join('') } : undefined;
   }
   if (format === 'json') return undefined;
   return { sqlFunction: TEXT_FUNCTIONS[format], spec: fields.map(textLetter).join('') };
@@ -72,18 +72,37 @@ export function loadRowEncoders(db: Database.Database, library = ROW_ENCODERS_LI
   return true;
 }
 
+export interface EncodedRowsOptions {
+  /** Tells this result's batch from any other of the connection's thread. */
+  token: number;
+  maxrec: number;
+  /** Columns holding service-relative links, which get `baseUrl` before a leading `/`. */
+  relative: readonly number[];
+  baseUrl: string;
+}
+
 /**
- * `sql` with its rows encoded: its columns renamed c0…cn by a CTE (result columns may share
- * a name), each passed through `column` (e.g. to make a link absolute), then encoded.
- * SQLite keeps the inner ORDER BY when it flattens or co-routines the CTE.
+ * The query returning `sql`'s rows encoded, in batches (NULL between them); then
+ * BATCH_ROWS_SQL and BATCH_END_SQL with the token. The columns are renamed c0… by a CTE
+ * (result columns may share a name). SQLite keeps the inner ORDER BY when it flattens the
+ * CTE or runs it as a co-routine; LIMIT maxrec + 1 stops at the row that shows an overflow.
  */
-export function encodedRowsSql(
-  sql: string,
+export function encodedRowsQuery(
+  query: { sql: string; params: readonly unknown[] },
   columnCount: number,
   encoding: RowEncoding,
-  column: (name: string, index: number) => string = (name) => name,
-): string {
+  options: EncodedRowsOptions,
+): { sql: string; params: unknown[] } {
   const names = Array.from({ length: columnCount }, (_, i) => `c${i}`);
+  const columns = names.map((c, i) => (options.relative.includes(i) ? `(CASE WHEN substr(${c}, 1, 1) = '/' THEN ? || ${c} ELSE ${c} END)` : c));
   // The spec holds only the letters above: safe to inline.
-  return `WITH vo_rows(${names.join(', ')}) AS (${sql}) SELECT ${encoding.sqlFunction}('${encoding.spec}', ${names.map(column).join(', ')}) FROM vo_rows`;
+  return {
+    sql: `WITH vo_rows(${names.join(', ')}) AS (${query.sql}) SELECT ${encoding.sqlFunction}(?, ?, '${encoding.spec}', ${columns.join(', ')}) FROM vo_rows LIMIT ?`,
+    params: [...query.params, options.token, options.maxrec, ...options.relative.map(() => options.baseUrl), options.maxrec + 1],
+  };
 }
+
+/** Rows a batch has seen: at most maxrec + 1. */
+export const BATCH_ROWS_SQL = 'SELECT vo_batch_rows(?)';
+/** The rest of a batch's rows; the batch is forgotten. */
+export const BATCH_END_SQL = 'SELECT vo_batch_end(?)';

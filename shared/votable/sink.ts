@@ -27,11 +27,6 @@ export function waitDrain(out: Writable): Promise<void> {
   });
 }
 
-/** Text of UTF-8 bytes (a row encoded in SQLite as a BLOB), without copying them first. */
-export function utf8Text(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
-}
-
 /** Waits until the stream has flushed everything after `end()`. */
 export function finishStream(out: Writable): Promise<void> {
   return new Promise<void>((resolve, reject) => {
@@ -58,6 +53,18 @@ export class Sink {
   push(text: string): Promise<void> | undefined {
     this.buf += text;
     return this.buf.length >= this.chunkSize ? this.flush() : undefined;
+  }
+
+  /**
+   * Bytes already encoded (a batch of rows from SQLite, shared/votable/native.ts), written
+   * after the text before them as they are: big enough to be a write of their own.
+   */
+  pushBytes(bytes: Uint8Array): Promise<void> | undefined {
+    const text = this.flush();
+    if (this.out.destroyed) return text ?? Promise.reject(new Error('output stream destroyed'));
+    const ok = this.out.write(bytes);
+    // A drain after the text's write covers this one too: 'drain' means all is flushed.
+    return text ?? (ok ? undefined : waitDrain(this.out));
   }
 
   flush(): Promise<void> | undefined {

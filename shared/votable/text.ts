@@ -2,7 +2,7 @@
 import type { Writable } from 'node:stream';
 import { floatText, isFloatType, isIntegerType, isScalar, textFormatter, toBool, type Formatter, type Value } from './cells';
 import { rowEncoding, type RowEncoding } from './native';
-import { finishStream, Sink, utf8Text } from './sink';
+import { finishStream, Sink } from './sink';
 import type { BeginInfo, Cell, FieldDef, ResultFormat, ResultWriter, WriterOptions } from './types';
 
 abstract class TextWriterBase implements ResultWriter {
@@ -21,9 +21,9 @@ abstract class TextWriterBase implements ResultWriter {
   abstract row(cells: readonly Cell[]): Promise<void> | void;
   protected abstract tail(overflow: boolean): string;
 
-  encodedRow(row: string | Uint8Array): Promise<void> | void {
-    this.rowCount++;
-    return this.sink.push(typeof row === 'string' ? row : utf8Text(row));
+  encoded(bytes: Uint8Array, rows: number): Promise<void> | void {
+    this.rowCount += rows;
+    return this.sink.pushBytes(bytes);
   }
 
   async end(overflow: boolean): Promise<void> {

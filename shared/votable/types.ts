@@ -62,8 +62,11 @@ export interface ResultWriter {
    * when only `row` can.
    */
   readonly rowEncoding: RowEncoding | undefined;
-  /** One row as rowEncoding's SQL function returned it: text, or BINARY2 bytes. */
-  encodedRow(row: string | Uint8Array): Promise<void> | void;
+  /**
+   * Rows as rowEncoding's SQL function returned them: a batch of UTF-8 lines (base64 ones for
+   * BINARY2); `rows` is added to rowCount.
+   */
+  encoded(bytes: Uint8Array, rows: number): Promise<void> | void;
   /** Closes the document; `overflow` marks a truncated (MAXREC) result. */
   end(overflow: boolean): Promise<void>;
   /** Rows written so far. */

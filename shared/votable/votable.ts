@@ -4,7 +4,7 @@ import { escapeXml, XML_DECLARATION } from '../xml';
 import { Binary2Encoder } from './binary2';
 import { isScalar, textFormatter, type Formatter } from './cells';
 import { rowEncoding, type RowEncoding } from './native';
-import { finishStream, Sink, utf8Text } from './sink';
+import { finishStream, Sink } from './sink';
 import type { BeginInfo, Cell, FieldDef, InfoDef, ParamDef, ResultFormat, ResultWriter, WriterOptions } from './types';
 
 /* VOTable 1.4 keeps the 1.3 namespace (VOTable 1.4 §1.2: the schema is backwards compatible). */
@@ -111,7 +111,11 @@ abstract class VotableWriterBase implements ResultWriter {
   protected abstract dataOpen(fields: FieldDef[]): string;
   protected abstract dataClose(): string;
   abstract row(cells: readonly Cell[]): Promise<void> | void;
-  abstract encodedRow(row: string | Uint8Array): Promise<void> | void;
+
+  encoded(bytes: Uint8Array, rows: number): Promise<void> | void {
+    this.rowCount += rows;
+    return this.sink.pushBytes(bytes);
+  }
 
   async begin(fields: FieldDef[], info?: BeginInfo): Promise<void> {
     this.info = info;
@@ -155,11 +159,6 @@ export class TabledataWriter extends VotableWriterBase {
     this.rowCount++;
     return this.sink.push(s + '</TR>\n');
   }
-
-  encodedRow(row: string | Uint8Array): Promise<void> | void {
-    this.rowCount++;
-    return this.sink.push(typeof row === 'string' ? row : utf8Text(row));
-  }
 }
 
 /** VOTable 1.4 §5.4 BINARY2 inside a base64 STREAM (§5.3 encoding). */
@@ -189,12 +188,5 @@ export class Binary2Writer extends VotableWriterBase {
     if (!this.encoder) throw new Error('begin() must be called before row()');
     this.rowCount++;
     return this.encoder.row(cells);
-  }
-
-  encodedRow(row: string | Uint8Array): Promise<void> | void {
-    if (!this.encoder) throw new Error('begin() must be called before encodedRow()');
-    if (typeof row === 'string') throw new Error('BINARY2 rows are bytes');
-    this.rowCount++;
-    return this.encoder.encoded(row);
   }
 }

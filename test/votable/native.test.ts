@@ -1,6 +1,6 @@
 /**
- * The SQLite row encoders (shared/votable/native/rows.cc) against the JavaScript writers they
- * stand in for: whole documents, byte for byte, through the worker's writeRows, on a table
+ * The SQLite result encoders (shared/votable/native/rows.cc) against the JavaScript writers
+ * they stand in for: whole documents, byte for byte, through the worker's writeRows, on a table
  * whose untyped columns hold every storage class in every column (numbers as text, reals in
  * integer columns, words in boolean ones), text that needs every kind of escape, and
  * thousands of random doubles (JavaScript's shortest number text).
@@ -14,7 +14,7 @@ import { OBSCORE_COLUMNS } from '../../shared/obscore/columns';
 import { seededRandom } from '../../shared/random';
 import type { ColumnDef } from '../../shared/tapschema/model';
 import { createWriter, type FieldDef, type ResultFormat } from '../../shared/votable';
-import { encodedRowsSql, loadRowEncoders, rowEncoding } from '../../shared/votable/native';
+import { BATCH_END_SQL, BATCH_ROWS_SQL, encodedRowsQuery, loadRowEncoders, rowEncoding } from '../../shared/votable/native';
 import { obscoreConnection, writeRows } from '../../worker/obscore';
 
 const FIELDS: FieldDef[] = [
@@ -114,11 +114,37 @@ function comparable(bytes: Buffer): string {
 
 const select = (fields: FieldDef[], tail = 'ORDER BY k') => `SELECT ${fields.map((f) => `"${f.name}"`).join(', ')} FROM v ${tail}`;
 
-test('the encoders are built and load into the worker connection', () => {
+/** Every batch of an encoded query, then its rest, as one text; and the rows it saw. */
+function encodeAll(db: Database.Database, sql: string, params: unknown[], token: number): { text: string; rows: number } {
+  const batches = db.prepare(sql).pluck().all(...params) as (Buffer | null)[];
+  const rows = db.prepare(BATCH_ROWS_SQL).pluck().get(token) as number;
+  const rest = db.prepare(BATCH_END_SQL).pluck().get(token) as Buffer;
+  return { text: Buffer.concat([...batches.filter((b) => b !== null), rest]).toString(), rows };
+}
+
+test('the encoders are built and load into the worker connection; batches, MAXREC, tokens', () => {
   const db = new Database(':memory:');
   expect(loadRowEncoders(db)).toBe(true);
-  expect(db.prepare("SELECT vo_csv_row('fi', 0.1, 7)").pluck().get()).toBe('0.1,7\r\n');
-  expect(() => db.prepare("SELECT vo_csv_row('f', 1, 2)").get()).toThrow('one letter per column');
+  db.exec("CREATE TABLE t (x, y); INSERT INTO t VALUES (0.1, 7), (1e21, 'a,b'), (NULL, -0.0)");
+  const query = (token: number, maxrec: number) => encodedRowsQuery({ sql: 'SELECT x, y FROM t ORDER BY rowid', params: [] }, 2, { sqlFunction: 'vo_csv_batch', spec: 'fi' }, { token, maxrec, relative: [], baseUrl: '' });
+  const all = query(1, 10);
+  expect(encodeAll(db, all.sql, all.params, 1)).toEqual({ text: '0.1,7\r\n1e+21,"a,b"\r\n,0\r\n', rows: 3 });
+  // MAXREC 2: the third row is seen (the overflow) and not written.
+  const two = query(2, 2);
+  expect(encodeAll(db, two.sql, two.params, 2)).toEqual({ text: '0.1,7\r\n1e+21,"a,b"\r\n', rows: 3 });
+  // Two results of one connection at once keep their rows apart; an ended batch is gone.
+  const [a, b] = [query(3, 10), query(4, 10)];
+  db.prepare(a.sql).all(...a.params);
+  db.prepare(b.sql).all(...b.params);
+  const end = (token: number) => (db.prepare(BATCH_END_SQL).pluck().get(token) as Buffer).toString();
+  expect(end(3)).toBe('0.1,7\r\n1e+21,"a,b"\r\n,0\r\n');
+  expect(db.prepare(BATCH_ROWS_SQL).pluck().get(3)).toBe(0);
+  expect(end(3)).toBe('');
+  expect(end(4)).toBe('0.1,7\r\n1e+21,"a,b"\r\n,0\r\n');
+  expect(() => db.prepare("SELECT vo_csv_batch(5, 10, 'f', 1, 2)").get()).toThrow('one spec letter per column');
+  // Not callable from a view (SQLITE_DIRECTONLY).
+  db.exec("CREATE VIEW v AS SELECT vo_csv_batch(6, 10, 'f', x) FROM t");
+  expect(() => db.prepare('SELECT * FROM v').all()).toThrow(/unsafe use of vo_csv_batch/);
   // Not built (no compiler): the writers do all the work.
   expect(loadRowEncoders(db, path.join(dir, 'missing.so'))).toBe(false);
   db.close();
@@ -181,8 +207,11 @@ test('100k random doubles: the shortest text, as JavaScript writes it', () => {
   db.exec('CREATE TABLE x (v REAL)');
   const insert = db.prepare('INSERT INTO x VALUES (?)');
   db.transaction(() => values.forEach((v) => insert.run(v)))();
-  const texts = db.prepare(`SELECT vo_tsv_row('f', v) FROM x ORDER BY rowid`).pluck().all() as string[];
-  const mismatches = texts.flatMap((t, i) => (t !== `${String(values[i])}\n` ? [`${values[i]} → ${t.trim()}`] : []));
+  const query = encodedRowsQuery({ sql: 'SELECT v FROM x ORDER BY rowid', params: [] }, 1, { sqlFunction: 'vo_tsv_batch', spec: 'f' }, { token: 1, maxrec: 1e6, relative: [], baseUrl: '' });
+  const { text, rows } = encodeAll(db, query.sql, query.params, 1);
+  expect(rows).toBe(values.length);
+  const texts = text.split('\n');
+  const mismatches = texts.slice(0, -1).flatMap((t, i) => (t !== String(values[i]) ? [`${values[i]} → ${t}`] : []));
   expect(mismatches.slice(0, 5)).toEqual([]);
   db.close();
 });
@@ -191,10 +220,11 @@ test('formats and columns the encoders leave to JavaScript', () => {
   expect(rowEncoding('json', FIELDS)).toBeUndefined();
   expect(rowEncoding('votable-binary2', [{ name: 'code', datatype: 'char', arraysize: '4' }])).toBeUndefined();
   expect(rowEncoding('votable-binary2', [ARRAY_FIELD])).toBeUndefined();
-  expect(rowEncoding('csv', [ARRAY_FIELD])).toEqual({ sqlFunction: 'vo_csv_row', spec: 't' });
-  expect(rowEncoding('votable-binary2', FIELDS.slice(0, 8))).toEqual({ sqlFunction: 'vo_binary2_row', spec: 'BSILFDCC' });
-  expect(rowEncoding('csv', Array.from({ length: 1000 }, (_, i) => ({ name: `c${i}`, datatype: 'int' as const })))).toBeUndefined();
-  expect(encodedRowsSql('SELECT a, a FROM t', 2, { sqlFunction: 'vo_csv_row', spec: 'ii' })).toBe(
-    "WITH vo_rows(c0, c1) AS (SELECT a, a FROM t) SELECT vo_csv_row('ii', c0, c1) FROM vo_rows",
-  );
+  expect(rowEncoding('csv', [ARRAY_FIELD])).toEqual({ sqlFunction: 'vo_csv_batch', spec: 't' });
+  expect(rowEncoding('votable-binary2', FIELDS.slice(0, 8))).toEqual({ sqlFunction: 'vo_binary2_batch', spec: 'BSILFDCC' });
+  expect(rowEncoding('csv', Array.from({ length: 998 }, (_, i) => ({ name: `c${i}`, datatype: 'int' as const })))).toBeUndefined();
+  expect(encodedRowsQuery({ sql: 'SELECT a, a FROM t WHERE b = ?', params: [5] }, 2, { sqlFunction: 'vo_csv_batch', spec: 'it' }, { token: 9, maxrec: 100, relative: [1], baseUrl: 'http://h' })).toEqual({
+    sql: "WITH vo_rows(c0, c1) AS (SELECT a, a FROM t WHERE b = ?) SELECT vo_csv_batch(?, ?, 'it', c0, (CASE WHEN substr(c1, 1, 1) = '/' THEN ? || c1 ELSE c1 END)) FROM vo_rows LIMIT ?",
+    params: [5, 9, 100, 'http://h', 101],
+  });
 });

@@ -1,19 +1,30 @@
 /*
- * Row encoders as SQLite SQL functions: each returns one result row already serialised, so a
- * large result crosses from SQLite to JavaScript as one value per row instead of one per cell,
- * and no JavaScript number or string is made for a cell. Loaded into the worker threads'
- * read-only connections (worker/obscore.ts); shared/votable/native.ts decides when they apply.
+ * Result encoders as SQLite SQL functions: a query's rows come out already serialised, in
+ * batches of about 48 KiB, so a large result crosses from SQLite to JavaScript as one value per
+ * batch instead of one per cell, and no JavaScript number or string is made for a cell.
+ * Loaded into the worker threads' read-only connections (worker/obscore.ts);
+ * shared/votable/native.ts decides when they apply and writes the SQL:
  *
- *   vo_binary2_row(spec, v1, …, vn)   → BLOB: VOTable 1.4 §5.4 BINARY2 row (null mask + values)
- *   vo_csv_row(spec, v1, …, vn)       → TEXT: one CSV record with its CRLF (RFC 4180)
- *   vo_tsv_row(spec, v1, …, vn)       → TEXT: one TSV line with its LF
- *   vo_tabledata_row(spec, v1, …, vn) → TEXT: one `<TR>…</TR>` line (VOTable 1.4 §5.1)
+ *   WITH vo_rows(c0, …, cn) AS (<query>)
+ *   SELECT vo_csv_batch(<token>, <maxrec>, '<spec>', c0, …, cn) FROM vo_rows LIMIT <maxrec + 1>
+ *
+ * Each call appends its row to the batch of `token` (one per running result, kept by the
+ * thread) and returns the batch (UTF-8 bytes, as a BLOB: JavaScript writes them to the output
+ * as they are, never making a string of them) once it is full, else NULL; row maxrec + 1 is only counted
+ * (DALI's overflow). Then vo_batch_rows(token) tells the rows seen and vo_batch_end(token)
+ * returns the rest and forgets the batch. SQLite calls a result column's function once per
+ * output row, in order, which is what makes the batches the rows in order.
+ *
+ *   vo_tabledata_batch → `<TR>…</TR>` lines (VOTable 1.4 §5.1)
+ *   vo_binary2_batch   → BINARY2 rows (§5.4: null flags, then values) as base64 lines (§5.3),
+ *                        whole 3-byte groups until the end, so padding appears only there
+ *   vo_csv_batch       → CSV records with CRLF (RFC 4180); vo_tsv_batch → TSV lines
  *
  * `spec` has one letter per column. BINARY2: B boolean, S short, I int, L long, F float,
  * D double, C char[*], U unicodeChar[*]. Text formats: b boolean, i integer, f floating point,
  * t anything written as its text (char, arrays).
  *
- * Every output is byte for byte what the JavaScript writers in shared/votable produce for
+ * Every row is byte for byte what the JavaScript writers in shared/votable produce for
  * the same values, including their conversions of mismatched storage classes (text in a
  * numeric column, a real in an integer column) and JavaScript's number-to-text rules
  * (ECMA-262 Number::toString); test/votable/native.test.ts compares the two. Two deliberate
@@ -23,29 +34,91 @@
 #include <sqlite3ext.h>
 SQLITE_EXTENSION_INIT1
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 #include <string>
+#include <unordered_map>
 
 namespace {
 
-/* Reusable buffers per thread (every worker thread has its own connection): the row, and
- * one cell's text. Thread-locals in a shared library cost a lookup on each use, so each
- * encoder takes their address once per row. */
-struct Buffers {
-  std::string row;
-  std::string cell;
+/* A growing byte buffer: what std::string does here, with appends the compiler inlines (a
+ * row is some hundred small appends; std::string's cost 10% of the time, measured). */
+class Out {
+ public:
+  Out() = default;
+  Out(const Out &) = delete;
+  Out &operator=(const Out &) = delete;
+  ~Out() { std::free(data_); }
+
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  void clear() { size_ = 0; }
+  char *data() { return data_; }
+  const char *data() const { return data_; }
+  const char *begin() const { return data_; }
+  const char *end() const { return data_ + size_; }
+  char &operator[](size_t i) { return data_[i]; }
+  char operator[](size_t i) const { return data_[i]; }
+
+  void append(const char *p, size_t n) {
+    room(n);
+    std::memcpy(data_ + size_, p, n);
+    size_ += n;
+  }
+  void append(size_t n, char c) {
+    room(n);
+    std::memset(data_ + size_, c, n);
+    size_ += n;
+  }
+  Out &operator+=(char c) {
+    room(1);
+    data_[size_++] = c;
+    return *this;
+  }
+  Out &operator+=(const char *s) {
+    append(s, std::strlen(s));
+    return *this;
+  }
+  Out &operator+=(const Out &o) {
+    append(o.data_, o.size_);
+    return *this;
+  }
+  void resize(size_t n) {
+    if (n > size_) room(n - size_);
+    size_ = n;
+  }
+  void eraseFront(size_t n) {
+    std::memmove(data_, data_ + n, size_ - n);
+    size_ -= n;
+  }
+
+ private:
+  void room(size_t extra) {
+    if (size_ + extra > capacity_) grow(size_ + extra);
+  }
+  void grow(size_t need) {
+    size_t capacity = std::max(need, capacity_ * 2 + 256);
+    char *data = static_cast<char *>(std::realloc(data_, capacity));
+    if (!data) throw std::bad_alloc();
+    data_ = data;
+    capacity_ = capacity;
+  }
+
+  char *data_ = nullptr;
+  size_t size_ = 0;
+  size_t capacity_ = 0;
 };
-thread_local Buffers buffers;
 
 /* ---- numbers as JavaScript writes them ------------------------------------------------ */
 
 /* ECMA-262 Number::toString(x) for radix 10: the shortest digits that round-trip (as
  * std::to_chars finds them), laid out in plain or exponent form by the spec's rules. */
-void appendJsNumber(std::string &o, double x) {
+void appendJsNumber(Out &o, double x) {
   if (std::isnan(x)) {
     o += "NaN";
     return;
@@ -99,7 +172,7 @@ void appendJsNumber(std::string &o, double x) {
 }
 
 /* VOTable 1.4 §6 spelling of floating point (cells.ts floatText). */
-void appendFloatText(std::string &o, double x) {
+void appendFloatText(Out &o, double x) {
   if (std::isnan(x))
     o += "NaN";
   else if (std::isinf(x))
@@ -108,7 +181,7 @@ void appendFloatText(std::string &o, double x) {
     appendJsNumber(o, x);
 }
 
-void appendInteger(std::string &o, sqlite3_int64 i) {
+void appendInteger(Out &o, sqlite3_int64 i) {
   char buf[24];
   auto r = std::to_chars(buf, buf + sizeof buf, i);
   o.append(buf, r.ptr - buf);
@@ -269,7 +342,7 @@ enum class TextFormat { Csv, Tsv, Tabledata };
 
 /* The cell's text before escaping (cells.ts textFormatter); false when it is empty because
  * the value is not what its column can hold (a word that is no boolean, a non-finite integer). */
-void cellText(std::string &t, char kind, sqlite3_value *v, int type, TextFormat format) {
+void cellText(Out &t, char kind, sqlite3_value *v, int type, TextFormat format) {
   switch (kind) {
     case 'b': {
       int b = toBool(v, type);
@@ -300,14 +373,14 @@ void cellText(std::string &t, char kind, sqlite3_value *v, int type, TextFormat 
 }
 
 template <typename Predicate>
-bool any(const std::string &t, Predicate special) {
+bool any(const Out &t, Predicate special) {
   for (char c : t)
     if (special(c)) return true;
   return false;
 }
 
 /* RFC 4180 §2.6–2.7 (text.ts csvQuote). */
-void appendCsv(std::string &o, const std::string &t) {
+void appendCsv(Out &o, const Out &t) {
   if (!any(t, [](char c) { return c == ',' || c == '"' || c == '\r' || c == '\n'; })) {
     o += t;
     return;
@@ -321,7 +394,7 @@ void appendCsv(std::string &o, const std::string &t) {
 }
 
 /* text.ts tsvEscape. */
-void appendTsv(std::string &o, const std::string &t) {
+void appendTsv(Out &o, const Out &t) {
   if (!any(t, [](char c) { return c == '\\' || c == '\t' || c == '\n' || c == '\r'; })) {
     o += t;
     return;
@@ -338,14 +411,14 @@ void appendTsv(std::string &o, const std::string &t) {
 }
 
 /* U+FFFE and U+FFFF in UTF-8: not XML characters. */
-bool isNonCharacter(const std::string &t, size_t i) {
+bool isNonCharacter(const Out &t, size_t i) {
   return static_cast<unsigned char>(t[i]) == 0xEF && i + 2 < t.size() && static_cast<unsigned char>(t[i + 1]) == 0xBF &&
          (static_cast<unsigned char>(t[i + 2]) == 0xBE || static_cast<unsigned char>(t[i + 2]) == 0xBF);
 }
 
 bool isForbiddenControl(unsigned char c) { return c < 0x20 && c != '\t' && c != '\n' && c != '\r'; }
 
-bool needsXmlEscape(const std::string &t) {
+bool needsXmlEscape(const Out &t) {
   return any(t, [](char c) {
     unsigned char u = static_cast<unsigned char>(c);
     return u < 0x20 ? isForbiddenControl(u) : c == '&' || c == '<' || c == '>' || c == '"' || c == '\'' || u == 0xEF;
@@ -353,7 +426,7 @@ bool needsXmlEscape(const std::string &t) {
 }
 
 /* shared/xml escapeXml: entities for the five specials, characters XML 1.0 forbids dropped. */
-void appendXml(std::string &o, const std::string &t) {
+void appendXml(Out &o, const Out &t) {
   if (!needsXmlEscape(t)) {
     o += t;
     return;
@@ -377,10 +450,9 @@ void appendXml(std::string &o, const std::string &t) {
   }
 }
 
+/* Appends one row to `o`; `t` is room for one cell's text. Returns an error or nullptr. */
 template <TextFormat format>
-void textRow(sqlite3_context *ctx, const char *spec, int columns, sqlite3_value **values, Buffers &b) {
-  std::string &o = b.row;
-  std::string &t = b.cell;
+const char *textRow(const char *spec, int columns, sqlite3_value **values, Out &o, Out &t) {
   if (format == TextFormat::Tabledata) o += "<TR>";
   for (int i = 0; i < columns; ++i) {
     sqlite3_value *v = values[i];
@@ -433,31 +505,31 @@ void textRow(sqlite3_context *ctx, const char *spec, int columns, sqlite3_value 
     }
   }
   o += format == TextFormat::Csv ? "\r\n" : format == TextFormat::Tsv ? "\n" : "</TR>\n";
-  sqlite3_result_text(ctx, o.data(), static_cast<int>(o.size()), SQLITE_TRANSIENT);
+  return nullptr;
 }
 
 /* ---- BINARY2 ------------------------------------------------------------------------------ */
 
-void putBE(std::string &o, uint64_t x, int bytes) {
+void putBE(Out &o, uint64_t x, int bytes) {
   char b[8];
   for (int i = bytes - 1; i >= 0; --i, x >>= 8) b[i] = static_cast<char>(x & 0xFF);
   o.append(b, bytes);
 }
 
-void putDouble(std::string &o, double x) {
+void putDouble(Out &o, double x) {
   uint64_t bits;
   std::memcpy(&bits, &x, 8);
   putBE(o, bits, 8);
 }
 
-void putFloat(std::string &o, float x) {
+void putFloat(Out &o, float x) {
   uint32_t bits;
   std::memcpy(&bits, &x, 4);
   putBE(o, bits, 4);
 }
 
 /* The text a char cell holds (binary2.ts text()): numbers as JavaScript's String(x). */
-void charText(std::string &t, sqlite3_value *v, int type) {
+void charText(Out &t, sqlite3_value *v, int type) {
   if (type == SQLITE_INTEGER)
     appendJsNumber(t, static_cast<double>(sqlite3_value_int64(v)));
   else if (type == SQLITE_FLOAT)
@@ -469,7 +541,7 @@ void charText(std::string &t, sqlite3_value *v, int type) {
 }
 
 /* UTF-8 → UCS-2 big-endian code units (surrogate pairs outside the BMP); returns the count. */
-uint32_t appendUtf16BE(std::string &o, const std::string &t) {
+uint32_t appendUtf16BE(Out &o, const Out &t) {
   uint32_t units = 0;
   auto unit = [&](uint32_t u) {
     o += static_cast<char>(u >> 8);
@@ -497,14 +569,12 @@ uint32_t appendUtf16BE(std::string &o, const std::string &t) {
   return units;
 }
 
-void binary2Row(sqlite3_context *ctx, const char *spec, int columns, sqlite3_value **values, Buffers &b) {
-  std::string &o = b.row;
-  std::string &t = b.cell;
+const char *binary2Row(const char *spec, int columns, sqlite3_value **values, Out &o, Out &t) {
   // VOTable 1.4 §5.4: the null flags, most significant bit first, then every field.
-  size_t maskBytes = (columns + 7) / 8;
-  o.append(maskBytes, '\0');
+  size_t mask = o.size();
+  o.append((columns + 7) / 8, '\0');
   for (int i = 0; i < columns; ++i)
-    if (sqlite3_value_type(values[i]) == SQLITE_NULL) o[i >> 3] = static_cast<char>(o[i >> 3] | (0x80 >> (i & 7)));
+    if (sqlite3_value_type(values[i]) == SQLITE_NULL) o[mask + (i >> 3)] = static_cast<char>(o[mask + (i >> 3)] | (0x80 >> (i & 7)));
   for (int i = 0; i < columns; ++i) {
     sqlite3_value *v = values[i];
     int type = sqlite3_value_type(v);
@@ -563,50 +633,141 @@ void binary2Row(sqlite3_context *ctx, const char *spec, int columns, sqlite3_val
         break;
       }
       default:
-        sqlite3_result_error(ctx, "vo row encoder: unknown BINARY2 column letter", -1);
-        return;
+        return "vo result encoder: unknown BINARY2 column letter";
     }
   }
-  sqlite3_result_blob(ctx, o.data(), static_cast<int>(o.size()), SQLITE_TRANSIENT);
+  return nullptr;
 }
 
-using Encoder = void (*)(sqlite3_context *, const char *spec, int columns, sqlite3_value **values, Buffers &);
+/* ---- batches ------------------------------------------------------------------------------ */
 
-/* The SQL function of an encoder: `spec` checked against the column count, the thread's
- * buffers emptied, and no C++ exception let into SQLite (only running out of memory throws). */
-template <Encoder encoder>
-void sqlFunction(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
-  const char *spec = reinterpret_cast<const char *>(sqlite3_value_text(argv[0]));
-  int columns = argc - 1;
-  if (!spec || sqlite3_value_bytes(argv[0]) != columns) {
-    sqlite3_result_error(ctx, "vo row encoder: the spec must have one letter per column", -1);
+using Encoder = const char *(*)(const char *spec, int columns, sqlite3_value **values, Out &out, Out &cell);
+
+/* One result being encoded: rows not yet handed over, and the rows seen. */
+struct Batch {
+  Out pending;
+  Out cell;
+  Out handed;
+  sqlite3_int64 rows = 0;
+  bool base64 = false;
+};
+
+/* The thread's running results, by token: nothing of one can end up in another, whatever
+ * order the thread's queries run in. */
+thread_local std::unordered_map<sqlite3_int64, Batch> batches;
+
+/* A batch is handed over from this size on: 64 KiB of base64, the JavaScript writers' chunk. */
+constexpr size_t BATCH_BYTES = 49152;
+
+const char BASE64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* RFC 4648 §4 base64 of `n` bytes, padded when n is not a multiple of 3. */
+void appendBase64(Out &o, const unsigned char *p, size_t n) {
+  size_t at = o.size();
+  o.resize(at + (n + 2) / 3 * 4);
+  char *d = &o[at];
+  size_t i = 0;
+  for (; i + 3 <= n; i += 3, d += 4) {
+    uint32_t x = (uint32_t(p[i]) << 16) | (uint32_t(p[i + 1]) << 8) | p[i + 2];
+    d[0] = BASE64[x >> 18];
+    d[1] = BASE64[(x >> 12) & 63];
+    d[2] = BASE64[(x >> 6) & 63];
+    d[3] = BASE64[x & 63];
+  }
+  if (i < n) {
+    uint32_t x = (uint32_t(p[i]) << 16) | (i + 1 < n ? uint32_t(p[i + 1]) << 8 : 0);
+    d[0] = BASE64[x >> 18];
+    d[1] = BASE64[(x >> 12) & 63];
+    d[2] = i + 1 < n ? BASE64[(x >> 6) & 63] : '=';
+    d[3] = '=';
+  }
+}
+
+/* Hands the pending rows over as the function's result: text as it is; BINARY2 bytes as a
+ * base64 line of whole 3-byte groups, keeping the 0–2 bytes left for the next, or at the end
+ * all of them, padded. */
+void handOver(sqlite3_context *ctx, Batch &batch, bool end) {
+  Out &p = batch.pending;
+  if (!batch.base64) {
+    sqlite3_result_blob(ctx, p.data(), static_cast<int>(p.size()), SQLITE_TRANSIENT);
+    p.clear();
     return;
   }
-  Buffers &b = buffers;
-  b.row.clear();
+  size_t whole = end ? p.size() : p.size() - p.size() % 3;
+  Out &text = batch.handed;
+  text.clear();
+  appendBase64(text, reinterpret_cast<const unsigned char *>(p.data()), whole);
+  if (!text.empty()) text += '\n';
+  p.eraseFront(whole);
+  sqlite3_result_blob(ctx, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+}
+
+/* vo_*_batch(token, maxrec, spec, c0, …): see the top of this file. No C++ exception is let
+ * into SQLite (only running out of memory throws). */
+template <Encoder encoder, bool base64>
+void batchFunction(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  int columns = argc - 3;
+  const char *spec = argc > 3 ? reinterpret_cast<const char *>(sqlite3_value_text(argv[2])) : nullptr;
+  if (!spec || sqlite3_value_bytes(argv[2]) != columns) {
+    sqlite3_result_error(ctx, "vo result encoder: (token, maxrec, spec, columns…) with one spec letter per column expected", -1);
+    return;
+  }
   try {
-    encoder(ctx, spec, columns, argv + 1, b);
+    Batch &batch = batches[sqlite3_value_int64(argv[0])];
+    batch.base64 = base64;
+    // The row after the last one MAXREC allows only shows that there are more.
+    if (++batch.rows > sqlite3_value_int64(argv[1])) return;
+    if (const char *error = encoder(spec, columns, argv + 3, batch.pending, batch.cell)) {
+      sqlite3_result_error(ctx, error, -1);
+      return;
+    }
+    if (batch.pending.size() >= BATCH_BYTES) handOver(ctx, batch, false);
   } catch (...) {
     sqlite3_result_error_nomem(ctx);
   }
+}
+
+/* vo_batch_rows(token): rows seen so far (maxrec + 1 when there were more). */
+void batchRows(sqlite3_context *ctx, int, sqlite3_value **argv) {
+  auto found = batches.find(sqlite3_value_int64(argv[0]));
+  sqlite3_result_int64(ctx, found == batches.end() ? 0 : found->second.rows);
+}
+
+/* vo_batch_end(token): the rest of the rows, and the batch forgotten. */
+void batchEnd(sqlite3_context *ctx, int, sqlite3_value **argv) {
+  auto found = batches.find(sqlite3_value_int64(argv[0]));
+  if (found == batches.end()) {
+    sqlite3_result_zeroblob(ctx, 0);
+    return;
+  }
+  try {
+    handOver(ctx, found->second, true);
+  } catch (...) {
+    sqlite3_result_error_nomem(ctx);
+  }
+  batches.erase(found);
 }
 
 }  // namespace
 
 extern "C" int sqlite3_vorows_init(sqlite3 *db, char **, const sqlite3_api_routines *api) {
   SQLITE_EXTENSION_INIT2(api);
-  const int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
+  // Not deterministic (they keep state); direct only: no view, trigger or index may call them.
+  const int flags = SQLITE_UTF8 | SQLITE_DIRECTONLY;
   struct {
     const char *name;
+    int arguments;
     void (*fn)(sqlite3_context *, int, sqlite3_value **);
   } functions[] = {
-      {"vo_binary2_row", sqlFunction<binary2Row>},
-      {"vo_csv_row", sqlFunction<textRow<TextFormat::Csv>>},
-      {"vo_tsv_row", sqlFunction<textRow<TextFormat::Tsv>>},
-      {"vo_tabledata_row", sqlFunction<textRow<TextFormat::Tabledata>>},
+      {"vo_binary2_batch", -1, batchFunction<binary2Row, true>},
+      {"vo_csv_batch", -1, batchFunction<textRow<TextFormat::Csv>, false>},
+      {"vo_tsv_batch", -1, batchFunction<textRow<TextFormat::Tsv>, false>},
+      {"vo_tabledata_batch", -1, batchFunction<textRow<TextFormat::Tabledata>, false>},
+      {"vo_batch_rows", 1, batchRows},
+      {"vo_batch_end", 1, batchEnd},
   };
   for (const auto &f : functions) {
-    int rc = sqlite3_create_function(db, f.name, -1, flags, nullptr, f.fn, nullptr, nullptr);
+    int rc = sqlite3_create_function(db, f.name, f.arguments, flags, nullptr, f.fn, nullptr, nullptr);
     if (rc != SQLITE_OK) return rc;
   }
   return SQLITE_OK;
