@@ -14,7 +14,19 @@ export interface ResultOutput {
   result(): ProducedResult;
 }
 
-/** Buffers up to `limit` bytes; past it, opens `file` and writes everything there. */
+/**
+ * Writes all of `chunk` at the file's position, blocking. Processors run in worker threads,
+ * where blocking costs nothing but that thread; a thread-pool round trip per chunk (fs.write,
+ * a write stream) cost more than the write itself: 100k rows × 37 columns were 40% slower.
+ */
+function writeFully(fd: number, chunk: Buffer): void {
+  for (let done = 0; done < chunk.length; ) done += fs.writeSync(fd, chunk, done);
+}
+
+/**
+ * Buffers up to `limit` bytes; past it, opens `file` and writes everything there. A negative
+ * limit opens the file at once (an async job's result, which exists even when empty).
+ */
 class SpillWritable extends Writable {
   private chunks: Buffer[] = [];
   private size = 0;
@@ -26,6 +38,7 @@ class SpillWritable extends Writable {
     private readonly onSpill: (() => void) | undefined,
   ) {
     super({ decodeStrings: true });
+    if (limit < 0) this.fd = fs.openSync(file, 'w');
   }
 
   get spilled(): boolean {
@@ -49,26 +62,43 @@ class SpillWritable extends Writable {
         this.fd = fs.openSync(this.file, 'w');
         const pending = this.data;
         this.chunks = [];
-        fs.writeSync(this.fd, pending);
+        writeFully(this.fd, pending);
         this.onSpill?.();
       }
+      writeFully(this.fd, chunk);
     } catch (err) {
       callback(err as Error);
       return;
     }
-    fs.write(this.fd, chunk, (err) => callback(err));
+    callback();
   }
 
   override _final(callback: (error?: Error | null) => void): void {
-    if (this.fd === undefined) callback();
-    else fs.close(this.fd, (err) => callback(err));
+    this.closeFile(callback);
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.closeFile(() => callback(error));
+  }
+
+  private closeFile(callback: (error?: Error | null) => void): void {
+    const fd = this.fd;
+    if (fd === undefined) return callback();
+    this.fd = -1; // spilled, closed
+    if (fd < 0) return callback();
+    try {
+      fs.closeSync(fd);
+      callback();
+    } catch (err) {
+      callback(err as Error);
+    }
   }
 }
 
 export function openResult(input: ProcessorInput, id: string, file: string, mimeType: string): ResultOutput {
   const target = path.join(input.resultsDir, file);
   if (input.inlineLimit === undefined) {
-    return { stream: fs.createWriteStream(target), result: () => ({ id, file, mimeType }) };
+    return { stream: new SpillWritable(target, -1, undefined), result: () => ({ id, file, mimeType }) };
   }
   const onSpill = input.onSpill;
   const spill = new SpillWritable(target, input.inlineLimit, onSpill && (() => onSpill({ id, file, mimeType })));

@@ -194,8 +194,11 @@ struct Text {
   int n;
 };
 
+/* The bytes of a TEXT or BLOB value. As a blob: sqlite3_value_text would first copy a text
+ * read from a page to add its NUL terminator. The stores are UTF-8 (SQLite's default), so a
+ * text's bytes are its UTF-8. */
 Text textOf(sqlite3_value *v) {
-  const char *s = reinterpret_cast<const char *>(sqlite3_value_text(v));
+  const char *s = static_cast<const char *>(sqlite3_value_blob(v));
   return {s ? s : "", sqlite3_value_bytes(v)};
 }
 
@@ -661,6 +664,18 @@ constexpr size_t BATCH_BYTES = 49152;
 
 const char BASE64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+/* Base64 characters of every 12-bit value, two at a time: 3 bytes are two lookups. */
+struct Base64Pairs {
+  char pairs[4096][2];
+  Base64Pairs() {
+    for (int i = 0; i < 4096; ++i) {
+      pairs[i][0] = BASE64[i >> 6];
+      pairs[i][1] = BASE64[i & 63];
+    }
+  }
+};
+const Base64Pairs base64Pairs;
+
 /* RFC 4648 §4 base64 of `n` bytes, padded when n is not a multiple of 3. */
 void appendBase64(Out &o, const unsigned char *p, size_t n) {
   size_t at = o.size();
@@ -669,10 +684,8 @@ void appendBase64(Out &o, const unsigned char *p, size_t n) {
   size_t i = 0;
   for (; i + 3 <= n; i += 3, d += 4) {
     uint32_t x = (uint32_t(p[i]) << 16) | (uint32_t(p[i + 1]) << 8) | p[i + 2];
-    d[0] = BASE64[x >> 18];
-    d[1] = BASE64[(x >> 12) & 63];
-    d[2] = BASE64[(x >> 6) & 63];
-    d[3] = BASE64[x & 63];
+    std::memcpy(d, base64Pairs.pairs[x >> 12], 2);
+    std::memcpy(d + 2, base64Pairs.pairs[x & 4095], 2);
   }
   if (i < n) {
     uint32_t x = (uint32_t(p[i]) << 16) | (i + 1 < n ? uint32_t(p[i + 1]) << 8 : 0);
