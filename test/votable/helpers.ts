@@ -30,3 +30,15 @@ export async function render(
   await w.end(opts.overflow ?? false);
   return out.text();
 }
+
+/**
+ * A document as text with a BINARY2 STREAM decoded (to hex): where its base64 lines break
+ * depends on how rows arrive (whole, cell by cell, in batches), and VOTable 1.4 §5.3 ignores
+ * the line breaks. Other documents are returned as they are.
+ */
+export function comparableDocument(document: string): string {
+  return document.replace(
+    /(<STREAM encoding="base64">\n)([^<]*)(<\/STREAM>)/,
+    (_all, open: string, b64: string, close: string) => open + Buffer.from(b64.replace(/\n/g, ''), 'base64').toString('hex') + close,
+  );
+}

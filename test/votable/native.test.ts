@@ -16,6 +16,7 @@ import type { ColumnDef } from '../../shared/tapschema/model';
 import { createWriter, type FieldDef, type ResultFormat } from '../../shared/votable';
 import { BATCH_END_SQL, BATCH_ROWS_SQL, encodedRowsQuery, loadRowEncoders, rowEncoding } from '../../shared/votable/native';
 import { obscoreConnection, writeRows } from '../../worker/obscore';
+import { comparableDocument } from './helpers';
 
 const FIELDS: FieldDef[] = [
   { name: 'flag', datatype: 'boolean' },
@@ -104,13 +105,7 @@ async function document(format: ResultFormat, fields: FieldDef[], sql: string, n
   return { bytes: Buffer.concat(chunks), encodedInSqlite, rows: writer.rowCount, overflow };
 }
 
-/**
- * A document as text, BINARY2's STREAM decoded (to hex): where its base64 lines break depends
- * on how rows arrive (whole, or cell by cell), and VOTable 1.4 §5.3 ignores the line breaks.
- */
-function comparable(bytes: Buffer): string {
-  return bytes.toString().replace(/(<STREAM encoding="base64">\n)([^<]*)(<\/STREAM>)/, (_all, open: string, b64: string, close: string) => open + Buffer.from(b64.replace(/\n/g, ''), 'base64').toString('hex') + close);
-}
+const comparable = (bytes: Buffer): string => comparableDocument(bytes.toString());
 
 const select = (fields: FieldDef[], tail = 'ORDER BY k') => `SELECT ${fields.map((f) => `"${f.name}"`).join(', ')} FROM v ${tail}`;
 
