@@ -1,13 +1,11 @@
 /**
  * What the query processors (TAP, SIA) share: the thread's read-only ObsCore connection, and
- * the loop that streams a query's rows into a result writer with MAXREC truncation and
- * absolute access URLs.
+ * the loop that streams a query's rows into a result writer with MAXREC truncation.
  */
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { registerAdqlFunctions } from '../shared/adql/translate';
 import { configureSqlite } from '../shared/db';
-import type { ColumnDef } from '../shared/tapschema/model';
 import { JobFailure } from '../shared/uws/service';
 import type { Cell, ResultWriter } from '../shared/votable';
 import { BATCH_END_SQL, BATCH_ROWS_SQL, encodedRowsQuery, loadRowEncoders, type EncodedRowsOptions, type RowEncoding } from '../shared/votable/native';
@@ -68,42 +66,32 @@ export interface RowsQuery {
   db: Database.Database;
   sql: string;
   params: readonly unknown[];
-  /** The result columns' definitions (null for computed ones): service-relative links. */
-  columns: readonly (ColumnDef | null)[];
+  /** Columns of the result. */
+  columnCount: number;
   /** Whether the statement may be kept for reuse (not SQL over temporary upload tables). */
   cacheable: boolean;
 }
 
 export interface RowsOptions {
   maxrec: number;
-  /** Prefix of service-relative links. */
-  baseUrl: string;
   /** Let SQLite encode the rows where the writer allows it (Config.nativeRows). */
   nativeRows: boolean;
 }
 
 /**
  * Writes the query's rows until `maxrec`; returns whether more were there (the overflow DALI
- * 1.1 §3.4.3 marks). MAXREC=0 runs nothing: metadata only.
- * Service-relative columns (access_url, stored relative so that PUBLIC_URL can change without
- * a re-ingest) get the base URL prefixed where a value is still a path: clients follow it as
- * is (pyvo's getdataurl). SIA selects the stored column; TAP's translation returns it
- * absolute already.
+ * 1.1 §3.4.3 marks). MAXREC=0 runs nothing: metadata only. Links are absolute already (the
+ * query makes them so: tapschema publishedLinkSql).
  * Where the writer's format allows it and the connection has the row encoders, SQLite
- * returns every row encoded (shared/votable/native.ts); the bytes are the same either way.
+ * returns the rows encoded (shared/votable/native.ts); the bytes are the same either way.
  */
 export async function writeRows(query: RowsQuery, writer: ResultWriter, options: RowsOptions): Promise<boolean> {
-  const { maxrec, baseUrl } = options;
+  const { maxrec } = options;
   if (maxrec === 0) return true;
-  const links = query.columns.flatMap((c, i) => (c?.serviceRelative === true ? [i] : []));
   const encoding = options.nativeRows && connection?.db === query.db && connection.rowEncoders ? writer.rowEncoding : undefined;
-  if (encoding !== undefined) return writeEncodedRows(query, writer, encoding, { token: ++batchTokens, maxrec, relative: links, baseUrl });
+  if (encoding !== undefined) return writeEncodedRows(query, writer, encoding, { token: ++batchTokens, maxrec });
   for (const row of statementFor(query, query.sql).raw(true).iterate(...query.params) as IterableIterator<Cell[]>) {
     if (writer.rowCount >= maxrec) return true;
-    for (const i of links) {
-      const link = row[i];
-      if (typeof link === 'string' && link.startsWith('/')) row[i] = baseUrl + link;
-    }
     const wait = writer.row(row);
     if (wait) await wait;
   }
@@ -119,7 +107,7 @@ let batchTokens = 0;
 
 /** writeRows with the rows encoded by SQLite, in batches; the batch is freed whatever happens. */
 async function writeEncodedRows(query: RowsQuery, writer: ResultWriter, encoding: RowEncoding, options: EncodedRowsOptions): Promise<boolean> {
-  const { sql, params } = encodedRowsQuery(query, query.columns.length, encoding, options);
+  const { sql, params } = encodedRowsQuery(query, query.columnCount, encoding, options);
   let ended = false;
   try {
     for (const batch of statementFor(query, sql).pluck(true).iterate(...params) as IterableIterator<Buffer | null>) {

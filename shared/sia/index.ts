@@ -11,7 +11,7 @@
  *   errors      SiaError, whose message starts with its §3.2 label (`UsageFault: …`).
  *
  * Typical use:
- *   const query = buildSiaQuery(params, { maxrecDefault, maxrecMax });    // SiaError → error document
+ *   const query = buildSiaQuery(params, { maxrecDefault, maxrecMax }, baseUrl); // SiaError → error document
  *   const rows = db.prepare(query.sql).raw(true).iterate(...query.params); // registerAdqlFunctions(db) first
  *   // write at most query.maxrec rows, all OBSCORE_COLUMNS in order; one more row = overflow
  */

@@ -8,7 +8,7 @@ import { OBSCORE_COLUMNS, OBSCORE_TABLE } from '../obscore/columns';
 import { rtreePrefilter } from '../obscore/rtree';
 import { cartesianBoundingBox, formatStcs, parseDaliShape, ShapeError, type Shape } from '../sky';
 import { parseInterval, SodaError, STOKES_LABELS, type Interval } from '../soda';
-import { columnSqlName } from '../tapschema';
+import { columnSqlName, publishedLinkSql } from '../tapschema';
 import { invalidValue, SiaError } from './errors';
 import { CALIB_LEVELS, SIA_CONSTRAINT_NAMES, SIA_DATAPRODUCT_TYPES, type SiaConstraintName } from './parameters';
 
@@ -27,7 +27,8 @@ export interface SiaLimits {
 
 export interface SiaQuery {
   /**
-   * `SELECT <every published ObsCore column> FROM ivoa_obscore WHERE … LIMIT ?`. The limit is
+   * `SELECT <every published ObsCore column> FROM ivoa_obscore WHERE … LIMIT ?`, access_url
+   * absolute (the base URL bound before the stored path, as TAP's translation does). The limit is
    * maxrec + 1: a row beyond maxrec tells the caller to stop and write the overflow indicator
    * (§2.1.18; DALI 1.1 §3.4.3). With maxrec 0 the caller need not run it (metadata only).
    */
@@ -52,7 +53,12 @@ interface Condition {
   params: SqlParam[];
 }
 
-const SELECT = `SELECT ${OBSCORE_COLUMNS.map((c) => `"${columnSqlName(c)}"`).join(', ')} FROM ${OBSCORE_TABLE.sqlName}`;
+const SELECT = `SELECT ${OBSCORE_COLUMNS.map((c) => {
+  const column = `"${columnSqlName(c)}"`;
+  return c.serviceRelative ? `${publishedLinkSql(column)} AS ${column}` : column;
+}).join(', ')} FROM ${OBSCORE_TABLE.sqlName}`;
+/** One base URL for each `?` of SELECT (the service-relative columns). */
+const SELECT_LINKS = OBSCORE_COLUMNS.filter((c) => c.serviceRelative).length;
 /** DALI ±Inf, as shared/soda's parseInterval reads it. */
 const INFINITY = /^[+-]?inf(?:inity)?$/i;
 const SINGLE_VALUED = ['MAXREC', 'RESPONSEFORMAT'] as const;
@@ -66,7 +72,7 @@ type SingleValuedName = (typeof SINGLE_VALUED)[number];
  * Throws SiaError (UsageFault) for a value it cannot use, a repeated MAXREC or RESPONSEFORMAT,
  * or more than MAX_CONSTRAINT_VALUES values.
  */
-export function buildSiaQuery(params: readonly SiaParam[], limits: SiaLimits): SiaQuery {
+export function buildSiaQuery(params: readonly SiaParam[], limits: SiaLimits, baseUrl: string): SiaQuery {
   const constraintValues = new Map<SiaConstraintName, string[]>();
   const singleValues = new Map<SingleValuedName, string[]>();
   let valueCount = 0;
@@ -98,7 +104,7 @@ export function buildSiaQuery(params: readonly SiaParam[], limits: SiaLimits): S
   const where = conditions.length > 0 ? ` WHERE ${conditions.map((c) => c.sql).join(' AND ')}` : '';
   return {
     sql: `${SELECT}${where} LIMIT ?`,
-    params: [...conditions.flatMap((c) => c.params), maxrec + 1],
+    params: [...Array<string>(SELECT_LINKS).fill(baseUrl), ...conditions.flatMap((c) => c.params), maxrec + 1],
     maxrec,
     responseFormat,
   };

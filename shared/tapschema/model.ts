@@ -80,3 +80,13 @@ export function publishedColumnName(column: ColumnDef): string {
 export function columnSqlName(column: ColumnDef): string {
   return column.sqlName ?? column.name;
 }
+
+/**
+ * A service-relative column's SQL as published: the base URL, bound (one `?`), before a stored
+ * path. Idempotent: a value that is absolute already (a derived table's) stays as it is.
+ * ADQL's translation and SIA's query both use it, so every query sees and returns the same
+ * absolute links, in WHERE as in the result.
+ */
+export function publishedLinkSql(sql: string): string {
+  return `(CASE WHEN substr(${sql}, 1, 1) = '/' THEN ? || ${sql} ELSE ${sql} END)`;
+}

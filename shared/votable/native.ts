@@ -76,9 +76,6 @@ export interface EncodedRowsOptions {
   /** Tells this result's batch from any other of the connection's thread. */
   token: number;
   maxrec: number;
-  /** Columns holding service-relative links, which get `baseUrl` before a leading `/`. */
-  relative: readonly number[];
-  baseUrl: string;
 }
 
 /**
@@ -93,12 +90,11 @@ export function encodedRowsQuery(
   encoding: RowEncoding,
   options: EncodedRowsOptions,
 ): { sql: string; params: unknown[] } {
-  const names = Array.from({ length: columnCount }, (_, i) => `c${i}`);
-  const columns = names.map((c, i) => (options.relative.includes(i) ? `(CASE WHEN substr(${c}, 1, 1) = '/' THEN ? || ${c} ELSE ${c} END)` : c));
+  const names = Array.from({ length: columnCount }, (_, i) => `c${i}`).join(', ');
   // The spec holds only the letters above: safe to inline.
   return {
-    sql: `WITH vo_rows(${names.join(', ')}) AS (${query.sql}) SELECT ${encoding.sqlFunction}(?, ?, '${encoding.spec}', ${columns.join(', ')}) FROM vo_rows LIMIT ?`,
-    params: [...query.params, options.token, options.maxrec, ...options.relative.map(() => options.baseUrl), options.maxrec + 1],
+    sql: `WITH vo_rows(${names}) AS (${query.sql}) SELECT ${encoding.sqlFunction}(?, ?, '${encoding.spec}', ${names}) FROM vo_rows LIMIT ?`,
+    params: [...query.params, options.token, options.maxrec, options.maxrec + 1],
   };
 }
 

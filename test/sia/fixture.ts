@@ -15,6 +15,8 @@ import { buildSiaQuery, type SiaLimits, type SiaParam, type SiaQuery } from '../
 import { formatStcs, makeBox, makePolygon, type Shape } from '../../shared/sky';
 
 export const LIMITS: SiaLimits = { maxrecDefault: 20, maxrecMax: 50 };
+/** The base URL the queries put before stored access_url paths. */
+export const BASE_URL = 'http://sia.test';
 
 const DATALINK = 'application/x-votable+xml;content=datalink';
 /** Mixed case, to show that ID compares case-insensitively (SIA 2.0 §2.1.8). */
@@ -95,7 +97,7 @@ export async function openFixture(): Promise<Fixture> {
   return {
     db,
     run,
-    search: (...pairs) => run(buildSiaQuery(siaParams(pairs), LIMITS)),
+    search: (...pairs) => run(buildSiaQuery(siaParams(pairs), LIMITS, BASE_URL)),
     close() {
       db.close();
       fs.rmSync(dir, { recursive: true, force: true });

@@ -4,7 +4,7 @@
  * footprints across RA 0 or around the pole; the errors; MAXREC and RESPONSEFORMAT.
  */
 import { buildSiaQuery, SiaError } from '../../shared/sia';
-import { ALL, allBut, did, LIMITS, openFixture, siaParams, TRIANGLE_DID, type Fixture, type Pairs } from './fixture';
+import { ALL, BASE_URL, allBut, did, LIMITS, openFixture, siaParams, TRIANGLE_DID, type Fixture, type Pairs } from './fixture';
 
 let fixture: Fixture;
 beforeAll(async () => {
@@ -140,19 +140,19 @@ test('parameter names are compared upper-cased; blank values, unknown parameters
 
 test('user text never reaches the SQL: it is bound', () => {
   const hostile = `LSST.DP02' OR '1'='1`;
-  const query = buildSiaQuery(siaParams([['COLLECTION', hostile], ['TARGET', 'x"); DROP TABLE ivoa_obscore; --']]), LIMITS);
+  const query = buildSiaQuery(siaParams([['COLLECTION', hostile], ['TARGET', 'x"); DROP TABLE ivoa_obscore; --']]), LIMITS, BASE_URL);
   expect(query.sql).not.toContain('LSST');
   expect(query.sql).not.toContain('DROP');
-  expect(query.params).toEqual([hostile, 'x"); DROP TABLE ivoa_obscore; --', LIMITS.maxrecDefault + 1]);
+  expect(query.params).toEqual([BASE_URL, hostile, 'x"); DROP TABLE ivoa_obscore; --', LIMITS.maxrecDefault + 1]);
   expect(fixture.run(query)).toEqual([]);
   // The SQL depends only on which parameters came and how often, never on their values.
-  const shape = (pairs: Pairs) => buildSiaQuery(siaParams(pairs), LIMITS).sql;
+  const shape = (pairs: Pairs) => buildSiaQuery(siaParams(pairs), LIMITS, BASE_URL).sql;
   expect(shape([['POS', 'CIRCLE 1 2 3'], ['BAND', '1'], ['ID', 'a']])).toBe(shape([['POS', 'POLYGON 1 2 3 4 5 7'], ['BAND', '-Inf 2'], ['ID', 'b']]));
 });
 
 describe('MAXREC and RESPONSEFORMAT (§2.1.18; DALI 1.1 §3.4)', () => {
   test('MAXREC defaults to maxrecDefault; the query returns one row more to show the overflow', () => {
-    const query = buildSiaQuery([], LIMITS);
+    const query = buildSiaQuery([], LIMITS, BASE_URL);
     expect(query.maxrec).toBe(LIMITS.maxrecDefault);
     expect(query.params.at(-1)).toBe(LIMITS.maxrecDefault + 1);
     expect(fixture.run(query)).toEqual(ALL);
@@ -166,27 +166,27 @@ describe('MAXREC and RESPONSEFORMAT (§2.1.18; DALI 1.1 §3.4)', () => {
     ['51', 50, ALL.length],
     ['99999999999999999999', 50, ALL.length],
   ])('MAXREC=%j → maxrec %d, %d rows fetched', (value, maxrec, rows) => {
-    const query = buildSiaQuery(siaParams([['MAXREC', value]]), LIMITS);
+    const query = buildSiaQuery(siaParams([['MAXREC', value]]), LIMITS, BASE_URL);
     expect(query.maxrec).toBe(maxrec);
     expect(fixture.run(query)).toHaveLength(rows);
   });
 
   test('the limit applies to the matching rows: two matches under MAXREC=2 are no overflow', () => {
-    const query = buildSiaQuery(siaParams([['MAXREC', '2'], ['CALIB', '3']]), LIMITS);
+    const query = buildSiaQuery(siaParams([['MAXREC', '2'], ['CALIB', '3']]), LIMITS, BASE_URL);
     expect(fixture.run(query)).toEqual(['g-diff', 'r-coadd']);
   });
 
   test('RESPONSEFORMAT is returned as given, for the caller to resolve', () => {
-    expect(buildSiaQuery(siaParams([['RESPONSEFORMAT', 'text/csv']]), LIMITS).responseFormat).toBe('text/csv');
-    expect(buildSiaQuery(siaParams([['RESPONSEFORMAT', 'votable']]), LIMITS).responseFormat).toBe('votable');
-    expect(buildSiaQuery([], LIMITS).responseFormat).toBeUndefined();
+    expect(buildSiaQuery(siaParams([['RESPONSEFORMAT', 'text/csv']]), LIMITS, BASE_URL).responseFormat).toBe('text/csv');
+    expect(buildSiaQuery(siaParams([['RESPONSEFORMAT', 'votable']]), LIMITS, BASE_URL).responseFormat).toBe('votable');
+    expect(buildSiaQuery([], LIMITS, BASE_URL).responseFormat).toBeUndefined();
   });
 });
 
 /** The message of the SiaError the parameters raise. */
 function failure(pairs: Pairs): string {
   try {
-    buildSiaQuery(siaParams(pairs), LIMITS);
+    buildSiaQuery(siaParams(pairs), LIMITS, BASE_URL);
   } catch (err) {
     expect(err).toBeInstanceOf(SiaError);
     expect((err as SiaError).label).toBe('UsageFault');

@@ -5,7 +5,7 @@
  */
 import { OBSCORE_COLUMNS } from '../../shared/obscore/columns';
 import { buildSiaQuery, MAX_CONSTRAINT_VALUES, SiaError } from '../../shared/sia';
-import { ALL, LIMITS, openFixture, siaParams, type Fixture, type Pairs } from './fixture';
+import { ALL, BASE_URL, LIMITS, openFixture, siaParams, type Fixture, type Pairs } from './fixture';
 
 let fixture: Fixture;
 beforeAll(async () => {
@@ -13,7 +13,7 @@ beforeAll(async () => {
 });
 afterAll(() => fixture.close());
 
-const build = (pairs: Pairs) => buildSiaQuery(siaParams(pairs), LIMITS);
+const build = (pairs: Pairs) => buildSiaQuery(siaParams(pairs), LIMITS, BASE_URL);
 
 /** The `detail` lines of EXPLAIN QUERY PLAN. */
 function plan(pairs: Pairs): string[] {
@@ -26,6 +26,15 @@ test('the result has every published ObsCore column, in definition order', () =>
   expect(columns).toEqual(OBSCORE_COLUMNS.map((c) => c.name));
   expect(columns).not.toContain('_id');
   expect(columns).not.toContain('_file');
+});
+
+test('access_url is absolute: the base URL before the stored path; null stays null', () => {
+  const query = build([['MAXREC', '50']]);
+  const links = (fixture.db.prepare(query.sql).all(...query.params) as { access_url: string | null }[]).map((r) => r.access_url);
+  const stored = links.filter((l) => l !== null);
+  expect(stored.length).toBeGreaterThan(3);
+  for (const link of stored) expect(link).toMatch(/^http:\/\/sia\.test\/api\/datalink\/links\?ID=/);
+  expect(links).toContain(null);
 });
 
 describe('POS queries are driven by the R*Tree, never a scan of ivoa_obscore', () => {
@@ -51,7 +60,8 @@ describe('POS queries are driven by the R*Tree, never a scan of ivoa_obscore', (
   test('the prefilter keeps rows whose box meets the shape\'s; the exact test decides', () => {
     const query = build([['POS', 'POLYGON 150.05 2.85 150.15 2.95 150.05 2.95']]);
     const [prefilter] = query.sql.match(/_id IN \(SELECT id FROM "ivoa_obscore_rtree" WHERE [^)]*\)/)!;
-    const boxed = fixture.db.prepare(`SELECT obs_id FROM ivoa_obscore WHERE ${prefilter}`).pluck().all(...query.params.slice(0, 6));
+    // After the base URL of access_url, the prefilter's six values.
+    const boxed = fixture.db.prepare(`SELECT obs_id FROM ivoa_obscore WHERE ${prefilter}`).pluck().all(...query.params.slice(1, 7));
     expect(boxed).toEqual(['triangle']);
     expect(fixture.run(query)).toEqual([]);
   });
@@ -78,6 +88,7 @@ describe('many values', () => {
     expect(query.sql).toContain('obs_publisher_did COLLATE NOCASE IN (?, ?)');
     expect(query.sql).toContain('calib_level IN (?, ?)');
     expect(query.sql).toContain('obs_collection IN (?)');
-    expect(query.params).toEqual(['a', 'b', 'c', 1, 2, LIMITS.maxrecDefault + 1]);
+    // The first value is the base URL of access_url.
+    expect(query.params).toEqual([BASE_URL, 'a', 'b', 'c', 1, 2, LIMITS.maxrecDefault + 1]);
   });
 });

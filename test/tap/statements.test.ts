@@ -41,9 +41,9 @@ async function cone(ra: number, dec: number, radius: number, maxrec: number, nat
   const writer = createWriter('csv', new Writable({ write: (chunk: Buffer, _encoding, done) => done(void (csv += chunk.toString())) }));
   await writer.begin(translated.columns.map((c) => columnField(c, c.column?.description)));
   const overflow = await writeRows(
-    { db, sql: translated.sql, params: translated.params, columns: translated.columns.map((c) => c.column), cacheable: true },
+    { db, sql: translated.sql, params: translated.params, columnCount: translated.columns.length, cacheable: true },
     writer,
-    { maxrec, baseUrl: 'http://x', nativeRows },
+    { maxrec, nativeRows },
   );
   await writer.end(overflow);
   const prepared = prepare.mock.calls.map(([sql]) => sql);

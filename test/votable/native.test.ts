@@ -10,9 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
-import { OBSCORE_COLUMNS } from '../../shared/obscore/columns';
 import { seededRandom } from '../../shared/random';
-import type { ColumnDef } from '../../shared/tapschema/model';
 import { createWriter, type FieldDef, type ResultFormat } from '../../shared/votable';
 import { BATCH_END_SQL, BATCH_ROWS_SQL, encodedRowsQuery, loadRowEncoders, rowEncoding } from '../../shared/votable/native';
 import { obscoreConnection, writeRows } from '../../worker/obscore';
@@ -70,13 +68,12 @@ beforeAll(() => {
   file = path.join(dir, 'values.sqlite');
   const db = new Database(file);
   // Untyped columns keep every value in the storage class it was bound with.
-  db.exec(`CREATE TABLE v (k INTEGER PRIMARY KEY, ${[...FIELDS, ARRAY_FIELD].map((f) => `"${f.name}"`).join(', ')}, link)`);
-  const insert = db.prepare(`INSERT INTO v VALUES (${Array.from({ length: FIELDS.length + 3 }, () => '?').join(', ')})`);
+  db.exec(`CREATE TABLE v (k INTEGER PRIMARY KEY, ${[...FIELDS, ARRAY_FIELD].map((f) => `"${f.name}"`).join(', ')})`);
+  const insert = db.prepare(`INSERT INTO v VALUES (${Array.from({ length: FIELDS.length + 2 }, () => '?').join(', ')})`);
   const next = seededRandom('native-rows');
   db.transaction(() => {
     for (let k = 0; k < rowCount; k++) {
-      const link = k % 3 === 0 ? `/api/files/${k}.fits` : k % 3 === 1 ? `https://elsewhere/${k}` : null;
-      insert.run(k, ...FIELDS.map(() => anyValue(next)), k % 2 === 0 ? `${next()} ${next()}` : anyValue(next), link);
+      insert.run(k, ...FIELDS.map(() => anyValue(next)), k % 2 === 0 ? `${next()} ${next()}` : anyValue(next));
     }
   })();
   db.close();
@@ -87,7 +84,7 @@ afterAll(() => {
 });
 
 /** A whole result document written through writeRows, rows encoded in SQLite or not. */
-async function document(format: ResultFormat, fields: FieldDef[], sql: string, nativeRows: boolean, maxrec = 1000000, columns?: (ColumnDef | null)[]) {
+async function document(format: ResultFormat, fields: FieldDef[], sql: string, nativeRows: boolean, maxrec = 1000000) {
   const chunks: Buffer[] = [];
   const out = new Writable({ write: (chunk: Buffer, _encoding, done) => done(void chunks.push(Buffer.from(chunk))) });
   const writer = createWriter(format, out, { chunkSize: 4096 });
@@ -95,9 +92,9 @@ async function document(format: ResultFormat, fields: FieldDef[], sql: string, n
   const db = obscoreConnection(file);
   const prepare = jest.spyOn(db, 'prepare');
   const overflow = await writeRows(
-    { db, sql, params: [], columns: columns ?? fields.map(() => null), cacheable: false },
+    { db, sql, params: [], columnCount: fields.length, cacheable: false },
     writer,
-    { maxrec, baseUrl: 'http://svc', nativeRows },
+    { maxrec, nativeRows },
   );
   const encodedInSqlite = prepare.mock.calls.some(([text]) => text.includes('vo_'));
   prepare.mockRestore();
@@ -121,7 +118,7 @@ test('the encoders are built and load into the worker connection; batches, MAXRE
   const db = new Database(':memory:');
   expect(loadRowEncoders(db)).toBe(true);
   db.exec("CREATE TABLE t (x, y); INSERT INTO t VALUES (0.1, 7), (1e21, 'a,b'), (NULL, -0.0)");
-  const query = (token: number, maxrec: number) => encodedRowsQuery({ sql: 'SELECT x, y FROM t ORDER BY rowid', params: [] }, 2, { sqlFunction: 'vo_csv_batch', spec: 'fi' }, { token, maxrec, relative: [], baseUrl: '' });
+  const query = (token: number, maxrec: number) => encodedRowsQuery({ sql: 'SELECT x, y FROM t ORDER BY rowid', params: [] }, 2, { sqlFunction: 'vo_csv_batch', spec: 'fi' }, { token, maxrec });
   const all = query(1, 10);
   expect(encodeAll(db, all.sql, all.params, 1)).toEqual({ text: '0.1,7\r\n1e+21,"a,b"\r\n,0\r\n', rows: 3 });
   // MAXREC 2: the third row is seen (the overflow) and not written.
@@ -176,16 +173,6 @@ describe.each(['votable', 'votable-binary2', 'csv', 'tsv'] as const)('%s', (form
   });
 });
 
-test('service-relative links get the base URL in SQLite as in JavaScript', async () => {
-  const accessUrl = OBSCORE_COLUMNS.find((c) => c.name === 'access_url')!;
-  const fields: FieldDef[] = [{ name: 'link', datatype: 'char', arraysize: '*' }];
-  const js = await document('csv', fields, 'SELECT link FROM v ORDER BY k LIMIT 6', false, 10, [accessUrl]);
-  const native = await document('csv', fields, 'SELECT link FROM v ORDER BY k LIMIT 6', true, 10, [accessUrl]);
-  expect(native.encodedInSqlite).toBe(true);
-  expect(native.bytes.toString()).toBe('link\r\nhttp://svc/api/files/0.fits\r\nhttps://elsewhere/1\r\n\r\nhttp://svc/api/files/3.fits\r\nhttps://elsewhere/4\r\n\r\n');
-  expect(native.bytes.equals(js.bytes)).toBe(true);
-});
-
 test('100k random doubles: the shortest text, as JavaScript writes it', () => {
   const db = new Database(':memory:');
   loadRowEncoders(db);
@@ -202,7 +189,7 @@ test('100k random doubles: the shortest text, as JavaScript writes it', () => {
   db.exec('CREATE TABLE x (v REAL)');
   const insert = db.prepare('INSERT INTO x VALUES (?)');
   db.transaction(() => values.forEach((v) => insert.run(v)))();
-  const query = encodedRowsQuery({ sql: 'SELECT v FROM x ORDER BY rowid', params: [] }, 1, { sqlFunction: 'vo_tsv_batch', spec: 'f' }, { token: 1, maxrec: 1e6, relative: [], baseUrl: '' });
+  const query = encodedRowsQuery({ sql: 'SELECT v FROM x ORDER BY rowid', params: [] }, 1, { sqlFunction: 'vo_tsv_batch', spec: 'f' }, { token: 1, maxrec: 1e6 });
   const { text, rows } = encodeAll(db, query.sql, query.params, 1);
   expect(rows).toBe(values.length);
   const texts = text.split('\n');
@@ -218,8 +205,8 @@ test('formats and columns the encoders leave to JavaScript', () => {
   expect(rowEncoding('csv', [ARRAY_FIELD])).toEqual({ sqlFunction: 'vo_csv_batch', spec: 't' });
   expect(rowEncoding('votable-binary2', FIELDS.slice(0, 8))).toEqual({ sqlFunction: 'vo_binary2_batch', spec: 'BSILFDCC' });
   expect(rowEncoding('csv', Array.from({ length: 998 }, (_, i) => ({ name: `c${i}`, datatype: 'int' as const })))).toBeUndefined();
-  expect(encodedRowsQuery({ sql: 'SELECT a, a FROM t WHERE b = ?', params: [5] }, 2, { sqlFunction: 'vo_csv_batch', spec: 'it' }, { token: 9, maxrec: 100, relative: [1], baseUrl: 'http://h' })).toEqual({
-    sql: "WITH vo_rows(c0, c1) AS (SELECT a, a FROM t WHERE b = ?) SELECT vo_csv_batch(?, ?, 'it', c0, (CASE WHEN substr(c1, 1, 1) = '/' THEN ? || c1 ELSE c1 END)) FROM vo_rows LIMIT ?",
-    params: [5, 9, 100, 'http://h', 101],
+  expect(encodedRowsQuery({ sql: 'SELECT a, a FROM t WHERE b = ?', params: [5] }, 2, { sqlFunction: 'vo_csv_batch', spec: 'it' }, { token: 9, maxrec: 100 })).toEqual({
+    sql: "WITH vo_rows(c0, c1) AS (SELECT a, a FROM t WHERE b = ?) SELECT vo_csv_batch(?, ?, 'it', c0, c1) FROM vo_rows LIMIT ?",
+    params: [5, 9, 100, 101],
   });
 });

@@ -37,7 +37,7 @@ export async function process(input: ProcessorInput): Promise<ProducedResult[]> 
   config ??= loadConfig();
   let query: ReturnType<typeof buildSiaQuery>;
   try {
-    query = buildSiaQuery(input.parameters, config.tap);
+    query = buildSiaQuery(input.parameters, config.tap, input.baseUrl);
   } catch (err) {
     if (err instanceof SiaError) throw new JobFailure(err.message);
     throw err;
@@ -48,9 +48,8 @@ export async function process(input: ProcessorInput): Promise<ProducedResult[]> 
   const output = openResult(input, 'result', `result.${FILE_EXTENSIONS[format.format]}`, format.contentType);
   const writer = createWriter(format.format, output.stream);
   await writer.begin(FIELDS, { extraResources: selfDescription(input.baseUrl) });
-  const overflow = await writeRows({ db, sql: query.sql, params: query.params, columns: OBSCORE_COLUMNS, cacheable: true }, writer, {
+  const overflow = await writeRows({ db, sql: query.sql, params: query.params, columnCount: FIELDS.length, cacheable: true }, writer, {
     maxrec: query.maxrec,
-    baseUrl: input.baseUrl,
     nativeRows: config.nativeRows,
   });
   await writer.end(overflow);

@@ -56,9 +56,9 @@ async function runQuery(input: ProcessorInput, config: Config): Promise<Produced
     const writer = createWriter(request.format.format, output.stream);
     await writer.begin(translated.columns.map((c) => columnField(c, c.column?.description)), { infos: [{ name: 'QUERY', value: request.query }] });
     const overflow = await writeRows(
-      { db, sql: translated.sql, params: translated.params, columns: translated.columns.map((c) => c.column), cacheable: uploads.tables.length === 0 },
+      { db, sql: translated.sql, params: translated.params, columnCount: translated.columns.length, cacheable: uploads.tables.length === 0 },
       writer,
-      { maxrec: request.maxrec, baseUrl: input.baseUrl, nativeRows: config.nativeRows },
+      { maxrec: request.maxrec, nativeRows: config.nativeRows },
     );
     await writer.end(overflow);
     return [output.result()];

@@ -9,7 +9,7 @@ import type {
   AdqlQuery, ColumnRef, Expression, Identifier, OrderItem, QuerySpecification, SelectItem, SetOperation, SourceLocation,
   TableName, TableReference,
 } from '../ast';
-import { columnSqlName, unqualified, type ColumnDef, type TableDef } from '../../tapschema/model';
+import { columnSqlName, publishedLinkSql, unqualified, type ColumnDef, type TableDef } from '../../tapschema/model';
 import { conePrefilter } from '../../obscore/cone';
 import { rtreePrefilter } from '../../obscore/rtree';
 import { cartesianBoundingBox, makeBox, makeCircle, makePointShape, makePolygon, type Point, type Shape } from '../../sky';
@@ -133,8 +133,7 @@ class Translator {
     const sql = `${q(source.sqlAlias)}.${q(column.sqlName)}`;
     if (this.baseUrl === undefined || column.def?.serviceRelative !== true) return sql;
     params.push(this.baseUrl);
-    // Idempotent: a derived table's column is absolute already.
-    return `(CASE WHEN substr(${sql}, 1, 1) = '/' THEN ? || ${sql} ELSE ${sql} END)`;
+    return publishedLinkSql(sql);
   }
 
   query(query: AdqlQuery, parent: Scope | null): TranslatedQuery {
