@@ -10,6 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
+import { parseAdql } from '../../shared/adql';
+import { translateAdql } from '../../shared/adql/translate';
+import { PUBLISHED_TABLES } from '../../shared/obscore/store';
 import { seededRandom } from '../../shared/random';
 import { createWriter, type FieldDef, type ResultFormat } from '../../shared/votable';
 import { BATCH_END_SQL, BATCH_ROWS_SQL, encodedRowsQuery, loadRowEncoders, rowEncoding } from '../../shared/votable/native';
@@ -209,4 +212,10 @@ test('formats and columns the encoders leave to JavaScript', () => {
     sql: "WITH vo_rows(c0, c1) AS (SELECT a, a FROM t WHERE b = ?) SELECT vo_csv_batch(?, ?, 'it', c0, c1) FROM vo_rows LIMIT ?",
     params: [5, 9, 100, 101],
   });
+});
+
+test('ADQL cannot call the encoders: they are no published function', () => {
+  for (const name of ['vo_csv_batch', 'vo_binary2_batch', 'vo_batch_rows', 'vo_batch_end']) {
+    expect(() => translateAdql(parseAdql(`SELECT ${name}(1, 2, 'f', s_ra) FROM ivoa.ObsCore`), PUBLISHED_TABLES)).toThrow(`unknown function "${name}"`);
+  }
 });
