@@ -1,4 +1,5 @@
 /** `npm run worker`: one worker process; start as many as there are cores, on any machine. */
+import fs from 'node:fs';
 import { loadConfig } from '../shared/config';
 import { createLogger } from '../shared/log';
 import { UwsEvents } from '../shared/uws/events';
@@ -7,7 +8,6 @@ import { JobStore } from '../shared/uws/store';
 import { DEFAULT_REDIS_URL } from '../shared/redis';
 import { runUntilSignal } from '../scripts/process';
 import { ROW_ENCODERS_LIBRARY } from '../shared/votable/native';
-import fs from 'node:fs';
 import { JobRunner } from './runner';
 
 const config = loadConfig();
