@@ -17,7 +17,7 @@ import path from 'node:path';
 import { addSyntheticRows } from '../shared/obscore/synthetic';
 import { ObscoreStore } from '../shared/obscore/store';
 import { seededRandom } from '../shared/random';
-import { ROW_ENCODERS_LIBRARY } from '../shared/votable/native';
+import { ROW_ENCODERS_LIBRARY, rowEncodersBuilt } from '../shared/votable/native';
 import { PROJECT_ROOT } from '../shared/runtime';
 import { machineLine, summary } from './machine';
 import { request, startBenchStack } from './stack';
@@ -106,7 +106,7 @@ export async function benchTap(): Promise<void> {
   const sizes = (process.env.BENCH_TAP_SIZES ?? '1000000,10000000').split(',').map(Number);
   const cones = Number(process.env.BENCH_TAP_CONES ?? 300);
   console.log(machineLine());
-  if (!fs.existsSync(ROW_ENCODERS_LIBRARY)) console.log(`tap: ${ROW_ENCODERS_LIBRARY} is not built (no g++?): every run encodes rows in JavaScript`);
+  if (!rowEncodersBuilt()) console.log(`tap: ${ROW_ENCODERS_LIBRARY} is not built (no g++?): every run encodes rows in JavaScript`);
   for (const [index, size] of sizes.entries()) {
     const file = await obscoreStore(size);
     const stack = await startBenchStack('tap', { OBSCORE_DB: file });

@@ -1,5 +1,4 @@
 /** `npm run worker`: one worker process; start as many as there are cores, on any machine. */
-import fs from 'node:fs';
 import { loadConfig } from '../shared/config';
 import { createLogger } from '../shared/log';
 import { UwsEvents } from '../shared/uws/events';
@@ -7,7 +6,7 @@ import { loadServices } from '../shared/uws/registry';
 import { JobStore } from '../shared/uws/store';
 import { DEFAULT_REDIS_URL } from '../shared/redis';
 import { runUntilSignal } from '../scripts/process';
-import { ROW_ENCODERS_LIBRARY } from '../shared/votable/native';
+import { rowEncodersBuilt } from '../shared/votable/native';
 import { JobRunner } from './runner';
 
 const config = loadConfig();
@@ -20,7 +19,7 @@ runUntilSignal(log, async () => {
   const runner = new JobRunner({ config, store, events, services, log });
   await runner.start();
   // Where the encoders were not built (no C++ compiler), large results take 2–3× the CPU.
-  const rowEncoders = !config.nativeRows ? 'off (NATIVE_ROWS=0)' : fs.existsSync(ROW_ENCODERS_LIBRARY) ? 'native' : 'not built: JavaScript';
+  const rowEncoders = !config.nativeRows ? 'off (NATIVE_ROWS=0)' : rowEncodersBuilt() ? 'native' : 'not built: JavaScript';
   log.info({ services: [...services.keys()], concurrency: config.workerConcurrency, rowEncoders }, 'worker ready');
   process.send?.({ ready: true });
   return async () => {

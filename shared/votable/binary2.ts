@@ -58,11 +58,6 @@ export class Binary2Encoder {
       const v = cells[i];
       puts[i]!(v === undefined ? null : v);
     }
-    return this.takePending();
-  }
-
-  /** The drains that this row's output asked for, as one promise. */
-  private takePending(): Promise<void> | undefined {
     if (this.pending.length === 0) return undefined;
     const waits = this.pending;
     this.pending = [];

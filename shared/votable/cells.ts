@@ -37,17 +37,33 @@ export function floatText(x: number): string {
   return x > 0 ? '+Inf' : '-Inf';
 }
 
-export function isIntegerType(f: FieldDef): boolean {
-  return f.datatype === 'short' || f.datatype === 'int' || f.datatype === 'long';
-}
-
-export function isFloatType(f: FieldDef): boolean {
-  return f.datatype === 'float' || f.datatype === 'double';
-}
-
 /** A scalar (no arraysize) numeric or boolean field; arrays are passed through as text. */
 export function isScalar(f: FieldDef): boolean {
   return f.arraysize === undefined || f.arraysize === '' || f.arraysize === '1';
+}
+
+/**
+ * How the text formats (TABLEDATA, CSV, TSV, JSON) write a field's cells: scalar booleans,
+ * integers and floating-point numbers are formatted, and need no escape; everything else
+ * (char, arrays, other datatypes) is written as its text.
+ */
+export type TextKind = 'boolean' | 'integer' | 'float' | 'text';
+
+export function textKind(f: FieldDef): TextKind {
+  if (!isScalar(f)) return 'text';
+  switch (f.datatype) {
+    case 'boolean':
+      return 'boolean';
+    case 'short':
+    case 'int':
+    case 'long':
+      return 'integer';
+    case 'float':
+    case 'double':
+      return 'float';
+    default:
+      return 'text';
+  }
 }
 
 /**
@@ -55,22 +71,22 @@ export function isScalar(f: FieldDef): boolean {
  * escaping. `trueText`/`falseText` differ between VOTable (`T`/`F`) and CSV (`true`/`false`).
  */
 export function textFormatter(f: FieldDef, trueText: string, falseText: string): Formatter {
-  if (f.datatype === 'boolean' && isScalar(f)) {
-    return (v) => {
-      const b = toBool(v);
-      return b === undefined ? '' : b ? trueText : falseText;
-    };
+  switch (textKind(f)) {
+    case 'boolean':
+      return (v) => {
+        const b = toBool(v);
+        return b === undefined ? '' : b ? trueText : falseText;
+      };
+    case 'integer':
+      return (v) => {
+        if (typeof v === 'number') return Number.isFinite(v) ? String(Math.trunc(v)) : '';
+        if (typeof v === 'bigint') return String(v);
+        if (typeof v === 'boolean') return v ? '1' : '0';
+        return v;
+      };
+    case 'float':
+      return (v) => (typeof v === 'number' ? floatText(v) : typeof v === 'string' ? v : floatText(toNumber(v)));
+    case 'text':
+      return (v) => (typeof v === 'string' ? v : typeof v === 'number' ? floatText(v) : String(v));
   }
-  if (isIntegerType(f) && isScalar(f)) {
-    return (v) => {
-      if (typeof v === 'number') return Number.isFinite(v) ? String(Math.trunc(v)) : '';
-      if (typeof v === 'bigint') return String(v);
-      if (typeof v === 'boolean') return v ? '1' : '0';
-      return v;
-    };
-  }
-  if (isFloatType(f) && isScalar(f)) {
-    return (v) => (typeof v === 'number' ? floatText(v) : typeof v === 'string' ? v : floatText(toNumber(v)));
-  }
-  return (v) => (typeof v === 'string' ? v : typeof v === 'number' ? floatText(v) : String(v));
 }

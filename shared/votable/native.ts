@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { PROJECT_ROOT } from '../runtime';
-import { isFloatType, isIntegerType, isScalar } from './cells';
+import { isScalar, textKind, type TextKind } from './cells';
 import type { FieldDef, ResultFormat } from './types';
 
 /** The compiled extension (`npm run build` makes it with g++, scripts/build-native.ts). */
@@ -39,13 +39,8 @@ function binary2Letter(f: FieldDef): string | undefined {
   return isScalar(f) ? BINARY2_LETTERS[f.datatype] : undefined;
 }
 
-/** Text formats: the classes of cells.ts textFormatter. */
-function textLetter(f: FieldDef): string {
-  if (!isScalar(f)) return 't';
-  if (f.datatype === 'boolean') return 'b';
-  if (isIntegerType(f)) return 'i';
-  return isFloatType(f) ? 'f' : 't';
-}
+/** Text formats: cells.ts textKind. */
+const TEXT_LETTERS: Readonly<Record<TextKind, string>> = { boolean: 'b', integer: 'i', float: 'f', text: 't' };
 
 const TEXT_FUNCTIONS = { votable: 'vo_tabledata_batch', csv: 'vo_csv_batch', tsv: 'vo_tsv_batch' } as const;
 
@@ -61,12 +56,17 @@ export function rowEncoding(format: ResultFormat, fields: readonly FieldDef[]): 
     return letters.every((l) => l !== undefined) ? { sqlFunction: 'vo_binary2_batch', spec: letters.join('') } : undefined;
   }
   if (format === 'json') return undefined;
-  return { sqlFunction: TEXT_FUNCTIONS[format], spec: fields.map(textLetter).join('') };
+  return { sqlFunction: TEXT_FUNCTIONS[format], spec: fields.map((f) => TEXT_LETTERS[textKind(f)]).join('') };
+}
+
+/** Whether `npm run build` could build the extension (it needs a C++ compiler). */
+export function rowEncodersBuilt(library = ROW_ENCODERS_LIBRARY): boolean {
+  return fs.existsSync(library);
 }
 
 /** Loads the encoders into a connection; false when the extension was not built. */
 export function loadRowEncoders(db: Database.Database, library = ROW_ENCODERS_LIBRARY): boolean {
-  if (!fs.existsSync(library)) return false;
+  if (!rowEncodersBuilt(library)) return false;
   // SQLite derives the entry point from the file name: vo_rows.so → sqlite3_vorows_init.
   db.loadExtension(library);
   return true;

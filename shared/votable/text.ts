@@ -1,6 +1,6 @@
 /** CSV (RFC 4180), TSV and DALI-style JSON result writers. */
 import type { Writable } from 'node:stream';
-import { floatText, isFloatType, isIntegerType, isScalar, textFormatter, toBool, type Formatter, type Value } from './cells';
+import { floatText, textFormatter, textKind, toBool, type Formatter, type Value } from './cells';
 import { rowEncoding, type RowEncoding } from './native';
 import { finishStream, Sink } from './sink';
 import type { BeginInfo, Cell, FieldDef, ResultFormat, ResultWriter, WriterOptions } from './types';
@@ -74,7 +74,7 @@ export class DelimitedWriter extends TextWriterBase {
 
   async begin(fields: FieldDef[]): Promise<void> {
     this.formatters = fields.map((f) => textFormatter(f, 'true', 'false'));
-    this.escaped = fields.map((f) => !isScalar(f) || !(isIntegerType(f) || isFloatType(f) || f.datatype === 'boolean'));
+    this.escaped = fields.map((f) => textKind(f) === 'text');
     this.rowEncoding = rowEncoding(this.format, fields);
     await this.sink.push(fields.map((f) => this.escape(f.name)).join(this.sep) + this.eol);
   }
@@ -100,13 +100,14 @@ export class DelimitedWriter extends TextWriterBase {
 }
 
 function jsonFormatter(f: FieldDef): Formatter {
-  if (f.datatype === 'boolean' && isScalar(f)) {
+  const kind = textKind(f);
+  if (kind === 'boolean') {
     return (v) => {
       const b = toBool(v);
       return b === undefined ? 'null' : b ? 'true' : 'false';
     };
   }
-  if ((isIntegerType(f) || isFloatType(f)) && isScalar(f)) {
+  if (kind === 'integer' || kind === 'float') {
     return (v) => {
       if (typeof v === 'number') return Number.isFinite(v) ? String(v) : 'null'; // JSON has no NaN/Inf
       if (typeof v === 'bigint') return String(v); // JSON numbers are arbitrary precision

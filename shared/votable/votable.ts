@@ -2,7 +2,7 @@
 import type { Writable } from 'node:stream';
 import { escapeXml, XML_DECLARATION } from '../xml';
 import { Binary2Encoder } from './binary2';
-import { isScalar, textFormatter, type Formatter } from './cells';
+import { textFormatter, textKind, type Formatter } from './cells';
 import { rowEncoding, type RowEncoding } from './native';
 import { finishStream, Sink } from './sink';
 import type { BeginInfo, Cell, FieldDef, InfoDef, ParamDef, ResultFormat, ResultWriter, WriterOptions } from './types';
@@ -138,7 +138,7 @@ export class TabledataWriter extends VotableWriterBase {
 
   protected dataOpen(fields: FieldDef[]): string {
     this.formatters = fields.map((f) => textFormatter(f, 'T', 'F'));
-    this.escaped = fields.map((f) => f.datatype === 'char' || f.datatype === 'unicodeChar' || !isScalar(f));
+    this.escaped = fields.map((f) => textKind(f) === 'text');
     this.rowEncoding = rowEncoding(this.format, fields);
     return '<TABLEDATA>\n';
   }

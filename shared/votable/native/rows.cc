@@ -343,8 +343,8 @@ uint64_t textToLong(Text raw) {
 
 enum class TextFormat { Csv, Tsv, Tabledata };
 
-/* The cell's text before escaping (cells.ts textFormatter); false when it is empty because
- * the value is not what its column can hold (a word that is no boolean, a non-finite integer). */
+/* The cell's text before escaping (cells.ts textFormatter); nothing when the value is not
+ * what its column can hold (a word that is no boolean, a non-finite integer). */
 void cellText(Out &t, char kind, sqlite3_value *v, int type, TextFormat format) {
   switch (kind) {
     case 'b': {
