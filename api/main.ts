@@ -1,11 +1,10 @@
 /** `npm run api`: the api process alone (several machines share REDIS_URL and DATABASE_URL). */
-import { loadConfig } from '../shared/config';
 import { createLogger } from '../shared/log';
 import { loadServices } from '../shared/uws/registry';
 import { ApiServer } from './server';
-import { runUntilSignal } from '../scripts/process';
+import { configOrExit, runUntilSignal } from '../scripts/process';
 
-const config = loadConfig();
+const config = configOrExit();
 const log = createLogger('api', config.logLevel);
 runUntilSignal(log, async () => {
   const api = await ApiServer.start({ config, services: loadServices(config), log });

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
 import type { Config } from '../shared/config';
 import { createLogger, type Logger } from '../shared/log';
-import { DEFAULT_REDIS_URL } from '../shared/redis';
+import { DEFAULT_REDIS_URL, redisState, within } from '../shared/redis';
 import { DatasetLookup } from '../shared/obscore/lookup';
 import { PROJECT_ROOT } from '../shared/runtime';
 import { UwsEngine } from '../shared/uws/engine';
@@ -20,6 +20,7 @@ import type { UwsService } from '../shared/uws/service';
 import { sweepStale } from '../shared/uws/files';
 import { JobStore } from '../shared/uws/store';
 import { authenticate } from './auth';
+import { refuseWhenSpaceLow } from './disk';
 import { errorHandler, sendText } from './http/errors';
 import { datalinkRouter } from './datalink/router';
 import { filesRouter } from './files/router';
@@ -37,6 +38,11 @@ const SERVER_NAME = `vo-image-services/${(JSON.parse(fs.readFileSync(path.join(P
 const STALE_GRACE_S = 600;
 /** Seconds after which a temporary upload file not taken by a request is surely abandoned. */
 const STALE_UPLOAD_S = 3600;
+/**
+ * How long the api waits at start for its Redis subscriptions (WAIT events, sync replies)
+ * before it serves anyway, ms: jobs can be created, listed and read without Redis.
+ */
+const REDIS_START_WAIT_MS = 5000;
 
 export interface ApiServerOptions {
   config: Config;
@@ -56,6 +62,7 @@ export function createApp(config: Config, engine: UwsEngine, hub: WaitHub, sync:
     res.type('text/html; charset=utf-8').send(landingPage(baseUrl(config, req), engine.services.values()));
   });
   app.use('/api', authenticate(config.authTokens));
+  app.use(refuseWhenSpaceLow(config));
   for (const service of engine.services.values()) {
     if (service.asyncJobs !== false) app.use(`/api/${service.name}/async`, uwsRouter({ config, engine, hub, service }));
   }
@@ -91,12 +98,17 @@ export class ApiServer {
     const log = options.log ?? createLogger('api', config.logLevel);
     const redisUrl = config.redisUrl ?? DEFAULT_REDIS_URL;
     const store = await JobStore.open(config.databaseUrl);
-    const events = new UwsEvents(redisUrl, config.queuePrefix);
-    const queues = new JobQueues(events.redis, config.queuePrefix);
+    const events = new UwsEvents(redisUrl, config.queuePrefix, log);
+    const queues = new JobQueues(events.redis, config.queuePrefix, log);
     const engine = new UwsEngine({ config, store, queues, events, log }, options.services);
     const hub = new WaitHub();
-    await events.onPhase((jobId) => hub.notify(jobId));
-    const sync = await SyncDispatcher.create(config, events);
+    const sync = SyncDispatcher.create(config, events);
+    // With Redis down, the subscriptions are made when it comes (ioredis keeps them); until
+    // then WAIT only waits and sync requests wait for Redis (up to SYNC_QUEUE_TIMEOUT).
+    const subscribed = Promise.all([events.onPhase((jobId) => hub.notify(jobId)), sync.subscribed]);
+    if (!(await within(REDIS_START_WAIT_MS, subscribed).then(() => true, () => false))) {
+      log.warn({ redis: redisUrl }, 'redis unreachable at start: serving without it; jobs are enqueued when it is back');
+    }
     const lookup = new DatasetLookup(config.obscoreDb);
     const app = createApp(config, engine, hub, sync, lookup, log);
     const server = await new Promise<Server>((resolve, reject) => {
@@ -109,30 +121,50 @@ export class ApiServer {
     return api;
   }
 
-  /** Reaper and reconciliation loops; reconciliation also runs once at start. */
+  /**
+   * Reaper and reconciliation loops; reconciliation also runs once at start, and each time
+   * the connection to Redis is (re)established, so jobs created while Redis was away are
+   * enqueued at once rather than at the next tick.
+   */
   private startMaintenance(): void {
     const { uws } = this.config;
-    const loop = (name: string, seconds: number, work: () => Promise<unknown>, now: boolean) => {
+    const redis = this.engine.events.redis;
+    const loop = (name: string, seconds: number, work: () => Promise<unknown>, now: boolean, needsRedis = false) => {
       let running = false;
-      const tick = async () => {
-        if (running || this.closing) return;
+      let again = false;
+      const tick = async (): Promise<void> => {
+        if (this.closing) return;
+        if (running) {
+          again = true; // e.g. Redis came back during a tick that failed for want of it
+          return;
+        }
+        // Nothing to do without Redis, and nothing worth a warning each tick: the connection
+        // has reported the outage once.
+        if (needsRedis && redisState(redis) === 'down') return;
         running = true;
         try {
           const outcome = await work();
           this.log.debug({ task: name, outcome }, 'maintenance');
         } catch (err) {
-          this.log.warn({ err, task: name }, 'maintenance failed; will retry');
+          if (needsRedis && redisState(redis) !== 'up') this.log.debug({ err, task: name }, 'maintenance interrupted: Redis unreachable');
+          else this.log.warn({ err, task: name }, 'maintenance failed; will retry');
         } finally {
           running = false;
+        }
+        if (again) {
+          again = false;
+          await tick();
         }
       };
       const timer = setInterval(() => void tick(), seconds * 1000);
       timer.unref();
       this.timers.push(timer);
       if (now) void tick();
+      return tick;
     };
     loop('reap', uws.reaperInterval, () => this.engine.reap(), true);
-    loop('reconcile', uws.reconcileInterval, () => this.engine.reconcile(), true);
+    const reconcile = loop('reconcile', uws.reconcileInterval, () => this.engine.reconcile(), true, true);
+    redis.on('ready', () => void reconcile());
     // Leftovers of requests whose process died: sync request directories, partial uploads.
     const root = this.config.resultsDir;
     loop('sweep', uws.reaperInterval, async () => ({

@@ -2,14 +2,16 @@
  * The api side of DALI-sync requests (shared/dali/sync.ts): hands a request to a worker
  * through Redis and waits for its outcome. A request still in the list after
  * SYNC_QUEUE_TIMEOUT is withdrawn (503 for the caller); one a worker took but never answered
- * ends SYNC_TIMEOUT plus a grace period later; a client that hangs up aborts it.
+ * ends SYNC_TIMEOUT plus a grace period later; a client that hangs up aborts it. While Redis
+ * is unreachable a request waits for it up to SYNC_QUEUE_TIMEOUT, then is a 503 as well; it
+ * is never left inside the client library to be sent whenever Redis comes back.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Request, Response } from 'express';
 import type { Config } from '../shared/config';
-import { parseSyncMessage, syncDir, type SyncOutcome, type SyncRequest } from '../shared/dali/sync';
-import { channels } from '../shared/redis';
+import { parseSyncMessage, SYNC_TAKEN_TTL_MS, syncDir, type SyncOutcome, type SyncRequest } from '../shared/dali/sync';
+import { channels, whenReady, within } from '../shared/redis';
 import { newJobId } from '../shared/uws/engine';
 import type { UwsEvents } from '../shared/uws/events';
 import { containedPath } from '../shared/uws/files';
@@ -21,6 +23,9 @@ import { baseUrl } from './uws/router';
 
 /** Extra seconds past SYNC_TIMEOUT before a request whose worker went silent is given up. */
 const LOST_WORKER_GRACE_S = 5;
+
+/** The 503's reason when Redis cannot be reached (the request never reached a worker). */
+export const REDIS_UNREACHABLE = 'the job queue (Redis) is unreachable; please retry later';
 
 export class SyncUnavailable extends Error {
   override name = 'SyncUnavailable';
@@ -57,13 +62,27 @@ export class SyncDispatcher {
   private readonly pending = new Map<string, Pending>();
   /** This api process's id: workers publish its requests' outcomes on its own channel. */
   private readonly instance = newJobId();
+  /**
+   * Settles once this process's reply channel is subscribed (at once unless Redis is down
+   * at start: the subscription is then made when Redis comes; no request is sent before).
+   */
+  readonly subscribed: Promise<void>;
+  private replyChannelReady = false;
 
-  private constructor(private readonly config: Config, private readonly events: UwsEvents) {}
+  private constructor(private readonly config: Config, private readonly events: UwsEvents) {
+    this.subscribed = events.onSyncMessage(channels(config.queuePrefix).syncReplies(this.instance), (bytes) => this.onMessage(bytes));
+    this.subscribed.then(() => (this.replyChannelReady = true), () => undefined);
+  }
 
-  static async create(config: Config, events: UwsEvents): Promise<SyncDispatcher> {
-    const dispatcher = new SyncDispatcher(config, events);
-    await events.onSyncMessage(channels(config.queuePrefix).syncReplies(dispatcher.instance), (bytes) => dispatcher.onMessage(bytes));
-    return dispatcher;
+  /** Subscribes to this process's reply channel; callers wait on `subscribed` as they see fit. */
+  static create(config: Config, events: UwsEvents): SyncDispatcher {
+    return new SyncDispatcher(config, events);
+  }
+
+  /** Waits until a request can be sent and its reply received, at most until `deadline`. */
+  private async reachable(deadline: number): Promise<boolean> {
+    if (!this.replyChannelReady && !(await within(Math.max(0, deadline - Date.now()), this.subscribed).then(() => true, () => false))) return false;
+    return whenReady(this.events.redis, deadline - Date.now());
   }
 
   private onMessage(bytes: Buffer): void {
@@ -81,6 +100,8 @@ export class SyncDispatcher {
    * worker was lost before either.
    */
   async run(service: string, params: RequestParams, context: { owner: string | null; baseUrl: string; onClose(listener: () => void): void }): Promise<SyncRun> {
+    // SYNC_QUEUE_TIMEOUT counts from here, whether the wait is for Redis or for a worker.
+    const deadline = Date.now() + this.config.syncQueueTimeout * 1000;
     const id = newJobId();
     const dir = syncDir(this.config.resultsDir, id);
     const dispose = () => fs.rm(dir, { recursive: true, force: true });
@@ -92,29 +113,69 @@ export class SyncDispatcher {
     const text = JSON.stringify(request);
     const key = channels(this.config.queuePrefix).syncRequests(service);
     const redis = this.events.redis;
+    let clientGone: (() => void) | undefined;
+    let closedEarly = false;
+    context.onClose(() => (clientGone ? clientGone() : (closedEarly = true)));
+
+    // Not pushed while Redis is away: a command left waiting in ioredis would reach the list
+    // whenever Redis returns, long after this request was answered.
+    if (!(await this.reachable(deadline))) {
+      await dispose();
+      throw new SyncUnavailable(closedEarly ? 'the client closed the connection' : REDIS_UNREACHABLE);
+    }
 
     let timer: NodeJS.Timeout | undefined;
+    let watch: NodeJS.Timeout | undefined;
+    /**
+     * Once a worker holds the request's "taken" key, its disappearance with no outcome means
+     * the worker died: answered within seconds, not after SYNC_TIMEOUT. Two misses in a row,
+     * so an outcome published just before the key is deleted still wins.
+     */
+    const watchWorker = (lost: () => void) => {
+      const takenKey = channels(this.config.queuePrefix).syncTaken(id);
+      let seen = false;
+      let misses = 0;
+      watch = setInterval(() => {
+        redis.exists(takenKey).then(
+          (exists) => {
+            if (exists) [seen, misses] = [true, 0];
+            else if (seen && ++misses >= 2) lost();
+          },
+          () => undefined, // Redis away: the other timers decide
+        );
+      }, SYNC_TAKEN_TTL_MS / 3);
+    };
     let streamed: ((file: string, mimeType: string) => void) | undefined;
     const final = new Promise<Final>((resolve, reject) => {
       const fail = (message: string) => reject(new SyncUnavailable(message));
       const lost = () => fail(`the worker running the request did not answer within ${this.config.syncTimeout + LOST_WORKER_GRACE_S} s`);
       this.pending.set(id, { settle: (outcome, data) => resolve({ outcome, data }), stream: (file, mimeType) => streamed?.(file, mimeType) });
-      context.onClose(() => {
-        void redis.lrem(key, 1, text);
-        void this.events.publishAbort(id);
+      clientGone = () => {
+        // Best effort: with Redis away the request may stay in the list (a worker's outcome
+        // then goes to nobody).
+        redis.lrem(key, 1, text).catch(() => undefined);
+        this.events.publishAbort(id).catch(() => undefined);
         fail('the client closed the connection');
-      });
+      };
+      if (closedEarly) clientGone();
+      watchWorker(() => fail('the worker running the request stopped before it answered; please retry'));
       timer = setTimeout(() => {
         // Withdraw the request if it is still waiting; if a worker took it (it is no longer in
-        // the list), give that worker the request's time limit.
-        void redis.lrem(key, 1, text).then((removed) => {
-          if (removed > 0) fail(`no worker took the request within ${this.config.syncQueueTimeout} s; the service is busy or has no worker running`);
-          else timer = setTimeout(lost, (this.config.syncTimeout + LOST_WORKER_GRACE_S) * 1000);
-        }, reject);
-      }, this.config.syncQueueTimeout * 1000);
-      redis.rpush(key, text).catch(reject);
+        // the list), give that worker the request's time limit. If Redis is unreachable now,
+        // nobody can tell: the caller gets its 503 at once rather than a wait for Redis.
+        redis.lrem(key, 1, text).then(
+          (removed) => {
+            if (removed > 0) fail(`no worker took the request within ${this.config.syncQueueTimeout} s; the service is busy or has no worker running`);
+            else timer = setTimeout(lost, (this.config.syncTimeout + LOST_WORKER_GRACE_S) * 1000);
+          },
+          () => fail(REDIS_UNREACHABLE),
+        );
+      }, Math.max(0, deadline - Date.now()));
+      // Bounded: the connection fails fast, or after COMMAND_TIMEOUT_MS (shared/redis).
+      redis.rpush(key, text).catch(() => fail(REDIS_UNREACHABLE));
     }).finally(() => {
       clearTimeout(timer);
+      clearInterval(watch);
       this.pending.delete(id);
     });
     const started = new Promise<{ file: string; mimeType: string }>((resolve) => {

@@ -6,6 +6,7 @@
 import type { Request, Router } from 'express';
 import type { Config } from '../shared/config';
 import { availabilityXml, capabilitiesXml, type Capability } from '../shared/vosi';
+import { lowSpaceMessage, resultsSpace } from './disk';
 import { baseUrl } from './uws/router';
 
 export const XML_TYPE = 'text/xml; charset=utf-8';
@@ -18,7 +19,9 @@ export function vosiRoutes(router: Router, config: Config, servicePath: string, 
     const document = capabilities(serviceBase(req));
     res.type(XML_TYPE).send(typeof document === 'string' ? document : capabilitiesXml(document));
   });
-  router.get('/availability', (_req, res) => {
-    res.type(XML_TYPE).send(availabilityXml({ available: true, upSince }));
+  router.get('/availability', async (_req, res) => {
+    const space = await resultsSpace(config);
+    const availability = space.low ? { available: false, notes: [lowSpaceMessage(config, space)] } : { available: true, upSince };
+    res.type(XML_TYPE).send(availabilityXml(availability));
   });
 }

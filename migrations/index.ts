@@ -8,6 +8,7 @@ import * as obscoreDidNocase from './obscore/002_did_nocase';
 import * as obscoreSkyIndex from './obscore/003_sky_index';
 import * as uwsJobs from './jobs/001_uws_jobs';
 import * as jobBaseUrl from './jobs/002_job_base_url';
+import * as jobResults from './jobs/003_uws_results';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -32,6 +33,7 @@ class ListedMigrations implements Knex.MigrationSource<string> {
 export const jobStoreMigrations = new ListedMigrations([
   ['001_uws_jobs', uwsJobs],
   ['002_job_base_url', jobBaseUrl],
+  ['003_uws_results', jobResults],
 ]);
 export const obscoreMigrations = new ListedMigrations([
   ['001_obscore', obscore],

@@ -1,5 +1,20 @@
 /** Process lifecycle shared by the entry points: start, then stop cleanly on SIGINT/SIGTERM. */
+import { ConfigError, loadConfig, type Config } from '../shared/config';
 import type { Logger } from '../shared/log';
+
+/**
+ * The configuration, or exit 2 with one line naming the variable when the environment is one
+ * the process must not run with (e.g. AUTH_TOKENS without SIGNING_KEY): no stack trace.
+ */
+export function configOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(`configuration error: ${err.message}`);
+    process.exit(2);
+  }
+}
 
 export function runUntilSignal(log: Logger, start: () => Promise<() => Promise<void>>): void {
   let stop: (() => Promise<void>) | undefined;

@@ -2,8 +2,12 @@
  * `npm start`: everything on one machine. Starts a private redis-server (append-only file
  * under var/redis) unless REDIS_URL is given, brings the job store up to date, generates and
  * ingests the demo data set when the FITS repository (DATA_DIR) is empty, then runs
- * the api and WORKERS worker processes (default: one per core). Ctrl-C / SIGTERM stops the
- * workers (running jobs finish or are released), the api, and the private Redis last.
+ * the api and WORKERS worker processes (default: one per core). A process that dies is
+ * started again, the private Redis too (same port and directory: its append-only file keeps
+ * the queues; the api and the workers reconnect by themselves). Ctrl-C / SIGTERM stops the
+ * workers (running jobs finish or are released), the api, and the private Redis last; a
+ * process that has not stopped in time (e.g. a worker waiting for a Redis that is gone) is
+ * killed, so stopping never hangs.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -14,6 +18,13 @@ import { findExecutable, REDIS_MISSING, startRedisServer, type RedisServer } fro
 import { JobStore } from '../shared/uws/store';
 
 const log = createLogger('start');
+
+/** Seconds past SHUTDOWN_GRACE a worker gets to release its jobs before it is killed. */
+const WORKER_STOP_EXTRA_S = 3;
+/** Seconds the api gets to close (WAIT requests are cut after one) before it is killed. */
+const API_STOP_S = 5;
+/** Pause before a dead process (or Redis) is started again, ms. */
+const RESTART_DELAY_MS = 1000;
 
 function launch(script: string, config: Config, name: string): ChildProcess {
   const child = fork(path.join(__dirname, '..', script), [], {
@@ -53,6 +64,19 @@ function exited(child: ChildProcess): Promise<void> {
   return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
+/** SIGTERM, then SIGKILL if the process has not exited after `seconds`. */
+async function stopWithin(child: ChildProcess, seconds: number, name: string): Promise<void> {
+  child.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), seconds * 1000)));
+  if ((await Promise.race([exited(child), late])) === 'late') {
+    log.warn({ name, childPid: child.pid, seconds }, 'process did not stop in time: killed');
+    child.kill('SIGKILL');
+    await exited(child);
+  }
+  clearTimeout(timer);
+}
+
 async function main(): Promise<void> {
   let config: Config;
   try {
@@ -62,14 +86,47 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   let redis: RedisServer | undefined;
+  let stopping = false;
   if (!config.redisUrl) {
     if (!findExecutable('redis-server')) {
       console.error(REDIS_MISSING);
       process.exit(1);
     }
-    redis = await startRedisServer({ dir: path.join(config.varDir, 'redis'), appendOnly: true, ownProcessGroup: true });
+    const redisOptions = { dir: path.join(config.varDir, 'redis'), appendOnly: true, ownProcessGroup: true };
+    redis = await startRedisServer(redisOptions);
     config.redisUrl = redis.url;
-    log.info({ url: redis.url }, 'private redis-server started');
+    log.info({ url: redis.url, redisPid: redis.process.pid }, 'private redis-server started');
+    // Started again when it dies, on the same port (the url every process has) and with the
+    // same directory (its append-only file holds the queue entries).
+    const supervise = (server: RedisServer) => {
+      server.process.once('exit', (code, signal) => {
+        if (stopping) return;
+        log.warn({ redisPid: server.process.pid, code, signal }, 'private redis-server exited; starting it again');
+        let delay = RESTART_DELAY_MS / 2;
+        const restart = () => {
+          if (stopping) return;
+          startRedisServer({ ...redisOptions, port: server.port }).then(
+            (again) => {
+              redis = again;
+              if (stopping) {
+                void again.stop();
+                return;
+              }
+              log.info({ url: again.url, redisPid: again.process.pid }, 'private redis-server started again');
+              supervise(again);
+            },
+            (err: unknown) => {
+              // E.g. its port was taken meanwhile: retried, less and less often.
+              delay = Math.min(delay * 2, 30000);
+              log.error({ err, retryInMs: delay }, 'private redis-server did not start again; retrying');
+              setTimeout(restart, delay);
+            },
+          );
+        };
+        restart(); // at once: every process is waiting for it
+      });
+    };
+    supervise(redis);
   }
   const store = await JobStore.open(config.databaseUrl);
   await store.close();
@@ -80,14 +137,13 @@ async function main(): Promise<void> {
 
   const workers: ChildProcess[] = [];
   let api: ChildProcess | undefined;
-  let stopping = false;
   /** Runs a process and replaces it if it dies (a dead worker's job is retried through the
    * queue's stall check; the api's state is all in the store and Redis). */
   const supervise = (script: string, name: string, started: (child: ChildProcess) => void) => {
     const child = launch(script, config, name);
     started(child);
     child.once('exit', (code) => {
-      if (!stopping && code !== 0) setTimeout(() => !stopping && supervise(script, name, started), 1000);
+      if (!stopping && code !== 0) setTimeout(() => !stopping && supervise(script, name, started), RESTART_DELAY_MS);
     });
   };
   supervise('api/main.js', 'api', (child) => (api = child));
@@ -97,10 +153,11 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info('stopping: workers, api, then redis');
-    for (const w of workers) w.kill('SIGTERM');
-    await Promise.all(workers.map(exited));
-    api?.kill('SIGTERM');
-    if (api) await exited(api);
+    // Bounded: with Redis gone, a worker releasing a running job would wait for it forever.
+    // A worker killed here leaves its job QUEUED in the store, and its queue entry is handed
+    // to another worker by BullMQ's stalled check once its lock expires.
+    await Promise.all(workers.map((w, i) => stopWithin(w, config.uws.shutdownGrace + WORKER_STOP_EXTRA_S, `worker-${i}`)));
+    if (api) await stopWithin(api, API_STOP_S, 'api');
     await redis?.stop();
     process.exit(code);
   };

@@ -1,15 +1,15 @@
 /** `npm run worker`: one worker process; start as many as there are cores, on any machine. */
-import { loadConfig } from '../shared/config';
 import { createLogger } from '../shared/log';
 import { UwsEvents } from '../shared/uws/events';
 import { loadServices } from '../shared/uws/registry';
 import { JobStore } from '../shared/uws/store';
 import { DEFAULT_REDIS_URL } from '../shared/redis';
-import { runUntilSignal } from '../scripts/process';
+import { configOrExit, runUntilSignal } from '../scripts/process';
+import { cancellationBuilt } from '../shared/db/cancel';
 import { rowEncodersBuilt } from '../shared/votable/native';
 import { JobRunner } from './runner';
 
-const config = loadConfig();
+const config = configOrExit();
 if (!config.redisUrl) config.redisUrl = DEFAULT_REDIS_URL;
 const log = createLogger('worker', config.logLevel);
 runUntilSignal(log, async () => {
@@ -20,7 +20,9 @@ runUntilSignal(log, async () => {
   await runner.start();
   // Where the encoders were not built (no C++ compiler), large results take 2–3× the CPU.
   const rowEncoders = !config.nativeRows ? 'off (NATIVE_ROWS=0)' : rowEncodersBuilt() ? 'native' : 'not built: JavaScript';
-  log.info({ services: [...services.keys()], concurrency: config.workerConcurrency, rowEncoders }, 'worker ready');
+  // Without the cancel extension a stopped query runs on inside SQLite until it ends.
+  const cancellation = cancellationBuilt() ? 'statements interrupted' : 'not built: statements run to their end';
+  log.info({ services: [...services.keys()], concurrency: config.workerConcurrency, rowEncoders, cancellation }, 'worker ready');
   process.send?.({ ready: true });
   return async () => {
     await runner.stop();

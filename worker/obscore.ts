@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { registerAdqlFunctions } from '../shared/adql/translate';
 import { configureSqlite } from '../shared/db';
+import { makeCancellable, querying } from '../shared/db/cancel';
 import { JobFailure } from '../shared/uws/service';
 import type { Cell, ResultWriter } from '../shared/votable';
 import { BATCH_END_SQL, BATCH_ROWS_SQL, encodedRowsQuery, loadRowEncoders, type EncodedRowsOptions, type RowEncoding } from '../shared/votable/native';
@@ -38,6 +39,8 @@ export function obscoreConnection(file: string): Database.Database {
   db.pragma(`mmap_size = ${MMAP_BYTES}`);
   db.pragma(`cache_size = -${CACHE_KIB}`);
   registerAdqlFunctions(db);
+  // A cancelled task's statement stops inside SQLite, not only when it returns to JavaScript.
+  makeCancellable(db);
   connection = { file, db, statements: new Map(), rowEncoders: loadRowEncoders(db) };
   return db;
 }
@@ -85,7 +88,12 @@ export interface RowsOptions {
  * Where the writer's format allows it and the connection has the row encoders, SQLite
  * returns the rows encoded (shared/votable/native.ts); the bytes are the same either way.
  */
-export async function writeRows(query: RowsQuery, writer: ResultWriter, options: RowsOptions): Promise<boolean> {
+export function writeRows(query: RowsQuery, writer: ResultWriter, options: RowsOptions): Promise<boolean> {
+  // A query may run for long: a cancel interrupts it inside SQLite (shared/db/cancel.ts).
+  return querying(() => streamRows(query, writer, options));
+}
+
+async function streamRows(query: RowsQuery, writer: ResultWriter, options: RowsOptions): Promise<boolean> {
   const { maxrec } = options;
   if (maxrec === 0) return true;
   const encoding = options.nativeRows && connection?.db === query.db && connection.rowEncoders ? writer.rowEncoding : undefined;
@@ -96,6 +104,15 @@ export async function writeRows(query: RowsQuery, writer: ResultWriter, options:
     if (wait) await wait;
   }
   return false;
+}
+
+/**
+ * Prepares the query's statement (kept for writeRows where cacheable), so that a statement
+ * SQLite refuses (e.g. more result columns than it allows) fails before the result's header
+ * is written: a sync answer is then an error document, never a 200 cut short.
+ */
+export function prepareRows(query: RowsQuery): void {
+  statementFor(query, query.sql);
 }
 
 function statementFor(query: RowsQuery, sql: string): Database.Statement {

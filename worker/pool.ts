@@ -1,10 +1,20 @@
 /**
  * A pool of processor threads. A thread runs one task at a time and is reused; a task that
- * is cancelled (abort, execution duration, shutdown) has its thread terminated, which stops
- * synchronous and asynchronous work alike, and a fresh thread takes its place on demand.
+ * is cancelled (abort, execution duration, shutdown) has its SQLite statements interrupted
+ * (shared/db/cancel.ts) and its thread terminated, which stops synchronous and asynchronous
+ * work alike, and a fresh thread takes its place on demand. A cancelled task's thread keeps
+ * counting until it has really exited (`exited`), so aborting work cannot stack up threads
+ * that still burn CPU.
  */
 import { Worker } from 'node:worker_threads';
+import { StatementCanceller, TASK_CANCELLED, TASK_IN_STATEMENTS, taskState } from '../shared/db/cancel';
 import type { ThreadReply, ThreadTask } from './thread';
+
+/**
+ * How long a cancelled task's thread may take to come out of an interrupted statement before
+ * it is terminated anyway (work in JavaScript runs on at most this long).
+ */
+const INTERRUPT_GRACE_MS = 200;
 
 export class TaskCancelled extends Error {
   override name = 'TaskCancelled';
@@ -16,39 +26,82 @@ export class TaskCancelled extends Error {
 export interface RunningTask {
   promise: Promise<ThreadReply>;
   cancel(reason: string): void;
+  /**
+   * Settles once the task no longer occupies a thread: at once when it finished normally,
+   * when its thread has exited after a cancel. Callers hold the task's concurrency slot until then.
+   */
+  exited: Promise<void>;
 }
 
 export class ThreadPool {
   private readonly idle: Worker[] = [];
-  private readonly busy = new Set<Worker>();
+  /** Running threads, with the cancel key of their task. */
+  private readonly busy = new Map<Worker, number>();
+  /** Cancelled threads that have not exited yet. */
+  private readonly terminating = new Set<Worker>();
+  private readonly canceller = new StatementCanceller();
+  private nextKey = 1;
   private closed = false;
 
   constructor(private readonly entry: string, private readonly maxIdle: number) {}
 
-  run(task: ThreadTask): RunningTask {
+  /** Threads that run a task or are still stopping one. */
+  get activeThreads(): number {
+    return this.busy.size + this.terminating.size;
+  }
+
+  run(task: Omit<ThreadTask, 'cancelKey' | 'state'>): RunningTask {
     if (this.closed) throw new Error('thread pool closed');
     const thread = this.idle.pop() ?? new Worker(this.entry);
-    this.busy.add(thread);
+    const cancelKey = this.nextKey++;
+    const state = taskState();
+    this.busy.set(thread, cancelKey);
     let settle: { resolve(reply: ThreadReply): void; reject(err: Error): void } | undefined;
+    let markExited: () => void = () => undefined;
+    const exited = new Promise<void>((resolve) => (markExited = resolve));
     const cleanup = () => {
       thread.off('message', onMessage);
       thread.off('error', onError);
       thread.off('exit', onExit);
       this.busy.delete(thread);
     };
+    /**
+     * Terminates the thread, after `graceMs` or its next message, whichever comes first;
+     * `exited` settles when it is gone.
+     */
+    const stop = (graceMs = 0) => {
+      this.terminating.add(thread);
+      const terminate = () => {
+        clearTimeout(timer);
+        thread.off('message', terminate);
+        void thread.terminate();
+      };
+      const timer = graceMs > 0 ? setTimeout(terminate, graceMs) : undefined;
+      thread.on('error', () => undefined); // whatever it throws now, nobody waits for it
+      thread.once('exit', () => {
+        clearTimeout(timer);
+        this.terminating.delete(thread);
+        markExited();
+      });
+      if (timer === undefined) terminate();
+      else thread.once('message', terminate);
+    };
     const onMessage = (reply: ThreadReply) => {
       cleanup();
-      if (!this.closed && this.idle.length < this.maxIdle) this.idle.push(thread);
-      else void thread.terminate();
+      if (!this.closed && this.idle.length < this.maxIdle) {
+        this.idle.push(thread);
+        markExited();
+      } else stop();
       settle?.resolve(reply);
     };
     const onError = (err: Error) => {
       cleanup();
-      void thread.terminate();
+      stop();
       settle?.reject(err);
     };
     const onExit = (code: number) => {
       cleanup();
+      markExited();
       settle?.reject(new Error(`processor thread exited with code ${code}`));
     };
     const promise = new Promise<ThreadReply>((resolve, reject) => {
@@ -57,13 +110,24 @@ export class ThreadPool {
     thread.on('message', onMessage);
     thread.on('error', onError);
     thread.on('exit', onExit);
-    thread.postMessage(task);
+    thread.postMessage({ ...task, cancelKey, state } satisfies ThreadTask);
     return {
       promise,
+      exited,
       cancel: (reason: string) => {
         if (!this.busy.has(thread)) return;
         cleanup();
-        void thread.terminate();
+        Atomics.store(state, TASK_CANCELLED, 1);
+        if (Atomics.load(state, TASK_IN_STATEMENTS) === 1 && this.canceller.available) {
+          // First out of SQLite (a statement ignores termination): the interrupted statement
+          // throws into the thread's JavaScript, which answers at once; then the thread ends.
+          // Not both at once: a statement failing while its thread terminates aborts the
+          // whole process (better-sqlite3 cannot build the error).
+          this.canceller.cancel(cancelKey);
+          stop(INTERRUPT_GRACE_MS);
+        } else {
+          stop();
+        }
         settle?.reject(new TaskCancelled(reason));
       },
     };
@@ -71,8 +135,12 @@ export class ThreadPool {
 
   async close(): Promise<void> {
     this.closed = true;
-    const threads = [...this.idle, ...this.busy];
+    // Threads inside long statements are interrupted first, and given a moment to come out.
+    for (const key of this.busy.values()) this.canceller.cancel(key);
+    if (this.busy.size > 0 && this.canceller.available) await new Promise((resolve) => setTimeout(resolve, INTERRUPT_GRACE_MS));
+    const threads = [...this.idle, ...this.busy.keys(), ...this.terminating];
     this.idle.length = 0;
     await Promise.all(threads.map((t) => t.terminate()));
+    this.canceller.close();
   }
 }

@@ -12,8 +12,8 @@ import type { Logger } from '../shared/log';
 import { channels, connectRedis, type Redis } from '../shared/redis';
 import { compiledModule } from '../shared/runtime';
 import type { UwsEvents } from '../shared/uws/events';
-import { jobDir, resultsDir } from '../shared/uws/files';
-import type { JobResult } from '../shared/uws/model';
+import { attemptDir, jobDir } from '../shared/uws/files';
+import type { JobError, JobResult } from '../shared/uws/model';
 import type { Phase } from '../shared/uws/phase';
 import { queueName, type QueueEntryData } from '../shared/uws/queue';
 import type { UwsService } from '../shared/uws/service';
@@ -31,6 +31,9 @@ export interface RunnerDeps {
 }
 
 type CancelReason = 'abort' | 'duration' | 'shutdown';
+
+/** Seconds past SHUTDOWN_GRACE a stopping worker waits for its queue connections to close. */
+const STOP_MARGIN_S = 3;
 
 /** How long an abort heard before its job's task started is remembered, ms. */
 const EARLY_ABORT_MEMORY_MS = 60000;
@@ -104,8 +107,12 @@ export class JobRunner {
       return;
     }
     const job = outcome.job;
+    const attempt = job.attempts;
     await this.publish(jobId, 'EXECUTING');
-    const dir = resultsDir(config.resultsDir, jobId);
+    // This attempt's own directory: whatever happens, it removes only what it wrote.
+    const dir = attemptDir(config.resultsDir, jobId, attempt);
+    const discard = () => fs.rm(dir, { recursive: true, force: true });
+    const fail = (error: JobError) => this.finish(jobId, () => store.fail(jobId, error, attempt), 'ERROR');
 
     const started = Date.now();
     const task = this.pool.run({
@@ -120,6 +127,7 @@ export class JobRunner {
         executionDuration: job.executionDuration,
         baseUrl: job.baseUrl ?? fallbackBaseUrl(config),
         mode: 'async',
+        maxBytes: config.jobMaxBytes,
       },
     });
     this.running.set(jobId, task);
@@ -135,20 +143,22 @@ export class JobRunner {
       const reason = err instanceof TaskCancelled ? (err.reason as CancelReason) : undefined;
       if (reason === 'abort') {
         log.info({ jobId }, 'job aborted while executing: work stopped');
-        await fs.rm(dir, { recursive: true, force: true });
       } else if (reason === 'duration') {
         log.info({ jobId, seconds: job.executionDuration }, 'execution duration exceeded: work stopped');
-        await fs.rm(dir, { recursive: true, force: true });
-        await this.finish(jobId, () => store.fail(jobId, { type: 'fatal', message: `execution duration of ${job.executionDuration} s exceeded; the job was stopped` }), 'ERROR');
-      } else if (reason === 'shutdown') {
+        await fail({ type: 'fatal', message: `execution duration of ${job.executionDuration} s exceeded; the job was stopped` });
+      } else if (reason !== 'shutdown') {
+        log.error({ err, jobId }, 'processor thread failed');
+        await fail({ type: 'transient', message: `internal error: ${(err as Error).message}` });
+      }
+      // The slot stays taken until the thread is really gone (a statement inside SQLite
+      // stops at its next check, a thread in JavaScript at once).
+      await task.exited;
+      await discard();
+      if (reason === 'shutdown') {
         // Release: back to QUEUED without spending an attempt; another worker takes it.
-        await fs.rm(dir, { recursive: true, force: true });
-        await store.release(jobId);
+        await store.release(jobId, attempt);
         await entry.moveToWait(token);
         throw new WaitingError();
-      } else {
-        log.error({ err, jobId }, 'processor thread failed');
-        await this.finish(jobId, () => store.fail(jobId, { type: 'transient', message: `internal error: ${(err as Error).message}` }), 'ERROR');
       }
       return;
     } finally {
@@ -159,22 +169,29 @@ export class JobRunner {
     if (!reply.ok) {
       const message = reply.userError ? reply.message : `internal error: ${reply.message}`;
       if (!reply.userError) log.error({ jobId, message }, 'processor failed');
-      await this.finish(jobId, () => store.fail(jobId, { type: reply.errorType, message }), 'ERROR');
+      // A failed job keeps no partial output: its error is in the store (UWS /error).
+      await discard();
+      await fail({ type: reply.errorType, message });
       return;
     }
     let results: JobResult[];
     try {
       results = await Promise.all(
         reply.results.map(async (r) => ({
-          id: r.id, file: r.file, mimeType: r.mimeType, size: r.size ?? (await fs.stat(path.join(dir, r.file))).size, ...(r.offset === undefined ? {} : { offset: r.offset }),
+          id: r.id,
+          file: path.posix.join(String(attempt), r.file),
+          mimeType: r.mimeType,
+          size: r.size ?? (await fs.stat(path.join(dir, r.file))).size,
+          ...(r.offset === undefined ? {} : { offset: r.offset }),
         })),
       );
     } catch (err) {
-      await this.finish(jobId, () => store.fail(jobId, { type: 'fatal', message: `internal error: a result file is missing (${(err as Error).message})` }), 'ERROR');
+      await discard();
+      await fail({ type: 'fatal', message: `internal error: a result file is missing (${(err as Error).message})` });
       return;
     }
-    const completed = await this.finish(jobId, () => store.complete(jobId, results), 'COMPLETED');
-    if (!completed) await fs.rm(dir, { recursive: true, force: true }); // aborted or destroyed meanwhile
+    const completed = await this.finish(jobId, () => store.complete(jobId, attempt, results), 'COMPLETED');
+    if (!completed) await discard(); // aborted, destroyed or taken over by another attempt meanwhile
     else this.recordDuration(service.name, Date.now() - started);
   }
 
@@ -208,7 +225,13 @@ export class JobRunner {
       this.graceOver = true;
       for (const task of this.running.values()) task.cancel('shutdown');
     }, this.deps.config.uws.shutdownGrace * 1000);
-    await Promise.all([...this.workers.map((w) => w.close()), this.sync.stop()]);
+    // BullMQ's close waits for the released jobs' moves to reach Redis; with Redis away it
+    // would wait for Redis. The store already has them QUEUED again (release above), and
+    // their queue entries come back through the stalled check, so the stop does not wait.
+    let giveUp: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (giveUp = setTimeout(resolve, (this.deps.config.uws.shutdownGrace + STOP_MARGIN_S) * 1000)));
+    await Promise.race([Promise.all([...this.workers.map((w) => w.close()), this.sync.stop()]), deadline]);
+    clearTimeout(giveUp);
     clearTimeout(grace);
     await this.pool.close();
     await this.connection.quit().catch(() => undefined);

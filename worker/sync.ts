@@ -6,7 +6,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../shared/config';
-import { encodeSyncMessage, parseSyncRequest, syncDir, type SyncMessage, type SyncOutcome, type SyncRequest } from '../shared/dali/sync';
+import { encodeSyncMessage, parseSyncRequest, SYNC_TAKEN_TTL_MS, syncDir, type SyncMessage, type SyncOutcome, type SyncRequest } from '../shared/dali/sync';
 import type { Logger } from '../shared/log';
 import { channels, connectRedis, type Redis } from '../shared/redis';
 import type { UwsEvents } from '../shared/uws/events';
@@ -74,7 +74,29 @@ export class SyncRunner {
       .catch((err) => this.deps.log.warn({ err, id: message.id }, 'sync reply not published'));
   }
 
+  /** Says "a worker runs this request" while it does (SYNC_TAKEN_TTL_MS): the api notices a worker that died. */
+  private holdTaken(id: string): () => void {
+    const redis = this.deps.events.redis;
+    const key = channels(this.deps.config.queuePrefix).syncTaken(id);
+    const renew = () => void redis.set(key, '1', 'PX', SYNC_TAKEN_TTL_MS).catch(() => undefined);
+    renew();
+    const timer = setInterval(renew, SYNC_TAKEN_TTL_MS / 3);
+    return () => {
+      clearInterval(timer);
+      void redis.del(key).catch(() => undefined);
+    };
+  }
+
   private async handle(request: SyncRequest): Promise<void> {
+    const release = this.holdTaken(request.id);
+    try {
+      await this.run(request);
+    } finally {
+      release();
+    }
+  }
+
+  private async run(request: SyncRequest): Promise<void> {
     const { config, services, pool, log } = this.deps;
     const service = services.get(request.service)!;
     const dir = syncDir(config.resultsDir, request.id);
@@ -91,6 +113,7 @@ export class SyncRunner {
         baseUrl: request.baseUrl,
         inlineLimit: request.inlineLimit,
         mode: 'sync',
+        maxBytes: config.jobMaxBytes,
       },
       publish: { redisUrl: config.redisUrl!, channel: channels(config.queuePrefix).syncReplies(request.replyTo), id: request.id },
     });
@@ -105,7 +128,8 @@ export class SyncRunner {
     } catch (err) {
       const reason = err instanceof TaskCancelled ? err.reason : undefined;
       if (reason === 'abort') {
-        // The client went away: nobody reads an outcome.
+        // The client went away: nobody reads an outcome. The slot is free once the thread is gone.
+        await task.exited;
         await fs.rm(dir, { recursive: true, force: true });
         return;
       }
@@ -121,6 +145,8 @@ export class SyncRunner {
       this.running.delete(request.id);
     }
     await this.publish(request.replyTo, { id: request.id, outcome });
+    // A stopped request keeps its slot (WORKER_CONCURRENCY) until its thread has exited.
+    await task.exited;
   }
 
   /** Take no more requests; running ones get SHUTDOWN_GRACE seconds, then fail as transient. */

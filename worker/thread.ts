@@ -5,13 +5,23 @@
  */
 import { mkdirSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
+import { runStatementsFor, TASK_CANCELLED } from '../shared/db/cancel';
 import { encodeSyncMessage, type SyncMessage, type SyncStreaming } from '../shared/dali/sync';
 import { connectRedis, type Redis } from '../shared/redis';
+import { outputCounter } from '../shared/uws/results';
 import type { Processor, ProcessorInput, ProducedResult } from '../shared/uws/service';
 
 export interface ThreadTask {
   processorModule: string;
   input: ProcessorInput;
+  /** The task's key for cancelling its SQLite statements (shared/db/cancel.ts; ThreadPool assigns it). */
+  cancelKey: number;
+  /**
+   * Shared with the pool (shared/db/cancel.ts taskState): TASK_CANCELLED is set when the task
+   * was cancelled (an interrupted query then comes back as an error, which must not be
+   * published as the request's answer); TASK_IN_STATEMENTS while it runs long statements.
+   */
+  state: Int32Array;
   /**
    * DALI-sync requests: publish the outcome from this thread, straight to the waiting api
    * (one hand-over fewer than through the main thread: measured 0.2–0.3 ms of every answer).
@@ -54,10 +64,12 @@ function transferable(reply: ThreadReply): ArrayBuffer[] {
 parentPort?.on('message', (task: ThreadTask) => {
   void (async () => {
     let reply: ThreadReply;
+    runStatementsFor(task.cancelKey, task.state);
     try {
       // Made here, off the worker's main thread, before the processor writes into it (sync
       // requests with inline results make it only when a result spills to a file).
       if (task.input.inlineLimit === undefined) mkdirSync(task.input.resultsDir, { recursive: true });
+      if (task.input.maxBytes !== undefined) task.input.written = outputCounter();
       const target = task.publish;
       if (target !== undefined) {
         // The api starts sending a large result while it is still being written; the outcome
@@ -75,7 +87,8 @@ parentPort?.on('message', (task: ThreadTask) => {
         userError: error.name === 'JobFailure',
       };
     }
-    if (task.publish !== undefined && (await publish(task.publish, { id: task.publish.id, outcome: reply }))) {
+    const cancelled = Atomics.load(task.state, TASK_CANCELLED) === 1;
+    if (!cancelled && task.publish !== undefined && (await publish(task.publish, { id: task.publish.id, outcome: reply }))) {
       parentPort?.postMessage(withoutData(reply));
       return;
     }

@@ -11,13 +11,31 @@ export class HttpError extends Error {
   }
 }
 
+/** A message for people (errors, notices): plain text ending with a newline. */
 export function sendText(res: Response, status: number, text: string): void {
   res.status(status).type('text/plain; charset=utf-8').send(text.endsWith('\n') ? text : `${text}\n`);
 }
 
 /**
- * Streams a file with the given content type; a file that has gone missing answers 404
- * (an error after the headers went out can only abort the response).
+ * A UWS atomic value (phase, executionduration, destruction, quote, owner, a parameter;
+ * UWS 1.1 §2.2.1): 200 text/plain with exactly these bytes and no newline added, since
+ * clients and the UWS validator compare the body with the value.
+ */
+export function sendValue(res: Response, value: string): void {
+  res.status(200).type('text/plain; charset=utf-8').send(value);
+}
+
+/** What `send` (behind res.sendFile) passes to the callback: http-errors with a status. */
+interface SendError extends Error {
+  status?: number;
+  headers?: Record<string, string>;
+}
+
+/**
+ * Streams a file with the given content type; a file that has gone missing answers 404, and
+ * a Range of which no byte exists 416 with the unsatisfied-range Content-Range, `bytes`, a
+ * star, a slash and the size (RFC 9110 §15.5.17, §14.4). An error after the headers went
+ * out can only abort the response.
  */
 export function sendFileOr404(res: Response, file: string, contentType: string, missing: string, part?: { offset: number; size: number }): Promise<void> {
   // Exactly as given (DALI 1.1 §5.2.4 echoes a requested media type; Express would add a charset).
@@ -25,7 +43,14 @@ export function sendFileOr404(res: Response, file: string, contentType: string, 
   // A part of a shared file (a ResultPack member) is served as if it were the whole file.
   const window = part ? { start: part.offset, end: part.offset + part.size - 1 } : {};
   return new Promise<void>((resolve, reject) =>
-    res.sendFile(file, { dotfiles: 'allow', ...window }, (err) => (err ? reject(res.headersSent ? err : new HttpError(404, missing)) : resolve())),
+    res.sendFile(file, { dotfiles: 'allow', ...window }, (err?: SendError) => {
+      if (!err) return resolve();
+      if (res.headersSent) return reject(err);
+      // send has computed the size (of the window, for a part) into its Content-Range.
+      const range = err.headers?.['Content-Range'];
+      if (err.status === 416 && range !== undefined) return reject(new HttpError(416, `range not satisfiable: the file has ${range.slice('bytes */'.length)} bytes`, { 'Content-Range': range }));
+      reject(new HttpError(404, missing));
+    }),
   );
 }
 

@@ -1,7 +1,10 @@
 /**
  * Request parameters from the query string and the body (urlencoded or multipart), in the
  * order given, repeated names kept. DALI 1.1 §3: names are case-insensitive, values are
- * not; names are kept upper-cased. Bodies and uploads are size-limited (413 beyond).
+ * not; names are kept upper-cased. Bodies and uploads are size-limited (413 beyond): the
+ * names and values of one request together (query string, urlencoded body and multipart
+ * fields, and the names and file names of uploads) are at most PARAMS_MAX_BYTES, the
+ * uploaded bytes at most UPLOAD_MAX_BYTES, the parameters at most PARAMS_MAX_COUNT.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -22,6 +25,8 @@ export interface UploadedFile {
   /** Upper-cased form field name (the `param:<name>` an UPLOAD refers to). */
   name: string;
   filename: string;
+  /** Its file name in a job's uploads directory (uploadFileName of `name`). */
+  stored: string;
   /** Temporary path; moved into the job directory when the job is created. */
   path: string;
   size: number;
@@ -68,6 +73,27 @@ export class RequestParams {
   }
 }
 
+/**
+ * What a parameter costs of the PARAMS_MAX_BYTES budget: its name and value in UTF-8. Used
+ * for a request and for the parameters a job stores (its row holds both).
+ */
+export function parameterBytes(parameter: { name: string; value: string }): number {
+  return Buffer.byteLength(parameter.name) + Buffer.byteLength(parameter.value);
+}
+
+/** Longest file name most file systems take (NAME_MAX). */
+const NAME_MAX = 255;
+
+/**
+ * The file name an upload part named `name` is kept under in a job's uploads directory, or
+ * undefined when none can be made of it: `.` and `..` name directories, and an empty or
+ * over-long name cannot be created (the part is refused with a 400).
+ */
+export function uploadFileName(name: string): string | undefined {
+  const stored = name.toUpperCase().replace(/[^A-Za-z0-9_.-]/g, '_');
+  return stored === '' || stored === '.' || stored === '..' || stored.length > NAME_MAX ? undefined : stored;
+}
+
 function fromSearch(search: string, into: Param[]): void {
   for (const [name, value] of new URLSearchParams(search)) into.push({ name: name.toUpperCase(), value });
 }
@@ -98,27 +124,56 @@ export function readText(req: Request, maxBytes: number): Promise<string> {
   });
 }
 
-async function readMultipart(req: Request, limits: ParamLimits, into: Param[]): Promise<UploadedFile[]> {
+/** The answer to a request whose parameter names and values together exceed PARAMS_MAX_BYTES. */
+function overBudget(limits: ParamLimits): HttpError {
+  return new HttpError(413, `parameters larger than ${limits.paramsMaxBytes} bytes in total`);
+}
+
+/**
+ * Reads a multipart body into `into`; `used` is what the query string already took of the
+ * parameter budget. Once the request has failed, the rest of the body is read and dropped
+ * (nothing more is kept in memory or on disk) so that the client receives the answer.
+ */
+async function readMultipart(req: Request, limits: ParamLimits, into: Param[], used: number): Promise<UploadedFile[]> {
   const files: UploadedFile[] = [];
   const writes: Promise<void>[] = [];
   let uploaded = 0;
   let failure: HttpError | undefined;
+  let parser: busboy.Busboy;
+  try {
+    parser = busboy({
+      headers: req.headers,
+      limits: { fieldSize: limits.paramsMaxBytes, fields: limits.paramsMaxCount, fileSize: limits.uploadMaxBytes, files: limits.paramsMaxCount },
+    });
+  } catch (err) {
+    // A Content-Type without a boundary (RFC 7578 §4.1 requires one): the client's error.
+    req.resume();
+    throw new HttpError(400, `malformed multipart body: ${(err as Error).message}`);
+  }
   await fs.promises.mkdir(limits.uploadTmpDir, { recursive: true });
-  const parser = busboy({
-    headers: req.headers,
-    limits: { fieldSize: limits.paramsMaxBytes, fields: limits.paramsMaxCount, fileSize: limits.uploadMaxBytes, files: limits.paramsMaxCount },
-  });
+  const spend = (bytes: number) => {
+    used += bytes;
+    if (used > limits.paramsMaxBytes) failure ??= overBudget(limits);
+  };
   parser.on('field', (name, value, info) => {
     if (info.valueTruncated) failure ??= new HttpError(413, `parameter ${name} larger than ${limits.paramsMaxBytes} bytes`);
-    into.push({ name: name.toUpperCase(), value });
+    const param = { name: name.toUpperCase(), value };
+    spend(parameterBytes(param));
+    if (!failure) into.push(param);
   });
   parser.on('file', (name, stream, info) => {
-    const file: UploadedFile = {
-      name: name.toUpperCase(),
-      filename: info.filename ?? name,
-      path: path.join(limits.uploadTmpDir, randomBytes(12).toString('hex')),
-      size: 0,
-    };
+    const upper = name.toUpperCase();
+    const filename = info.filename ?? name;
+    // The part becomes a parameter NAME = file name (UWS shows it byReference).
+    spend(parameterBytes({ name: upper, value: filename }));
+    const stored = uploadFileName(name);
+    if (stored === undefined) failure ??= new HttpError(400, `upload part name ${JSON.stringify(name)} cannot be used as a file name`);
+    else if (files.some((f) => f.stored === stored)) failure ??= new HttpError(400, `upload parts ${JSON.stringify(name)} and ${JSON.stringify(files.find((f) => f.stored === stored)!.name)} would share the file ${stored}`);
+    if (failure || stored === undefined) {
+      stream.resume();
+      return;
+    }
+    const file: UploadedFile = { name: upper, filename, stored, path: path.join(limits.uploadTmpDir, randomBytes(12).toString('hex')), size: 0 };
     files.push(file);
     stream.on('data', (chunk: Buffer) => {
       file.size += chunk.length;
@@ -155,18 +210,32 @@ export async function readParams(req: Request, limits: ParamLimits): Promise<Req
   const params = queryParams(req);
   let files: UploadedFile[] = [];
   const type = (req.headers['content-type'] ?? '').toLowerCase();
+  const sum = (list: readonly Param[]) => list.reduce((total, p) => total + parameterBytes(p), 0);
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     if (type.startsWith('application/x-www-form-urlencoded')) {
       fromSearch(await readText(req, limits.paramsMaxBytes), params);
     } else if (type.startsWith('multipart/form-data')) {
-      files = await readMultipart(req, limits, params);
+      files = await readMultipart(req, limits, params, sum(params));
     }
   }
-  if (params.length > limits.paramsMaxCount) {
-    await Promise.all(files.map((f) => fs.promises.rm(f.path, { force: true })));
+  const discard = () => Promise.all(files.map((f) => fs.promises.rm(f.path, { force: true })));
+  // Uploads are parameters too (UWS shows them byReference), so they count.
+  if (params.length + files.length > limits.paramsMaxCount) {
+    await discard();
     throw new HttpError(413, `more than ${limits.paramsMaxCount} parameters`);
   }
+  // Query string and body together (a multipart body was counted as it came, with the
+  // names of its uploads, and has already failed if it went over).
+  if (sum(params) > limits.paramsMaxBytes) {
+    await discard();
+    throw overBudget(limits);
+  }
   return new RequestParams(params, files);
+}
+
+/** The byReference parameters uploaded files become (UWS 1.1 §2.1.11 shows inline uploads so). */
+export function uploadParameters(files: readonly UploadedFile[]): JobParameter[] {
+  return files.map((file) => ({ name: file.name, value: file.filename, byReference: true, file: file.stored }));
 }
 
 /**
@@ -176,11 +245,6 @@ export async function readParams(req: Request, limits: ParamLimits): Promise<Req
 export async function keepUploads(files: readonly UploadedFile[], dir: string): Promise<JobParameter[]> {
   if (files.length === 0) return [];
   await fs.promises.mkdir(dir, { recursive: true });
-  const kept: JobParameter[] = [];
-  for (const file of files) {
-    const stored = file.name.replace(/[^A-Za-z0-9_.-]/g, '_');
-    await fs.promises.rename(file.path, path.join(dir, stored));
-    kept.push({ name: file.name, value: file.filename, byReference: true, file: stored });
-  }
-  return kept;
+  for (const file of files) await fs.promises.rename(file.path, path.join(dir, file.stored));
+  return uploadParameters(files);
 }

@@ -3,20 +3,21 @@
  * Containers answer XML; atomic resources plain text. Status codes (UWS §2.2.3): create
  * and every change → 303 See Other; unknown job or resource, or another owner's job → 404
  * (the project does not reveal that another owner's job exists); illegal in the current
- * phase → 403; malformed request → 400.
+ * phase → 403; malformed request → 400; over the parameter limits → 413.
  */
+import { isIPv6 } from 'node:net';
 import express, { type Request, type Response, type Router } from 'express';
 import type { Config } from '../../shared/config';
 import { newJobId, type UwsEngine } from '../../shared/uws/engine';
-import { containedPath, isJobId, resultsDir, uploadsDir } from '../../shared/uws/files';
+import { containedPath, isJobId, removeJobFiles, resultsDir, uploadsDir } from '../../shared/uws/files';
 import type { Job, JobParameter } from '../../shared/uws/model';
 import { isActive, isPhase, type Phase } from '../../shared/uws/phase';
 import { plainErrorDocument, type UwsService } from '../../shared/uws/service';
 import { isoTime, parseIsoTime } from '../../shared/uws/time';
 import { jobListXml, jobXml, parametersXml, parameterValue, resultsXml, type JobUrls } from '../../shared/uws/xml';
 import { ownerOf } from '../auth';
-import { HttpError, sendDocument, sendFileOr404, sendText } from '../http/errors';
-import { keepUploads, paramLimits, readParams, readText, type RequestParams } from '../http/params';
+import { HttpError, sendDocument, sendFileOr404, sendValue } from '../http/errors';
+import { keepUploads, parameterBytes, paramLimits, readParams, readText, uploadParameters, type RequestParams } from '../http/params';
 import type { WaitHub } from './wait';
 
 /** Job-control parameters of UWS, not passed on to the job's parameter list. */
@@ -31,9 +32,44 @@ export interface UwsRouterDeps {
   service: UwsService;
 }
 
-/** Base URL of links: PUBLIC_URL behind a proxy, else the address the client used. */
+/** A host name of RFC 1123 §2.1: dot-separated labels of letters, digits and inner hyphens. */
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
+/**
+ * Whether a Host header is a host[:port] fit to build links with: a host name (RFC 1123),
+ * a dotted IPv4 address or a bracketed IPv6 address (RFC 3986 §3.2.2; no zone), and a port
+ * 1–65535. No user info, path, spaces or anything else a client could smuggle into the
+ * Location headers and result links built from it.
+ */
+export function isValidHost(host: string): boolean {
+  if (host.length > 263) return false; // [IPv6] or 253-character name, ':', 5-digit port
+  const match = /^(\[[0-9A-Fa-f:.]+\]|[^:[\]]+)(?::(\d{1,5}))?$/.exec(host);
+  if (!match) return false;
+  const name = match[1]!;
+  const port = match[2];
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) return false;
+  if (name.startsWith('[')) return isIPv6(name.slice(1, -1));
+  // All digits and dots is an IPv4 address or nothing (`1.2.3`, `999.1.1.1` are not hosts).
+  return /^[\d.]+$/.test(name) ? IPV4.test(name) : HOSTNAME.test(name);
+}
+
+/**
+ * Base URL of links (Location headers, job and result URLs): PUBLIC_URL when set (behind a
+ * proxy), else the scheme and Host the client used. A Host that is not a valid host[:port]
+ * is a 400, as RFC 9112 §3.2 requires of a server, never a link. A request without Host
+ * (HTTP/1.0; Node refuses HTTP/1.1 ones) gets this server's loopback address.
+ */
 export function baseUrl(config: Config, req: Request): string {
-  return config.publicUrl ?? `${req.protocol}://${req.get('host') ?? `127.0.0.1:${config.port}`}`;
+  if (config.publicUrl) return config.publicUrl;
+  // From the connection (trust proxy is off, X-Forwarded-Proto is not read); only these two.
+  const protocol = req.protocol === 'https' ? 'https' : 'http';
+  const host = req.get('host');
+  if (host === undefined || host === '') return `${protocol}://127.0.0.1:${req.socket.localPort ?? config.port}`;
+  if (!isValidHost(host)) {
+    throw new HttpError(400, `the Host header ${JSON.stringify(host.slice(0, 100))} is not a valid host[:port] (RFC 9112 §3.2); set PUBLIC_URL behind a proxy`);
+  }
+  return `${protocol}://${host}`;
 }
 
 function nonNegativeInteger(name: string, text: string): number {
@@ -84,10 +120,32 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
     return { job, value };
   }
 
-  /** Parameters of a request turned into job parameters; uploads are moved into the job. */
-  async function jobParameters(params: RequestParams, jobId: string): Promise<JobParameter[]> {
+  /**
+   * Parameters of a request turned into job parameters (uploads as byReference ones); the
+   * uploaded files are moved into the job by keepUploads once everything has been checked.
+   */
+  function jobParameters(params: RequestParams): JobParameter[] {
     const list: JobParameter[] = params.list.filter((p) => !CONTROL_PARAMETERS.has(p.name)).map((p) => ({ name: p.name, value: p.value }));
-    return [...list, ...(await keepUploads(params.files, uploadsDir(config.resultsDir, jobId)))];
+    return [...list, ...uploadParameters(params.files)];
+  }
+
+  /**
+   * What a job would store: at most PARAMS_MAX_COUNT parameters of at most PARAMS_MAX_BYTES
+   * of names and values in all (413 otherwise; DALI 1.1 §5.1.2 lets a service bound them),
+   * however many requests built them; and no two uploads in one file.
+   */
+  function checkStoredParameters(parameters: readonly JobParameter[]): void {
+    const { paramsMaxCount, paramsMaxBytes } = config.uws;
+    if (parameters.length > paramsMaxCount) throw new HttpError(413, `a job holds at most ${paramsMaxCount} parameters; this would make ${parameters.length}`);
+    const bytes = parameters.reduce((total, p) => total + parameterBytes(p), 0);
+    if (bytes > paramsMaxBytes) throw new HttpError(413, `a job's parameters hold at most ${paramsMaxBytes} bytes of names and values; this would make ${bytes}`);
+    const files = new Map<string, string>();
+    for (const p of parameters) {
+      if (!p.file) continue;
+      const other = files.get(p.file);
+      if (other !== undefined) throw new HttpError(400, `uploads ${other} and ${p.name} would share the file ${p.file}`);
+      files.set(p.file, p.name);
+    }
   }
 
   /** Parameters replace earlier values of the same name (UWS §2.1.11), others are kept. */
@@ -129,27 +187,39 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
   // --- create (§2.2.3.1) ---------------------------------------------------------------
   router.post('/', async (req, res) => {
     const params = await readParams(req, limits);
+    const jobId = newJobId();
+    let created = false;
     try {
+      // Everything that can refuse the request is checked before a file enters the job's
+      // directory.
       const phase = params.get('PHASE');
       if (phase !== undefined && phase.toUpperCase() !== 'RUN') {
         throw new HttpError(400, `PHASE=${phase} cannot be given at creation (only PHASE=RUN)`);
       }
       const duration = params.get('EXECUTIONDURATION');
       const destruction = params.get('DESTRUCTION');
-      const jobId = newJobId();
+      const executionDuration = duration === undefined ? undefined : nonNegativeInteger('EXECUTIONDURATION', duration);
+      const destructionTime = destruction === undefined ? undefined : isoParam('DESTRUCTION', destruction);
+      const base = baseUrl(config, req);
+      const parameters = jobParameters(params);
+      checkStoredParameters(parameters);
+      await keepUploads(params.files, uploadsDir(config.resultsDir, jobId));
       const job = await engine.create({
         jobId,
         service: service.name,
         owner: ownerOf(res),
-        parameters: await jobParameters(params, jobId),
+        parameters,
         runId: params.get('RUNID'),
-        executionDuration: duration === undefined ? undefined : nonNegativeInteger('EXECUTIONDURATION', duration),
-        destruction: destruction === undefined ? undefined : isoParam('DESTRUCTION', destruction),
+        executionDuration,
+        destruction: destructionTime,
         run: phase !== undefined,
-        baseUrl: baseUrl(config, req),
+        baseUrl: base,
       });
+      created = true;
       seeOther(res, urls(req).job(job.jobId));
     } finally {
+      // No directory without a job row: the reaper only removes the files of jobs it knows.
+      if (!created) await removeJobFiles(config.resultsDir, jobId);
       await params.discardFiles();
     }
   });
@@ -159,7 +229,8 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
     const params = await readParams(req, limits);
     const waitText = params.get('WAIT');
     if (waitText === undefined) {
-      res.type(XML_TYPE).send(jobXml(await findJob(req, res), urls(req)));
+      const job = await findJob(req, res);
+      res.type(XML_TYPE).send(jobXml(job, await engine.store.results(job.jobId), urls(req)));
       return;
     }
     if (!/^\s*-?\d+\s*$/.test(waitText) || Number(waitText) < -1) throw new HttpError(400, `WAIT must be -1 or a non-negative integer, not "${waitText}"`);
@@ -195,7 +266,7 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
         req.off('close', closed);
         if (req.destroyed) return;
       }
-      res.type(XML_TYPE).send(jobXml(job, urls(req)));
+      res.type(XML_TYPE).send(jobXml(job, await engine.store.results(job.jobId), urls(req)));
     } finally {
       waiter.close();
     }
@@ -221,9 +292,10 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
     await deleteJob(req, res);
   });
 
+  // Atomic values are sent with sendValue: exactly the value, no newline (UWS 1.1 §2.2.1).
   // --- phase (§2.2.3.2) ---------------------------------------------------------------
   router.get('/:jobId/phase', async (req, res) => {
-    sendText(res, 200, (await findJob(req, res)).phase);
+    sendValue(res, (await findJob(req, res)).phase);
   });
   router.post('/:jobId/phase', async (req, res) => {
     const { job, value } = await controlRequest(req, res, 'PHASE');
@@ -240,7 +312,7 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
 
   // --- executionduration, destruction, quote, owner (§2.2.3.4–2.2.3.6) -------------------
   router.get('/:jobId/executionduration', async (req, res) => {
-    sendText(res, 200, String((await findJob(req, res)).executionDuration));
+    sendValue(res, String((await findJob(req, res)).executionDuration));
   });
   router.post('/:jobId/executionduration', async (req, res) => {
     const { job, value } = await controlRequest(req, res, 'EXECUTIONDURATION');
@@ -251,7 +323,7 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
     seeOther(res, urls(req).job(job.jobId));
   });
   router.get('/:jobId/destruction', async (req, res) => {
-    sendText(res, 200, isoTime((await findJob(req, res)).destruction));
+    sendValue(res, isoTime((await findJob(req, res)).destruction));
   });
   router.post('/:jobId/destruction', async (req, res) => {
     const { job, value } = await controlRequest(req, res, 'DESTRUCTION');
@@ -260,10 +332,10 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
   });
   router.get('/:jobId/quote', async (req, res) => {
     const job = await findJob(req, res);
-    sendText(res, 200, job.quote === null ? '' : isoTime(job.quote));
+    sendValue(res, job.quote === null ? '' : isoTime(job.quote));
   });
   router.get('/:jobId/owner', async (req, res) => {
-    sendText(res, 200, (await findJob(req, res)).owner ?? '');
+    sendValue(res, (await findJob(req, res)).owner ?? '');
   });
 
   // --- error (§2.2.3.7, DALI §5.2.5: returned with 200) ----------------------------------
@@ -283,8 +355,9 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
     try {
       const job = await findJob(req, res);
       if (job.phase !== 'PENDING') throw new HttpError(403, `parameters can only be changed while PENDING (job is ${job.phase})`);
-      const merged = mergeParameters(job.parameters, await jobParameters(params, job.jobId));
-      if (merged.length > config.uws.paramsMaxCount) throw new HttpError(413, `more than ${config.uws.paramsMaxCount} parameters`);
+      const merged = mergeParameters(job.parameters, jobParameters(params));
+      checkStoredParameters(merged);
+      await keepUploads(params.files, uploadsDir(config.resultsDir, job.jobId));
       const runId = params.get('RUNID');
       if (!(await engine.store.setParameters(job.jobId, merged, runId))) {
         throw new HttpError(403, 'parameters can only be changed while PENDING');
@@ -305,7 +378,7 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
       await sendFileOr404(res, file, 'application/octet-stream', 'upload not found');
       return;
     }
-    sendText(res, 200, parameterValue(urls(req).job(job.jobId), parameter));
+    sendValue(res, parameterValue(urls(req).job(job.jobId), parameter));
   });
   router.put('/:jobId/parameters/:name', async (req, res) => {
     const job = await findJob(req, res);
@@ -314,6 +387,7 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
     if (CONTROL_PARAMETERS.has(name)) throw new HttpError(400, `${name} is a job-control parameter, not a job parameter`);
     const value = await readText(req, config.uws.paramsMaxBytes);
     const merged = mergeParameters(job.parameters, [{ name, value }]);
+    checkStoredParameters(merged);
     if (!(await engine.store.setParameters(job.jobId, merged, name === 'RUNID' ? value : undefined))) {
       throw new HttpError(403, 'parameters can only be changed while PENDING');
     }
@@ -322,11 +396,13 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
 
   // --- results (§2.2.3.9) ---------------------------------------------------------------
   router.get('/:jobId/results', async (req, res) => {
-    res.type(XML_TYPE).send(resultsXml(await findJob(req, res), urls(req)));
+    const job = await findJob(req, res);
+    res.type(XML_TYPE).send(resultsXml(job, await engine.store.results(job.jobId), urls(req)));
   });
   router.get('/:jobId/results/:resultId', async (req, res) => {
     const job = await findJob(req, res);
-    const result = job.results.find((r) => r.id === req.params.resultId);
+    // Only the one result: a job may have 100,000 of them.
+    const result = await engine.store.result(job.jobId, req.params.resultId);
     const file = result && containedPath(resultsDir(config.resultsDir, job.jobId), result.file);
     if (!result || !file) throw new HttpError(404, `job ${job.jobId} has no result ${req.params.resultId}`);
     await sendFileOr404(res, file, result.mimeType, 'result file not found', result.offset === undefined ? undefined : { offset: result.offset, size: result.size });

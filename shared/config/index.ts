@@ -5,6 +5,8 @@
  */
 import os from 'node:os';
 import path from 'node:path';
+import { AllowList, AllowListError } from '../net/address';
+import { persistentSigningKey, SIGNING_KEY_FILE } from '../datalink/signing';
 
 export interface UwsLimits {
   /** Longest a WAIT request blocks, seconds; WAIT=-1 means this cap (UWS 1.1 §2.2.1.2). */
@@ -29,7 +31,10 @@ export interface UwsLimits {
   stalledIntervalMs: number;
   /** Largest job list answered without LAST; longer lists redirect to `?LAST=<this>`. */
   listMax: number;
-  /** Largest urlencoded body or PUT value accepted, bytes. */
+  /**
+   * Largest total of a request's parameter values (query string, urlencoded body or the
+   * multipart fields together; uploads apart), and of one job's stored parameters, bytes.
+   */
   paramsMaxBytes: number;
   /** Largest inline upload (all files of one request), bytes. */
   uploadMaxBytes: number;
@@ -86,6 +91,16 @@ export interface Config {
   datalinkMaxIds: number;
   /** Seconds a signed file URL stays valid (SIGNED_URL_TTL). */
   signedUrlTtl: number;
+  /**
+   * Hosts and networks that uploads by URL may reach although they are loopback, private,
+   * link-local, multicast or unspecified (UPLOAD_URL_ALLOW: comma-separated addresses,
+   * CIDR ranges or host names; empty = none, the default).
+   */
+  uploadUrlAllow: string[];
+  /** Largest total size of one job's result files, bytes (JOB_MAX_BYTES). */
+  jobMaxBytes: number;
+  /** New work is refused (503) while the free space under RESULTS_DIR is below this, bytes (RESULTS_MIN_FREE_BYTES). */
+  resultsMinFreeBytes: number;
   /** Largest cutout, in pixels over all its HDUs (CUTOUT_MAX_PIXELS). */
   cutoutMaxPixels: number;
   /** Most cutouts (ID × region × BAND × TIME combinations) in one async job (CUTOUT_MAX_COMBINATIONS). */
@@ -152,7 +167,8 @@ export function loadConfig(env: Env = process.env): Config {
     workers: integer(env, 'WORKERS', cores, 0, 256),
     workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 16, 1, 1024),
     authTokens: parseAuthTokens(env.AUTH_TOKENS),
-    signingKey: env.SIGNING_KEY?.trim() || 'dev-signing-key-change-me',
+    // Unset: filled in below, once every other value is known to be good.
+    signingKey: env.SIGNING_KEY?.trim() ?? '',
     logLevel: env.LOG_LEVEL?.trim() || 'info',
     queuePrefix: env.QUEUE_PREFIX?.trim() || 'vo',
     serviceModules: (env.SERVICE_MODULES ?? '')
@@ -189,6 +205,12 @@ export function loadConfig(env: Env = process.env): Config {
     nativeRows: integer(env, 'NATIVE_ROWS', 1, 0, 1) === 1,
     datalinkMaxIds: integer(env, 'DATALINK_MAX_IDS', 1000, 1),
     signedUrlTtl: integer(env, 'SIGNED_URL_TTL', 3600, 1),
+    uploadUrlAllow: (env.UPLOAD_URL_ALLOW ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== ''),
+    jobMaxBytes: integer(env, 'JOB_MAX_BYTES', 10 * 2 ** 30, 1),
+    resultsMinFreeBytes: integer(env, 'RESULTS_MIN_FREE_BYTES', 256 * 2 ** 20, 0),
     cutoutMaxPixels: integer(env, 'CUTOUT_MAX_PIXELS', 1 << 26, 1),
     cutoutMaxCombinations: integer(env, 'CUTOUT_MAX_COMBINATIONS', 10000, 1),
     cutoutThreads: integer(env, 'CUTOUT_THREADS', Math.min(4, cores), 1, 64),
@@ -199,10 +221,34 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('UWS_EXECUTION_DURATION must be 1..UWS_EXECUTION_DURATION_MAX when a maximum is set');
   }
   if (config.tap.maxrecDefault > config.tap.maxrecMax) throw new ConfigError('TAP_MAXREC must not exceed TAP_MAXREC_MAX');
+  try {
+    new AllowList(config.uploadUrlAllow);
+  } catch (err) {
+    if (err instanceof AllowListError) throw new ConfigError(`UPLOAD_URL_ALLOW: ${err.message}`);
+    throw err;
+  }
   if (uws.destructionDefault > uws.destructionMax) {
     throw new ConfigError('UWS_DESTRUCTION must not exceed UWS_DESTRUCTION_MAX');
   }
+  if (config.signingKey === '') config.signingKey = defaultSigningKey(config);
   return config;
+}
+
+/**
+ * SIGNING_KEY unset. With AUTH_TOKENS the service holds private data, so a key nobody chose
+ * is refused (a built-in one would let anyone sign links). Without, the key generated at the
+ * first start is kept under VAR_DIR and read by every later start and every process sharing
+ * VAR_DIR (npm start also hands it to its children as SIGNING_KEY); processes on several
+ * machines need SIGNING_KEY set to one value.
+ */
+function defaultSigningKey(config: Config): string {
+  if (config.authTokens) throw new ConfigError('SIGNING_KEY must be set when AUTH_TOKENS is (the key of signed file URLs; e.g. `openssl rand -base64 32`)');
+  const file = path.join(config.varDir, SIGNING_KEY_FILE);
+  try {
+    return persistentSigningKey(file);
+  } catch (err) {
+    throw new ConfigError(`SIGNING_KEY is not set and the generated key in ${file} cannot be read or created: ${(err as Error).message}`);
+  }
 }
 
 /** The environment a child process needs to see the same configuration. */
@@ -243,6 +289,9 @@ export function configEnv(config: Config): Record<string, string> {
     NATIVE_ROWS: config.nativeRows ? '1' : '0',
     DATALINK_MAX_IDS: String(config.datalinkMaxIds),
     SIGNED_URL_TTL: String(config.signedUrlTtl),
+    UPLOAD_URL_ALLOW: config.uploadUrlAllow.join(','),
+    JOB_MAX_BYTES: String(config.jobMaxBytes),
+    RESULTS_MIN_FREE_BYTES: String(config.resultsMinFreeBytes),
     CUTOUT_MAX_PIXELS: String(config.cutoutMaxPixels),
     CUTOUT_MAX_COMBINATIONS: String(config.cutoutMaxCombinations),
     CUTOUT_THREADS: String(config.cutoutThreads),

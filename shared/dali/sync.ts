@@ -92,3 +92,11 @@ export function parseSyncRequest(text: string): SyncRequest | undefined {
     return undefined;
   }
 }
+
+/**
+ * A worker running a sync request keeps its "taken" key alive (channels().syncTaken) for this
+ * long, renewing it three times as often; the api that sent the request watches the key and
+ * answers 503 soon after it vanishes with no outcome (the worker died), instead of waiting
+ * out SYNC_TIMEOUT.
+ */
+export const SYNC_TAKEN_TTL_MS = 3000;

@@ -4,9 +4,53 @@
  * DataLink can be followed by any client (astropy, a browser) without credentials, only
  * for that file, and only until it expires.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 
 export const FILES_PATH = '/api/files/';
+
+/** Where a deployment without SIGNING_KEY keeps the key it generated, under VAR_DIR. */
+export const SIGNING_KEY_FILE = 'signing.key';
+
+function readKeyFile(file: string): string | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  const key = text.trim();
+  if (key === '') throw new Error(`${file} is empty; delete it to have a new key generated`);
+  return key;
+}
+
+/**
+ * The key kept in `file`, generated there (32 random bytes, base64url, mode 0600) by the
+ * first process to start. Several processes starting at once all end with the one key that
+ * was written first: the new key is written completely to a private temporary file and then
+ * hard-linked to `file`, which, like an O_EXCL create, fails with EEXIST when another process
+ * got there first (that one's key is then read), and unlike it never lets a reader see a
+ * created but not yet written file.
+ */
+export function persistentSigningKey(file: string): string {
+  const existing = readKeyFile(file);
+  if (existing !== undefined) return existing;
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const temporary = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  fs.writeFileSync(temporary, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+  try {
+    fs.linkSync(temporary, file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  } finally {
+    fs.rmSync(temporary, { force: true });
+  }
+  const key = readKeyFile(file);
+  if (key === undefined) throw new Error(`${file} vanished while it was being created`);
+  return key;
+}
 
 function signature(key: string, relativePath: string, expires: number): string {
   return createHmac('sha256', key).update(`${relativePath}\n${expires}`).digest('base64url');

@@ -11,11 +11,22 @@ import { configureSqlite, isPostgres, sqlitePath } from './index';
 
 export type SqlValue = string | number | null | Buffer;
 
+export interface SqlStatement {
+  sql: string;
+  bindings: readonly SqlValue[];
+}
+
 export interface SqlExecutor {
   /** Rows of a SELECT, or of a statement with RETURNING. */
   all<T>(sql: string, bindings?: readonly SqlValue[]): Promise<T[]>;
   /** Number of rows changed. */
   run(sql: string, bindings?: readonly SqlValue[]): Promise<number>;
+  /**
+   * Runs the statements in one transaction, in order. The first is a guard: when it changes
+   * no row (e.g. a conditional phase change that lost a race) nothing is done and the
+   * answer is false.
+   */
+  atomically(statements: readonly SqlStatement[]): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -80,6 +91,19 @@ class SqliteExecutor implements SqlExecutor {
     return this.retrying(() => statement.run(...bindings).changes);
   }
 
+  atomically(statements: readonly SqlStatement[]): Promise<boolean> {
+    // IMMEDIATE: the write lock is taken first, so the transaction cannot fail half-way
+    // with SQLITE_BUSY_SNAPSHOT; meeting the lock, the whole transaction is retried.
+    const transaction = this.db.transaction(() => {
+      for (const [i, { sql, bindings }] of statements.entries()) {
+        const changes = this.statement(sql).run(...bindings).changes;
+        if (i === 0 && changes === 0) return false;
+      }
+      return true;
+    });
+    return this.retrying(() => transaction.immediate());
+  }
+
   async close(): Promise<void> {
     this.db.close();
   }
@@ -94,6 +118,22 @@ class KnexExecutor implements SqlExecutor {
 
   async run(sql: string, bindings: readonly SqlValue[] = []): Promise<number> {
     return ((await this.knex.raw(sql, bindings as SqlValue[])) as { rowCount: number }).rowCount;
+  }
+
+  async atomically(statements: readonly SqlStatement[]): Promise<boolean> {
+    const guardFailed = new Error('guard');
+    try {
+      await this.knex.transaction(async (tx) => {
+        for (const [i, { sql, bindings }] of statements.entries()) {
+          const changed = ((await tx.raw(sql, bindings as SqlValue[])) as { rowCount: number }).rowCount;
+          if (i === 0 && changed === 0) throw guardFailed; // rolls back
+        }
+      });
+      return true;
+    } catch (err) {
+      if (err === guardFailed) return false;
+      throw err;
+    }
   }
 
   async close(): Promise<void> {

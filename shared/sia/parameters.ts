@@ -41,6 +41,9 @@ export interface SiaParameter {
   readonly columns?: readonly string[];
 }
 
+/** DALI 1.1 §3.3.4: an interval is two numbers, low then high. */
+const INTERVAL_ARRAYSIZE = '2';
+
 /** Unit, UCD and name of the ObsCore column a parameter is compared with. */
 function compared(columnName: string): Pick<SiaParameter, 'unit' | 'ucd' | 'columns'> {
   const column = OBSCORE_COLUMNS.find((c) => c.name === columnName);
@@ -49,11 +52,13 @@ function compared(columnName: string): Pick<SiaParameter, 'unit' | 'ucd' | 'colu
 }
 
 /**
- * §2.1: numeric parameters take one value or an interval `lo hi` (±Inf for an open side);
- * the self-description example (§3.1.2) gives them arraysize `*` with xtype `interval`.
+ * §2.1: numeric parameters take one value or an interval `lo hi` (±Inf for an open side).
+ * They are described as DALI 1.1 §3.3.4 intervals: datatype double, xtype `interval`,
+ * arraysize `2`, which VOTable validators (STILTS votlint) require of an interval; the SODA
+ * descriptor's BAND and TIME (shared/datalink/links.ts) say the same.
  */
 function interval(name: SiaConstraintName, columnName: string, description: string): SiaParameter {
-  return { name, datatype: 'double', arraysize: '*', xtype: 'interval', ...compared(columnName), description };
+  return { name, datatype: 'double', arraysize: INTERVAL_ARRAYSIZE, xtype: 'interval', ...compared(columnName), description };
 }
 
 /** A string compared with one column: exactly and case-sensitively unless the description says otherwise (§2.1). */
@@ -69,11 +74,11 @@ export const SIA_PARAMETERS: readonly SiaParameter[] = [
     description: 'Region the image footprint must intersect: CIRCLE ra dec radius, RANGE ra1 ra2 dec1 dec2 (±Inf allowed) or POLYGON ra1 dec1 ra2 dec2 … (ICRS degrees)',
   },
   {
-    name: 'BAND', datatype: 'double', arraysize: '*', xtype: 'interval', unit: 'm', ucd: 'em.wl;stat.interval', columns: ['em_min', 'em_max'],
+    name: 'BAND', datatype: 'double', arraysize: INTERVAL_ARRAYSIZE, xtype: 'interval', unit: 'm', ucd: 'em.wl;stat.interval', columns: ['em_min', 'em_max'],
     description: 'Wavelength (metres; lo hi, or one value) the spectral coverage [em_min, em_max] must overlap',
   },
   {
-    name: 'TIME', datatype: 'double', arraysize: '*', xtype: 'interval', unit: 'd', ucd: 'time.interval;obs.exposure', columns: ['t_min', 't_max'],
+    name: 'TIME', datatype: 'double', arraysize: INTERVAL_ARRAYSIZE, xtype: 'interval', unit: 'd', ucd: 'time.interval;obs.exposure', columns: ['t_min', 't_max'],
     description: 'Time (MJD; lo hi, or one value) the observation [t_min, t_max] must overlap',
   },
   text('POL', 'pol_states', `Polarization state the data must include (${STOKES_LABELS.join(' ')})`, STOKES_LABELS),

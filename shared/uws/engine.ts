@@ -69,6 +69,8 @@ export class UwsEngine {
   readonly events: UwsEvents;
   private readonly log: Logger;
   private meanDurations: { at: number; values: Record<string, string> } = { at: 0, values: {} };
+  /** Jobs this process is queueing right now (store row written, queue entry on its way). */
+  private readonly dispatching = new Set<string>();
 
   constructor(deps: EngineDeps, readonly services: ReadonlyMap<string, UwsService>) {
     this.config = deps.config;
@@ -109,11 +111,17 @@ export class UwsEngine {
       attempts: 0,
       error: null,
       parameters: options.parameters,
-      results: [],
       baseUrl: options.baseUrl ?? null,
     };
-    await this.store.create(job);
-    if (options.run) await this.dispatch(job.service, job.jobId);
+    // Marked before the row exists: reconciliation must not take a job on its way to the
+    // queue for a lost one.
+    if (options.run) this.dispatching.add(job.jobId);
+    try {
+      await this.store.create(job);
+      if (options.run) await this.dispatch(job.service, job.jobId);
+    } finally {
+      this.dispatching.delete(job.jobId);
+    }
     return job;
   }
 
@@ -121,6 +129,16 @@ export class UwsEngine {
   async run(job: Job): Promise<RunOutcome> {
     if (job.phase === 'QUEUED' || job.phase === 'EXECUTING') return 'already';
     const quote = await this.quote(job.service);
+    this.dispatching.add(job.jobId);
+    try {
+      return await this.queue(job, quote);
+    } finally {
+      this.dispatching.delete(job.jobId);
+    }
+  }
+
+  /** PENDING (or HELD) → QUEUED in the store, then the queue entry. */
+  private async queue(job: Job, quote: number | null): Promise<RunOutcome> {
     if (!(await this.store.transition(job.jobId, 'QUEUED', { quote }, ['PENDING', 'HELD']))) {
       const now = await this.store.get(job.jobId);
       return now && (now.phase === 'QUEUED' || now.phase === 'EXECUTING') ? 'already' : 'illegal';
@@ -130,12 +148,18 @@ export class UwsEngine {
     return 'queued';
   }
 
-  /** Adds the queue entry; if Redis is unreachable the job stays QUEUED for reconciliation. */
+  /**
+   * Adds the queue entry; if Redis is unreachable the job stays QUEUED for reconciliation
+   * (which also runs as soon as Redis is back). Bounded: the connection fails fast while
+   * Redis is known to be down, and waits at most COMMAND_TIMEOUT_MS otherwise.
+   */
   private async dispatch(service: string, jobId: string): Promise<void> {
     try {
       await this.queues.enqueue(service, jobId);
     } catch (err) {
-      this.log.warn({ err, jobId, service }, 'enqueue failed; reconciliation will retry');
+      // An outage is logged once by the connection, not once per job created during it.
+      if (err instanceof Error && err.name === 'RedisUnavailable') this.log.debug({ jobId, service, reason: err.message }, 'enqueue deferred: Redis unreachable');
+      else this.log.warn({ err, jobId, service }, 'enqueue failed; reconciliation will retry');
     }
   }
 
@@ -166,6 +190,7 @@ export class UwsEngine {
   /** Quote (UWS §2.1.8): now + mean duration × (1 + jobs waiting per job running). */
   async quote(service: string, now = Date.now()): Promise<number | null> {
     try {
+      // Bounded like every command of the api: with Redis down this fails at once.
       const [depth, mean] = await Promise.all([this.queues.depth(service, now), this.meanDuration(service, now)]);
       return Math.round(now + mean * (1 + depth.waiting / Math.max(1, depth.active)));
     } catch {
@@ -213,6 +238,10 @@ export class UwsEngine {
         if (!this.services.has(job.service)) continue;
         const state = await this.queues.state(job.service, job.jobId);
         if (state === 'missing') {
+          // Read again: a job that finished (its entry removed) or was just queued (its entry
+          // on the way) between the two reads is in flight, not lost.
+          const current = this.dispatching.has(job.jobId) ? undefined : await this.store.get(job.jobId);
+          if (!current || !isActive(current.phase) || current.phase === 'PENDING' || (await this.queues.state(job.service, job.jobId)) !== 'missing') continue;
           await this.dispatch(job.service, job.jobId);
           requeued++;
           this.log.warn({ jobId: job.jobId, phase: job.phase }, 'job had no queue entry: enqueued again');

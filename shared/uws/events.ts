@@ -3,7 +3,8 @@
  * wake its blocked WAIT requests, and the worker running a job hears that it was aborted.
  * Events are transient: the job store stays the truth; a lost event only costs latency.
  */
-import { channels, connectRedis, type Redis } from '../redis';
+import type { Logger } from '../log';
+import { channels, closeRedis, connectRedis, connectRedisCommands, type Redis } from '../redis';
 import type { Phase } from './phase';
 
 type PhaseHandler = (jobId: string, phase: Phase) => void;
@@ -20,11 +21,15 @@ export class UwsEvents {
   private readonly abortHandlers = new Set<AbortHandler>();
   private readonly syncHandlers = new Map<string, Set<MessageHandler>>();
 
-  constructor(private readonly redisUrl: string, prefix: string) {
+  /** `log` receives the connections' state changes (lost, restored). */
+  constructor(private readonly redisUrl: string, prefix: string, private readonly log?: Logger) {
     this.channels = channels(prefix);
-    this.publisher = connectRedis(redisUrl);
+    // Fail-fast: an event publisher, a quote or an enqueue must not wait for a Redis that is
+    // down (events are transient; what is not enqueued the api's reconciliation enqueues).
+    this.publisher = connectRedisCommands(redisUrl, {}, { name: 'commands', log });
   }
 
+  /** The process's connection for plain (non-blocking) commands; fails fast while Redis is down. */
   get redis(): Redis {
     return this.publisher;
   }
@@ -71,7 +76,8 @@ export class UwsEvents {
   }
 
   private async connectSubscriber(): Promise<Redis> {
-    const subscriber = connectRedis(this.redisUrl);
+    // Waits for Redis however long it is away: ioredis subscribes again after reconnecting.
+    const subscriber = connectRedis(this.redisUrl, {}, { name: 'subscriber', log: this.log });
     this.subscriber = subscriber;
     // Only the Buffer event: with a 'message' listener ioredis would also decode every
     // message (sync replies carry result bytes) into a string.
@@ -97,6 +103,7 @@ export class UwsEvents {
     this.phaseHandlers.clear();
     this.abortHandlers.clear();
     this.syncHandlers.clear();
-    await Promise.all([this.subscriber?.quit().catch(() => undefined), this.publisher.quit().catch(() => undefined)]);
+    // Bounded: QUIT on a connection waiting for Redis would wait as long as the outage.
+    await Promise.all([this.subscriber ? closeRedis(this.subscriber) : undefined, closeRedis(this.publisher)]);
   }
 }

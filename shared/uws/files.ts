@@ -17,6 +17,16 @@ export function resultsDir(resultsRoot: string, jobId: string): string {
   return path.join(jobDir(resultsRoot, jobId), 'results');
 }
 
+/**
+ * Where one attempt at a job writes its results: RESULTS_DIR/<job>/results/<attempt>/. A
+ * worker that stalled and lost the job to another attempt removes only its own directory,
+ * never the results of the attempt that completed the job. Result files are recorded
+ * relative to resultsDir, i.e. as `<attempt>/<file>`.
+ */
+export function attemptDir(resultsRoot: string, jobId: string, attempt: number): string {
+  return path.join(resultsDir(resultsRoot, jobId), String(attempt));
+}
+
 export function uploadsDir(resultsRoot: string, jobId: string): string {
   return path.join(jobDir(resultsRoot, jobId), 'uploads');
 }

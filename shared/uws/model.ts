@@ -45,7 +45,6 @@ export interface Job {
   attempts: number;
   error: JobError | null;
   parameters: JobParameter[];
-  results: JobResult[];
   /** The base URL the job was created through (PUBLIC_URL or the request's host): links in results start with it. */
   baseUrl: string | null;
 }

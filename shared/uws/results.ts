@@ -6,7 +6,24 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import type { ProcessorInput, ProducedResult } from './service';
+import { JobFailure, type ProcessorInput, type ProducedResult } from './service';
+
+/** The shared counter of a job's written bytes (ProcessorInput.written). */
+export function outputCounter(): BigInt64Array {
+  return new BigInt64Array(new SharedArrayBuffer(8));
+}
+
+/**
+ * Counts `bytes` against the job's output budget before they are written; past JOB_MAX_BYTES
+ * the job fails (and the runner removes what it wrote), so one job cannot fill the disk.
+ */
+export function chargeOutput(input: Pick<ProcessorInput, 'maxBytes' | 'written'>, bytes: number): void {
+  if (input.maxBytes === undefined || input.written === undefined) return;
+  const total = Atomics.add(input.written, 0, BigInt(bytes)) + BigInt(bytes);
+  if (total > BigInt(input.maxBytes)) {
+    throw new JobFailure(`the results exceed the output limit of ${input.maxBytes} bytes (JOB_MAX_BYTES); ask for less (MAXREC, fewer or smaller cutouts)`);
+  }
+}
 
 export interface ResultOutput {
   stream: Writable;
@@ -37,8 +54,12 @@ class SpillWritable extends Writable {
     private readonly file: string,
     private readonly limit: number,
     private readonly onSpill: (() => void) | undefined,
+    private readonly budget: Pick<ProcessorInput, 'maxBytes' | 'written'>,
   ) {
     super({ decodeStrings: true });
+    // A failed write (the output limit, a full disk) reaches the writer through `errored`
+    // and its rejected writes; without a listener the 'error' event would end the thread.
+    this.on('error', () => undefined);
     if (limit < 0) this.fd = fs.openSync(file, 'w');
   }
 
@@ -51,6 +72,12 @@ class SpillWritable extends Writable {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    try {
+      chargeOutput(this.budget, chunk.length);
+    } catch (err) {
+      callback(err as Error);
+      return;
+    }
     if (this.fd === undefined && this.size + chunk.length <= this.limit) {
       this.chunks.push(chunk);
       this.size += chunk.length;
@@ -99,10 +126,10 @@ class SpillWritable extends Writable {
 export function openResult(input: ProcessorInput, id: string, file: string, mimeType: string): ResultOutput {
   const target = path.join(input.resultsDir, file);
   if (input.inlineLimit === undefined) {
-    return { stream: new SpillWritable(target, -1, undefined), result: () => ({ id, file, mimeType }) };
+    return { stream: new SpillWritable(target, -1, undefined, input), result: () => ({ id, file, mimeType }) };
   }
   const onSpill = input.onSpill;
-  const spill = new SpillWritable(target, input.inlineLimit, onSpill && (() => onSpill({ id, file, mimeType })));
+  const spill = new SpillWritable(target, input.inlineLimit, onSpill && (() => onSpill({ id, file, mimeType })), input);
   return { stream: spill, result: () => (spill.spilled ? { id, file, mimeType } : { id, file, mimeType, data: spill.data }) };
 }
 
@@ -112,6 +139,7 @@ export function openResult(input: ProcessorInput, id: string, file: string, mime
  * I/O costs nothing but that thread, and is cheaper than a stream per small file).
  */
 export function writeResult(input: ProcessorInput, id: string, file: string, mimeType: string, bytes: Buffer): ProducedResult {
+  chargeOutput(input, bytes.length);
   if (input.inlineLimit !== undefined && bytes.length <= input.inlineLimit) return { id, file, mimeType, data: bytes, size: bytes.length };
   const target = path.join(input.resultsDir, file);
   if (input.inlineLimit !== undefined) fs.mkdirSync(input.resultsDir, { recursive: true });
@@ -132,6 +160,7 @@ export class ResultPack {
   constructor(private readonly input: ProcessorInput, readonly file: string) {}
 
   add(id: string, mimeType: string, bytes: Buffer): ProducedResult {
+    chargeOutput(this.input, bytes.length);
     this.fd ??= fs.openSync(path.join(this.input.resultsDir, this.file), 'w');
     fs.writeSync(this.fd, bytes);
     const result = { id, file: this.file, mimeType, size: bytes.length, offset: this.offset };

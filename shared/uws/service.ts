@@ -31,6 +31,13 @@ export interface ProcessorInput {
    * is written. Set in the processor's thread (functions do not cross threads).
    */
   onSpill?: (result: { id: string; file: string; mimeType: string }) => void;
+  /** The most bytes the job's (or request's) results may take together (JOB_MAX_BYTES). */
+  maxBytes?: number;
+  /**
+   * Bytes written so far, shared by every thread working on the job (a SharedArrayBuffer
+   * travels to helper threads as the same memory). Made in the processor's thread.
+   */
+  written?: BigInt64Array;
 }
 
 export interface ProducedResult {

@@ -7,7 +7,7 @@
 import type { Knex } from 'knex';
 import { Batcher } from '../batch';
 import { openDatabase, type DatabaseOptions } from '../db';
-import { createExecutor, placeholders, type SqlExecutor, type SqlValue } from '../db/executor';
+import { createExecutor, placeholders, type SqlExecutor, type SqlStatement, type SqlValue } from '../db/executor';
 import { migrateJobStore } from '../../migrations';
 import type { Job, JobError, JobListFilter, JobParameter, JobRef, JobResult } from './model';
 import { isFinal, sourcesOf, type Phase } from './phase';
@@ -28,9 +28,25 @@ interface JobRow {
   error_type: string | null;
   error_message: string | null;
   parameters: string;
-  results: string;
   base_url: string | null;
 }
+
+interface ResultRow {
+  result_id: string;
+  file: string;
+  mime_type: string;
+  size: number | string;
+  byte_offset: number | string | null;
+}
+
+function toResult(row: ResultRow): JobResult {
+  const result: JobResult = { id: row.result_id, file: row.file, mimeType: row.mime_type, size: Number(row.size) };
+  if (row.byte_offset !== null) result.offset = Number(row.byte_offset);
+  return result;
+}
+
+/** Results per INSERT statement (7 bound values each: under every backend's limit). */
+const RESULT_ROWS_PER_INSERT = 500;
 
 type RefRow = Pick<JobRow, 'job_id' | 'phase' | 'run_id' | 'owner' | 'creation_time'>;
 
@@ -53,12 +69,11 @@ function toJob(row: JobRow): Job {
     error:
       row.error_message === null ? null : { type: row.error_type === 'transient' ? 'transient' : 'fatal', message: row.error_message },
     parameters: JSON.parse(row.parameters) as JobParameter[],
-    results: JSON.parse(row.results) as JobResult[],
     baseUrl: row.base_url,
   };
 }
 
-export type NewJob = Omit<Job, 'startTime' | 'endTime' | 'attempts' | 'error' | 'results'>;
+export type NewJob = Omit<Job, 'startTime' | 'endTime' | 'attempts' | 'error'>;
 
 /** What a worker gets when it takes a job. */
 export type StartOutcome =
@@ -91,13 +106,13 @@ export class JobStore {
   private readonly creations = new Batcher<NewJob>((jobs) => this.insertMany(jobs));
 
   private async insertMany(jobs: readonly NewJob[]): Promise<void> {
-    const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, '[]', ?)";
+    const row = '(?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)';
     const values: SqlValue[] = [];
     for (const job of jobs) {
       values.push(job.jobId, job.service, job.owner, job.runId, job.phase, job.creationTime, job.executionDuration, job.destruction, job.quote, JSON.stringify(job.parameters), job.baseUrl);
     }
     await this.sql.run(
-      'INSERT INTO uws_jobs (job_id, service, owner, run_id, phase, creation_time, execution_duration, destruction, quote, attempts, parameters, results, base_url) VALUES ' +
+      'INSERT INTO uws_jobs (job_id, service, owner, run_id, phase, creation_time, execution_duration, destruction, quote, attempts, parameters, base_url) VALUES ' +
         jobs.map(() => row).join(', '),
       values,
     );
@@ -106,6 +121,21 @@ export class JobStore {
   async get(jobId: string): Promise<Job | undefined> {
     const [row] = await this.sql.all<JobRow>('SELECT * FROM uws_jobs WHERE job_id = ?', [jobId]);
     return row ? toJob(row) : undefined;
+  }
+
+  /** The job's results in order (empty unless COMPLETED). */
+  async results(jobId: string): Promise<JobResult[]> {
+    const rows = await this.sql.all<ResultRow>('SELECT result_id, file, mime_type, size, byte_offset FROM uws_results WHERE job_id = ? ORDER BY seq', [jobId]);
+    return rows.map(toResult);
+  }
+
+  /** One result by its id (the first, should a processor repeat an id). */
+  async result(jobId: string, resultId: string): Promise<JobResult | undefined> {
+    const [row] = await this.sql.all<ResultRow>(
+      'SELECT result_id, file, mime_type, size, byte_offset FROM uws_results WHERE job_id = ? AND result_id = ? ORDER BY seq LIMIT 1',
+      [jobId, resultId],
+    );
+    return row ? toResult(row) : undefined;
   }
 
   async list(filter: JobListFilter): Promise<JobRef[]> {
@@ -195,21 +225,41 @@ export class JobStore {
     return row ? { kind: 'started', job: toJob(row) } : { kind: 'gone' };
   }
 
-  /** EXECUTING → COMPLETED with its results, in one conditional update. */
-  async complete(jobId: string, results: readonly JobResult[], now = Date.now()): Promise<boolean> {
-    const sql = "UPDATE uws_jobs SET phase = 'COMPLETED', end_time = ?, results = ? WHERE job_id = ? AND phase = 'EXECUTING'";
-    return (await this.sql.run(sql, [now, JSON.stringify(results), jobId])) > 0;
+  /**
+   * EXECUTING → COMPLETED with its results, in one transaction, only by the attempt that is
+   * the job's current one: a worker that stalled past its lock while another attempt took the
+   * job over cannot complete it (nor touch the results of the attempt that did).
+   */
+  async complete(jobId: string, attempt: number, results: readonly JobResult[], now = Date.now()): Promise<boolean> {
+    const statements: SqlStatement[] = [
+      { sql: "UPDATE uws_jobs SET phase = 'COMPLETED', end_time = ? WHERE job_id = ? AND phase = 'EXECUTING' AND attempts = ?", bindings: [now, jobId, attempt] },
+      { sql: 'DELETE FROM uws_results WHERE job_id = ?', bindings: [jobId] },
+    ];
+    for (let start = 0; start < results.length; start += RESULT_ROWS_PER_INSERT) {
+      const chunk = results.slice(start, start + RESULT_ROWS_PER_INSERT);
+      const bindings: SqlValue[] = [];
+      chunk.forEach((r, i) => bindings.push(jobId, start + i, r.id, r.file, r.mimeType, r.size, r.offset ?? null));
+      statements.push({
+        sql: `INSERT INTO uws_results (job_id, seq, result_id, file, mime_type, size, byte_offset) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+        bindings,
+      });
+    }
+    return this.sql.atomically(statements);
   }
 
-  /** → ERROR with its summary, from QUEUED or EXECUTING only. */
-  async fail(jobId: string, error: JobError, now = Date.now()): Promise<boolean> {
+  /**
+   * → ERROR with its summary, from QUEUED or EXECUTING only; with `attempt`, only while that
+   * attempt is the job's current one (a stale worker's failure does not end another's attempt).
+   */
+  async fail(jobId: string, error: JobError, attempt?: number, now = Date.now()): Promise<boolean> {
     const sql = `UPDATE uws_jobs SET phase = 'ERROR', end_time = ?, error_type = ?, error_message = ? WHERE job_id = ? AND phase IN (${placeholders(ERROR_SOURCES.length)})`;
-    return (await this.sql.run(sql, [now, error.type, error.message, jobId, ...ERROR_SOURCES])) > 0;
+    if (attempt === undefined) return (await this.sql.run(sql, [now, error.type, error.message, jobId, ...ERROR_SOURCES])) > 0;
+    return (await this.sql.run(`${sql} AND attempts = ?`, [now, error.type, error.message, jobId, ...ERROR_SOURCES, attempt])) > 0;
   }
 
-  /** A stopping worker gives the job back: EXECUTING → QUEUED, without spending an attempt. */
-  async release(jobId: string): Promise<boolean> {
-    return (await this.sql.run("UPDATE uws_jobs SET phase = 'QUEUED', attempts = attempts - 1 WHERE job_id = ? AND phase = 'EXECUTING'", [jobId])) > 0;
+  /** A stopping worker gives its attempt back: EXECUTING → QUEUED, without spending an attempt. */
+  async release(jobId: string, attempt: number): Promise<boolean> {
+    return (await this.sql.run("UPDATE uws_jobs SET phase = 'QUEUED', attempts = attempts - 1 WHERE job_id = ? AND phase = 'EXECUTING' AND attempts = ?", [jobId, attempt])) > 0;
   }
 
   /** Replaces the parameter list (and runId when given), only while PENDING (UWS §2.1.11, DALI §5.1). */
@@ -231,7 +281,10 @@ export class JobStore {
   }
 
   async delete(jobId: string): Promise<boolean> {
-    return (await this.sql.run('DELETE FROM uws_jobs WHERE job_id = ?', [jobId])) > 0;
+    return this.sql.atomically([
+      { sql: 'DELETE FROM uws_jobs WHERE job_id = ?', bindings: [jobId] },
+      { sql: 'DELETE FROM uws_results WHERE job_id = ?', bindings: [jobId] },
+    ]);
   }
 
   /** Jobs whose destruction time has passed. */

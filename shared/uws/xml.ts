@@ -53,7 +53,8 @@ function resultsBody(jobUrl: string, results: readonly JobResult[]): string {
   return results.map((r) => resultXml(jobUrl, r)).join('');
 }
 
-export function jobXml(job: Job, urls: JobUrls): string {
+/** The job document; `results` are the job's results (kept apart from its row: JobStore.results). */
+export function jobXml(job: Job, results: readonly JobResult[], urls: JobUrls): string {
   const jobUrl = urls.job(job.jobId);
   const parts = [
     XML_DECLARATION,
@@ -69,7 +70,7 @@ export function jobXml(job: Job, urls: JobUrls): string {
     `<uws:executionDuration>${job.executionDuration}</uws:executionDuration>`,
     nillable('destruction', isoTime(job.destruction)),
     `<uws:parameters>${parametersBody(jobUrl, job.parameters)}</uws:parameters>`,
-    job.results.length ? `<uws:results>${resultsBody(jobUrl, job.results)}</uws:results>` : '<uws:results/>',
+    results.length ? `<uws:results>${resultsBody(jobUrl, results)}</uws:results>` : '<uws:results/>',
     job.error
       ? `<uws:errorSummary type="${job.error.type}" hasDetail="true"><uws:message>${escapeXml(job.error.message)}</uws:message></uws:errorSummary>`
       : '',
@@ -91,8 +92,8 @@ export function jobListXml(jobs: readonly JobRef[], urls: JobUrls): string {
   return `${XML_DECLARATION}<uws:jobs ${NAMESPACES} version="${UWS_VERSION}">${refs.join('')}</uws:jobs>`;
 }
 
-export function resultsXml(job: Job, urls: JobUrls): string {
-  return `${XML_DECLARATION}<uws:results ${NAMESPACES}>${resultsBody(urls.job(job.jobId), job.results)}</uws:results>`;
+export function resultsXml(job: Job, results: readonly JobResult[], urls: JobUrls): string {
+  return `${XML_DECLARATION}<uws:results ${NAMESPACES}>${resultsBody(urls.job(job.jobId), results)}</uws:results>`;
 }
 
 export function parametersXml(job: Job, urls: JobUrls): string {

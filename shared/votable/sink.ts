@@ -31,10 +31,17 @@ export function waitDrain(out: Writable): Promise<void> {
 export function finishStream(out: Writable): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     if (out.writableFinished) return resolve();
+    // An output that failed earlier will never finish: say why instead of waiting forever.
+    if (out.destroyed) return reject(destroyedError(out));
     out.once('finish', () => resolve());
     out.once('error', reject);
     out.end();
   });
+}
+
+/** Why the output cannot take more: its own error (e.g. the job's output limit), if it had one. */
+function destroyedError(out: Writable): Error {
+  return out.errored ?? new Error('output stream destroyed');
 }
 
 /**
@@ -61,7 +68,7 @@ export class Sink {
    */
   pushBytes(bytes: Uint8Array): Promise<void> | undefined {
     const text = this.flush();
-    if (this.out.destroyed) return text ?? Promise.reject(new Error('output stream destroyed'));
+    if (this.out.destroyed) return text ?? Promise.reject(destroyedError(this.out));
     const ok = this.out.write(bytes);
     // A drain after the text's write covers this one too: 'drain' means all is flushed.
     return text ?? (ok ? undefined : waitDrain(this.out));
@@ -72,7 +79,7 @@ export class Sink {
     if (this.out.destroyed) {
       // Report through the promise like a failed drain, so callers have one error path.
       this.buf = '';
-      return Promise.reject(new Error('output stream destroyed'));
+      return Promise.reject(destroyedError(this.out));
     }
     const ok = this.out.write(this.buf);
     this.buf = '';

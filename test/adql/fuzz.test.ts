@@ -101,5 +101,7 @@ test('fuzz: every input parses or throws AdqlSyntaxError', () => {
   console.log(`ADQL fuzz: ${inputs.length} inputs (${parsed} parsed, ${rejected} rejected) in ${ms} ms, ${Math.round((inputs.length / ms) * 1000)} inputs/s`);
   expect(parsed).toBeGreaterThan(100);
   expect(rejected).toBeGreaterThan(1000);
-  expect(ms).toBeLessThan(10_000);
+  // A guard against catastrophic backtracking only (a loaded 2-core machine took 14 s for
+  // what takes 5 s when quiet); parsing speed is measured by benchmarks, not here.
+  expect(ms).toBeLessThan(60_000);
 });

@@ -3,6 +3,10 @@
  * overflow, UsageFault errors as VOTable documents, the adhoc:this self-description, and
  * the capabilities pyvo's SIAService reads.
  */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Client, unescapeXml } from '../helpers/http';
 import { fieldNames, startTapStack, tableRows, type TapFixture } from '../tap/fixture';
 import { OBSCORE_COLUMNS } from '../../shared/obscore/columns';
@@ -49,6 +53,48 @@ test('MAXREC truncates with the overflow INFO; the response describes the servic
   expect(reply.text).toContain('<RESOURCE type="meta" utype="adhoc:this">');
   expect(reply.text).toContain('value="ivo://ivoa.net/std/SIA#query-2.0"');
 });
+
+/**
+ * STILTS votlint's messages on a VOTable file, one per line. It exits 0 whatever it finds and
+ * (STILTS 3.4) prints nothing at all for a valid document: no summary line.
+ */
+function votlint(file: string): Promise<string[]> {
+  return new Promise((resolve, reject) =>
+    execFile('stilts', ['votlint', 'maxrepeat=100', `votable=${file}`], { timeout: 120000, maxBuffer: 16 << 20 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`votlint failed: ${err.message}\n${stderr}`)) : resolve(`${stdout}${stderr}`.split('\n').filter((line) => line.trim() !== '')),
+    ),
+  );
+}
+
+test('votlint: nothing to report on SIA responses, their adhoc:this descriptor (DALI 1.1 §3.3.4 intervals) included', async () => {
+  const responses: Array<Array<[string, string]>> = [
+    [['POS', `CIRCLE ${TARGET} 1`], ['BAND', '6e-7 8e-7'], ['MAXREC', '3']], // rows, then the overflow INFO
+    [['POS', `CIRCLE ${TARGET} 0.001`], ['CALIB', '3']], // every match
+    [['POS', 'CIRCLE 150 2 0.1']], // no row
+    [['MAXREC', '0']], // metadata only
+    [['BAND', '-2']], // a UsageFault error document
+  ];
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sia-votlint-'));
+  try {
+    for (const [i, params] of responses.entries()) {
+      const file = path.join(dir, `query-${i}.xml`);
+      fs.writeFileSync(file, (await client.get('/api/sia/query', params)).text);
+      expect([params, await votlint(file)]).toEqual([params, []]);
+    }
+    const { reply, rows } = await query(responses[0]!);
+    expect(rows).toHaveLength(3);
+    expect(reply.text).toContain('<PARAM name="BAND" datatype="double" arraysize="2" xtype="interval" unit="m" ucd="em.wl;stat.interval" value="">');
+    // The same document with the intervals' arraysize="*" (as it was): votlint reports all 7,
+    // so the empty reports above are votlint's verdict, not a check that never ran.
+    const starred = path.join(dir, 'starred.xml');
+    fs.writeFileSync(starred, reply.text.replace(/arraysize="2" xtype="interval"/g, 'arraysize="*" xtype="interval"'));
+    const report = await votlint(starred);
+    expect(report).toHaveLength(['BAND', 'TIME', 'FOV', 'SPATRES', 'EXPTIME', 'TIMERES', 'SPECRP'].length);
+    expect(report.every((line) => /^ERROR \(l\.\d+, c\.\d+\): xtype='interval' for arraysize != 2$/.test(line))).toBe(true);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 150000);
 
 test('bad values are UsageFault VOTable errors', async () => {
   const reply = await client.get('/api/sia/query', { BAND: '-2' });

@@ -18,8 +18,8 @@ test('every constraint parameter of §2.1, then MAXREC and RESPONSEFORMAT, each 
 
 test.each<[string, Partial<SiaParameter>]>([
   ['POS', { datatype: 'char', arraysize: '*', xtype: undefined, unit: undefined, ucd: 'pos.outline;obs', columns: ['s_region'] }],
-  ['BAND', { datatype: 'double', arraysize: '*', xtype: 'interval', unit: 'm', ucd: 'em.wl;stat.interval', columns: ['em_min', 'em_max'] }],
-  ['TIME', { datatype: 'double', arraysize: '*', xtype: 'interval', unit: 'd', ucd: 'time.interval;obs.exposure', columns: ['t_min', 't_max'] }],
+  ['BAND', { datatype: 'double', arraysize: '2', xtype: 'interval', unit: 'm', ucd: 'em.wl;stat.interval', columns: ['em_min', 'em_max'] }],
+  ['TIME', { datatype: 'double', arraysize: '2', xtype: 'interval', unit: 'd', ucd: 'time.interval;obs.exposure', columns: ['t_min', 't_max'] }],
   ['POL', { datatype: 'char', ucd: 'meta.code;phys.polarization', options: ['I', 'Q', 'U', 'V', 'RR', 'LL', 'RL', 'LR', 'XX', 'YY', 'XY', 'YX', 'POLI', 'POLA'] }],
   ['FOV', { datatype: 'double', xtype: 'interval', unit: 'deg', ucd: 'phys.angSize;instr.fov', columns: ['s_fov'] }],
   ['SPATRES', { xtype: 'interval', unit: 'arcsec', ucd: 'pos.angResolution', columns: ['s_resolution'] }],

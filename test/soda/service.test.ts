@@ -182,7 +182,7 @@ describe('SODA async', () => {
     const ids = [...doc.matchAll(/<uws:result id="([^"]+)"[^>]*mime-type="application\/fits"/g)].map((m) => m[1]);
     expect(ids).toEqual(circles.map((_, i) => `cutout-${i + 1}`));
     const jobId = job.slice(job.lastIndexOf('/') + 1);
-    expect(fs.readdirSync(path.join(fx.stack.config.resultsDir, jobId, 'results')).sort()).toEqual(['cutouts-2.pack', 'cutouts.pack']);
+    expect(fs.readdirSync(path.join(fx.stack.config.resultsDir, jobId, 'results', '1')).sort()).toEqual(['cutouts-2.pack', 'cutouts.pack']);
     for (const n of [1, 200, 201, 400]) {
       const reply = await fetch(`${job}/results/cutout-${n}`);
       const cut = openFitsBuffer(Buffer.from(await reply.arrayBuffer()));

@@ -12,6 +12,7 @@ import { channels, connectRedis } from '../../shared/redis';
 import { PUBLISHED_TABLES } from '../../shared/obscore/store';
 import { CORPUS } from '../adql/corpus';
 import { Client, sleep, textOf, unescapeXml } from '../helpers/http';
+import { serveLocal } from '../net/server';
 import { fieldNames, startTapStack, tableRows, type TapFixture } from './fixture';
 
 let fx: TapFixture;
@@ -20,7 +21,9 @@ const I_COADD = 'butler://dp02/20d28216-534a-4102-b8a7-1c7f32a9b78c';
 
 beforeAll(async () => {
   // Results over 8 kB go through a file (the spill path), smaller ones inside the reply.
-  fx = await startTapStack({ workers: 1, env: { SYNC_TIMEOUT: '2', SYNC_INLINE_BYTES: '8000' } });
+  // Uploads by URL may come from 127.0.0.1 (test servers); everything else non-public is
+  // still refused (test/tap/ssrf.test.ts runs a stack without the allowance).
+  fx = await startTapStack({ workers: 1, env: { SYNC_TIMEOUT: '2', SYNC_INLINE_BYTES: '8000', UPLOAD_URL_ALLOW: '127.0.0.1' } });
   client = new Client(fx.stack.url);
 }, 60000);
 afterAll(() => fx?.close());
@@ -320,6 +323,35 @@ describe('UPLOAD', () => {
     expect(errorText(bad.text)).toMatch(/^UPLOAD "t": /);
     const scheme = await sync('SELECT 1 FROM ivoa.ObsCore', { UPLOAD: 't,ftp://example.org/t.xml' });
     expect(errorText(scheme.text)).toBe('UPLOAD "t": URI "ftp://example.org/t.xml" is not supported (use param:<part> or an http(s) URL)');
+  });
+
+  test('a table by URL from an allowed address (UPLOAD_URL_ALLOW=127.0.0.1); other loopback addresses stay refused', async () => {
+    const targets = votable([['cluster', 55.7467376, -32.2861552]]);
+    const server = await serveLocal((req, res) => {
+      if (req.url === '/t.xml') res.writeHead(200, { 'content-type': 'application/x-votable+xml' }).end(targets);
+      else if (req.url === '/moved') res.writeHead(302, { location: '/t.xml' }).end();
+      else if (req.url === '/elsewhere') res.writeHead(302, { location: `http://127.0.0.2:${server.port}/t.xml` }).end();
+      else res.writeHead(404).end('not-this-text');
+    });
+    try {
+      const query = "SELECT u.name, o.lsst_band FROM TAP_UPLOAD.targets AS u JOIN ivoa.ObsCore AS o ON 1 = CONTAINS(POINT('ICRS', u.ra, u.dec), o.s_region) WHERE o.dataproduct_subtype = 'lsst.deepCoadd_calexp' ORDER BY o.lsst_band";
+      for (const url of [`${server.origin}/t.xml`, `http://2130706433:${server.port}/t.xml`, `${server.origin}/moved`]) {
+        const reply = await sync(query, { UPLOAD: `targets,${url}` });
+        expect(reply.status).toBe(200);
+        expect(tableRows(reply.text)).toEqual(['g', 'i', 'r', 'u', 'y', 'z'].map((band) => ['cluster', band]));
+      }
+      // One connection per request, the redirect's two hops included (no pooled sockets).
+      expect(server.connections).toBe(4);
+      const missing = await sync('SELECT * FROM TAP_UPLOAD.t', { UPLOAD: `t,${server.origin}/absent.xml` });
+      expect(errorText(missing.text)).toBe(`UPLOAD "t": cannot fetch ${server.origin}/absent.xml: HTTP 404`);
+      // 127.0.0.2 is loopback too, and not allowed: refused, also after a redirect.
+      const other = await sync('SELECT * FROM TAP_UPLOAD.t', { UPLOAD: `t,http://127.0.0.2:${server.port}/t.xml` });
+      expect(errorText(other.text)).toBe(`UPLOAD "t": cannot fetch http://127.0.0.2:${server.port}/t.xml: the address is not allowed`);
+      const redirected = await sync('SELECT * FROM TAP_UPLOAD.t', { UPLOAD: `t,${server.origin}/elsewhere` });
+      expect(errorText(redirected.text)).toBe(`UPLOAD "t": cannot fetch ${server.origin}/elsewhere (redirected to http://127.0.0.2:${server.port}/t.xml): the address is not allowed`);
+    } finally {
+      await server.close();
+    }
   });
 });
 

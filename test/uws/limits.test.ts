@@ -54,7 +54,8 @@ describe.each([
     const heartbeat = path.join(stack.dir, `abort-${busy}.log`);
     const job = await http.create('fixture', { MODE: 'sleep', SECONDS: '30', BUSY: busy, HEARTBEAT: heartbeat, PHASE: 'RUN' });
     await untilExecuting(job);
-    await sleep(200);
+    // The work itself has begun (its thread may take a moment to start on a busy machine).
+    for (let i = 0; i < 100 && (!fs.existsSync(heartbeat) || fs.readFileSync(heartbeat, 'utf8').split('\n').length < 5); i++) await sleep(50);
     expect((await http.post(`${job}/phase`, { PHASE: 'ABORT' })).status).toBe(303);
     expect(await http.phase(job)).toBe('ABORTED');
     const [before, after] = await heartbeatsAfter(heartbeat, 300);

@@ -13,7 +13,7 @@ let anonymous: Client;
 const LIST = '/api/fixture/async';
 
 beforeAll(async () => {
-  stack = await TestStack.start({ env: { AUTH_TOKENS: 'tok-alice:alice,tok-bob:bob' } });
+  stack = await TestStack.start({ env: { AUTH_TOKENS: 'tok-alice:alice,tok-bob:bob', SIGNING_KEY: 'owners-test-key' } });
   alice = new Client(stack.url, { authorization: 'Bearer tok-alice' });
   bob = new Client(stack.url, { authorization: 'Bearer tok-bob' });
   anonymous = new Client(stack.url);

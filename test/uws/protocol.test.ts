@@ -126,7 +126,7 @@ describe('sub-resources', () => {
     job = await http.create('fixture', { MODE: 'echo', RUNID: 'r1' });
   });
 
-  test('atomic resources are text/plain', async () => {
+  test('atomic resources are text/plain holding exactly the value, no newline (the UWS validator compares bytes)', async () => {
     for (const [resource, expected] of [
       ['phase', /^PENDING$/],
       ['executionduration', /^600$/],
@@ -136,9 +136,11 @@ describe('sub-resources', () => {
     ] as const) {
       const reply = await http.get(`${job}/${resource}`);
       expect(reply.status).toBe(200);
-      expect(reply.headers.get('content-type')).toMatch(/^text\/plain/);
-      expect(reply.text.trim()).toMatch(expected);
+      expect(reply.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+      expect(reply.text).toMatch(expected);
     }
+    const mode = await http.get(`${job}/parameters/MODE`);
+    expect([mode.status, mode.headers.get('content-type'), mode.text]).toEqual([200, 'text/plain; charset=utf-8', 'echo']);
   });
 
   test('parameters and results are XML containers; results is empty before the job ran', async () => {
@@ -174,6 +176,26 @@ describe('sub-resources', () => {
   });
 });
 
+describe('job list AFTER (UWS 1.1 §2.2.2.1)', () => {
+  test('takes every ISO 8601 form the UWS validator sends; garbage is a 400', async () => {
+    const job = await http.create('fixture', { MODE: 'echo' });
+    const id = job.split('/').pop()!;
+    for (const after of ['2015', '2015-10', '20151026', '2015-10-26', '2015-10-26T10:00', '20151026T100000', '2015-10-26T10:00:00.000Z', '2015-10-26T10:00:00.5+01:00', '20151026T100000+0100', '2015-10-26T10:00+01']) {
+      const reply = await http.get(LIST, { AFTER: after });
+      expect([after, reply.status]).toEqual([after, 200]);
+      expect(reply.text).toContain(`id="${id}"`);
+    }
+    // A reduced form is its first instant: a job of today is after this year, not after the next.
+    const year = new Date().getUTCFullYear();
+    expect((await http.get(LIST, { AFTER: String(year - 1) })).text).toContain(`id="${id}"`);
+    expect((await http.get(LIST, { AFTER: String(year + 1) })).text).not.toContain(`id="${id}"`);
+    for (const bad of ['yesterday', '2015-13', '201510', '2015-10-26T']) {
+      const reply = await http.get(LIST, { AFTER: bad });
+      expect([reply.status, reply.text]).toEqual([400, `AFTER must be an ISO 8601 date-time, not "${bad}"\n`]);
+    }
+  });
+});
+
 describe('parameter updates (UWS §2.1.11, DALI §5.1.2)', () => {
   test('POST to /parameters while PENDING replaces values of the same name and keeps the others', async () => {
     const job = await http.create('fixture', { MODE: 'echo', A: '1', B: '2' });
@@ -189,7 +211,7 @@ describe('parameter updates (UWS §2.1.11, DALI §5.1.2)', () => {
     const job = await http.create('fixture', { MODE: 'echo' });
     const reply = await http.request('PUT', `${job}/parameters/query`, 'SELECT 1', { 'content-type': 'text/plain' });
     expect(reply.status).toBe(303);
-    expect((await http.get(`${job}/parameters/QUERY`)).text.trim()).toBe('SELECT 1');
+    expect((await http.get(`${job}/parameters/QUERY`)).text).toBe('SELECT 1');
   });
 
   test('parameters cannot change once the job left PENDING (403), nor at the job URL (400)', async () => {
@@ -311,7 +333,7 @@ describe('deletion (§2.2.3.3)', () => {
       const job = await http.create('fixture', { MODE: 'echo', PHASE: 'RUN' });
       expect(await http.settle(job)).toBe('COMPLETED');
       const id = job.split('/').pop()!;
-      expect(fs.existsSync(path.join(stack.config.resultsDir, id, 'results', 'echo.json'))).toBe(true);
+      expect(fs.existsSync(path.join(stack.config.resultsDir, id, 'results', '1', 'echo.json'))).toBe(true);
       const reply = await remove(job);
       expect(reply.status).toBe(303);
       expect(reply.location).toBe(`${stack.url}${LIST}`);

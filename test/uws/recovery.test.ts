@@ -3,6 +3,7 @@
  * another worker; an api restart loses nothing; after Redis loses its data, reconciliation
  * enqueues the QUEUED jobs again; a job whose workers keep dying ends in ERROR.
  */
+import fs from 'node:fs';
 import { Client, sleep, textOf } from '../helpers/http';
 import { TestStack } from '../helpers/stack';
 
@@ -91,3 +92,57 @@ test('a worker stopped with SIGTERM releases a long job to the queue, and anothe
   // The release did not spend an attempt.
   expect((await stack.api!.engine.store.get(job.split('/').pop()!))?.attempts).toBe(1);
 });
+
+test('a worker stalled (SIGSTOP) past its lock while another attempt completes the job cannot remove that attempt\'s results', async () => {
+  await Promise.all(stack.workers.map((w) => w.stop('SIGKILL')));
+  const stalled = await stack.startWorker();
+  const job = await http.create('fixture', { MODE: 'sleep', SECONDS: '3', PHASE: 'RUN' });
+  const id = job.split('/').pop()!;
+  const attemptDir = (n: number) => `${stack.config.resultsDir}/${id}/results/${n}`;
+  await untilPhase(job, 'EXECUTING');
+  // The first attempt's thread is at work (it made its directory) when the worker stalls.
+  for (let i = 0; i < 100 && !fs.existsSync(attemptDir(1)); i++) await sleep(50);
+  expect(fs.existsSync(attemptDir(1))).toBe(true);
+  stalled.child.kill('SIGSTOP');
+  try {
+    // The lock (2 s) runs out; the stalled check gives the job to a second worker: attempt 2.
+    await stack.startWorker();
+    expect(await http.settle(job, 30000)).toBe('COMPLETED');
+    expect((await stack.api!.engine.store.get(id))?.attempts).toBe(2);
+  } finally {
+    stalled.child.kill('SIGCONT');
+  }
+  // The first attempt wakes up, finishes its sleep, loses the conditional completion and
+  // removes only what it wrote (results/1/), never the results of attempt 2.
+  const end = Date.now() + 10000;
+  while (fs.existsSync(attemptDir(1)) && Date.now() < end) await sleep(100);
+  await sleep(500);
+  expect(fs.existsSync(attemptDir(1))).toBe(false);
+  expect(await http.phase(job)).toBe('COMPLETED');
+  expect((await http.get(job)).text).toContain(`xlink:href="${job}/results/result"`);
+  const result = await http.get(`${job}/results/result`);
+  expect(result.status).toBe(200);
+  expect(result.text).toBe('slept 3000 ms\n');
+  expect(fs.readdirSync(`${stack.config.resultsDir}/${id}/results`)).toEqual(['2']);
+  await Promise.all(stack.workers.map((w) => w.stop('SIGKILL')));
+}, 60000);
+
+test('reconciliation under load re-enqueues nothing that is in flight (jobs finishing or being queued)', async () => {
+  await Promise.all(stack.workers.map((w) => w.stop('SIGKILL')));
+  await stack.startWorker();
+  const engine = stack.api!.engine;
+  let requeued = 0;
+  let reconciling = true;
+  const loop = (async () => {
+    while (reconciling) {
+      requeued += (await engine.reconcile()).requeued;
+      await sleep(5); // the store answers without I/O: let the api serve requests meanwhile
+    }
+  })();
+  const jobs = await Promise.all(Array.from({ length: 300 }, () => http.create('fixture', { MODE: 'echo', PHASE: 'RUN' })));
+  for (const job of jobs) expect(await http.settle(job, 30000)).toBe('COMPLETED');
+  reconciling = false;
+  await loop;
+  expect(requeued).toBe(0);
+  await Promise.all(stack.workers.map((w) => w.stop('SIGKILL')));
+}, 60000);

@@ -68,7 +68,8 @@ describe.each(backends)('%s job store', (_name, open) => {
     const job = newJob({ runId: 'run-1', quote: 1234567890123 });
     await store.create(job);
     const read = (await store.get(job.jobId)) as Job;
-    expect(read).toEqual({ ...job, startTime: null, endTime: null, attempts: 0, error: null, results: [] });
+    expect(read).toEqual({ ...job, startTime: null, endTime: null, attempts: 0, error: null });
+    expect(await store.results(job.jobId)).toEqual([]);
     expect(typeof read.creationTime).toBe('number');
     expect(await store.get('nope')).toBeUndefined();
   });
@@ -80,12 +81,12 @@ describe.each(backends)('%s job store', (_name, open) => {
     expect(await store.transition(job.jobId, 'QUEUED')).toBe(true);
     const started = await store.start(job.jobId, 2);
     expect(started.kind).toBe('started');
-    expect(await store.complete(job.jobId, [{ id: 'result', file: 'r.xml', mimeType: 'text/xml', size: 10 }])).toBe(true);
+    expect(await store.complete(job.jobId, 1, [{ id: 'result', file: 'r.xml', mimeType: 'text/xml', size: 10 }])).toBe(true);
     expect(await store.fail(job.jobId, { type: 'fatal', message: 'late' })).toBe(false);
     expect(await store.transition(job.jobId, 'ABORTED')).toBe(false);
     const read = (await store.get(job.jobId))!;
     expect(read.phase).toBe('COMPLETED');
-    expect(read.results).toEqual([{ id: 'result', file: 'r.xml', mimeType: 'text/xml', size: 10 }]);
+    expect(await store.results(job.jobId)).toEqual([{ id: 'result', file: 'r.xml', mimeType: 'text/xml', size: 10 }]);
     expect(read.startTime).not.toBeNull();
     expect(read.endTime).toBeGreaterThanOrEqual(read.startTime!);
   });
@@ -99,11 +100,38 @@ describe.each(backends)('%s job store', (_name, open) => {
         return job.jobId;
       }),
     );
-    const outcomes = await Promise.all(jobs.map((id) => Promise.all([store.transition(id, 'ABORTED'), store.complete(id, [])])));
+    const outcomes = await Promise.all(jobs.map((id) => Promise.all([store.transition(id, 'ABORTED'), store.complete(id, 1, [])])));
     for (const [i, [aborted, completed]] of outcomes.entries()) {
       expect(aborted !== completed).toBe(true);
       expect((await store.get(jobs[i]!))!.phase).toBe(aborted ? 'ABORTED' : 'COMPLETED');
     }
+  });
+
+  test('only the current attempt can complete or fail a job (a stalled worker that lost it cannot)', async () => {
+    const job = newJob({ phase: 'QUEUED' });
+    await store.create(job);
+    await store.start(job.jobId, 3); // attempt 1 stalls…
+    await store.start(job.jobId, 3); // …and attempt 2 takes the job over
+    expect(await store.complete(job.jobId, 1, [{ id: 'stale', file: '1/r', mimeType: 'text/plain', size: 1 }])).toBe(false);
+    expect(await store.fail(job.jobId, { type: 'fatal', message: 'stale' }, 1)).toBe(false);
+    expect(await store.results(job.jobId)).toEqual([]);
+    expect((await store.get(job.jobId))!.phase).toBe('EXECUTING');
+    expect(await store.complete(job.jobId, 2, [{ id: 'r', file: '2/r', mimeType: 'text/plain', size: 2 }])).toBe(true);
+    expect(await store.complete(job.jobId, 1, [])).toBe(false);
+    expect(await store.results(job.jobId)).toEqual([{ id: 'r', file: '2/r', mimeType: 'text/plain', size: 2 }]);
+  });
+
+  test('results live in a table of their own: 12,345 in order, one read by id, all gone with the job', async () => {
+    const job = newJob({ phase: 'QUEUED' });
+    await store.create(job);
+    await store.start(job.jobId, 2);
+    const results = Array.from({ length: 12345 }, (_, i) => ({ id: `cutout-${i + 1}`, file: '1/cutouts.pack', mimeType: 'application/fits', size: 100 + i, offset: i * 1000 }));
+    expect(await store.complete(job.jobId, 1, results)).toBe(true);
+    expect(await store.results(job.jobId)).toEqual(results);
+    expect(await store.result(job.jobId, 'cutout-12000')).toEqual(results[11999]);
+    expect(await store.result(job.jobId, 'cutout-0')).toBeUndefined();
+    expect(await store.delete(job.jobId)).toBe(true);
+    expect(await store.results(job.jobId)).toEqual([]);
   });
 
   test('two workers taking the same job: attempts count, and a job out of attempts ends in ERROR', async () => {
@@ -134,7 +162,8 @@ describe.each(backends)('%s job store', (_name, open) => {
     const job = newJob({ phase: 'QUEUED' });
     await store.create(job);
     await store.start(job.jobId, 2);
-    expect(await store.release(job.jobId)).toBe(true);
+    expect(await store.release(job.jobId, 2)).toBe(false); // not this job's attempt
+    expect(await store.release(job.jobId, 1)).toBe(true);
     const read = (await store.get(job.jobId))!;
     expect(read.phase).toBe('QUEUED');
     expect(read.attempts).toBe(0);

@@ -6,5 +6,6 @@ const part = workerData as CutPart;
 try {
   parentPort?.postMessage(cutRange(part.input, part.cutouts, part.first, part.pack));
 } catch (err) {
-  parentPort?.postMessage({ error: (err as Error).message });
+  // The error's class does not cross threads: its name tells a user's error (JobFailure).
+  parentPort?.postMessage({ error: (err as Error).message, name: (err as Error).name });
 }

@@ -89,7 +89,10 @@ export interface CutPart {
 function cutInThread(part: CutPart): Promise<ProducedResult[]> {
   return new Promise((resolve, reject) => {
     const thread = new Worker(path.join(__dirname, `part${path.extname(__filename)}`), { workerData: part });
-    thread.once('message', (results: ProducedResult[] | { error: string }) => ('error' in results ? reject(new Error(results.error)) : resolve(results)));
+    thread.once('message', (results: ProducedResult[] | { error: string; name: string }) => {
+      if (!('error' in results)) resolve(results);
+      else reject(results.name === 'JobFailure' ? new JobFailure(results.error) : new Error(results.error));
+    });
     thread.once('error', reject);
     thread.once('exit', (code) => reject(new Error(`cutout thread exited with code ${code}`)));
   });

@@ -17,7 +17,7 @@ import { parseTapRequest } from '../../shared/tap/params';
 import { openResult } from '../../shared/uws/results';
 import { JobFailure, type ProcessorInput, type ProducedResult } from '../../shared/uws/service';
 import { columnField, createWriter, FILE_EXTENSIONS } from '../../shared/votable';
-import { obscoreConnection, writeRows } from '../obscore';
+import { obscoreConnection, prepareRows, writeRows } from '../obscore';
 import { createUploadTables } from './uploads';
 
 let config: Config | undefined;
@@ -49,17 +49,16 @@ async function runQuery(input: ProcessorInput, config: Config): Promise<Produced
     uploadsDir: path.join(input.jobDir, 'uploads'),
     limits: config.tap,
     maxBytes: config.uws.uploadMaxBytes,
+    allow: config.uploadUrlAllow,
   });
   try {
     const translated = translateAdql(ast, [...PUBLISHED_TABLES, ...uploads.tables], { baseUrl: input.baseUrl });
+    const rows = { db, sql: translated.sql, params: translated.params, columnCount: translated.columns.length, cacheable: uploads.tables.length === 0 };
+    prepareRows(rows);
     const output = openResult(input, 'result', `result.${FILE_EXTENSIONS[request.format.format]}`, request.format.contentType);
     const writer = createWriter(request.format.format, output.stream);
     await writer.begin(translated.columns.map((c) => columnField(c, c.column?.description)), { infos: [{ name: 'QUERY', value: request.query }] });
-    const overflow = await writeRows(
-      { db, sql: translated.sql, params: translated.params, columnCount: translated.columns.length, cacheable: uploads.tables.length === 0 },
-      writer,
-      { maxrec: request.maxrec, nativeRows: config.nativeRows },
-    );
+    const overflow = await writeRows(rows, writer, { maxrec: request.maxrec, nativeRows: config.nativeRows });
     await writer.end(overflow);
     return [output.result()];
   } finally {

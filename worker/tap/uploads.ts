@@ -7,6 +7,7 @@
 import fs from 'node:fs/promises';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { TapLimits } from '../../shared/config';
+import { FetchError, fetchPublic } from '../../shared/net/fetch';
 import type { TableUpload } from '../../shared/tap/params';
 import type { ColumnDef, SqlType, TableDef } from '../../shared/tapschema/model';
 import { containedPath } from '../../shared/uws/files';
@@ -17,7 +18,7 @@ import type { Cell, FieldDef } from '../../shared/votable';
 
 export const UPLOAD_SCHEMA = 'TAP_UPLOAD';
 
-/** Seconds an http(s) upload may take to arrive. */
+/** Milliseconds an http(s) upload may take to arrive, redirects included. */
 const FETCH_TIMEOUT_MS = 30000;
 
 export interface UploadContext {
@@ -26,28 +27,27 @@ export interface UploadContext {
   uploadsDir: string;
   limits: TapLimits;
   maxBytes: number;
+  /** Non-public addresses, CIDR ranges and host names uploads by URL may reach (UPLOAD_URL_ALLOW). */
+  allow: readonly string[];
 }
 
-async function fetchBounded(url: string, maxBytes: number, name: string): Promise<Buffer> {
-  let response: Response;
+/**
+ * An upload by URL (TAP 1.1 §2.5.7 allows http(s) URIs): fetched by fetchPublic, so a user
+ * cannot make the worker read from loopback, private or link-local addresses (Redis, cloud
+ * metadata, …) unless UPLOAD_URL_ALLOW lets them, and its messages never show what such an
+ * address would have answered.
+ */
+async function fetchUpload(url: string, context: UploadContext, name: string): Promise<Buffer> {
   try {
-    response = await fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), redirect: 'follow' });
+    return (await fetchPublic(url, { maxBytes: context.maxBytes, timeoutMs: FETCH_TIMEOUT_MS, allow: context.allow })).body;
   } catch (err) {
-    throw new JobFailure(`UPLOAD "${name}": cannot fetch ${url}: ${(err as Error).message}`);
+    if (err instanceof FetchError) throw new JobFailure(`UPLOAD "${name}": ${err.message}`);
+    throw err;
   }
-  if (!response.ok || !response.body) throw new JobFailure(`UPLOAD "${name}": ${url} answered HTTP ${response.status}`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of response.body) {
-    size += chunk.length;
-    if (size > maxBytes) throw new JobFailure(`UPLOAD "${name}": ${url} is larger than the upload limit of ${maxBytes} bytes`);
-    chunks.push(Buffer.from(chunk));
-  }
-  return Buffer.concat(chunks);
 }
 
 async function uploadBytes(upload: TableUpload, context: UploadContext): Promise<Buffer> {
-  if (upload.source.kind === 'url') return fetchBounded(upload.source.url, context.maxBytes, upload.name);
+  if (upload.source.kind === 'url') return fetchUpload(upload.source.url, context, upload.name);
   const { parameter } = upload.source;
   const part = context.parameters.find((p) => p.name === parameter && p.byReference && p.file);
   const file = part?.file && containedPath(context.uploadsDir, part.file);
