@@ -21,6 +21,9 @@ import { ownerOf } from './auth';
 import { keepUploads, paramLimits, readParams, type RequestParams } from './http/params';
 import { baseUrl } from './uws/router';
 
+/** Seconds a client refused with 503 is told to wait before it retries (Retry-After). */
+const RETRY_AFTER_S = 5;
+
 /** Extra seconds past SYNC_TIMEOUT before a request whose worker went silent is given up. */
 const LOST_WORKER_GRACE_S = 5;
 
@@ -148,7 +151,7 @@ export class SyncDispatcher {
     let streamed: ((file: string, mimeType: string) => void) | undefined;
     const final = new Promise<Final>((resolve, reject) => {
       const fail = (message: string) => reject(new SyncUnavailable(message));
-      const lost = () => fail(`the worker running the request did not answer within ${this.config.syncTimeout + LOST_WORKER_GRACE_S} s`);
+      const lost = () => fail(`the worker running the request did not answer within ${this.config.syncQueueTimeout + this.config.syncTimeout + LOST_WORKER_GRACE_S} s`);
       this.pending.set(id, { settle: (outcome, data) => resolve({ outcome, data }), stream: (file, mimeType) => streamed?.(file, mimeType) });
       clientGone = () => {
         // Best effort: with Redis away the request may stay in the list (a worker's outcome
@@ -207,7 +210,7 @@ export interface SyncErrorWriter {
 /**
  * Runs a DALI-sync request in a worker and answers with its first result: 200 and the file
  * with the result's media type, 204 when the processor produced none (SODA: no overlap),
- * 400 for the user's errors, 503 when no worker could take it, 500 otherwise.
+ * 400 for the user's errors, 503 (with Retry-After) when no worker could take or finish it, 500 otherwise.
  */
 export async function serveSync(
   dispatcher: SyncDispatcher,
@@ -222,7 +225,10 @@ export async function serveSync(
     run = await dispatcher.run(service, params, { ...context, onClose: (listener) => res.on('close', () => !res.writableFinished && listener()) });
   } catch (err) {
     if (!(err instanceof SyncUnavailable)) throw err;
-    if (!res.headersSent && !res.destroyed) writeError(res, 503, err.message, 'unavailable');
+    if (!res.headersSent && !res.destroyed) {
+      res.setHeader('Retry-After', String(RETRY_AFTER_S));
+      writeError(res, 503, err.message, 'unavailable');
+    }
     return;
   }
   try {
@@ -234,7 +240,12 @@ export async function serveSync(
     }
     const { outcome } = run;
     if (!outcome.ok) {
-      writeError(res, outcome.userError ? 400 : 500, outcome.message, outcome.userError ? 'usage' : 'internal');
+      if (outcome.userError) writeError(res, 400, outcome.message, 'usage');
+      else if (outcome.errorType === 'transient') {
+        // The worker could not finish it (stopping, its thread failed): worth a retry.
+        res.setHeader('Retry-After', String(RETRY_AFTER_S));
+        writeError(res, 503, outcome.message, 'unavailable');
+      } else writeError(res, 500, outcome.message, 'internal');
       return;
     }
     const [result] = outcome.results;

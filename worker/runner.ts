@@ -12,7 +12,7 @@ import type { Logger } from '../shared/log';
 import { channels, connectRedis, type Redis } from '../shared/redis';
 import { compiledModule } from '../shared/runtime';
 import type { UwsEvents } from '../shared/uws/events';
-import { attemptDir, jobDir } from '../shared/uws/files';
+import { attemptDir, jobDir, removeAttempts, removeJobFiles } from '../shared/uws/files';
 import type { JobError, JobResult } from '../shared/uws/model';
 import type { Phase } from '../shared/uws/phase';
 import { queueName, type QueueEntryData } from '../shared/uws/queue';
@@ -30,17 +30,22 @@ export interface RunnerDeps {
   log: Logger;
 }
 
-type CancelReason = 'abort' | 'duration' | 'shutdown';
+/** Why a running job's work is stopped; 'superseded': another attempt took the job over (this one stalled past its lock). */
+type CancelReason = 'abort' | 'duration' | 'shutdown' | 'superseded';
 
 /** Seconds past SHUTDOWN_GRACE a stopping worker waits for its queue connections to close. */
 const STOP_MARGIN_S = 3;
+
+/** How often the store is asked whether running jobs are still this worker's to run, ms. */
+const RUNNING_CHECK_MS = 2000;
 
 /** How long an abort heard before its job's task started is remembered, ms. */
 const EARLY_ABORT_MEMORY_MS = 60000;
 
 export class JobRunner {
   private readonly workers: QueueWorker<QueueEntryData>[] = [];
-  private readonly running = new Map<string, RunningTask>();
+  private readonly running = new Map<string, { task: RunningTask; attempt: number }>();
+  private watch: NodeJS.Timeout | undefined;
   private readonly earlyAborts = new Map<string, number>();
   private readonly pool: ThreadPool;
   private readonly connection: Redis;
@@ -77,18 +82,41 @@ export class JobRunner {
     }
     await Promise.all(this.workers.map((w) => w.waitUntilReady()));
     await this.sync.start();
+    this.watch = setInterval(() => void this.checkRunning(), RUNNING_CHECK_MS);
+    this.watch.unref();
   }
 
   private onAbort(jobId: string): void {
-    const task = this.running.get(jobId);
-    if (task) {
-      task.cancel('abort');
+    const running = this.running.get(jobId);
+    if (running) {
+      running.task.cancel('abort');
       return;
     }
     const now = Date.now();
     this.earlyAborts.set(jobId, now);
     if (this.earlyAborts.size > 1000) {
       for (const [id, at] of this.earlyAborts) if (now - at > EARLY_ABORT_MEMORY_MS) this.earlyAborts.delete(id);
+    }
+  }
+
+  /**
+   * The store decides, also while Redis is away: a running job that is no longer EXECUTING
+   * (aborted or deleted while the abort event could not travel) or whose attempt count moved
+   * on (this worker stalled past its lock and another attempt took the job over) is stopped.
+   */
+  private async checkRunning(): Promise<void> {
+    if (this.running.size === 0) return;
+    let current: Map<string, { phase: Phase; attempts: number }>;
+    try {
+      current = await this.deps.store.attemptsOf([...this.running.keys()]);
+    } catch (err) {
+      this.deps.log.warn({ err }, 'checking running jobs in the store failed');
+      return;
+    }
+    for (const [jobId, { task, attempt }] of this.running) {
+      const now = current.get(jobId);
+      if (now === undefined || now.phase !== 'EXECUTING') task.cancel('abort');
+      else if (now.attempts !== attempt) task.cancel('superseded');
     }
   }
 
@@ -104,6 +132,7 @@ export class JobRunner {
     if (outcome.kind === 'exhausted') {
       log.warn({ jobId }, 'job gave up after too many attempts');
       await this.publish(jobId, 'ERROR');
+      await removeAttempts(config.resultsDir, jobId); // what the dead attempts wrote
       return;
     }
     const job = outcome.job;
@@ -112,7 +141,12 @@ export class JobRunner {
     // This attempt's own directory: whatever happens, it removes only what it wrote.
     const dir = attemptDir(config.resultsDir, jobId, attempt);
     const discard = () => fs.rm(dir, { recursive: true, force: true });
-    const fail = (error: JobError) => this.finish(jobId, () => store.fail(jobId, error, attempt), 'ERROR');
+    /** ERROR for this attempt; an ERROR job keeps no attempt's files (dead attempts' included). */
+    const fail = async (error: JobError): Promise<boolean> => {
+      const failed = await this.finish(jobId, () => store.fail(jobId, error, attempt), 'ERROR');
+      if (failed) await removeAttempts(config.resultsDir, jobId);
+      return failed;
+    };
 
     const started = Date.now();
     const task = this.pool.run({
@@ -130,7 +164,7 @@ export class JobRunner {
         maxBytes: config.jobMaxBytes,
       },
     });
-    this.running.set(jobId, task);
+    this.running.set(jobId, { task, attempt });
     if (this.earlyAborts.delete(jobId)) task.cancel('abort');
     // A job that got here while the worker was stopping, after the grace period had run out
     // (e.g. during the EXECUTING publish above), is released like the others, not run to its end.
@@ -143,6 +177,8 @@ export class JobRunner {
       const reason = err instanceof TaskCancelled ? (err.reason as CancelReason) : undefined;
       if (reason === 'abort') {
         log.info({ jobId }, 'job aborted while executing: work stopped');
+      } else if (reason === 'superseded') {
+        log.warn({ jobId, attempt }, 'another attempt took this job over (this worker stalled past its lock): work stopped');
       } else if (reason === 'duration') {
         log.info({ jobId, seconds: job.executionDuration }, 'execution duration exceeded: work stopped');
         await fail({ type: 'fatal', message: `execution duration of ${job.executionDuration} s exceeded; the job was stopped` });
@@ -153,7 +189,7 @@ export class JobRunner {
       // The slot stays taken until the thread is really gone (a statement inside SQLite
       // stops at its next check, a thread in JavaScript at once).
       await task.exited;
-      await discard();
+      await this.afterLoss(jobId, discard);
       if (reason === 'shutdown') {
         // Release: back to QUEUED without spending an attempt; another worker takes it.
         await store.release(jobId, attempt);
@@ -168,10 +204,12 @@ export class JobRunner {
 
     if (!reply.ok) {
       const message = reply.userError ? reply.message : `internal error: ${reply.message}`;
-      if (!reply.userError) log.error({ jobId, message }, 'processor failed');
       // A failed job keeps no partial output: its error is in the store (UWS /error).
       await discard();
-      await fail({ type: reply.errorType, message });
+      const counted = await fail({ type: reply.errorType, message });
+      // A job deleted or aborted under its processor's feet fails for that reason: no alarm.
+      if (!reply.userError) log[counted ? 'error' : 'info']({ jobId, message }, 'processor failed');
+      if (!counted) await this.afterLoss(jobId, discard);
       return;
     }
     let results: JobResult[];
@@ -191,8 +229,20 @@ export class JobRunner {
       return;
     }
     const completed = await this.finish(jobId, () => store.complete(jobId, attempt, results), 'COMPLETED');
-    if (!completed) await discard(); // aborted, destroyed or taken over by another attempt meanwhile
-    else this.recordDuration(service.name, Date.now() - started);
+    if (!completed) {
+      await this.afterLoss(jobId, discard); // aborted, destroyed or taken over by another attempt meanwhile
+      return;
+    }
+    // Attempts whose worker died left their directories: only this one's results count.
+    await removeAttempts(config.resultsDir, jobId, attempt);
+    this.recordDuration(service.name, Date.now() - started);
+  }
+
+  /** After this attempt's outcome did not count: its own files go; a deleted job's directory goes whole. */
+  private async afterLoss(jobId: string, discard: () => Promise<void>): Promise<void> {
+    await discard();
+    const job = await this.deps.store.get(jobId).catch(() => null);
+    if (job === undefined) await removeJobFiles(this.deps.config.resultsDir, jobId);
   }
 
   private async finish(jobId: string, update: () => Promise<boolean>, phase: Phase): Promise<boolean> {
@@ -221,9 +271,10 @@ export class JobRunner {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    clearInterval(this.watch);
     const grace = setTimeout(() => {
       this.graceOver = true;
-      for (const task of this.running.values()) task.cancel('shutdown');
+      for (const { task } of this.running.values()) task.cancel('shutdown');
     }, this.deps.config.uws.shutdownGrace * 1000);
     // BullMQ's close waits for the released jobs' moves to reach Redis; with Redis away it
     // would wait for Redis. The store already has them QUEUED again (release above), and

@@ -27,6 +27,13 @@ export function attemptDir(resultsRoot: string, jobId: string, attempt: number):
   return path.join(resultsDir(resultsRoot, jobId), String(attempt));
 }
 
+/** Removes the result directories of every attempt at a job but `keep` (none when undefined). */
+export async function removeAttempts(resultsRoot: string, jobId: string, keep?: number): Promise<void> {
+  const dir = resultsDir(resultsRoot, jobId);
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  await Promise.all(names.filter((name) => name !== String(keep)).map((name) => fs.rm(path.join(dir, name), { recursive: true, force: true })));
+}
+
 export function uploadsDir(resultsRoot: string, jobId: string): string {
   return path.join(jobDir(resultsRoot, jobId), 'uploads');
 }

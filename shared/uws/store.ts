@@ -287,6 +287,17 @@ export class JobStore {
     ]);
   }
 
+  /** Phase and attempt count of these jobs (those that still exist), for workers checking their running attempts. */
+  async attemptsOf(jobIds: readonly string[]): Promise<Map<string, { phase: Phase; attempts: number }>> {
+    const found = new Map<string, { phase: Phase; attempts: number }>();
+    for (let start = 0; start < jobIds.length; start += 500) {
+      const chunk = jobIds.slice(start, start + 500);
+      const rows = await this.sql.all<Pick<JobRow, 'job_id' | 'phase' | 'attempts'>>(`SELECT job_id, phase, attempts FROM uws_jobs WHERE job_id IN (${placeholders(chunk.length)})`, chunk);
+      for (const row of rows) found.set(row.job_id, { phase: row.phase as Phase, attempts: Number(row.attempts) });
+    }
+    return found;
+  }
+
   /** Jobs whose destruction time has passed. */
   async expired(now: number, limit = 500): Promise<Pick<Job, 'jobId' | 'service' | 'phase'>[]> {
     const rows = await this.sql.all<Pick<JobRow, 'job_id' | 'service' | 'phase'>>(

@@ -109,10 +109,22 @@ test('a job whose results outgrow JOB_MAX_BYTES ends in ERROR saying so, and kee
   expect(await client.settle(small)).toBe('COMPLETED');
 });
 
+test('a sync request whose worker stops (SIGTERM, no grace) is a 503 with Retry-After, not a 500', async () => {
+  const stopping = await fx.stack.startWorker({ SHUTDOWN_GRACE: '0' });
+  await fx.stack.workers[0]!.stop('SIGKILL'); // only `stopping` takes requests now
+  const answer = client.post('/api/tap/sync', { LANG: 'ADQL', QUERY: CARTESIAN });
+  await sleep(1000);
+  expect(await stopping.stop('SIGTERM')).toBe(0);
+  const reply = await answer;
+  expect(reply.status).toBe(503);
+  expect(reply.headers.get('retry-after')).toBe('5');
+  expect(reply.text).toMatch(/the worker is shutting down; please retry|the worker running the request stopped before it answered; please retry/);
+}, 30000);
+
 test('a sync request whose worker dies is answered 503 within seconds, not after SYNC_TIMEOUT', async () => {
   // Without the watch, the api would wait SYNC_QUEUE_TIMEOUT (30 s here) and then SYNC_TIMEOUT.
   const doomed = await fx.stack.startWorker();
-  await fx.stack.workers[0]!.stop('SIGKILL');
+  await Promise.all(fx.stack.workers.filter((w) => w !== doomed).map((w) => w.stop('SIGKILL')));
   const started = Date.now();
   const answer = client.post('/api/tap/sync', { LANG: 'ADQL', QUERY: CARTESIAN });
   await sleep(1500);

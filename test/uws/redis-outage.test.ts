@@ -120,6 +120,25 @@ test('with Redis down, creation answers at once and sync answers 503; after Redi
   consoleErrors.mockRestore();
 }, 60000);
 
+test('an ABORT while Redis is down still stops the work: the worker checks its running jobs in the store', async () => {
+  const heartbeat = path.join(stack.dir, 'abort-without-redis.log');
+  const job = await http.create('fixture', { MODE: 'sleep', SECONDS: '60', BUSY: '1', HEARTBEAT: heartbeat, PHASE: 'RUN' });
+  for (let i = 0; i < 100 && (!fs.existsSync(heartbeat) || fs.readFileSync(heartbeat, 'utf8').split('\n').length < 5); i++) await sleep(50);
+  await redis.stop();
+  try {
+    expect((await http.post(`${job}/phase`, { PHASE: 'ABORT' })).status).toBe(303);
+    expect(await http.phase(job)).toBe('ABORTED');
+    // The abort event could not travel; the worker's store check (every 2 s) stops the work.
+    await sleep(3500);
+    const beats = () => fs.readFileSync(heartbeat, 'utf8').split('\n').length;
+    const before = beats();
+    await sleep(500);
+    expect(beats()).toBe(before);
+  } finally {
+    redis = await startRedisServer({ dir: redisDir, port: redis.port });
+  }
+}, 30000);
+
 test('with Redis down, SIGTERM stops a worker running a job within SHUTDOWN_GRACE + a few seconds, the job is QUEUED again, and the api closes promptly', async () => {
   const job = await http.create('fixture', { MODE: 'sleep', SECONDS: '30', PHASE: 'RUN' });
   for (let i = 0; i < 100 && (await http.phase(job)) !== 'EXECUTING'; i++) await sleep(100);
