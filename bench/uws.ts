@@ -85,6 +85,35 @@ export async function benchUws(): Promise<void> {
       }
     });
     console.log(`uws WAIT latency (worker completion → blocked client answered): ${summary(latencies, 1)}  [target p50 ≤ 3 ms, p99 ≤ 15 ms]`);
+
+    // 4. Requests about a job cost the same however many results it has (results are rows of
+    //    their own): /phase and one result of a 10,000-result job against a 1-result job.
+    const jobWith = async (count: number) => {
+      const created = await request(port, 'POST', '/api/fixture/async', `MODE=many&COUNT=${count}&PHASE=RUN`);
+      const jobPath = new URL(created.location!).pathname;
+      for (let i = 0; i < 100; i++) {
+        if (/<uws:phase>COMPLETED</.test((await request(port, 'GET', `${jobPath}?WAIT=5`)).text)) return jobPath;
+      }
+      throw new Error(`job of ${count} results did not complete`);
+    };
+    const timeGets = async (target: string, n = 500) => {
+      const times: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const t = performance.now();
+        const reply = await request(port, 'GET', target);
+        times.push(performance.now() - t);
+        if (reply.status !== 200) throw new Error(`${target} answered ${reply.status}`);
+      }
+      return times.sort((a, b) => a - b)[Math.floor(n / 2)]!;
+    };
+    const big = await jobWith(10000);
+    const small = await jobWith(1);
+    const [bigPhase, smallPhase] = [await timeGets(`${big}/phase`), await timeGets(`${small}/phase`)];
+    const [bigResult, smallResult] = [await timeGets(`${big}/results/r-5000`), await timeGets(`${small}/results/r-1`)];
+    console.log(
+      `uws per-job request cost, p50 (10,000 results vs 1): /phase ${bigPhase.toFixed(2)} vs ${smallPhase.toFixed(2)} ms (×${(bigPhase / smallPhase).toFixed(2)}), ` +
+        `/results/<id> ${bigResult.toFixed(2)} vs ${smallResult.toFixed(2)} ms (×${(bigResult / smallResult).toFixed(2)})  [target ×1]`,
+    );
   } finally {
     await stack.stop();
   }

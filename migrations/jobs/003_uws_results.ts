@@ -27,7 +27,8 @@ export async function up(knex: Knex): Promise<void> {
     t.bigInteger('size').notNullable();
     t.bigInteger('byte_offset').nullable();
     t.primary(['job_id', 'seq']);
-    t.index(['job_id', 'result_id'], 'uws_results_by_id');
+    // With seq: the first result of an id is found in the index, without reading the job's other results.
+    t.index(['job_id', 'result_id', 'seq'], 'uws_results_by_id');
   });
   let after = '';
   for (;;) {
