@@ -1,6 +1,6 @@
 /** `npm run api`: the api process alone (several machines share REDIS_URL and DATABASE_URL). */
 import { createLogger } from '../shared/log';
-import { loadServices } from '../shared/uws/registry';
+import { loadServices } from '../shared/services';
 import { ApiServer } from './server';
 import { configOrExit, runUntilSignal } from '../scripts/process';
 

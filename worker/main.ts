@@ -1,7 +1,7 @@
 /** `npm run worker`: one worker process; start as many as there are cores, on any machine. */
 import { createLogger } from '../shared/log';
 import { UwsEvents } from '../shared/uws/events';
-import { loadServices } from '../shared/uws/registry';
+import { loadServices } from '../shared/services';
 import { JobStore } from '../shared/uws/store';
 import { DEFAULT_REDIS_URL } from '../shared/redis';
 import { configOrExit, runUntilSignal } from '../scripts/process';

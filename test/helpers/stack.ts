@@ -12,7 +12,7 @@ import { configEnv, loadConfig, type Config } from '../../shared/config';
 import { createLogger } from '../../shared/log';
 import { startRedisServer, type RedisServer } from '../../shared/redis/server';
 import { PROJECT_ROOT } from '../../shared/runtime';
-import { loadServices } from '../../shared/uws/registry';
+import { loadServices } from '../../shared/services';
 import { services as fixtureServices } from '../fixtures/services';
 
 export const FIXTURE_SERVICES_MODULE = path.join(PROJECT_ROOT, 'dist/test/fixtures/services.js');

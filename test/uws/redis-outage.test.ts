@@ -11,7 +11,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { ApiServer } from '../../api/server';
 import { startRedisServer, type RedisServer } from '../../shared/redis/server';
-import { loadServices } from '../../shared/uws/registry';
+import { loadServices } from '../../shared/services';
 import { services as fixtureServices } from '../fixtures/services';
 import { Client, sleep, textOf, unescapeXml } from '../helpers/http';
 import { TestStack } from '../helpers/stack';

@@ -1,13 +1,15 @@
 /**
- * The services that get a UWS job tree: the built-in ones and any listed in SERVICE_MODULES
- * (compiled JS modules exporting `services: UwsService[]`, e.g. the test fixtures).
+ * The application's services: the built-in protocols (TAP, SODA cutouts, SIA) and any listed
+ * in SERVICE_MODULES (compiled JS modules exporting `services: UwsService[]`, e.g. the test
+ * fixtures). It sits above the protocols and the UWS engine: the application names its
+ * services and hands them to the engine; nothing in shared/uws knows a protocol.
  */
-import type { Config } from '../config';
-import { compiledModule } from '../runtime';
-import { SIA_SERVICE } from '../sia/service';
-import { CUTOUT_SERVICE } from '../soda/service';
-import { TAP_SERVICE } from '../tap/service';
-import type { UwsService } from './service';
+import type { Config } from './config';
+import { compiledModule } from './runtime';
+import { SIA_SERVICE } from './sia/service';
+import { CUTOUT_SERVICE } from './soda/service';
+import { TAP_SERVICE } from './tap/service';
+import type { UwsService } from './uws/service';
 
 export const BUILTIN_SERVICES: readonly UwsService[] = [TAP_SERVICE, CUTOUT_SERVICE, SIA_SERVICE];
 
