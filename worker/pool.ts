@@ -45,11 +45,6 @@ export class ThreadPool {
 
   constructor(private readonly entry: string, private readonly maxIdle: number) {}
 
-  /** Threads that run a task or are still stopping one. */
-  get activeThreads(): number {
-    return this.busy.size + this.terminating.size;
-  }
-
   run(task: Omit<ThreadTask, 'cancelKey' | 'state'>): RunningTask {
     if (this.closed) throw new Error('thread pool closed');
     const thread = this.idle.pop() ?? new Worker(this.entry);

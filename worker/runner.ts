@@ -204,8 +204,8 @@ export class JobRunner {
 
     if (!reply.ok) {
       const message = reply.userError ? reply.message : `internal error: ${reply.message}`;
-      // A failed job keeps no partial output: its error is in the store (UWS /error).
-      await discard();
+      // A failed job keeps no partial output (fail removes every attempt's files): its error
+      // is in the store (UWS /error).
       const counted = await fail({ type: reply.errorType, message });
       // A job deleted or aborted under its processor's feet fails for that reason: no alarm.
       if (!reply.userError) log[counted ? 'error' : 'info']({ jobId, message }, 'processor failed');
@@ -224,8 +224,7 @@ export class JobRunner {
         })),
       );
     } catch (err) {
-      await discard();
-      await fail({ type: 'fatal', message: `internal error: a result file is missing (${(err as Error).message})` });
+      if (!(await fail({ type: 'fatal', message: `internal error: a result file is missing (${(err as Error).message})` }))) await this.afterLoss(jobId, discard);
       return;
     }
     const completed = await this.finish(jobId, () => store.complete(jobId, attempt, results), 'COMPLETED');

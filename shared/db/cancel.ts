@@ -44,8 +44,12 @@ export function makeCancellable(db: Database.Database, library = CANCEL_LIBRARY)
   // SQLite derives the entry point from the file name: vo_cancel.so → sqlite3_vocancel_init.
   db.loadExtension(library);
   connections.add(db);
-  db.prepare('SELECT vo_cancel_key(?)').get(currentKey);
+  runFor(db, currentKey);
   return true;
+}
+
+function runFor(db: Database.Database, key: number): void {
+  db.prepare('SELECT vo_cancel_key(?)').get(key);
 }
 
 /** In a processor thread, at the start of each task: statements from now on run for `key`. */
@@ -53,7 +57,7 @@ export function runStatementsFor(key: number, state?: Int32Array): void {
   currentKey = key;
   currentState = state;
   for (const db of connections) {
-    if (db.open) db.prepare('SELECT vo_cancel_key(?)').get(key);
+    if (db.open) runFor(db, key);
     else connections.delete(db);
   }
 }
@@ -94,7 +98,7 @@ export class StatementCanceller {
     if (!cancellationBuilt(library)) return;
     this.db = new Database(':memory:');
     this.db.loadExtension(library);
-    this.cancelStatement = this.db.prepare('SELECT vo_cancel(?)');
+    this.cancelStatement = this.db.prepare('SELECT vo_cancel(?)').pluck(true);
   }
 
   /** Whether statements can be stopped (the extension is built). */
@@ -104,7 +108,7 @@ export class StatementCanceller {
 
   /** Interrupts the statements running for task `key`; returns how many connections ran one. */
   cancel(key: number): number {
-    return (this.cancelStatement?.pluck(true).get(key) as number | undefined) ?? 0;
+    return (this.cancelStatement?.get(key) as number | undefined) ?? 0;
   }
 
   close(): void {
