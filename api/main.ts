@@ -2,7 +2,7 @@
 import { createLogger } from '../shared/log';
 import { loadServices } from '../shared/services';
 import { ApiServer } from './server';
-import { configOrExit, runUntilSignal } from '../scripts/process';
+import { configOrExit, runUntilSignal } from '../shared/lifecycle';
 
 const config = configOrExit();
 const log = createLogger('api', config.logLevel);

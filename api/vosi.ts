@@ -7,7 +7,7 @@ import type { Request, Router } from 'express';
 import type { Config } from '../shared/config';
 import { availabilityXml, capabilitiesXml, type Capability } from '../shared/vosi';
 import { lowSpaceMessage, resultsSpace } from './disk';
-import { baseUrl } from './uws/router';
+import { baseUrl } from './http/base-url';
 
 export const XML_TYPE = 'text/xml; charset=utf-8';
 

@@ -4,7 +4,7 @@ import { UwsEvents } from '../shared/uws/events';
 import { loadServices } from '../shared/services';
 import { JobStore } from '../shared/uws/store';
 import { DEFAULT_REDIS_URL } from '../shared/redis';
-import { configOrExit, runUntilSignal } from '../scripts/process';
+import { configOrExit, runUntilSignal } from '../shared/lifecycle';
 import { cancellationBuilt } from '../shared/db/cancel';
 import { rowEncodersBuilt } from '../shared/votable/native';
 import { JobRunner } from './runner';

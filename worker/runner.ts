@@ -19,7 +19,7 @@ import { queueName, type QueueEntryData } from '../shared/uws/queue';
 import type { UwsService } from '../shared/uws/service';
 import type { JobStore } from '../shared/uws/store';
 import { TaskCancelled, ThreadPool, type RunningTask } from './pool';
-import { SyncRunner } from './sync';
+import { SyncRunner } from './sync-runner';
 import type { ThreadReply } from './thread';
 
 export interface RunnerDeps {

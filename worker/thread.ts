@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { runStatementsFor, TASK_CANCELLED } from '../shared/db/cancel';
-import { encodeSyncMessage, type SyncMessage, type SyncStreaming } from '../shared/dali/sync';
+import { encodeSyncMessage, type SyncMessage, type SyncStreaming } from '../shared/dali/sync-messages';
 import { connectRedis, type Redis } from '../shared/redis';
 import { outputCounter } from '../shared/uws/results';
 import type { Processor, ProcessorInput, ProducedResult } from '../shared/uws/service';

@@ -13,7 +13,7 @@ import type { DatasetLookup } from '../../shared/obscore/lookup';
 import { createWriter, resolveFormat } from '../../shared/votable';
 import { readParams, paramLimits } from '../http/params';
 import { protocolErrorHandler, sendVotableError } from '../http/errors';
-import { baseUrl } from '../uws/router';
+import { baseUrl } from '../http/base-url';
 import { vosiRoutes } from '../vosi';
 import { paramHttpCapability, STANDARD_IDS, supportCapabilities } from '../../shared/vosi';
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import express, { type Router } from 'express';
 import type { Config } from '../../shared/config';
 import { checkSignature } from '../../shared/datalink/signing';
-import { containedPath } from '../../shared/uws/files';
+import { containedPath } from '../../shared/storage';
 import { HttpError, sendFileOr404 } from '../http/errors';
 import { queryParams } from '../http/params';
 

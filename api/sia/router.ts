@@ -7,7 +7,7 @@ import express, { type Router } from 'express';
 import type { Config } from '../../shared/config';
 import type { Logger } from '../../shared/log';
 import { paramHttpCapability, STANDARD_IDS, supportCapabilities } from '../../shared/vosi';
-import { syncEndpoint, type SyncDispatcher } from '../sync';
+import { syncEndpoint, type SyncDispatcher } from '../sync-dispatcher';
 import { protocolErrorHandler, sendVotableError } from '../http/errors';
 import { vosiRoutes } from '../vosi';
 

@@ -9,7 +9,7 @@ import type { Logger } from '../../shared/log';
 import { SODA_ERROR_CODES } from '../../shared/soda';
 import { paramHttpCapability, STANDARD_IDS, supportCapabilities } from '../../shared/vosi';
 import { protocolErrorHandler, sendText } from '../http/errors';
-import { syncEndpoint, type SyncDispatcher } from '../sync';
+import { syncEndpoint, type SyncDispatcher } from '../sync-dispatcher';
 import { vosiRoutes } from '../vosi';
 
 const LABELLED = new RegExp(`^(${SODA_ERROR_CODES.join('|')}):`);

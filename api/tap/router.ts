@@ -12,7 +12,7 @@ import { TAP_EXAMPLES, tapCapabilitiesXml } from '../../shared/tap/metadata';
 import { EXAMPLES_MEDIA_TYPE, examplesXhtml, findTable, tablesetXml, tableXml } from '../../shared/vosi';
 import { HttpError, protocolErrorHandler, sendVotableError } from '../http/errors';
 import { paramLimits, readParams } from '../http/params';
-import { syncEndpoint, type SyncDispatcher } from '../sync';
+import { syncEndpoint, type SyncDispatcher } from '../sync-dispatcher';
 import { vosiRoutes, XML_TYPE } from '../vosi';
 
 export interface TapRouterDeps {

@@ -52,7 +52,7 @@ export class UwsEvents {
     return this.listen(this.channels.abort);
   }
 
-  /** Messages on `channel` about synchronous requests (shared/dali/sync.ts), undecoded. */
+  /** Messages on `channel` about synchronous requests (shared/dali/sync-messages.ts), undecoded. */
   onSyncMessage(channel: string, handler: MessageHandler): Promise<void> {
     const handlers = this.syncHandlers.get(channel) ?? new Set<MessageHandler>();
     handlers.add(handler);

@@ -11,17 +11,12 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { PROJECT_ROOT } from '../runtime';
 import { isScalar, textKind, type TextKind } from './cells';
-import type { FieldDef, ResultFormat } from './types';
+import type { FieldDef, ResultFormat, RowEncoding } from './types';
+
+export type { RowEncoding } from './types';
 
 /** The compiled extension (`npm run build` makes it with g++, scripts/build-native.ts). */
 export const ROW_ENCODERS_LIBRARY = path.join(PROJECT_ROOT, 'dist', 'native', 'vo_rows.so');
-
-/** How one result's rows are encoded in SQL: `<sqlFunction>(token, maxrec, '<spec>', c0, …)`. */
-export interface RowEncoding {
-  readonly sqlFunction: 'vo_binary2_batch' | 'vo_csv_batch' | 'vo_tsv_batch' | 'vo_tabledata_batch';
-  /** One letter per column (rows.cc lists them). */
-  readonly spec: string;
-}
 
 /** SQLite allows 1000 arguments per function call (SQLITE_MAX_FUNCTION_ARG); 3 are not columns. */
 const MAX_COLUMNS = 997;

@@ -1,6 +1,5 @@
 /** Shared types of the result serialisers. */
 import type { ColumnDef, VotableDatatype } from '../tapschema/model';
-import type { RowEncoding } from './native';
 
 export type { VotableDatatype };
 
@@ -79,4 +78,11 @@ export function columnField(column: Omit<FieldDef, 'description' | 'id'>, descri
   for (const key of ['arraysize', 'xtype', 'unit', 'ucd', 'utype'] as const) if (column[key] !== undefined) field[key] = column[key];
   if (description) field.description = description;
   return field;
+}
+
+/** How one result's rows are encoded in SQL: `<sqlFunction>(token, maxrec, '<spec>', c0, …)`. */
+export interface RowEncoding {
+  readonly sqlFunction: 'vo_binary2_batch' | 'vo_csv_batch' | 'vo_tsv_batch' | 'vo_tabledata_batch';
+  /** One letter per column (native/rows.cc lists them). */
+  readonly spec: string;
 }

@@ -10,7 +10,7 @@ import { isoTime, parseIsoTime } from '../../shared/uws/time';
 import { jobListXml, jobXml } from '../../shared/uws/xml';
 import type { Job } from '../../shared/uws/model';
 import { escapeXml } from '../../shared/xml';
-import { containedPath } from '../../shared/uws/files';
+import { containedPath } from '../../shared/storage';
 import { elementSequence } from '../helpers/http';
 
 describe('phase state machine', () => {

@@ -10,7 +10,7 @@ import type { TapLimits } from '../../shared/config';
 import { FetchError, fetchPublic } from '../../shared/net/fetch';
 import type { TableUpload } from '../../shared/tap/params';
 import type { ColumnDef, SqlType, TableDef } from '../../shared/tapschema/model';
-import { containedPath } from '../../shared/uws/files';
+import { containedPath } from '../../shared/storage';
 import type { JobParameter } from '../../shared/uws/model';
 import { JobFailure } from '../../shared/uws/service';
 import { readVotable, VotableReadError } from '../../shared/votable/reader';

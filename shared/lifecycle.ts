@@ -1,6 +1,6 @@
 /** Process lifecycle shared by the entry points: start, then stop cleanly on SIGINT/SIGTERM. */
-import { ConfigError, loadConfig, type Config } from '../shared/config';
-import type { Logger } from '../shared/log';
+import { ConfigError, loadConfig, type Config } from './config';
+import type { Logger } from './log';
 
 /**
  * The configuration, or exit 2 with one line naming the variable when the environment is one

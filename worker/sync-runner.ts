@@ -1,12 +1,12 @@
 /**
- * The worker side of DALI-sync requests (shared/dali/sync.ts): takes requests from the
+ * The worker side of DALI-sync requests (shared/dali/sync-messages.ts): takes requests from the
  * per-service Redis lists, at most WORKER_CONCURRENCY at a time, runs the service's
  * processor in the thread pool with the request's time limit, and publishes the outcome.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../shared/config';
-import { encodeSyncMessage, parseSyncRequest, SYNC_TAKEN_TTL_MS, syncDir, type SyncMessage, type SyncOutcome, type SyncRequest } from '../shared/dali/sync';
+import { encodeSyncMessage, parseSyncRequest, SYNC_TAKEN_TTL_MS, syncDir, type SyncMessage, type SyncOutcome, type SyncRequest } from '../shared/dali/sync-messages';
 import type { Logger } from '../shared/log';
 import { channels, connectRedis, type Redis } from '../shared/redis';
 import type { UwsEvents } from '../shared/uws/events';

@@ -1,4 +1,4 @@
-/** Entry of a thread that cuts one range of a large cutout job (worker/cutout/processor.ts). */
+/** Entry of a thread that cuts one range of a large cutout job (worker/soda/processor.ts). */
 import { parentPort, workerData } from 'node:worker_threads';
 import { cutRange, type CutPart } from './processor';
 

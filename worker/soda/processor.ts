@@ -12,7 +12,7 @@ import { openFitsSync, type FitsFile } from '../../shared/fits';
 import { canonicalId, DatasetLookup } from '../../shared/obscore/lookup';
 import type { JobParameter } from '../../shared/uws/model';
 import { combinations, cutoutBuffer, LruCache, parseSodaRequest, planCutout, SodaError, sodaErrorText, type SodaCutout } from '../../shared/soda';
-import { containedPath } from '../../shared/uws/files';
+import { containedPath } from '../../shared/storage';
 import { ResultPack, writeResult } from '../../shared/uws/results';
 import { JobFailure, type ProcessorInput, type ProducedResult } from '../../shared/uws/service';
 
@@ -85,7 +85,7 @@ export interface CutPart {
   pack: string;
 }
 
-/** A range cut by a thread of its own (worker/cutout/part.ts); ended with this thread if it is stopped. */
+/** A range cut by a thread of its own (worker/soda/part.ts); ended with this thread if it is stopped. */
 function cutInThread(part: CutPart): Promise<ProducedResult[]> {
   return new Promise((resolve, reject) => {
     const thread = new Worker(path.join(__dirname, `part${path.extname(__filename)}`), { workerData: part });

@@ -1,5 +1,5 @@
 /**
- * The api side of DALI-sync requests (shared/dali/sync.ts): hands a request to a worker
+ * The api side of DALI-sync requests (shared/dali/sync-messages.ts): hands a request to a worker
  * through Redis and waits for its outcome. A request still in the list after
  * SYNC_QUEUE_TIMEOUT is withdrawn (503 for the caller); one a worker took but never answered
  * ends SYNC_TIMEOUT plus a grace period later; a client that hangs up aborts it. While Redis
@@ -10,16 +10,16 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Request, Response } from 'express';
 import type { Config } from '../shared/config';
-import { parseSyncMessage, SYNC_TAKEN_TTL_MS, syncDir, type SyncOutcome, type SyncRequest } from '../shared/dali/sync';
+import { parseSyncMessage, SYNC_TAKEN_TTL_MS, syncDir, type SyncOutcome, type SyncRequest } from '../shared/dali/sync-messages';
 import { channels, whenReady, within } from '../shared/redis';
 import { newJobId } from '../shared/uws/engine';
 import type { UwsEvents } from '../shared/uws/events';
-import { containedPath } from '../shared/uws/files';
+import { containedPath } from '../shared/storage';
 import type { JobParameter } from '../shared/uws/model';
 import { sendFileOr404 } from './http/errors';
 import { ownerOf } from './auth';
 import { keepUploads, paramLimits, readParams, type RequestParams } from './http/params';
-import { baseUrl } from './uws/router';
+import { baseUrl } from './http/base-url';
 
 /** Seconds a client refused with 503 is told to wait before it retries (Retry-After). */
 const RETRY_AFTER_S = 5;

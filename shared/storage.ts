@@ -1,0 +1,37 @@
+/** File-system helpers every process uses: paths that stay inside their root, stale entries swept. */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+
+/**
+ * The path of `name` inside `dir`, or undefined when `name` would leave it (`..`, absolute
+ * paths, separators): file serving never escapes its root.
+ */
+export function containedPath(dir: string, name: string): string | undefined {
+  if (name === '' || name.includes('\0')) return undefined;
+  const resolved = path.resolve(dir, name);
+  const root = path.resolve(dir) + path.sep;
+  return resolved.startsWith(root) ? resolved : undefined;
+}
+
+/**
+ * Removes the entries of `dir` untouched for `maxAgeMs` (left by requests whose process died:
+ * sync request directories, half-received uploads). Returns how many were removed.
+ */
+export async function sweepStale(dir: string, maxAgeMs: number, now = Date.now()): Promise<number> {
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names) {
+    const entry = path.join(dir, name);
+    const stat = await fs.stat(entry).catch(() => undefined);
+    if (stat && now - stat.mtimeMs > maxAgeMs) {
+      await fs.rm(entry, { recursive: true, force: true });
+      removed++;
+    }
+  }
+  return removed;
+}
