@@ -56,8 +56,10 @@ export function refuseWhenSpaceLow(config: Config): RequestHandler {
       const message = lowSpaceMessage(config, space);
       const [, service, kind] = match;
       res.setHeader('Retry-After', '60');
-      if (kind === 'async') sendText(res, 503, message); // UWS: plain text
-      else if (service === 'cutout') sendDocument(res, 503, 'text/plain; charset=utf-8', `ServiceUnavailable: ${message}\n`); // SODA §5.2
+      if (kind === 'async')
+        sendText(res, 503, message); // UWS: plain text
+      else if (service === 'cutout')
+        sendDocument(res, 503, 'text/plain; charset=utf-8', `ServiceUnavailable: ${message}\n`); // SODA §5.2
       else sendVotableError(res, 503, message); // DALI error document (TAP, SIA)
     }, next);
   };

@@ -20,7 +20,10 @@ export function landingPage(base: string, services: Iterable<UwsService>): strin
     .join('\n');
   const coadd = 'butler://dp02/20d28216-534a-4102-b8a7-1c7f32a9b78c';
   const examples = TAP_EXAMPLES.slice(4, 9)
-    .map((e) => `<li>${escapeXml(e.name)}: <a href="${escapeXml(`${base}/api/tap/sync?LANG=ADQL&QUERY=${encodeURIComponent(e.query ?? '')}`)}"><code>${escapeXml(e.query ?? '')}</code></a></li>`)
+    .map(
+      (e) =>
+        `<li>${escapeXml(e.name)}: <a href="${escapeXml(`${base}/api/tap/sync?LANG=ADQL&QUERY=${encodeURIComponent(e.query ?? '')}`)}"><code>${escapeXml(e.query ?? '')}</code></a></li>`,
+    )
     .join('\n');
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>VO image services</title>

@@ -19,6 +19,7 @@ import { JobQueues } from '../shared/uws/queue';
 import type { UwsService } from '../shared/uws/service';
 import { sweepStale } from '../shared/storage';
 import { JobStore } from '../shared/uws/store';
+import { WaitHub } from '../shared/uws/wait';
 import { authenticate } from './auth';
 import { refuseWhenSpaceLow } from './disk';
 import { errorHandler, sendText } from './http/errors';
@@ -31,7 +32,6 @@ import { SyncDispatcher } from './sync-dispatcher';
 import { tapRouter } from './tap/router';
 import { baseUrl } from './http/base-url';
 import { uwsRouter } from './uws/router';
-import { WaitHub } from './uws/wait';
 
 const SERVER_NAME = `vo-image-services/${(JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version}`;
 
@@ -51,7 +51,14 @@ export interface ApiServerOptions {
   log?: Logger;
 }
 
-export function createApp(config: Config, engine: UwsEngine, hub: WaitHub, sync: SyncDispatcher, lookup: DatasetLookup, log: Logger): Express {
+export function createApp(
+  config: Config,
+  engine: UwsEngine,
+  hub: WaitHub,
+  sync: SyncDispatcher,
+  lookup: DatasetLookup,
+  log: Logger,
+): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -77,6 +84,14 @@ export function createApp(config: Config, engine: UwsEngine, hub: WaitHub, sync:
   return app;
 }
 
+/** What ApiServer.start opens, and so what close() closes (the logger is the caller's when given). */
+interface Opened {
+  store: JobStore;
+  events: UwsEvents;
+  queues: JobQueues;
+  lookup: DatasetLookup;
+}
+
 export class ApiServer {
   private readonly timers: NodeJS.Timeout[] = [];
   private closing = false;
@@ -87,6 +102,7 @@ export class ApiServer {
     readonly hub: WaitHub,
     readonly server: Server,
     readonly log: Logger,
+    private readonly opened: Opened,
   ) {}
 
   get url(): string {
@@ -107,7 +123,12 @@ export class ApiServer {
     // With Redis down, the subscriptions are made when it comes (ioredis keeps them); until
     // then WAIT only waits and sync requests wait for Redis (up to SYNC_QUEUE_TIMEOUT).
     const subscribed = Promise.all([events.onPhase((jobId) => hub.notify(jobId)), sync.subscribed]);
-    if (!(await within(REDIS_START_WAIT_MS, subscribed).then(() => true, () => false))) {
+    if (
+      !(await within(REDIS_START_WAIT_MS, subscribed).then(
+        () => true,
+        () => false,
+      ))
+    ) {
       log.warn({ redis: redisUrl }, 'redis unreachable at start: serving without it; jobs are enqueued when it is back');
     }
     const lookup = new DatasetLookup(config.obscoreDb);
@@ -116,7 +137,7 @@ export class ApiServer {
       const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
     });
     server.keepAliveTimeout = 65000; // outlive client pools (pyvo's requests keeps connections)
-    const api = new ApiServer(config, engine, hub, server, log);
+    const api = new ApiServer(config, engine, hub, server, log, { store, events, queues, lookup });
     api.startMaintenance();
     log.info({ url: api.url, services: [...options.services.keys()] }, 'api listening');
     return api;
@@ -129,7 +150,7 @@ export class ApiServer {
    */
   private startMaintenance(): void {
     const { uws } = this.config;
-    const redis = this.engine.events.redis;
+    const redis = this.opened.events.redis;
     const loop = (name: string, seconds: number, work: () => Promise<unknown>, now: boolean, needsRedis = false) => {
       let running = false;
       let again = false;
@@ -168,10 +189,15 @@ export class ApiServer {
     redis.on('ready', () => void reconcile());
     // Leftovers of requests whose process died: sync request directories, partial uploads.
     const root = this.config.resultsDir;
-    loop('sweep', uws.reaperInterval, async () => ({
-      sync: await sweepStale(path.join(root, '.sync'), (this.config.syncTimeout + STALE_GRACE_S) * 1000),
-      uploads: await sweepStale(path.join(root, '.uploads'), STALE_UPLOAD_S * 1000),
-    }), false);
+    loop(
+      'sweep',
+      uws.reaperInterval,
+      async () => ({
+        sync: await sweepStale(path.join(root, '.sync'), (this.config.syncTimeout + STALE_GRACE_S) * 1000),
+        uploads: await sweepStale(path.join(root, '.uploads'), STALE_UPLOAD_S * 1000),
+      }),
+      false,
+    );
   }
 
   async close(): Promise<void> {
@@ -184,8 +210,10 @@ export class ApiServer {
       // Blocked WAIT requests are answered by closing their sockets after a moment.
       setTimeout(() => this.server.closeAllConnections(), 1000).unref();
     });
-    await this.engine.queues.close();
-    await this.engine.events.close();
-    await this.engine.store.close();
+    const { store, events, queues, lookup } = this.opened;
+    await queues.close();
+    await events.close();
+    await store.close();
+    lookup.close();
   }
 }

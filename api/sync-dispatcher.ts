@@ -11,8 +11,8 @@ import path from 'node:path';
 import type { Request, Response } from 'express';
 import type { Config } from '../shared/config';
 import { parseSyncMessage, SYNC_TAKEN_TTL_MS, syncDir, type SyncOutcome, type SyncRequest } from '../shared/dali/sync-messages';
+import { newProcessId, newSyncRequestId } from '../shared/ids';
 import { channels, whenReady, within } from '../shared/redis';
-import { newJobId } from '../shared/uws/engine';
 import type { UwsEvents } from '../shared/uws/events';
 import { containedPath } from '../shared/storage';
 import type { JobParameter } from '../shared/uws/model';
@@ -64,7 +64,7 @@ export type SyncRun = (
 export class SyncDispatcher {
   private readonly pending = new Map<string, Pending>();
   /** This api process's id: workers publish its requests' outcomes on its own channel. */
-  private readonly instance = newJobId();
+  private readonly instance = newProcessId();
   /**
    * Settles once this process's reply channel is subscribed (at once unless Redis is down
    * at start: the subscription is then made when Redis comes; no request is sent before).
@@ -72,9 +72,15 @@ export class SyncDispatcher {
   readonly subscribed: Promise<void>;
   private replyChannelReady = false;
 
-  private constructor(private readonly config: Config, private readonly events: UwsEvents) {
+  private constructor(
+    private readonly config: Config,
+    private readonly events: UwsEvents,
+  ) {
     this.subscribed = events.onSyncMessage(channels(config.queuePrefix).syncReplies(this.instance), (bytes) => this.onMessage(bytes));
-    this.subscribed.then(() => (this.replyChannelReady = true), () => undefined);
+    this.subscribed.then(
+      () => (this.replyChannelReady = true),
+      () => undefined,
+    );
   }
 
   /** Subscribes to this process's reply channel; callers wait on `subscribed` as they see fit. */
@@ -84,7 +90,14 @@ export class SyncDispatcher {
 
   /** Waits until a request can be sent and its reply received, at most until `deadline`. */
   private async reachable(deadline: number): Promise<boolean> {
-    if (!this.replyChannelReady && !(await within(Math.max(0, deadline - Date.now()), this.subscribed).then(() => true, () => false))) return false;
+    if (
+      !this.replyChannelReady &&
+      !(await within(Math.max(0, deadline - Date.now()), this.subscribed).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return false;
     return whenReady(this.events.redis, deadline - Date.now());
   }
 
@@ -102,16 +115,27 @@ export class SyncDispatcher {
    * when the client hangs up. Throws SyncUnavailable when no worker took it in time, or its
    * worker was lost before either.
    */
-  async run(service: string, params: RequestParams, context: { owner: string | null; baseUrl: string; onClose(listener: () => void): void }): Promise<SyncRun> {
+  async run(
+    service: string,
+    params: RequestParams,
+    context: { owner: string | null; baseUrl: string; onClose(listener: () => void): void },
+  ): Promise<SyncRun> {
     // SYNC_QUEUE_TIMEOUT counts from here, whether the wait is for Redis or for a worker.
     const deadline = Date.now() + this.config.syncQueueTimeout * 1000;
-    const id = newJobId();
+    const id = newSyncRequestId();
     const dir = syncDir(this.config.resultsDir, id);
     const dispose = () => fs.rm(dir, { recursive: true, force: true });
     const uploads = await keepUploads(params.files, path.join(dir, 'uploads'));
     const parameters: JobParameter[] = [...params.list.map((p) => ({ name: p.name, value: p.value })), ...uploads];
     const request: SyncRequest = {
-      id, service, owner: context.owner, parameters, baseUrl: context.baseUrl, timeout: this.config.syncTimeout, inlineLimit: this.config.syncInlineBytes, replyTo: this.instance,
+      id,
+      service,
+      owner: context.owner,
+      parameters,
+      baseUrl: context.baseUrl,
+      timeout: this.config.syncTimeout,
+      inlineLimit: this.config.syncInlineBytes,
+      replyTo: this.instance,
     };
     const text = JSON.stringify(request);
     const key = channels(this.config.queuePrefix).syncRequests(service);
@@ -151,8 +175,14 @@ export class SyncDispatcher {
     let streamed: ((file: string, mimeType: string) => void) | undefined;
     const final = new Promise<Final>((resolve, reject) => {
       const fail = (message: string) => reject(new SyncUnavailable(message));
-      const lost = () => fail(`the worker running the request did not answer within ${this.config.syncQueueTimeout + this.config.syncTimeout + LOST_WORKER_GRACE_S} s`);
-      this.pending.set(id, { settle: (outcome, data) => resolve({ outcome, data }), stream: (file, mimeType) => streamed?.(file, mimeType) });
+      const lost = () =>
+        fail(
+          `the worker running the request did not answer within ${this.config.syncQueueTimeout + this.config.syncTimeout + LOST_WORKER_GRACE_S} s`,
+        );
+      this.pending.set(id, {
+        settle: (outcome, data) => resolve({ outcome, data }),
+        stream: (file, mimeType) => streamed?.(file, mimeType),
+      });
       clientGone = () => {
         // Best effort: with Redis away the request may stay in the list (a worker's outcome
         // then goes to nobody).
@@ -162,18 +192,22 @@ export class SyncDispatcher {
       };
       if (closedEarly) clientGone();
       watchWorker(() => fail('the worker running the request stopped before it answered; please retry'));
-      timer = setTimeout(() => {
-        // Withdraw the request if it is still waiting; if a worker took it (it is no longer in
-        // the list), give that worker the request's time limit. If Redis is unreachable now,
-        // nobody can tell: the caller gets its 503 at once rather than a wait for Redis.
-        redis.lrem(key, 1, text).then(
-          (removed) => {
-            if (removed > 0) fail(`no worker took the request within ${this.config.syncQueueTimeout} s; the service is busy or has no worker running`);
-            else timer = setTimeout(lost, (this.config.syncTimeout + LOST_WORKER_GRACE_S) * 1000);
-          },
-          () => fail(REDIS_UNREACHABLE),
-        );
-      }, Math.max(0, deadline - Date.now()));
+      timer = setTimeout(
+        () => {
+          // Withdraw the request if it is still waiting; if a worker took it (it is no longer in
+          // the list), give that worker the request's time limit. If Redis is unreachable now,
+          // nobody can tell: the caller gets its 503 at once rather than a wait for Redis.
+          redis.lrem(key, 1, text).then(
+            (removed) => {
+              if (removed > 0)
+                fail(`no worker took the request within ${this.config.syncQueueTimeout} s; the service is busy or has no worker running`);
+              else timer = setTimeout(lost, (this.config.syncTimeout + LOST_WORKER_GRACE_S) * 1000);
+            },
+            () => fail(REDIS_UNREACHABLE),
+          );
+        },
+        Math.max(0, deadline - Date.now()),
+      );
       // Bounded: the connection fails fast, or after COMMAND_TIMEOUT_MS (shared/redis).
       redis.rpush(key, text).catch(() => fail(REDIS_UNREACHABLE));
     }).finally(() => {
@@ -222,7 +256,10 @@ export async function serveSync(
 ): Promise<void> {
   let run: SyncRun;
   try {
-    run = await dispatcher.run(service, params, { ...context, onClose: (listener) => res.on('close', () => !res.writableFinished && listener()) });
+    run = await dispatcher.run(service, params, {
+      ...context,
+      onClose: (listener) => res.on('close', () => !res.writableFinished && listener()),
+    });
   } catch (err) {
     if (!(err instanceof SyncUnavailable)) throw err;
     if (!res.headersSent && !res.destroyed) {
@@ -332,7 +369,12 @@ function writeChunk(res: Response, chunk: Buffer): Promise<void> {
 }
 
 /** The GET/POST handler of a DALI-sync endpoint of `service` (TAP /sync, SODA /sync, SIA /query). */
-export function syncEndpoint(config: Config, dispatcher: SyncDispatcher, service: string, writeError: SyncErrorWriter): (req: Request, res: Response) => Promise<void> {
+export function syncEndpoint(
+  config: Config,
+  dispatcher: SyncDispatcher,
+  service: string,
+  writeError: SyncErrorWriter,
+): (req: Request, res: Response) => Promise<void> {
   const limits = paramLimits(config);
   return async (req, res) => {
     const params = await readParams(req, limits);

@@ -12,7 +12,12 @@ import { baseUrl } from './http/base-url';
 export const XML_TYPE = 'text/xml; charset=utf-8';
 
 /** Mounts both; `capabilities` gets the service's base URL (e.g. http://host/api/cutout). */
-export function vosiRoutes(router: Router, config: Config, servicePath: string, capabilities: (base: string) => Capability[] | string): void {
+export function vosiRoutes(
+  router: Router,
+  config: Config,
+  servicePath: string,
+  capabilities: (base: string) => Capability[] | string,
+): void {
   const upSince = Date.now();
   const serviceBase = (req: Request) => `${baseUrl(config, req)}${servicePath}`;
   router.get('/capabilities', (req, res) => {

@@ -84,7 +84,9 @@ export async function benchCutout(): Promise<void> {
   try {
     const { port } = stack;
     console.log(machineLine());
-    console.log(`cutout: demo repository (${coadds[0]!.width}×${coadds[0]!.height} coadds, IMAGE+MASK+VARIANCE), api 1 process, ${stack.workers} worker process(es)`);
+    console.log(
+      `cutout: demo repository (${coadds[0]!.width}×${coadds[0]!.height} coadds, IMAGE+MASK+VARIANCE), api 1 process, ${stack.workers} worker process(es)`,
+    );
 
     // 1. Sync latency, one request at a time (the first 30 warm up threads, files and caches).
     const syncStamps = stamps(coadds, Math.ceil(Number(process.env.BENCH_CUTOUT_SYNC ?? 300) / coadds.length) + 6, 11);
@@ -92,7 +94,13 @@ export async function benchCutout(): Promise<void> {
     let bytes = 0;
     for (const [i, s] of syncStamps.entries()) {
       const t0 = performance.now();
-      const reply = await request(port, 'GET', `/api/cutout/sync?${new URLSearchParams({ ID: s.id, CIRCLE: circle(s) })}`, undefined, false);
+      const reply = await request(
+        port,
+        'GET',
+        `/api/cutout/sync?${new URLSearchParams({ ID: s.id, CIRCLE: circle(s) }).toString()}`,
+        undefined,
+        false,
+      );
       if (reply.status !== 200) throw new Error(`sync cutout answered ${reply.status}`);
       if (i >= 30) ms.push(performance.now() - t0);
       bytes = reply.bytes;
@@ -105,7 +113,11 @@ export async function benchCutout(): Promise<void> {
     // Every circle is cut from every ID (ID × stencil), so each circle must lie in all five
     // images: the five coadds of patch 17 share one footprint, so the stamps of one image fit all.
     const circles = jobStamps.filter((s) => s.id === jobStamps[0]!.id);
-    const body = new URLSearchParams([...coadds.slice(0, 5).map((d): [string, string] => ['ID', `butler://dp02/${d.id}`]), ...circles.map((s): [string, string] => ['CIRCLE', circle(s)]), ['PHASE', 'RUN']]);
+    const body = new URLSearchParams([
+      ...coadds.slice(0, 5).map((d): [string, string] => ['ID', `butler://dp02/${d.id}`]),
+      ...circles.map((s): [string, string] => ['CIRCLE', circle(s)]),
+      ['PHASE', 'RUN'],
+    ]);
     const combinations = 5 * circles.length;
     const runJob = async (form: string): Promise<{ jobPath: string; phase: string }> => {
       const created = await request(port, 'POST', '/api/cutout/async', form);
@@ -127,20 +139,29 @@ export async function benchCutout(): Promise<void> {
     const executing = (time('endTime') - time('startTime')) / 1000;
     const results = (await request(port, 'GET', `${jobPath}/results`)).text;
     const fitsResults = (results.match(/mime-type="application\/fits"/g) ?? []).length;
-    if (phase !== 'COMPLETED' || fitsResults !== combinations) throw new Error(`async job ended ${phase} with ${fitsResults} FITS results of ${combinations}`);
+    if (phase !== 'COMPLETED' || fitsResults !== combinations)
+      throw new Error(`async job ended ${phase} with ${fitsResults} FITS results of ${combinations}`);
     const ours = combinations / seconds;
-    console.log(`cutout async job: ${combinations} combinations (5 IDs × ${circles.length} circles) → ${fitsResults} FITS results in ${seconds.toFixed(2)} s = ${Math.round(ours)} cutouts/s (EXECUTING ${executing.toFixed(2)} s of it)  [target ≥ 2000]`);
+    console.log(
+      `cutout async job: ${combinations} combinations (5 IDs × ${circles.length} circles) → ${fitsResults} FITS results in ${seconds.toFixed(2)} s = ${Math.round(ours)} cutouts/s (EXECUTING ${executing.toFixed(2)} s of it)  [target ≥ 2000]`,
+    );
 
     // 3. astropy on the same 1,000 stamps (same files, positions and size), in this run.
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-cutout-astropy-'));
     try {
       const stampsFor = coadds.slice(0, 5).flatMap((d) => circles.map((s) => ({ file: d.path, ra: s.ra, dec: s.dec, size: STAMP })));
       fs.writeFileSync(path.join(work, 'job.json'), JSON.stringify({ out_dir: path.join(work, 'out'), stamps: stampsFor }));
-      const run = spawnSync(process.env.BENCH_PYTHON ?? '/usr/bin/python3', [path.join(PROJECT_ROOT, 'bench', 'cutout_astropy.py'), path.join(work, 'job.json')], { encoding: 'utf8', maxBuffer: 1 << 24 });
+      const run = spawnSync(
+        process.env.BENCH_PYTHON ?? '/usr/bin/python3',
+        [path.join(PROJECT_ROOT, 'bench', 'cutout_astropy.py'), path.join(work, 'job.json')],
+        { encoding: 'utf8', maxBuffer: 1 << 24 },
+      );
       if (run.status !== 0) throw new Error(`astropy baseline failed: ${run.stderr}`);
       const astropy = JSON.parse(run.stdout) as { seconds: number; stamps: number; shape: number[] };
       const theirs = astropy.stamps / astropy.seconds;
-      console.log(`cutout astropy baseline (Cutout2D × 3 planes + writeto, same ${astropy.stamps} stamps, ${astropy.shape.join('×')}): ${Math.round(theirs)} cutouts/s`);
+      console.log(
+        `cutout astropy baseline (Cutout2D × 3 planes + writeto, same ${astropy.stamps} stamps, ${astropy.shape.join('×')}): ${Math.round(theirs)} cutouts/s`,
+      );
       console.log(`cutout async vs astropy: ${(ours / theirs).toFixed(1)}×  [target ≥ 10×]`);
     } finally {
       fs.rmSync(work, { recursive: true, force: true });

@@ -23,7 +23,16 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type FitsFile, Header, type HduInfo, ImageHduTemplate, openFitsSync, prepareImageHdu, scalarLookup, writeFitsFile } from '../shared/fits';
+import {
+  type FitsFile,
+  Header,
+  type HduInfo,
+  ImageHduTemplate,
+  openFitsSync,
+  prepareImageHdu,
+  scalarLookup,
+  writeFitsFile,
+} from '../shared/fits';
 import { PROJECT_ROOT } from '../shared/runtime';
 import { parseWcs } from '../shared/wcs';
 import { seededRandom } from '../shared/random';
@@ -32,7 +41,6 @@ import { machineLine, percentile } from './machine';
 const WIDTH = 4096;
 const HEIGHT = 4096;
 const CHECKS_PER_SIZE = 4;
-
 
 /** Sky background with Gaussian noise, a few thousand stars, two bad (NaN) columns. */
 function makePixels(): Float32Array {
@@ -194,7 +202,14 @@ interface Cutter {
 }
 
 /** Keywords that move with the cutout origin: CRPIXn (and the pixel WCS 'A'), LTVn. */
-const SHIFTED = [['CRPIX1', 'x'], ['CRPIX2', 'y'], ['CRPIX1A', 'x'], ['CRPIX2A', 'y'], ['LTV1', 'x'], ['LTV2', 'y']] as const;
+const SHIFTED = [
+  ['CRPIX1', 'x'],
+  ['CRPIX2', 'y'],
+  ['CRPIX1A', 'x'],
+  ['CRPIX2A', 'y'],
+  ['LTV1', 'x'],
+  ['LTV2', 'y'],
+] as const;
 
 /** Their values for a rectangle at (x0, y0). Rubin/IRAF: image pixel = physical × LTM + LTV. */
 function shiftedValues(source: Header, x0: number, y0: number): Record<string, number> {
@@ -217,7 +232,11 @@ function makeCutter(file: FitsFile, hdu: HduInfo): Cutter {
   const primary = file.hdus[0]!.header;
   const primaryBytes = prepareImageHdu({ header: primary }, { primary: true, extend: true }).header.toBuffer();
   const sample = file.readRawRect(hdu, { x0: 0, y0: 0, width: 1, height: 1 }).data;
-  const template = ImageHduTemplate.create(hdu.header, sample, SHIFTED.map(([key]) => key).filter((key) => hdu.header.has(key)));
+  const template = ImageHduTemplate.create(
+    hdu.header,
+    sample,
+    SHIFTED.map(([key]) => key).filter((key) => hdu.header.has(key)),
+  );
   return { file, hdu, primary, primaryBytes, template };
 }
 
@@ -266,7 +285,10 @@ function rate(t: Timing): number {
 }
 
 function pct(t: { ms: number[] }, p: number): number {
-  return percentile([...t.ms].sort((a, b) => a - b), p);
+  return percentile(
+    [...t.ms].sort((a, b) => a - b),
+    p,
+  );
 }
 
 function fmtMs(ms: number): string {
@@ -293,7 +315,14 @@ function bytesOf(a: ArrayBufferView): Buffer {
 interface AstropyResult {
   astropy: string;
   numpy: string;
-  sizes: { size: number; variant: 'minimal' | 'same_output' | 'minimal_null' | 'same_output_null'; n: number; total_s: number; ms: number[]; bbox_mismatch: number }[];
+  sizes: {
+    size: number;
+    variant: 'minimal' | 'same_output' | 'minimal_null' | 'same_output_null';
+    n: number;
+    total_s: number;
+    ms: number[];
+    bbox_mismatch: number;
+  }[];
   checks: {
     size: number;
     x0: number;
@@ -414,7 +443,18 @@ export async function benchFits(): Promise<void> {
 
     // 5. astropy, same file and positions, after the Node side has finished (2 shared cores).
     const jobPath = path.join(dir, 'astropy-job.json');
-    fs.writeFileSync(jobPath, JSON.stringify({ image: imagePath, hdu: 'IMAGE', out_dir: dir, warmup: 50, variants: ['minimal', 'minimal_null', 'same_output_null'], sizes: positions, checks }));
+    fs.writeFileSync(
+      jobPath,
+      JSON.stringify({
+        image: imagePath,
+        hdu: 'IMAGE',
+        out_dir: dir,
+        warmup: 50,
+        variants: ['minimal', 'minimal_null', 'same_output_null'],
+        sizes: positions,
+        checks,
+      }),
+    );
     t0 = performance.now();
     const run = spawnSync(python, [path.join(PROJECT_ROOT, 'bench', 'fits_astropy.py'), jobPath], {
       encoding: 'utf8',
@@ -423,7 +463,10 @@ export async function benchFits(): Promise<void> {
     const pythonS = (performance.now() - t0) / 1000;
     let astropy: AstropyResult | undefined;
     if (run.status === 0) astropy = JSON.parse(run.stdout) as AstropyResult;
-    else console.log(`fits: astropy baseline failed (${python}: ${run.error?.message ?? `exit ${run.status}`}): ${(run.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}`);
+    else
+      console.log(
+        `fits: astropy baseline failed (${python}: ${run.error?.message ?? `exit ${run.status}`}): ${(run.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}`,
+      );
 
     // 6. Figures.
     for (const [i, o] of ours.entries()) {
@@ -435,7 +478,9 @@ export async function benchFits(): Promise<void> {
         x ? `${fmtRate(x.n / x.total_s)} cutouts/s (p50 ${fmtMs(pct(x, 50))} ms) → ${(ourRate / (x.n / x.total_s)).toFixed(1)}×` : 'n/a';
       console.log(
         `fits ${o.size}×${o.size}: ours ${fmtRate(oRate)} cutouts/s (p50 ${fmtMs(pct(o.toFile, 50))} ms, p99 ${fmtMs(pct(o.toFile, 99))} ms); ` +
-          (a ? `astropy ${fmtRate(aRate)} cutouts/s (p50 ${fmtMs(pct(a, 50))} ms, p99 ${fmtMs(pct(a, 99))} ms); speed-up ${(oRate / aRate).toFixed(1)}×` : 'astropy n/a') +
+          (a
+            ? `astropy ${fmtRate(aRate)} cutouts/s (p50 ${fmtMs(pct(a, 50))} ms, p99 ${fmtMs(pct(a, 99))} ms); speed-up ${(oRate / aRate).toFixed(1)}×`
+            : 'astropy n/a') +
           ` [target ≥ 10×]`,
       );
       const nRate = rate(o.toNull);

@@ -3,7 +3,10 @@ import os from 'node:os';
 
 export function machineLine(): string {
   const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU';
-  const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
   // Figures from a loaded machine are not comparable: say so beside them.
   const warning = os.loadavg()[0]! > os.cpus().length * 0.5 ? ' — WARNING: the machine is busy, figures will be low' : '';
   return `machine: ${os.cpus().length} cores (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ${os.platform()} ${os.release()}, node ${process.version}; load average ${load}${warning}`;

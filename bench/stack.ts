@@ -24,7 +24,14 @@ export interface BenchReply {
 export function request(port: number, method: string, urlPath: string, body?: string, keepText = true): Promise<BenchReply> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port, method, path: urlPath, agent, headers: body ? { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) } : {} },
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path: urlPath,
+        agent,
+        headers: body ? { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) } : {},
+      },
       (res) => {
         const chunks: Buffer[] = [];
         let bytes = 0;
@@ -32,7 +39,9 @@ export function request(port: number, method: string, urlPath: string, body?: st
           bytes += c.length;
           if (keepText) chunks.push(c);
         });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, location: res.headers.location, text: Buffer.concat(chunks).toString(), bytes }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, location: res.headers.location, text: Buffer.concat(chunks).toString(), bytes }),
+        );
       },
     );
     req.on('error', reject);
@@ -41,7 +50,7 @@ export function request(port: number, method: string, urlPath: string, body?: st
 }
 
 export async function pool<T>(count: number, concurrency: number, task: (i: number) => Promise<T>): Promise<T[]> {
-  const results: T[] = new Array(count);
+  const results = new Array<T>(count);
   let next = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -116,7 +125,13 @@ export async function startBenchStack(name: string, env: Record<string, string> 
     UWS_RECONCILE_INTERVAL: '3600',
     ...env,
   });
-  const childEnv = { ...process.env, ...configEnv(config), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info' };
+  const childEnv = {
+    ...process.env,
+    ...configEnv(config),
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
+  };
   const children: ChildProcess[] = [];
   const stop = async () => {
     for (const child of children) child.kill('SIGKILL');

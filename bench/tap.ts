@@ -82,7 +82,10 @@ const rowsOf = (votable: string) => (votable.match(/<TR>/g) ?? []).length;
 async function benchStreaming(port: number, encoders: string): Promise<void> {
   const streamRows = 100000;
   const listing = 'obs_publisher_did, access_url, s_ra, s_dec, t_min, t_max, em_min, em_max, lsst_band, calib_level';
-  for (const [columns, label] of [[listing, '10 columns'], ['*', '37 columns (SELECT *)']] as const) {
+  for (const [columns, label] of [
+    [listing, '10 columns'],
+    ['*', '37 columns (SELECT *)'],
+  ] as const) {
     for (const format of ['votable/b2', 'csv', 'votable']) {
       const params = { QUERY: `SELECT TOP ${streamRows} ${columns} FROM ivoa.ObsCore`, RESPONSEFORMAT: format, MAXREC: String(streamRows) };
       await sync(port, params, false);
@@ -112,9 +115,11 @@ export async function benchTap(): Promise<void> {
     const stack = await startBenchStack('tap', { OBSCORE_DB: file });
     try {
       const { port } = stack;
-      console.log(`tap: ${size} ObsCore rows (${(fs.statSync(file).size / 2 ** 30).toFixed(1)} GiB, ${warmPageCache(file)}), api 1 process, ${stack.workers} worker process(es); sync POSTs, one at a time`);
+      console.log(
+        `tap: ${size} ObsCore rows (${(fs.statSync(file).size / 2 ** 30).toFixed(1)} GiB, ${warmPageCache(file)}), api 1 process, ${stack.workers} worker process(es); sync POSTs, one at a time`,
+      );
       const next = seededRandom(7, size);
-      const position = () => ({ ra: next() * 360, dec: (Math.asin(2 * next() - 1) * 180) / Math.PI * 0.9 });
+      const position = () => ({ ra: next() * 360, dec: ((Math.asin(2 * next() - 1) * 180) / Math.PI) * 0.9 });
       const cone = (columns: string) => {
         const { ra, dec } = position();
         return `SELECT ${columns} FROM ivoa.ObsCore WHERE 1 = CONTAINS(POINT('ICRS', s_ra, s_dec), CIRCLE('ICRS', ${ra.toFixed(6)}, ${dec.toFixed(6)}, 1))`;
@@ -143,7 +148,9 @@ export async function benchTap(): Promise<void> {
           rows += rowsOf(reply.text);
         }
         const target = size >= 10000000 ? '[target p50 ≤ 10 ms]' : '[target p50 ≤ 3 ms]';
-        console.log(`tap cone 1° on ${label(size)} rows, SELECT ${name}: ${summary(ms)}, ${(rows / cones).toFixed(0)} rows/answer  ${name === '*' ? '' : target}`);
+        console.log(
+          `tap cone 1° on ${label(size)} rows, SELECT ${name}: ${summary(ms)}, ${(rows / cones).toFixed(0)} rows/answer  ${name === '*' ? '' : target}`,
+        );
       }
 
       if (index === 0) {
@@ -163,7 +170,9 @@ export async function benchTap(): Promise<void> {
           ms.push(performance.now() - t0);
           rows += rowsOf(reply.text);
         }
-        console.log(`tap tutorial-style query (2° cone + 4 filters, SELECT *) on ${label(size)} rows: ${summary(ms)}, ${(rows / cones).toFixed(0)} rows/answer`);
+        console.log(
+          `tap tutorial-style query (2° cone + 4 filters, SELECT *) on ${label(size)} rows: ${summary(ms)}, ${(rows / cones).toFixed(0)} rows/answer`,
+        );
 
         await benchStreaming(port, 'rows encoded in SQLite');
       }

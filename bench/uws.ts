@@ -16,7 +16,9 @@ export async function benchUws(): Promise<void> {
   const { port, config, redis, processes } = stack;
   try {
     console.log(machineLine());
-    console.log(`uws: api 1 process, ${stack.workers} worker process(es) × concurrency ${config.workerConcurrency}, job store SQLite (WAL), redis-server with AOF`);
+    console.log(
+      `uws: api 1 process, ${stack.workers} worker process(es) × concurrency ${config.workerConcurrency}, job store SQLite (WAL), redis-server with AOF`,
+    );
 
     // Warm up connections, JIT and the thread pools.
     await pool(500, 16, () => request(port, 'POST', '/api/fixture/async', 'MODE=noop&PHASE=RUN'));
@@ -56,7 +58,10 @@ export async function benchUws(): Promise<void> {
       ids[i] = r.location!.slice(r.location!.lastIndexOf('/') + 1);
     });
     const createdAt = performance.now();
-    await Promise.race([done, new Promise((_, reject) => setTimeout(() => reject(new Error(`only ${completed.size} of ${lifecycles} completed`)), 120000))]);
+    await Promise.race([
+      done,
+      new Promise((_, reject) => setTimeout(() => reject(new Error(`only ${completed.size} of ${lifecycles} completed`)), 120000)),
+    ]);
     const lifeSeconds = (performance.now() - t0) / 1000;
     const missing = ids.filter((id) => !completed.has(id)).length;
     console.log(
@@ -84,7 +89,9 @@ export async function benchUws(): Promise<void> {
         if (phase !== 'QUEUED' && phase !== 'EXECUTING') throw new Error(`job ended ${phase}`);
       }
     });
-    console.log(`uws WAIT latency (worker completion → blocked client answered): ${summary(latencies, 1)}  [target p50 ≤ 3 ms, p99 ≤ 15 ms]`);
+    console.log(
+      `uws WAIT latency (worker completion → blocked client answered): ${summary(latencies, 1)}  [target p50 ≤ 3 ms, p99 ≤ 15 ms]`,
+    );
 
     // 4. Requests about a job cost the same however many results it has (results are rows of
     //    their own): /phase and one result of a 10,000-result job against a 1-result job.

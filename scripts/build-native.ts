@@ -18,7 +18,11 @@ const SQLITE_HEADERS = path.join(PROJECT_ROOT, 'node_modules', 'better-sqlite3',
 
 const EXTENSIONS = [
   { source: 'shared/votable/native/rows.cc', library: ROW_ENCODERS_LIBRARY, without: 'rows will be encoded in JavaScript' },
-  { source: 'shared/db/native/cancel.cc', library: CANCEL_LIBRARY, without: 'a cancelled query runs on inside SQLite until its statement ends' },
+  {
+    source: 'shared/db/native/cancel.cc',
+    library: CANCEL_LIBRARY,
+    without: 'a cancelled query runs on inside SQLite until its statement ends',
+  },
 ];
 
 function upToDate(source: string, library: string): boolean {

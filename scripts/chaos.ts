@@ -61,7 +61,16 @@ const USAGE = `usage: npm run chaos -- [options]
 
 function parseArgs(argv: string[]): Options {
   const quick = argv.includes('--quick');
-  const o: Options = { seconds: quick ? 20 : 60, quick, clients: quick ? 8 : 12, workers: 2, settle: 60, seed: 1, faults: defaultKinds(quick), keep: false };
+  const o: Options = {
+    seconds: quick ? 20 : 60,
+    quick,
+    clients: quick ? 8 : 12,
+    workers: 2,
+    settle: 60,
+    seed: 1,
+    faults: defaultKinds(quick),
+    keep: false,
+  };
   const int = (name: string, value: string | undefined, min: number, max: number): number => {
     if (value === undefined || !/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
       throw new Error(`${name} needs an integer ${min}..${max}`);
@@ -90,7 +99,8 @@ function parseArgs(argv: string[]): Options {
         break;
       case '--faults': {
         const list = (argv[++i] ?? '').split(',').filter(Boolean);
-        for (const k of list) if (!FAULT_KINDS.includes(k as FaultKind)) throw new Error(`unknown fault ${k} (known: ${FAULT_KINDS.join(', ')})`);
+        for (const k of list)
+          if (!FAULT_KINDS.includes(k as FaultKind)) throw new Error(`unknown fault ${k} (known: ${FAULT_KINDS.join(', ')})`);
         o.faults = list as FaultKind[];
         break;
       }
@@ -115,7 +125,10 @@ function parseArgs(argv: string[]): Options {
 const log = (text: string) => console.log(`[chaos] ${text}`);
 
 function loadAverage(): string {
-  return os.loadavg().map((l) => l.toFixed(2)).join(' ');
+  return os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 }
 
 async function main(): Promise<number> {
@@ -179,15 +192,22 @@ async function main(): Promise<number> {
 
   try {
     stack = await ChaosStack.start({ dir, workers: options.workers, env });
-    log(`stack up: api on 127.0.0.1:${stack.port} (pid ${stack.api?.pid}), redis on ${stack.redisPort} (pid ${stack.redisProc.pid}), workers ${stack.workers.map((w) => w.pid).join(', ')}; ${stack.since()}`);
+    log(
+      `stack up: api on 127.0.0.1:${stack.port} (pid ${stack.api?.pid}), redis on ${stack.redisPort} (pid ${stack.redisProc.pid}), workers ${stack.workers.map((w) => w.pid).join(', ')}; ${stack.since()}`,
+    );
 
     const refStart = Date.now();
     const apis = owners.map((o) => ({ port: stack!.port, token: o.token }));
     const { reference, problems } = await runReference(apis, recipes, syncClientTimeoutMs);
-    log(`reference run: ${reference.async.size} async recipes × 2 and ${reference.sync.size} sync recipes × 2 in ${((Date.now() - refStart) / 1000).toFixed(1)} s`);
+    log(
+      `reference run: ${reference.async.size} async recipes × 2 and ${reference.sync.size} sync recipes × 2 in ${((Date.now() - refStart) / 1000).toFixed(1)} s`,
+    );
     for (const r of recipes.async) {
       const ref = reference.async.get(r.name);
-      if (ref) log(`  ${r.name}: ${ref.phase}, ${ref.results.length} result(s), ${ref.results.reduce((s, x) => s + x.size, 0)} bytes, ${ref.ms} ms`);
+      if (ref)
+        log(
+          `  ${r.name}: ${ref.phase}, ${ref.results.length} result(s), ${ref.results.reduce((s, x) => s + x.size, 0)} bytes, ${ref.ms} ms`,
+        );
     }
     if (problems.length) {
       for (const p of problems) log(`REFERENCE PROBLEM: ${p}`);
@@ -203,7 +223,14 @@ async function main(): Promise<number> {
     const loadStart = Date.now();
     let loadDone = false;
     const run = startLoad({
-      port: stack.port, owners, recipes, reference, clients: options.clients, seconds: options.seconds, seed: options.seed, syncTimeoutMs: syncClientTimeoutMs,
+      port: stack.port,
+      owners,
+      recipes,
+      reference,
+      clients: options.clients,
+      seconds: options.seconds,
+      seed: options.seed,
+      syncTimeoutMs: syncClientTimeoutMs,
     });
     const loadPromise = run.done.finally(() => (loadDone = true));
     if (options.faults.length) run.hold();
@@ -218,7 +245,11 @@ async function main(): Promise<number> {
         redisDownMs: options.quick ? 3000 : 4000,
         apiStopGraceMs: 20000,
         workerStopGraceMs: (shutdownGrace + 10) * 1000,
-        longJob: { api: { port: stack.port, token: owners[0]!.token }, recipe: longRecipe(), adopt: (id) => run.adopt(id, longRecipe(), owners[0]!) },
+        longJob: {
+          api: { port: stack.port, token: owners[0]!.token },
+          recipe: longRecipe(),
+          adopt: (id) => run.adopt(id, longRecipe(), owners[0]!),
+        },
         prime: (kind) => {
           run.inject(slower, options.workers + 1);
           // A sync request killed with its worker is answered only after SYNC_QUEUE_TIMEOUT +
@@ -232,9 +263,21 @@ async function main(): Promise<number> {
     ).finally(() => run.release());
     const [load, faults] = await Promise.all([loadPromise, faultsPromise]);
     await stack.settled();
-    log(`load over after ${((load.endedAt - loadStart) / 1000).toFixed(1)} s: ${load.jobs.length} jobs created, ${load.sync.length} sync requests; settling (at most ${options.settle} s)`);
+    log(
+      `load over after ${((load.endedAt - loadStart) / 1000).toFixed(1)} s: ${load.jobs.length} jobs created, ${load.sync.length} sync requests; settling (at most ${options.settle} s)`,
+    );
 
-    const report = await runChecks({ stack, owners, recipes: recipes.async, syncRecipes: recipes.sync, reference, load, faults, settleSeconds: options.settle, workerConcurrency });
+    const report = await runChecks({
+      stack,
+      owners,
+      recipes: recipes.async,
+      syncRecipes: recipes.sync,
+      reference,
+      load,
+      faults,
+      settleSeconds: options.settle,
+      workerConcurrency,
+    });
     stopSampling();
     const failed = report.checks.filter((c) => !c.ok);
     printSummary(options, stack, load, faults, report, started);
@@ -256,19 +299,26 @@ function printSummary(options: Options, stack: ChaosStack, load: LoadResult, fau
   out.push('================================ chaos summary ================================');
   out.push(machineLine());
   out.push(`load average now: ${loadAverage()}; whole run ${((Date.now() - started) / 1000).toFixed(0)} s`);
-  out.push(`load: ${options.seconds} s asked, ${((load.endedAt - load.startedAt) / 1000).toFixed(1)} s run (until the last client's request ended), ${options.clients} clients, ${options.workers} workers, seed ${options.seed}`);
+  out.push(
+    `load: ${options.seconds} s asked, ${((load.endedAt - load.startedAt) / 1000).toFixed(1)} s run (until the last client's request ended), ${options.clients} clients, ${options.workers} workers, seed ${options.seed}`,
+  );
   out.push('faults injected:');
   if (faults.length === 0) out.push('  none');
-  for (const f of faults) out.push(`  ${stack.since(f.startedAt)}–${stack.since(f.endedAt)} ${f.kind}: ${f.text}${f.problem ? `  [PROBLEM: ${f.problem}]` : ''}`);
+  for (const f of faults)
+    out.push(`  ${stack.since(f.startedAt)}–${stack.since(f.endedAt)} ${f.kind}: ${f.text}${f.problem ? `  [PROBLEM: ${f.problem}]` : ''}`);
   for (const e of stack.events) if (e.kind !== 'fault') out.push(`  ${stack.since(e.at)} ${e.kind}: ${e.text}`);
   const byService = new Tally();
   load.jobs.forEach((j) => byService.add(j.service));
   const byRecipe = new Tally();
   load.jobs.forEach((j) => byRecipe.add(j.recipe.name));
-  out.push(`jobs created: ${load.jobs.length} (${byService}); creations without an answer: ${load.creationFailures.length}; unknown jobs found in the store: ${report.unknownJobs}`);
+  out.push(
+    `jobs created: ${load.jobs.length} (${byService}); creations without an answer: ${load.creationFailures.length}; unknown jobs found in the store: ${report.unknownJobs}`,
+  );
   out.push(`  by recipe: ${byRecipe}`);
   out.push(`  final phases: ${report.phases}`);
-  out.push(`  aborts answered 303: ${load.jobs.filter((j) => j.aborted).length}; deletes answered 303: ${load.jobs.filter((j) => j.deleted).length}`);
+  out.push(
+    `  aborts answered 303: ${load.jobs.filter((j) => j.aborted).length}; deletes answered 303: ${load.jobs.filter((j) => j.deleted).length}`,
+  );
   const syncStatus = new Tally();
   load.sync.forEach((s) => syncStatus.add(String(s.outcome)));
   out.push(`sync requests: ${load.sync.length}: ${syncStatus}`);
@@ -284,7 +334,11 @@ function printSummary(options: Options, stack: ChaosStack, load: LoadResult, fau
     for (const n of report.notes) out.push(`  - ${n}`);
   }
   const failed = report.checks.filter((c) => !c.ok);
-  out.push(failed.length === 0 && report.lost === 0 ? 'RESULT: PASS' : `RESULT: FAIL (${failed.length} check(s) failed${report.lost ? `, ${report.lost} job(s) lost` : ''})`);
+  out.push(
+    failed.length === 0 && report.lost === 0
+      ? 'RESULT: PASS'
+      : `RESULT: FAIL (${failed.length} check(s) failed${report.lost ? `, ${report.lost} job(s) lost` : ''})`,
+  );
   for (const c of failed) out.push(`  failed: ${c.name}`);
   console.log(out.join('\n'));
 }

@@ -61,13 +61,18 @@ export async function demoData(env: Readonly<Record<string, string | undefined>>
     const report = await ingestDirectory(config.dataDir, { obscoreDb: config.obscoreDb, log, progress: true });
     const ingestTime = (performance.now() - ingestStart) / 1000;
     summary += `; ingested ${report.ingested} of ${report.files} files into ${config.obscoreDb} in ${ingestTime.toFixed(1)} s`;
-    if (report.skipped.length > 0) summary += ` (${report.skipped.length} skipped: ${report.skipped[0]!.file}: ${report.skipped[0]!.reason}${report.skipped.length > 1 ? ', ...' : ''})`;
+    if (report.skipped.length > 0)
+      summary += ` (${report.skipped.length} skipped: ${report.skipped[0]!.file}: ${report.skipped[0]!.reason}${report.skipped.length > 1 ? ', ...' : ''})`;
   }
   return summary;
 }
 
 /** `--metadata-rows N [--seed S]`: synthetic rows only; returns the summary line. */
-export async function metadataRows(count: number, seed: number, env: Readonly<Record<string, string | undefined>> = process.env): Promise<string> {
+export async function metadataRows(
+  count: number,
+  seed: number,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<string> {
   const config = loadConfig(env);
   const { ObscoreStore } = await import('../shared/obscore/store');
   const { addSyntheticRows } = await import('../shared/obscore/synthetic');

@@ -12,7 +12,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { configEnv, ConfigError, loadConfig, type Config } from '../shared/config';
+import { configEnv, ConfigError, readConfig, type Config, type EnvConfig } from '../shared/config';
 import { createLogger } from '../shared/log';
 import { findExecutable, REDIS_MISSING, startRedisServer, type RedisServer } from '../shared/redis/server';
 import { JobStore } from '../shared/uws/store';
@@ -61,7 +61,9 @@ async function runToCompletion(script: string, config: Config): Promise<void> {
 }
 
 function exited(child: ChildProcess): Promise<void> {
-  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', () => resolve()));
+  return child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve()
+    : new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
 /** SIGTERM, then SIGKILL if the process has not exited after `seconds`. */
@@ -78,23 +80,24 @@ async function stopWithin(child: ChildProcess, seconds: number, name: string): P
 }
 
 async function main(): Promise<void> {
-  let config: Config;
+  let given: EnvConfig;
   try {
-    config = loadConfig();
+    given = readConfig();
   } catch (err) {
     console.error(err instanceof ConfigError ? `configuration error: ${err.message}` : String(err));
     process.exit(2);
   }
   let redis: RedisServer | undefined;
   let stopping = false;
-  if (!config.redisUrl) {
+  let redisUrl = given.redisUrl;
+  if (!redisUrl) {
     if (!findExecutable('redis-server')) {
       console.error(REDIS_MISSING);
       process.exit(1);
     }
-    const redisOptions = { dir: path.join(config.varDir, 'redis'), appendOnly: true, ownProcessGroup: true };
+    const redisOptions = { dir: path.join(given.varDir, 'redis'), appendOnly: true, ownProcessGroup: true };
     redis = await startRedisServer(redisOptions);
-    config.redisUrl = redis.url;
+    redisUrl = redis.url;
     log.info({ url: redis.url, redisPid: redis.process.pid }, 'private redis-server started');
     // Started again when it dies, on the same port (the url every process has) and with the
     // same directory (its append-only file holds the queue entries).
@@ -128,6 +131,8 @@ async function main(): Promise<void> {
     };
     supervise(redis);
   }
+  // Every process started from here is given this Redis (configEnv: REDIS_URL).
+  const config: Config = { ...given, redisUrl };
   const store = await JobStore.open(config.databaseUrl);
   await store.close();
   if (repositoryIsEmpty(config.dataDir)) {

@@ -14,7 +14,10 @@ export class Batcher<T> {
   private pending: Pending<T>[] = [];
   private scheduled = false;
 
-  constructor(private readonly flush: (items: T[]) => Promise<void>, private readonly maxBatch = 64) {}
+  constructor(
+    private readonly flush: (items: T[]) => Promise<void>,
+    private readonly maxBatch = 64,
+  ) {}
 
   submit(item: T): Promise<void> {
     return new Promise<void>((resolve, reject) => {

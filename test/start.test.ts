@@ -34,9 +34,17 @@ test('starts redis, the api and a worker; runs a job; SIGTERM stops everything',
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uws-start-'));
   const port = await freePort();
   const env: Record<string, string> = {
-    ...(process.env as Record<string, string>), PORT: String(port), VAR_DIR: dir, WORKERS: '1', LOG_LEVEL: 'info', SERVICE_MODULES: FIXTURE_SERVICES_MODULE,
+    ...(process.env as Record<string, string>),
+    PORT: String(port),
+    VAR_DIR: dir,
+    WORKERS: '1',
+    LOG_LEVEL: 'info',
+    SERVICE_MODULES: FIXTURE_SERVICES_MODULE,
     // A small demo set: the launcher generates and ingests it because DATA_DIR is empty.
-    DEMO_BINNING: '8', DEMO_PATCHES: '17', DEMO_BANDS: 'i', DEMO_VISITS: '1',
+    DEMO_BINNING: '8',
+    DEMO_PATCHES: '17',
+    DEMO_BANDS: 'i',
+    DEMO_VISITS: '1',
   };
   delete env.REDIS_URL;
   const child = spawn(process.execPath, [START], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -53,10 +61,19 @@ test('starts redis, the api and a worker; runs a job; SIGTERM stops everything',
     }
     // The empty repository was filled with the demo set and ingested before the api started.
     const obscore = new Database(path.join(dir, 'obscore.sqlite'), { readonly: true });
-    const coadd = obscore.prepare("SELECT lsst_tract, lsst_patch, lsst_band, _file FROM ivoa_obscore WHERE obs_publisher_did = 'butler://dp02/20d28216-534a-4102-b8a7-1c7f32a9b78c'").get();
+    const coadd = obscore
+      .prepare(
+        "SELECT lsst_tract, lsst_patch, lsst_band, _file FROM ivoa_obscore WHERE obs_publisher_did = 'butler://dp02/20d28216-534a-4102-b8a7-1c7f32a9b78c'",
+      )
+      .get();
     const files = (obscore.prepare('SELECT count(*) AS n FROM ivoa_obscore').get() as { n: number }).n;
     obscore.close();
-    expect(coadd).toEqual({ lsst_tract: 4431, lsst_patch: 17, lsst_band: 'i', _file: 'deepCoadd_calexp/4431/17/i/deepCoadd_calexp_4431_17_i.fits' });
+    expect(coadd).toEqual({
+      lsst_tract: 4431,
+      lsst_patch: 17,
+      lsst_band: 'i',
+      _file: 'deepCoadd_calexp/4431/17/i/deepCoadd_calexp_4431_17_i.fits',
+    });
     expect(files).toBeGreaterThanOrEqual(2);
     expect(fs.existsSync(path.join(dir, 'data', 'deepCoadd_calexp/4431/17/i/deepCoadd_calexp_4431_17_i.fits'))).toBe(true);
     const landing = await http.get('/');
@@ -64,7 +81,11 @@ test('starts redis, the api and a worker; runs a job; SIGTERM stops everything',
     expect(landing.text).toContain('/api/fixture/async');
     expect(landing.text).toContain('/api/tap/sync');
     // The services answer from the generated and ingested demo data.
-    const tap = await http.get('/api/tap/sync', { LANG: 'ADQL', QUERY: "SELECT obs_publisher_did FROM ivoa.ObsCore WHERE lsst_patch = 17 AND lsst_band = 'i' AND dataproduct_subtype = 'lsst.deepCoadd_calexp'" });
+    const tap = await http.get('/api/tap/sync', {
+      LANG: 'ADQL',
+      QUERY:
+        "SELECT obs_publisher_did FROM ivoa.ObsCore WHERE lsst_patch = 17 AND lsst_band = 'i' AND dataproduct_subtype = 'lsst.deepCoadd_calexp'",
+    });
     expect(tap.text).toContain('<TD>butler://dp02/20d28216-534a-4102-b8a7-1c7f32a9b78c</TD>');
     const job = await http.create('fixture', { MODE: 'echo', PHASE: 'RUN' });
     expect(await http.settle(job)).toBe('COMPLETED');
@@ -112,7 +133,13 @@ function launch(dir: string, port: number, extra: Record<string, string>) {
   fs.mkdirSync(path.join(dir, 'data'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'data', 'placeholder.fits'), '');
   const env: Record<string, string> = {
-    ...(process.env as Record<string, string>), PORT: String(port), VAR_DIR: dir, WORKERS: '1', LOG_LEVEL: 'info', SERVICE_MODULES: FIXTURE_SERVICES_MODULE, ...extra,
+    ...(process.env as Record<string, string>),
+    PORT: String(port),
+    VAR_DIR: dir,
+    WORKERS: '1',
+    LOG_LEVEL: 'info',
+    SERVICE_MODULES: FIXTURE_SERVICES_MODULE,
+    ...extra,
   };
   if (!('REDIS_URL' in extra)) delete env.REDIS_URL;
   const child = spawn(process.execPath, [START], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -185,7 +212,10 @@ test('the private Redis is started again when it dies, with its data; jobs keep 
       if (Date.now() > deadline) throw new Error(`redis-server not started again:\n${launcher.output()}`);
       await sleep(50);
     }
-    await launcher.waitFor(new RegExp(`"url":"redis://127\\.0\\.0\\.1:${redisPort}","redisPid":${secondPid},"msg":"private redis-server started again"`), 5000);
+    await launcher.waitFor(
+      new RegExp(`"url":"redis://127\\.0\\.0\\.1:${redisPort}","redisPid":${secondPid},"msg":"private redis-server started again"`),
+      5000,
+    );
     const after = connectRedis(`redis://127.0.0.1:${redisPort}`);
     expect(await after.get('outage-test')).toBe('kept');
     await after.quit();
@@ -201,7 +231,9 @@ test('the private Redis is started again when it dies, with its data; jobs keep 
     const apiRecovered = launcher
       .output()
       .split('\n')
-      .filter((line) => line.includes(`"component":"api","pid":${apiPid},`) && /"msg":"redis connection (dropped and )?restored"/.test(line))
+      .filter(
+        (line) => line.includes(`"component":"api","pid":${apiPid},`) && /"msg":"redis connection (dropped and )?restored"/.test(line),
+      )
       .map((line) => /"connection":"([^"]+)"/.exec(line)?.[1])
       .sort();
     expect(apiRecovered).toEqual(['commands', 'subscriber']);

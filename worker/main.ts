@@ -3,18 +3,16 @@ import { createLogger } from '../shared/log';
 import { UwsEvents } from '../shared/uws/events';
 import { loadServices } from '../shared/services';
 import { JobStore } from '../shared/uws/store';
-import { DEFAULT_REDIS_URL } from '../shared/redis';
 import { configOrExit, runUntilSignal } from '../shared/lifecycle';
 import { cancellationBuilt } from '../shared/db/cancel';
 import { rowEncodersBuilt } from '../shared/votable/native';
 import { JobRunner } from './runner';
 
 const config = configOrExit();
-if (!config.redisUrl) config.redisUrl = DEFAULT_REDIS_URL;
 const log = createLogger('worker', config.logLevel);
 runUntilSignal(log, async () => {
   const store = await JobStore.open(config.databaseUrl);
-  const events = new UwsEvents(config.redisUrl!, config.queuePrefix);
+  const events = new UwsEvents(config.redisUrl, config.queuePrefix);
   const services = loadServices(config);
   const runner = new JobRunner({ config, store, events, services, log });
   await runner.start();

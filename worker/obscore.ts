@@ -9,7 +9,14 @@ import { configureSqlite } from '../shared/db';
 import { makeCancellable, querying } from '../shared/db/cancel';
 import { JobFailure } from '../shared/uws/service';
 import type { Cell, ResultWriter } from '../shared/votable';
-import { BATCH_END_SQL, BATCH_ROWS_SQL, encodedRowsQuery, loadRowEncoders, type EncodedRowsOptions, type RowEncoding } from '../shared/votable/native';
+import {
+  BATCH_END_SQL,
+  BATCH_ROWS_SQL,
+  encodedRowsQuery,
+  loadRowEncoders,
+  type EncodedRowsOptions,
+  type RowEncoding,
+} from '../shared/votable/native';
 
 /** Memory-mapped reads (as far as SQLite's compile-time limit allows) and a 32 MiB page cache. */
 const MMAP_BYTES = 2 ** 34;
@@ -32,7 +39,8 @@ const STATEMENT_CACHE = 100;
 export function obscoreConnection(file: string): Database.Database {
   if (connection?.file === file) return connection.db;
   connection?.db.close();
-  if (!fs.existsSync(file)) throw new JobFailure(`the ObsCore store is not available (OBSCORE_DB ${file} does not exist; run npm run ingest)`, 'transient');
+  if (!fs.existsSync(file))
+    throw new JobFailure(`the ObsCore store is not available (OBSCORE_DB ${file} does not exist; run npm run ingest)`, 'transient');
   const db = new Database(file, { readonly: true, fileMustExist: true });
   configureSqlite(db, { readonly: true, busyTimeoutMs: 10000 });
   // Queries fetch rows scattered over the file: mapped pages skip a system call and a copy each.
@@ -98,7 +106,9 @@ async function streamRows(query: RowsQuery, writer: ResultWriter, options: RowsO
   if (maxrec === 0) return true;
   const encoding = options.nativeRows && connection?.db === query.db && connection.rowEncoders ? writer.rowEncoding : undefined;
   if (encoding !== undefined) return writeEncodedRows(query, writer, encoding, { token: ++batchTokens, maxrec });
-  for (const row of statementFor(query, query.sql).raw(true).iterate(...query.params) as IterableIterator<Cell[]>) {
+  for (const row of statementFor(query, query.sql)
+    .raw(true)
+    .iterate(...query.params) as IterableIterator<Cell[]>) {
     if (writer.rowCount >= maxrec) return true;
     const wait = writer.row(row);
     if (wait) await wait;
@@ -123,11 +133,18 @@ function statementFor(query: RowsQuery, sql: string): Database.Statement {
 let batchTokens = 0;
 
 /** writeRows with the rows encoded by SQLite, in batches; the batch is freed whatever happens. */
-async function writeEncodedRows(query: RowsQuery, writer: ResultWriter, encoding: RowEncoding, options: EncodedRowsOptions): Promise<boolean> {
+async function writeEncodedRows(
+  query: RowsQuery,
+  writer: ResultWriter,
+  encoding: RowEncoding,
+  options: EncodedRowsOptions,
+): Promise<boolean> {
   const { sql, params } = encodedRowsQuery(query, query.columnCount, encoding, options);
   let ended = false;
   try {
-    for (const batch of statementFor(query, sql).pluck(true).iterate(...params) as IterableIterator<Buffer | null>) {
+    for (const batch of statementFor(query, sql)
+      .pluck(true)
+      .iterate(...params) as IterableIterator<Buffer | null>) {
       if (batch === null) continue;
       const wait = writer.encoded(batch, 0);
       if (wait) await wait;

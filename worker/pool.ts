@@ -4,11 +4,12 @@
  * (shared/db/cancel.ts) and its thread terminated, which stops synchronous and asynchronous
  * work alike, and a fresh thread takes its place on demand. A cancelled task's thread keeps
  * counting until it has really exited (`exited`), so aborting work cannot stack up threads
- * that still burn CPU.
+ * that still burn CPU. Every thread is given the worker's configuration when it is made.
  */
 import { Worker } from 'node:worker_threads';
+import type { Config } from '../shared/config';
 import { StatementCanceller, TASK_CANCELLED, TASK_IN_STATEMENTS, taskState } from '../shared/db/cancel';
-import type { ThreadReply, ThreadTask } from './thread';
+import type { ThreadMessage, ThreadReply, ThreadSpill, ThreadTask } from './thread';
 
 /**
  * How long a cancelled task's thread may take to come out of an interrupted statement before
@@ -16,16 +17,22 @@ import type { ThreadReply, ThreadTask } from './thread';
  */
 const INTERRUPT_GRACE_MS = 200;
 
+/**
+ * Why a task's work is stopped: the client aborted it, its time limit ran out, the worker is
+ * stopping, or ('superseded') another attempt took its job over (this one stalled past its lock).
+ */
+export type CancelReason = 'abort' | 'duration' | 'shutdown' | 'superseded';
+
 export class TaskCancelled extends Error {
   override name = 'TaskCancelled';
-  constructor(readonly reason: string) {
+  constructor(readonly reason: CancelReason) {
     super(`task cancelled: ${reason}`);
   }
 }
 
 export interface RunningTask {
   promise: Promise<ThreadReply>;
-  cancel(reason: string): void;
+  cancel(reason: CancelReason): void;
   /**
    * Settles once the task no longer occupies a thread: at once when it finished normally,
    * when its thread has exited after a cancel. Callers hold the task's concurrency slot until then.
@@ -43,11 +50,17 @@ export class ThreadPool {
   private nextKey = 1;
   private closed = false;
 
-  constructor(private readonly entry: string, private readonly maxIdle: number) {}
+  /** At most `config.workerConcurrency` idle threads are kept. */
+  constructor(
+    private readonly entry: string,
+    private readonly config: Config,
+  ) {}
 
-  run(task: Omit<ThreadTask, 'cancelKey' | 'state'>): RunningTask {
+  /** Runs `task` in a thread; `onSpill` hears its first result become a growing file (ThreadSpill). */
+  run(task: Omit<ThreadTask, 'cancelKey' | 'state'>, onSpill?: (spilled: ThreadSpill['spilled']) => void): RunningTask {
     if (this.closed) throw new Error('thread pool closed');
-    const thread = this.idle.pop() ?? new Worker(this.entry);
+    // The configuration travels once per thread, not with every task.
+    const thread = this.idle.pop() ?? new Worker(this.entry, { workerData: this.config });
     const cancelKey = this.nextKey++;
     const state = taskState();
     this.busy.set(thread, cancelKey);
@@ -61,14 +74,18 @@ export class ThreadPool {
       this.busy.delete(thread);
     };
     /**
-     * Terminates the thread, after `graceMs` or its next message, whichever comes first;
+     * Terminates the thread, after `graceMs` or its reply, whichever comes first (a spill
+     * posted before the cancel may still arrive while the thread is inside SQLite);
      * `exited` settles when it is gone.
      */
     const stop = (graceMs = 0) => {
       this.terminating.add(thread);
+      const onReply = (message: ThreadMessage) => {
+        if (!isSpill(message)) terminate();
+      };
       const terminate = () => {
         clearTimeout(timer);
-        thread.off('message', terminate);
+        thread.off('message', onReply);
         void thread.terminate();
       };
       const timer = graceMs > 0 ? setTimeout(terminate, graceMs) : undefined;
@@ -79,11 +96,15 @@ export class ThreadPool {
         markExited();
       });
       if (timer === undefined) terminate();
-      else thread.once('message', terminate);
+      else thread.on('message', onReply);
     };
-    const onMessage = (reply: ThreadReply) => {
+    const onMessage = (reply: ThreadMessage) => {
+      if (isSpill(reply)) {
+        onSpill?.(reply.spilled);
+        return;
+      }
       cleanup();
-      if (!this.closed && this.idle.length < this.maxIdle) {
+      if (!this.closed && this.idle.length < this.config.workerConcurrency) {
         this.idle.push(thread);
         markExited();
       } else stop();
@@ -109,7 +130,7 @@ export class ThreadPool {
     return {
       promise,
       exited,
-      cancel: (reason: string) => {
+      cancel: (reason) => {
         if (!this.busy.has(thread)) return;
         cleanup();
         Atomics.store(state, TASK_CANCELLED, 1);
@@ -138,4 +159,8 @@ export class ThreadPool {
     await Promise.all(threads.map((t) => t.terminate()));
     this.canceller.close();
   }
+}
+
+function isSpill(message: ThreadMessage): message is ThreadSpill {
+  return 'spilled' in message;
 }

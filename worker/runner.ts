@@ -10,7 +10,6 @@ import { Worker as QueueWorker, WaitingError, type Job as QueueEntry } from 'bul
 import { fallbackBaseUrl, type Config } from '../shared/config';
 import type { Logger } from '../shared/log';
 import { channels, connectRedis, type Redis } from '../shared/redis';
-import { compiledModule } from '../shared/runtime';
 import type { UwsEvents } from '../shared/uws/events';
 import { attemptDir, jobDir, removeAttempts, removeJobFiles } from '../shared/uws/files';
 import type { JobError, JobResult } from '../shared/uws/model';
@@ -18,9 +17,8 @@ import type { Phase } from '../shared/uws/phase';
 import { queueName, type QueueEntryData } from '../shared/uws/queue';
 import type { UwsService } from '../shared/uws/service';
 import type { JobStore } from '../shared/uws/store';
-import { TaskCancelled, ThreadPool, type RunningTask } from './pool';
 import { SyncRunner } from './sync-runner';
-import type { ThreadReply } from './thread';
+import { TaskRunner } from './task';
 
 export interface RunnerDeps {
   config: Config;
@@ -30,24 +28,18 @@ export interface RunnerDeps {
   log: Logger;
 }
 
-/** Why a running job's work is stopped; 'superseded': another attempt took the job over (this one stalled past its lock). */
-type CancelReason = 'abort' | 'duration' | 'shutdown' | 'superseded';
-
 /** Seconds past SHUTDOWN_GRACE a stopping worker waits for its queue connections to close. */
 const STOP_MARGIN_S = 3;
 
 /** How often the store is asked whether running jobs are still this worker's to run, ms. */
 const RUNNING_CHECK_MS = 2000;
 
-/** How long an abort heard before its job's task started is remembered, ms. */
-const EARLY_ABORT_MEMORY_MS = 60000;
-
 export class JobRunner {
   private readonly workers: QueueWorker<QueueEntryData>[] = [];
-  private readonly running = new Map<string, { task: RunningTask; attempt: number }>();
+  /** The attempt of each job running here. */
+  private readonly running = new Map<string, number>();
   private watch: NodeJS.Timeout | undefined;
-  private readonly earlyAborts = new Map<string, number>();
-  private readonly pool: ThreadPool;
+  private readonly tasks: TaskRunner;
   private readonly connection: Redis;
   private readonly sync: SyncRunner;
   private readonly means = new Map<string, { mean: number; writtenAt: number }>();
@@ -56,14 +48,14 @@ export class JobRunner {
   private graceOver = false;
 
   constructor(private readonly deps: RunnerDeps) {
-    this.pool = new ThreadPool(compiledModule(require.resolve('./thread')), deps.config.workerConcurrency);
-    this.connection = connectRedis(deps.config.redisUrl!);
-    this.sync = new SyncRunner({ ...deps, pool: this.pool });
+    this.tasks = new TaskRunner(deps.config, deps.events);
+    this.connection = connectRedis(deps.config.redisUrl);
+    this.sync = new SyncRunner({ ...deps, tasks: this.tasks });
   }
 
   async start(): Promise<void> {
-    const { config, services, events } = this.deps;
-    await events.onAbort((jobId) => this.onAbort(jobId));
+    const { config, services } = this.deps;
+    await this.tasks.start();
     for (const service of services.values()) {
       if (service.asyncJobs === false) continue;
       const worker = new QueueWorker<QueueEntryData>(queueName(service.name), (entry, token) => this.process(service, entry, token), {
@@ -77,26 +69,15 @@ export class JobRunner {
         autorun: true,
       });
       worker.on('error', (err) => this.deps.log.error({ err, service: service.name }, 'queue worker error'));
-      worker.on('failed', (entry, err) => this.deps.log.error({ err, jobId: entry?.data.jobId, service: service.name }, 'job processing failed'));
+      worker.on('failed', (entry, err) =>
+        this.deps.log.error({ err, jobId: entry?.data.jobId, service: service.name }, 'job processing failed'),
+      );
       this.workers.push(worker);
     }
     await Promise.all(this.workers.map((w) => w.waitUntilReady()));
-    await this.sync.start();
+    this.sync.start();
     this.watch = setInterval(() => void this.checkRunning(), RUNNING_CHECK_MS);
     this.watch.unref();
-  }
-
-  private onAbort(jobId: string): void {
-    const running = this.running.get(jobId);
-    if (running) {
-      running.task.cancel('abort');
-      return;
-    }
-    const now = Date.now();
-    this.earlyAborts.set(jobId, now);
-    if (this.earlyAborts.size > 1000) {
-      for (const [id, at] of this.earlyAborts) if (now - at > EARLY_ABORT_MEMORY_MS) this.earlyAborts.delete(id);
-    }
   }
 
   /**
@@ -113,10 +94,10 @@ export class JobRunner {
       this.deps.log.warn({ err }, 'checking running jobs in the store failed');
       return;
     }
-    for (const [jobId, { task, attempt }] of this.running) {
+    for (const [jobId, attempt] of this.running) {
       const now = current.get(jobId);
-      if (now === undefined || now.phase !== 'EXECUTING') task.cancel('abort');
-      else if (now.attempts !== attempt) task.cancel('superseded');
+      if (now === undefined || now.phase !== 'EXECUTING') this.tasks.cancel(jobId, 'abort');
+      else if (now.attempts !== attempt) this.tasks.cancel(jobId, 'superseded');
     }
   }
 
@@ -149,59 +130,51 @@ export class JobRunner {
     };
 
     const started = Date.now();
-    const task = this.pool.run({
-      processorModule: service.processorModule,
-      input: {
-        jobId,
-        service: service.name,
-        owner: job.owner,
-        parameters: job.parameters,
-        jobDir: jobDir(config.resultsDir, jobId),
-        resultsDir: dir,
-        executionDuration: job.executionDuration,
-        baseUrl: job.baseUrl ?? fallbackBaseUrl(config),
-        mode: 'async',
-        maxBytes: config.jobMaxBytes,
-      },
+    const ended = this.tasks.runTask({
+      id: jobId,
+      service,
+      owner: job.owner,
+      parameters: job.parameters,
+      baseUrl: job.baseUrl ?? fallbackBaseUrl(config),
+      dir: jobDir(config.resultsDir, jobId),
+      resultsDir: dir,
+      seconds: job.executionDuration,
     });
-    this.running.set(jobId, { task, attempt });
-    if (this.earlyAborts.delete(jobId)) task.cancel('abort');
+    this.running.set(jobId, attempt);
     // A job that got here while the worker was stopping, after the grace period had run out
     // (e.g. during the EXECUTING publish above), is released like the others, not run to its end.
-    else if (this.graceOver) task.cancel('shutdown');
-    const timer = job.executionDuration > 0 ? setTimeout(() => task.cancel('duration'), job.executionDuration * 1000) : undefined;
-    let reply: ThreadReply;
+    if (this.graceOver) this.tasks.cancel(jobId, 'shutdown');
+    const end = await ended;
     try {
-      reply = await task.promise;
-    } catch (err) {
-      const reason = err instanceof TaskCancelled ? (err.reason as CancelReason) : undefined;
-      if (reason === 'abort') {
-        log.info({ jobId }, 'job aborted while executing: work stopped');
-      } else if (reason === 'superseded') {
-        log.warn({ jobId, attempt }, 'another attempt took this job over (this worker stalled past its lock): work stopped');
-      } else if (reason === 'duration') {
-        log.info({ jobId, seconds: job.executionDuration }, 'execution duration exceeded: work stopped');
-        await fail({ type: 'fatal', message: `execution duration of ${job.executionDuration} s exceeded; the job was stopped` });
-      } else if (reason !== 'shutdown') {
-        log.error({ err, jobId }, 'processor thread failed');
-        await fail({ type: 'transient', message: `internal error: ${(err as Error).message}` });
+      if (end.kind !== 'replied') {
+        const reason = end.kind === 'stopped' ? end.reason : undefined;
+        if (reason === 'abort') {
+          log.info({ jobId }, 'job aborted while executing: work stopped');
+        } else if (reason === 'superseded') {
+          log.warn({ jobId, attempt }, 'another attempt took this job over (this worker stalled past its lock): work stopped');
+        } else if (reason === 'duration') {
+          log.info({ jobId, seconds: job.executionDuration }, 'execution duration exceeded: work stopped');
+          await fail({ type: 'fatal', message: `execution duration of ${job.executionDuration} s exceeded; the job was stopped` });
+        } else if (end.kind === 'failed') {
+          log.error({ err: end.error, jobId }, 'processor thread failed');
+          await fail({ type: 'transient', message: `internal error: ${end.error.message}` });
+        }
+        // The slot stays taken until the thread is really gone (a statement inside SQLite
+        // stops at its next check, a thread in JavaScript at once).
+        await end.exited;
+        await this.afterLoss(jobId, discard);
+        if (reason === 'shutdown') {
+          // Release: back to QUEUED without spending an attempt; another worker takes it.
+          await store.release(jobId, attempt);
+          await entry.moveToWait(token);
+          throw new WaitingError();
+        }
+        return;
       }
-      // The slot stays taken until the thread is really gone (a statement inside SQLite
-      // stops at its next check, a thread in JavaScript at once).
-      await task.exited;
-      await this.afterLoss(jobId, discard);
-      if (reason === 'shutdown') {
-        // Release: back to QUEUED without spending an attempt; another worker takes it.
-        await store.release(jobId, attempt);
-        await entry.moveToWait(token);
-        throw new WaitingError();
-      }
-      return;
     } finally {
-      if (timer) clearTimeout(timer);
       this.running.delete(jobId);
     }
-
+    const { reply } = end;
     if (!reply.ok) {
       const message = reply.userError ? reply.message : `internal error: ${reply.message}`;
       // A failed job keeps no partial output (fail removes every attempt's files): its error
@@ -224,7 +197,8 @@ export class JobRunner {
         })),
       );
     } catch (err) {
-      if (!(await fail({ type: 'fatal', message: `internal error: a result file is missing (${(err as Error).message})` }))) await this.afterLoss(jobId, discard);
+      if (!(await fail({ type: 'fatal', message: `internal error: a result file is missing (${(err as Error).message})` })))
+        await this.afterLoss(jobId, discard);
       return;
     }
     const completed = await this.finish(jobId, () => store.complete(jobId, attempt, results), 'COMPLETED');
@@ -259,7 +233,9 @@ export class JobRunner {
     const write = now - writtenAt > 1000;
     this.means.set(service, { mean, writtenAt: write ? now : writtenAt });
     if (write) {
-      void this.connection.hset(channels(this.deps.config.queuePrefix).durations, service, String(Math.max(1, Math.round(mean)))).catch(() => undefined);
+      void this.connection
+        .hset(channels(this.deps.config.queuePrefix).durations, service, String(Math.max(1, Math.round(mean))))
+        .catch(() => undefined);
     }
   }
 
@@ -273,17 +249,19 @@ export class JobRunner {
     clearInterval(this.watch);
     const grace = setTimeout(() => {
       this.graceOver = true;
-      for (const { task } of this.running.values()) task.cancel('shutdown');
+      for (const jobId of this.running.keys()) this.tasks.cancel(jobId, 'shutdown');
     }, this.deps.config.uws.shutdownGrace * 1000);
     // BullMQ's close waits for the released jobs' moves to reach Redis; with Redis away it
     // would wait for Redis. The store already has them QUEUED again (release above), and
     // their queue entries come back through the stalled check, so the stop does not wait.
     let giveUp: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => (giveUp = setTimeout(resolve, (this.deps.config.uws.shutdownGrace + STOP_MARGIN_S) * 1000)));
+    const deadline = new Promise<void>(
+      (resolve) => (giveUp = setTimeout(resolve, (this.deps.config.uws.shutdownGrace + STOP_MARGIN_S) * 1000)),
+    );
     await Promise.race([Promise.all([...this.workers.map((w) => w.close()), this.sync.stop()]), deadline]);
     clearTimeout(giveUp);
     clearTimeout(grace);
-    await this.pool.close();
+    await this.tasks.close();
     await this.connection.quit().catch(() => undefined);
   }
 }

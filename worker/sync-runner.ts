@@ -1,23 +1,32 @@
 /**
  * The worker side of DALI-sync requests (shared/dali/sync-messages.ts): takes requests from the
  * per-service Redis lists, at most WORKER_CONCURRENCY at a time, runs the service's
- * processor in the thread pool with the request's time limit, and publishes the outcome.
+ * processor (TaskRunner) with the request's time limit, and publishes what it hears: that
+ * the first result became a growing file, then the outcome.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../shared/config';
-import { encodeSyncMessage, parseSyncRequest, SYNC_TAKEN_TTL_MS, syncDir, type SyncMessage, type SyncOutcome, type SyncRequest } from '../shared/dali/sync-messages';
+import {
+  encodeSyncMessage,
+  parseSyncRequest,
+  SYNC_TAKEN_TTL_MS,
+  syncDir,
+  type SyncOutcome,
+  type SyncRequest,
+} from '../shared/dali/sync-messages';
 import type { Logger } from '../shared/log';
 import { channels, connectRedis, type Redis } from '../shared/redis';
 import type { UwsEvents } from '../shared/uws/events';
 import type { UwsService } from '../shared/uws/service';
-import { TaskCancelled, type RunningTask, type ThreadPool } from './pool';
+import { publishBytes } from './publish';
+import type { TaskEnd, TaskRunner } from './task';
 
 export interface SyncRunnerDeps {
   config: Config;
   events: UwsEvents;
   services: ReadonlyMap<string, UwsService>;
-  pool: ThreadPool;
+  tasks: TaskRunner;
   log: Logger;
 }
 
@@ -26,17 +35,18 @@ const POLL_SECONDS = 1;
 
 export class SyncRunner {
   private readonly blocking: Redis;
-  private readonly running = new Map<string, RunningTask>();
+  /** Ids of the requests running here. */
+  private readonly running = new Set<string>();
   private readonly inFlight = new Set<Promise<void>>();
   private stopping = false;
   private loop: Promise<void> | undefined;
 
   constructor(private readonly deps: SyncRunnerDeps) {
-    this.blocking = connectRedis(deps.config.redisUrl!);
+    this.blocking = connectRedis(deps.config.redisUrl);
   }
 
-  async start(): Promise<void> {
-    await this.deps.events.onAbort((id) => this.running.get(id)?.cancel('abort'));
+  /** Takes requests from now on (aborts reach them through the TaskRunner, started by the caller). */
+  start(): void {
     this.loop = this.take();
   }
 
@@ -68,10 +78,15 @@ export class SyncRunner {
     }
   }
 
-  private async publish(replyTo: string, message: SyncMessage): Promise<void> {
-    await this.deps.events.redis
-      .publish(channels(this.deps.config.queuePrefix).syncReplies(replyTo), encodeSyncMessage(message))
-      .catch((err) => this.deps.log.warn({ err, id: message.id }, 'sync reply not published'));
+  /**
+   * `message` encoded (shared/dali/sync-messages.ts), on the one connection of the worker's
+   * commands: a streaming notice goes out before its outcome.
+   */
+  private async publish(replyTo: string, id: string, message: Uint8Array): Promise<void> {
+    const channel = channels(this.deps.config.queuePrefix).syncReplies(replyTo);
+    await publishBytes(this.deps.events.redis, channel, Buffer.from(message.buffer, message.byteOffset, message.byteLength)).catch(
+      (err: unknown) => this.deps.log.warn({ err, id }, 'sync reply not published'),
+    );
   }
 
   /** Says "a worker runs this request" while it does (SYNC_TAKEN_TTL_MS): the api notices a worker that died. */
@@ -97,56 +112,65 @@ export class SyncRunner {
   }
 
   private async run(request: SyncRequest): Promise<void> {
-    const { config, services, pool, log } = this.deps;
+    const { config, services, tasks } = this.deps;
+    const { id, replyTo } = request;
     const service = services.get(request.service)!;
-    const dir = syncDir(config.resultsDir, request.id);
-    const task = pool.run({
-      processorModule: service.processorModule,
-      input: {
-        jobId: request.id,
-        service: service.name,
-        owner: request.owner,
-        parameters: request.parameters,
-        jobDir: dir,
-        resultsDir: path.join(dir, 'results'),
-        executionDuration: request.timeout,
-        baseUrl: request.baseUrl,
+    const dir = syncDir(config.resultsDir, id);
+    const ended = tasks.runTask({
+      id,
+      service,
+      owner: request.owner,
+      parameters: request.parameters,
+      baseUrl: request.baseUrl,
+      dir,
+      resultsDir: path.join(dir, 'results'),
+      seconds: request.timeout,
+      sync: {
         inlineLimit: request.inlineLimit,
-        mode: 'sync',
-        maxBytes: config.jobMaxBytes,
+        // The api starts sending the file while it grows; the outcome follows on the same connection.
+        onSpill: ({ file, mimeType }) => void this.publish(replyTo, id, encodeSyncMessage({ id, streaming: { file, mimeType } })),
       },
-      publish: { redisUrl: config.redisUrl!, channel: channels(config.queuePrefix).syncReplies(request.replyTo), id: request.id },
     });
-    this.running.set(request.id, task);
-    const timer = setTimeout(() => task.cancel('duration'), request.timeout * 1000);
-    let outcome: SyncOutcome;
-    try {
-      const reply = await task.promise;
-      if (!reply.ok && !reply.userError) log.error({ id: request.id, service: service.name, message: reply.message }, 'sync processor failed');
-      if (reply.published === true) return; // the thread answered the api itself
-      outcome = reply;
-    } catch (err) {
-      const reason = err instanceof TaskCancelled ? err.reason : undefined;
-      if (reason === 'abort') {
-        // The client went away: nobody reads an outcome. The slot is free once the thread is gone.
-        await task.exited;
-        await fs.rm(dir, { recursive: true, force: true });
-        return;
-      }
-      outcome =
-        reason === 'duration'
-          ? { ok: false, userError: true, errorType: 'fatal', message: `the request ran longer than ${request.timeout} s and was stopped; use the async endpoint for long work` }
-          : reason === 'shutdown'
-            ? { ok: false, userError: false, errorType: 'transient', message: 'the worker is shutting down; please retry' }
-            : { ok: false, userError: false, errorType: 'transient', message: `processor thread failed: ${(err as Error).message}` };
-      if (reason !== 'duration') log.error({ err, id: request.id }, 'sync request failed');
-    } finally {
-      clearTimeout(timer);
-      this.running.delete(request.id);
+    this.running.add(id);
+    const end = await ended;
+    this.running.delete(id);
+    if (end.kind === 'stopped' && end.reason === 'abort') {
+      // The client went away: nobody reads an outcome. The slot is free once the thread is gone.
+      await end.exited;
+      await fs.rm(dir, { recursive: true, force: true });
+      return;
     }
-    await this.publish(request.replyTo, { id: request.id, outcome });
+    const outcome = this.outcome(request, end);
+    // A processor's reply comes encoded by its thread (ThreadReply.syncMessage).
+    const encoded = end.kind === 'replied' ? end.reply.syncMessage : undefined;
+    await this.publish(replyTo, id, encoded ?? encodeSyncMessage({ id, outcome }));
     // A stopped request keeps its slot (WORKER_CONCURRENCY) until its thread has exited.
-    await task.exited;
+    await end.exited;
+  }
+
+  /** What the api is told when a request's task ended other than by the client leaving. */
+  private outcome(request: SyncRequest, end: TaskEnd): SyncOutcome {
+    const { log } = this.deps;
+    if (end.kind === 'replied') {
+      const { reply } = end;
+      if (!reply.ok && !reply.userError)
+        log.error({ id: request.id, service: request.service, message: reply.message }, 'sync processor failed');
+      return reply;
+    }
+    if (end.kind === 'stopped' && end.reason === 'duration') {
+      return {
+        ok: false,
+        userError: true,
+        errorType: 'fatal',
+        message: `the request ran longer than ${request.timeout} s and was stopped; use the async endpoint for long work`,
+      };
+    }
+    if (end.kind === 'failed') {
+      log.error({ err: end.error, id: request.id }, 'sync request failed');
+      return { ok: false, userError: false, errorType: 'transient', message: `processor thread failed: ${end.error.message}` };
+    }
+    log.error({ id: request.id, reason: end.reason }, 'sync request failed');
+    return { ok: false, userError: false, errorType: 'transient', message: 'the worker is shutting down; please retry' };
   }
 
   /** Take no more requests; running ones get SHUTDOWN_GRACE seconds, then fail as transient. */
@@ -156,7 +180,7 @@ export class SyncRunner {
     this.blocking.disconnect();
     await this.loop;
     const grace = setTimeout(() => {
-      for (const task of this.running.values()) task.cancel('shutdown');
+      for (const id of this.running) this.deps.tasks.cancel(id, 'shutdown');
     }, this.deps.config.uws.shutdownGrace * 1000);
     await Promise.all(this.inFlight);
     clearTimeout(grace);

@@ -1,15 +1,16 @@
 /**
  * Entry of a processor thread. Processors run here, off the worker's main thread, so the
  * BullMQ lock renewal never waits behind CPU-heavy work, and a job is stopped for good by
- * terminating its thread (abort, execution duration).
+ * terminating its thread (abort, execution duration). The thread only answers its parent:
+ * what goes to Redis, the main thread sends.
  */
 import { mkdirSync } from 'node:fs';
-import { parentPort } from 'node:worker_threads';
-import { runStatementsFor, TASK_CANCELLED } from '../shared/db/cancel';
-import { encodeSyncMessage, type SyncMessage, type SyncStreaming } from '../shared/dali/sync-messages';
-import { connectRedis, type Redis } from '../shared/redis';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Config } from '../shared/config';
+import { runStatementsFor } from '../shared/db/cancel';
+import { encodeSyncMessage } from '../shared/dali/sync-messages';
 import { outputCounter } from '../shared/uws/results';
-import type { Processor, ProcessorInput, ProducedResult } from '../shared/uws/service';
+import type { ProcessorInput, ProducedResult } from '../shared/uws/service';
 
 export interface ThreadTask {
   processorModule: string;
@@ -18,47 +19,70 @@ export interface ThreadTask {
   cancelKey: number;
   /**
    * Shared with the pool (shared/db/cancel.ts taskState): TASK_CANCELLED is set when the task
-   * was cancelled (an interrupted query then comes back as an error, which must not be
-   * published as the request's answer); TASK_IN_STATEMENTS while it runs long statements.
+   * was cancelled, TASK_IN_STATEMENTS while it runs long statements.
    */
   state: Int32Array;
-  /**
-   * DALI-sync requests: publish the outcome from this thread, straight to the waiting api
-   * (one hand-over fewer than through the main thread: measured 0.2–0.3 ms of every answer).
-   */
-  publish?: { redisUrl: string; channel: string; id: string };
 }
 
 export type ThreadReply = (
-  | { ok: true; results: ProducedResult[] }
-  | { ok: false; message: string; errorType: 'transient' | 'fatal'; userError: boolean }
+  { ok: true; results: ProducedResult[] } | { ok: false; message: string; errorType: 'transient' | 'fatal'; userError: boolean }
 ) & {
-  /** Already published (ThreadTask.publish); inline result bytes are then not sent back. */
-  published?: boolean;
+  /**
+   * DALI-sync requests: the reply as the api reads it (shared/dali/sync-messages.ts), with the
+   * inline result bytes, which are then not in `results`. Encoded here and handed over, not
+   * copied, so the main thread only sends it (encoding a 1 MiB answer takes it ~0.5 ms).
+   */
+  syncMessage?: Uint8Array;
 };
 
-const processors = new Map<string, Processor>();
+/**
+ * Posted while a task runs, before its reply: its first result outgrew the inline limit and
+ * is now a file that grows until the reply (ProcessorInput.onSpill).
+ */
+export interface ThreadSpill {
+  spilled: { id: string; file: string; mimeType: string };
+}
 
-function load(modulePath: string): Processor {
+export type ThreadMessage = ThreadReply | ThreadSpill;
+
+/**
+ * The built-in processors take the worker's configuration as a second argument (a processor
+ * of SERVICE_MODULES, written to shared/uws/service.ts Processor, ignores it).
+ */
+type ThreadProcessor = (input: ProcessorInput, config: Config) => Promise<ProducedResult[]>;
+
+/** Given by the pool when it made this thread (ThreadPool): the environment is not read again here. */
+const config = workerData as Config;
+
+const processors = new Map<string, ThreadProcessor>();
+
+function load(modulePath: string): ThreadProcessor {
   let processor = processors.get(modulePath);
   if (!processor) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const loaded = require(modulePath) as { process?: unknown };
     if (typeof loaded.process !== 'function') throw new Error(`${modulePath} does not export a process function`);
-    processor = loaded.process as Processor;
+    processor = loaded.process as ThreadProcessor;
     processors.set(modulePath, processor);
   }
   return processor;
 }
 
+/** A sync request's reply with its answer encoded for the api (only sync results are ever inline). */
+function forSync(id: string, reply: ThreadReply): ThreadReply {
+  const syncMessage = encodeSyncMessage({ id, outcome: reply });
+  return reply.ok ? { ...reply, results: reply.results.map((r) => ({ ...r, data: undefined })), syncMessage } : { ...reply, syncMessage };
+}
+
 /**
- * The memory of inline result bytes, handed to the main thread instead of copied (a sync
- * answer of a thousand rows is a few hundred kB). Only buffers that own their whole memory:
+ * The memory of the encoded answer, handed to the main thread instead of copied (a sync
+ * answer of a thousand rows is a few hundred kB). Only a buffer that owns its whole memory:
  * a small Buffer may be a slice of Node's shared pool, which must stay here.
  */
-function transferable(reply: ThreadReply): ArrayBuffer[] {
-  if (!reply.ok) return [];
-  return reply.results.flatMap((r) => (r.data !== undefined && r.data.byteOffset === 0 && r.data.buffer.byteLength === r.data.length && r.data.buffer instanceof ArrayBuffer ? [r.data.buffer] : []));
+function transferable({ syncMessage: bytes }: ThreadReply): ArrayBuffer[] {
+  return bytes !== undefined && bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length && bytes.buffer instanceof ArrayBuffer
+    ? [bytes.buffer]
+    : [];
 }
 
 parentPort?.on('message', (task: ThreadTask) => {
@@ -69,14 +93,11 @@ parentPort?.on('message', (task: ThreadTask) => {
       // Made here, off the worker's main thread, before the processor writes into it (sync
       // requests with inline results make it only when a result spills to a file).
       if (task.input.inlineLimit === undefined) mkdirSync(task.input.resultsDir, { recursive: true });
+      // The api starts sending a large result while it is still being written; the reply
+      // follows, after this message.
+      else task.input.onSpill = (spilled) => parentPort?.postMessage({ spilled } satisfies ThreadSpill);
       if (task.input.maxBytes !== undefined) task.input.written = outputCounter();
-      const target = task.publish;
-      if (target !== undefined) {
-        // The api starts sending a large result while it is still being written; the outcome
-        // follows on the same connection, so after this message.
-        task.input.onSpill = (result) => void publish(target, { id: target.id, streaming: { file: result.file, mimeType: result.mimeType } });
-      }
-      reply = { ok: true, results: await load(task.processorModule)(task.input) };
+      reply = { ok: true, results: await load(task.processorModule)(task.input, config) };
     } catch (err) {
       const error = err as Error & { type?: unknown };
       reply = {
@@ -87,31 +108,7 @@ parentPort?.on('message', (task: ThreadTask) => {
         userError: error.name === 'JobFailure',
       };
     }
-    const cancelled = Atomics.load(task.state, TASK_CANCELLED) === 1;
-    if (!cancelled && task.publish !== undefined && (await publish(task.publish, { id: task.publish.id, outcome: reply }))) {
-      parentPort?.postMessage(withoutData(reply));
-      return;
-    }
+    if (task.input.mode === 'sync') reply = forSync(task.input.jobId, reply);
     parentPort?.postMessage(reply, transferable(reply));
   })();
 });
-
-let publisher: { url: string; redis: Redis } | undefined;
-
-/** Publishes a sync request's message; false when Redis did not take it (the main thread then tries the outcome). */
-async function publish(target: NonNullable<ThreadTask['publish']>, message: SyncMessage | SyncStreaming): Promise<boolean> {
-  try {
-    if (publisher?.url !== target.redisUrl) {
-      publisher?.redis.disconnect();
-      publisher = { url: target.redisUrl, redis: connectRedis(target.redisUrl) };
-    }
-    await publisher.redis.publish(target.channel, encodeSyncMessage(message));
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function withoutData(reply: ThreadReply): ThreadReply {
-  return reply.ok ? { ...reply, published: true, results: reply.results.map((r) => ({ ...r, data: undefined })) } : { ...reply, published: true };
-}

@@ -28,7 +28,11 @@ export function datalinkRouter(config: Config, lookup: DatasetLookup, log: Logge
     if (formats.length > 1) return sendVotableError(res, 400, 'UsageFault: RESPONSEFORMAT must be given once');
     const format = resolveFormat(formats[0]);
     if (!format || (format.format !== 'votable' && format.format !== 'votable-binary2')) {
-      return sendVotableError(res, 400, `UsageFault: RESPONSEFORMAT=${formats[0]} is not supported (a VOTable: votable, application/x-votable+xml)`);
+      return sendVotableError(
+        res,
+        400,
+        `UsageFault: RESPONSEFORMAT=${formats[0]} is not supported (a VOTable: votable, application/x-votable+xml)`,
+      );
     }
     const ids = params.getAll('ID');
     const taken = ids.slice(0, config.datalinkMaxIds);
@@ -37,7 +41,8 @@ export function datalinkRouter(config: Config, lookup: DatasetLookup, log: Logge
     const context = { fileUrl: (file: string) => base + signedFilePath(config.signingKey, file, expires) };
     const datasets = taken.map((id) => lookup.find(id));
     const single = taken.length === 1 ? datasets[0] : undefined;
-    const descriptors = sodaDescriptor('cutout-sync', `${base}/api/cutout/sync`, single) + sodaDescriptor('cutout-async', `${base}/api/cutout/async`, single);
+    const descriptors =
+      sodaDescriptor('cutout-sync', `${base}/api/cutout/sync`, single) + sodaDescriptor('cutout-async', `${base}/api/cutout/async`, single);
 
     res.status(200).setHeader('Content-Type', formats[0] === undefined ? DATALINK_CONTENT_TYPE : format.contentType);
     const writer = createWriter(format.format, res);
@@ -52,7 +57,10 @@ export function datalinkRouter(config: Config, lookup: DatasetLookup, log: Logge
   };
   router.get('/links', links);
   router.post('/links', links);
-  vosiRoutes(router, config, '/api/datalink', (base) => [paramHttpCapability(STANDARD_IDS.datalinkLinks, `${base}/links`), ...supportCapabilities(base)]);
+  vosiRoutes(router, config, '/api/datalink', (base) => [
+    paramHttpCapability(STANDARD_IDS.datalinkLinks, `${base}/links`),
+    ...supportCapabilities(base),
+  ]);
   router.use(protocolErrorHandler(log, sendVotableError));
   return router;
 }

@@ -39,7 +39,10 @@ export function baseUrl(config: Config, req: Request): string {
   const host = req.get('host');
   if (host === undefined || host === '') return `${protocol}://127.0.0.1:${req.socket.localPort ?? config.port}`;
   if (!isValidHost(host)) {
-    throw new HttpError(400, `the Host header ${JSON.stringify(host.slice(0, 100))} is not a valid host[:port] (RFC 9112 §3.2); set PUBLIC_URL behind a proxy`);
+    throw new HttpError(
+      400,
+      `the Host header ${JSON.stringify(host.slice(0, 100))} is not a valid host[:port] (RFC 9112 §3.2); set PUBLIC_URL behind a proxy`,
+    );
   }
   return `${protocol}://${host}`;
 }

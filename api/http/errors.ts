@@ -1,19 +1,25 @@
 /** Errors raised while handling a request, answered with their status and plain text. */
 import type { NextFunction, Request, Response } from 'express';
+import { votableErrorDocument } from '../../shared/dali/error-document';
 import type { Logger } from '../../shared/log';
-import { VOTABLE_ERROR_TYPE } from '../../shared/tap/service';
-import { votableError } from '../../shared/votable';
 
 export class HttpError extends Error {
   override name = 'HttpError';
-  constructor(readonly status: number, message: string, readonly headers: Readonly<Record<string, string>> = {}) {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
     super(message);
   }
 }
 
 /** A message for people (errors, notices): plain text ending with a newline. */
 export function sendText(res: Response, status: number, text: string): void {
-  res.status(status).type('text/plain; charset=utf-8').send(text.endsWith('\n') ? text : `${text}\n`);
+  res
+    .status(status)
+    .type('text/plain; charset=utf-8')
+    .send(text.endsWith('\n') ? text : `${text}\n`);
 }
 
 /**
@@ -37,8 +43,14 @@ interface SendError extends Error {
  * star, a slash and the size (RFC 9110 §15.5.17, §14.4). An error after the headers went
  * out can only abort the response.
  */
-export function sendFileOr404(res: Response, file: string, contentType: string, missing: string, part?: { offset: number; size: number }): Promise<void> {
-  // Exactly as given (DALI 1.1 §5.2.4 echoes a requested media type; Express would add a charset).
+export function sendFileOr404(
+  res: Response,
+  file: string,
+  contentType: string,
+  missing: string,
+  part?: { offset: number; size: number },
+): Promise<void> {
+  // Exactly as given (DALI 1.1 §3.4.3 echoes a requested media type; Express would add a charset).
   res.setHeader('Content-Type', contentType);
   // A part of a shared file (a ResultPack member) is served as if it were the whole file.
   const window = part ? { start: part.offset, end: part.offset + part.size - 1 } : {};
@@ -48,7 +60,10 @@ export function sendFileOr404(res: Response, file: string, contentType: string, 
       if (res.headersSent) return reject(err);
       // send has computed the size (of the window, for a part) into its Content-Range.
       const range = err.headers?.['Content-Range'];
-      if (err.status === 416 && range !== undefined) return reject(new HttpError(416, `range not satisfiable: the file has ${range.slice('bytes */'.length)} bytes`, { 'Content-Range': range }));
+      if (err.status === 416 && range !== undefined)
+        return reject(
+          new HttpError(416, `range not satisfiable: the file has ${range.slice('bytes */'.length)} bytes`, { 'Content-Range': range }),
+        );
       reject(new HttpError(404, missing));
     }),
   );
@@ -62,7 +77,8 @@ export function sendDocument(res: Response, status: number, contentType: string,
 
 /** A DALI error document (TAP, DataLink, SIA): a VOTable with QUERY_STATUS ERROR. */
 export function sendVotableError(res: Response, status: number, message: string): void {
-  sendDocument(res, status, VOTABLE_ERROR_TYPE, votableError(message));
+  const document = votableErrorDocument(message);
+  sendDocument(res, status, document.contentType, document.body);
 }
 
 /**

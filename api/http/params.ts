@@ -51,7 +51,10 @@ export function paramLimits(config: Pick<Config, 'uws' | 'resultsDir'>): ParamLi
 }
 
 export class RequestParams {
-  constructor(readonly list: readonly Param[], readonly files: readonly UploadedFile[] = []) {}
+  constructor(
+    readonly list: readonly Param[],
+    readonly files: readonly UploadedFile[] = [],
+  ) {}
 
   /** The first value of a parameter (name case-insensitive), or undefined. */
   get(name: string): string | undefined {
@@ -143,7 +146,12 @@ async function readMultipart(req: Request, limits: ParamLimits, into: Param[], u
   try {
     parser = busboy({
       headers: req.headers,
-      limits: { fieldSize: limits.paramsMaxBytes, fields: limits.paramsMaxCount, fileSize: limits.uploadMaxBytes, files: limits.paramsMaxCount },
+      limits: {
+        fieldSize: limits.paramsMaxBytes,
+        fields: limits.paramsMaxCount,
+        fileSize: limits.uploadMaxBytes,
+        files: limits.paramsMaxCount,
+      },
     });
   } catch (err) {
     // A Content-Type without a boundary (RFC 7578 §4.1 requires one): the client's error.
@@ -168,12 +176,22 @@ async function readMultipart(req: Request, limits: ParamLimits, into: Param[], u
     spend(parameterBytes({ name: upper, value: filename }));
     const stored = uploadFileName(name);
     if (stored === undefined) failure ??= new HttpError(400, `upload part name ${JSON.stringify(name)} cannot be used as a file name`);
-    else if (files.some((f) => f.stored === stored)) failure ??= new HttpError(400, `upload parts ${JSON.stringify(name)} and ${JSON.stringify(files.find((f) => f.stored === stored)!.name)} would share the file ${stored}`);
+    else if (files.some((f) => f.stored === stored))
+      failure ??= new HttpError(
+        400,
+        `upload parts ${JSON.stringify(name)} and ${JSON.stringify(files.find((f) => f.stored === stored)!.name)} would share the file ${stored}`,
+      );
     if (failure || stored === undefined) {
       stream.resume();
       return;
     }
-    const file: UploadedFile = { name: upper, filename, stored, path: path.join(limits.uploadTmpDir, randomBytes(12).toString('hex')), size: 0 };
+    const file: UploadedFile = {
+      name: upper,
+      filename,
+      stored,
+      path: path.join(limits.uploadTmpDir, randomBytes(12).toString('hex')),
+      size: 0,
+    };
     files.push(file);
     stream.on('data', (chunk: Buffer) => {
       file.size += chunk.length;

@@ -14,11 +14,20 @@ import { vosiRoutes } from '../vosi';
 export function siaRouter(config: Config, sync: SyncDispatcher, log: Logger): Router {
   const router = express.Router();
   const query = syncEndpoint(config, sync, 'sia', (r, status, message, kind) =>
-    sendVotableError(r, status, kind === 'usage' || /^[A-Za-z]+Fault: /.test(message) ? message : `${kind === 'unavailable' ? 'TransientFault' : 'FatalFault'}: ${message}`),
+    sendVotableError(
+      r,
+      status,
+      kind === 'usage' || /^[A-Za-z]+Fault: /.test(message)
+        ? message
+        : `${kind === 'unavailable' ? 'TransientFault' : 'FatalFault'}: ${message}`,
+    ),
   );
   router.get('/query', query);
   router.post('/query', query);
-  vosiRoutes(router, config, '/api/sia', (base) => [paramHttpCapability(STANDARD_IDS.siaQuery, `${base}/query`), ...supportCapabilities(base)]);
+  vosiRoutes(router, config, '/api/sia', (base) => [
+    paramHttpCapability(STANDARD_IDS.siaQuery, `${base}/query`),
+    ...supportCapabilities(base),
+  ]);
   router.use(protocolErrorHandler(log, sendVotableError));
   return router;
 }

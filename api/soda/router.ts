@@ -16,7 +16,16 @@ const LABELLED = new RegExp(`^(${SODA_ERROR_CODES.join('|')}):`);
 
 /** SODA's error document: the text, given a label when it has none (§5.2). */
 export function sendSodaError(res: Response, status: number, message: string): void {
-  const label = status === 503 ? 'ServiceUnavailable' : status === 401 ? 'AuthenticationError' : status === 403 ? 'AuthorizationError' : status >= 500 ? 'Error' : 'UsageError';
+  const label =
+    status === 503
+      ? 'ServiceUnavailable'
+      : status === 401
+        ? 'AuthenticationError'
+        : status === 403
+          ? 'AuthorizationError'
+          : status >= 500
+            ? 'Error'
+            : 'UsageError';
   sendText(res, status, LABELLED.test(message) ? message : `${label}: ${message}`);
 }
 

@@ -2,7 +2,7 @@
  * TAP 1.1 endpoints other than the UWS job tree (/async is the generic UWS router):
  * /sync (DALI-sync GET and POST, run in a worker), VOSI /capabilities, /availability,
  * /tables (and /tables/{name}), and the DALI /examples document. Errors are DALI VOTable
- * error documents (TAP 1.1 §2.9).
+ * error documents (TAP 1.1 §3.3).
  */
 import express, { type Router } from 'express';
 import type { Config } from '../../shared/config';
@@ -37,7 +37,8 @@ export function tapRouter(deps: TapRouterDeps): Router {
     const params = await readParams(req, limits);
     await params.discardFiles();
     const detail = params.get('DETAIL');
-    if (detail !== undefined && detail !== 'min' && detail !== 'max') throw new HttpError(400, `DETAIL must be min or max, not "${detail}"`);
+    if (detail !== undefined && detail !== 'min' && detail !== 'max')
+      throw new HttpError(400, `DETAIL must be min or max, not "${detail}"`);
     res.type(XML_TYPE).send(tablesetXml(PUBLISHED_SCHEMAS, PUBLISHED_TABLES, { detail }));
   });
   router.get('/tables/:name', (req, res) => {

@@ -1,5 +1,5 @@
 /**
- * The UWS 1.1 job tree of one service, mounted at /api/<service>/async (UWS §2.1, DALI §5).
+ * The UWS 1.1 job tree of one service, mounted at /api/<service>/async (UWS §2.1, DALI 1.1 §2.1).
  * Containers answer XML; atomic resources plain text. Status codes (UWS §2.2.3): create
  * and every change → 303 See Other; unknown job or resource, or another owner's job → 404
  * (the project does not reveal that another owner's job exists); illegal in the current
@@ -7,11 +7,13 @@
  */
 import express, { type Request, type Response, type Router } from 'express';
 import type { Config } from '../../shared/config';
-import { newJobId, type UwsEngine } from '../../shared/uws/engine';
+import { newJobId } from '../../shared/ids';
+import { acceptsParameters, mergeParameters, type JobScope, type UwsEngine } from '../../shared/uws/engine';
 import { containedPath } from '../../shared/storage';
-import { isJobId, removeJobFiles, resultsDir, uploadsDir } from '../../shared/uws/files';
+import { removeJobFiles, resultsDir, uploadsDir } from '../../shared/uws/files';
 import type { Job, JobParameter } from '../../shared/uws/model';
-import { isActive, isPhase, type Phase } from '../../shared/uws/phase';
+import { isPhase, type Phase } from '../../shared/uws/phase';
+import type { WaitHub } from '../../shared/uws/wait';
 import { plainErrorDocument, type UwsService } from '../../shared/uws/service';
 import { isoTime, parseIsoTime } from '../../shared/uws/time';
 import { jobListXml, jobXml, parametersXml, parameterValue, resultsXml, type JobUrls } from '../../shared/uws/xml';
@@ -19,7 +21,6 @@ import { ownerOf } from '../auth';
 import { HttpError, sendDocument, sendFileOr404, sendValue } from '../http/errors';
 import { keepUploads, parameterBytes, paramLimits, readParams, readText, uploadParameters, type RequestParams } from '../http/params';
 import { baseUrl } from '../http/base-url';
-import type { WaitHub } from './wait';
 
 /** Job-control parameters of UWS, not passed on to the job's parameter list. */
 const CONTROL_PARAMETERS = new Set(['PHASE', 'ACTION', 'EXECUTIONDURATION', 'DESTRUCTION']);
@@ -44,6 +45,13 @@ function isoParam(name: string, text: string): number {
   return ms;
 }
 
+function phaseParam(text: string): Phase {
+  if (!isPhase(text)) throw new HttpError(400, `PHASE=${text} is not a UWS phase`);
+  return text;
+}
+
+const noJob = (jobId: string) => new HttpError(404, `no job ${jobId}`);
+
 export function uwsRouter(deps: UwsRouterDeps): Router {
   const { config, engine, hub, service } = deps;
   const router = express.Router();
@@ -60,14 +68,14 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
     res.end();
   };
 
+  /** This service's jobs of the caller; of every caller when authentication is off. */
+  const scope = (res: Response): JobScope => ({ service: service.name, owner: config.authTokens ? ownerOf(res) : undefined });
+
   /** The job, if it exists in this service and belongs to the caller; else 404. */
   async function findJob(req: Request, res: Response): Promise<Job> {
     const jobId = String(req.params.jobId);
-    const job = isJobId(jobId) ? await engine.store.get(jobId) : undefined;
-    const owner = ownerOf(res);
-    if (!job || job.service !== service.name || (config.authTokens && job.owner !== owner)) {
-      throw new HttpError(404, `no job ${jobId}`);
-    }
+    const job = await engine.job(jobId, scope(res));
+    if (!job) throw noJob(jobId);
     return job;
   }
 
@@ -92,14 +100,16 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
 
   /**
    * What a job would store: at most PARAMS_MAX_COUNT parameters of at most PARAMS_MAX_BYTES
-   * of names and values in all (413 otherwise; DALI 1.1 §5.1.2 lets a service bound them),
+   * of names and values in all (413 otherwise; DALI 1.1 §2.1 lets a service bound them),
    * however many requests built them; and no two uploads in one file.
    */
   function checkStoredParameters(parameters: readonly JobParameter[]): void {
     const { paramsMaxCount, paramsMaxBytes } = config.uws;
-    if (parameters.length > paramsMaxCount) throw new HttpError(413, `a job holds at most ${paramsMaxCount} parameters; this would make ${parameters.length}`);
+    if (parameters.length > paramsMaxCount)
+      throw new HttpError(413, `a job holds at most ${paramsMaxCount} parameters; this would make ${parameters.length}`);
     const bytes = parameters.reduce((total, p) => total + parameterBytes(p), 0);
-    if (bytes > paramsMaxBytes) throw new HttpError(413, `a job's parameters hold at most ${paramsMaxBytes} bytes of names and values; this would make ${bytes}`);
+    if (bytes > paramsMaxBytes)
+      throw new HttpError(413, `a job's parameters hold at most ${paramsMaxBytes} bytes of names and values; this would make ${bytes}`);
     const files = new Map<string, string>();
     for (const p of parameters) {
       if (!p.file) continue;
@@ -109,40 +119,29 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
     }
   }
 
-  /** Parameters replace earlier values of the same name (UWS §2.1.11), others are kept. */
-  function mergeParameters(existing: readonly JobParameter[], update: readonly JobParameter[]): JobParameter[] {
-    const replaced = new Set(update.map((p) => p.name));
-    return [...existing.filter((p) => !replaced.has(p.name)), ...update];
-  }
-
   // --- job list (§2.2.2.1) -------------------------------------------------------------
   router.get('/', async (req, res) => {
     const params = await readParams(req, limits);
-    const phases: Phase[] = [];
-    for (const value of params.getAll('PHASE')) {
-      if (!isPhase(value)) throw new HttpError(400, `PHASE=${value} is not a UWS phase`);
-      phases.push(value);
-    }
+    const phases = params.getAll('PHASE').map(phaseParam);
     const afterText = params.get('AFTER');
     const after = afterText === undefined ? undefined : isoParam('AFTER', afterText);
     const lastText = params.get('LAST');
     let last: number | undefined;
     if (lastText !== undefined) {
-      if (!/^\s*\d+\s*$/.test(lastText) || Number(lastText) <= 0) throw new HttpError(400, `LAST must be a positive integer, not "${lastText}"`);
-      last = Math.min(Number(lastText), config.uws.listMax);
+      if (!/^\s*\d+\s*$/.test(lastText) || Number(lastText) <= 0)
+        throw new HttpError(400, `LAST must be a positive integer, not "${lastText}"`);
+      last = Number(lastText);
     }
-    const owner = config.authTokens ? ownerOf(res) : undefined;
-    const filter = { service: service.name, owner, phases, after, last };
-    const jobs = await engine.store.list(last === undefined ? { ...filter, limit: config.uws.listMax + 1 } : filter);
-    if (last === undefined && jobs.length > config.uws.listMax) {
-      // The server may bound a list by redirecting with LAST (UWS §2.2.2.1).
+    const list = await engine.list({ ...scope(res), phases, after, last });
+    if (list.kind === 'bounded') {
+      // The same request, bounded with LAST (UWS §2.2.2.1).
       const q = req.originalUrl.indexOf('?');
       const search = new URLSearchParams(q >= 0 ? req.originalUrl.slice(q + 1) : '');
-      search.append('LAST', String(config.uws.listMax));
+      search.append('LAST', String(list.last));
       seeOther(res, `${listUrl(req)}?${search.toString()}`);
       return;
     }
-    res.type(XML_TYPE).send(jobListXml(jobs, urls(req)));
+    res.type(XML_TYPE).send(jobListXml(list.jobs, urls(req)));
   });
 
   // --- create (§2.2.3.1) ---------------------------------------------------------------
@@ -191,46 +190,28 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
     const waitText = params.get('WAIT');
     if (waitText === undefined) {
       const job = await findJob(req, res);
-      res.type(XML_TYPE).send(jobXml(job, await engine.store.results(job.jobId), urls(req)));
+      res.type(XML_TYPE).send(jobXml(job, await engine.results(job), urls(req)));
       return;
     }
-    if (!/^\s*-?\d+\s*$/.test(waitText) || Number(waitText) < -1) throw new HttpError(400, `WAIT must be -1 or a non-negative integer, not "${waitText}"`);
+    if (!/^\s*-?\d+\s*$/.test(waitText) || Number(waitText) < -1)
+      throw new HttpError(400, `WAIT must be -1 or a non-negative integer, not "${waitText}"`);
     const guardText = params.get('PHASE');
-    if (guardText !== undefined && !isPhase(guardText)) throw new HttpError(400, `PHASE=${guardText} is not a UWS phase`);
+    const phase = guardText === undefined ? undefined : phaseParam(guardText);
     const seconds = Number(waitText) === -1 ? config.uws.waitMaxSeconds : Math.min(Number(waitText), config.uws.waitMaxSeconds);
     const jobId = String(req.params.jobId);
-    const deadline = Date.now() + seconds * 1000;
-    let waiter = hub.subscribe(jobId, seconds * 1000);
+    // A client that hangs up ends its wait; it is sent nothing.
+    const gone = new AbortController();
+    const hangUp = () => gone.abort();
+    req.on('close', hangUp);
+    let job: Job | undefined;
     try {
-      let job = await findJob(req, res);
-      // Block only in an active phase, and only if the job is still in the phase the client
-      // saw (the PHASE race guard).
-      const waited = job.phase;
-      if (seconds > 0 && isActive(waited) && (guardText === undefined || guardText === waited)) {
-        const closed = () => waiter.close();
-        req.on('close', closed);
-        // §2.2.1.2: answer when the phase has changed. A notification can be stale (the event
-        // of the phase this request already read, arriving late): then wait on, registered
-        // again before reading the job so that no change is missed in between.
-        for (;;) {
-          const changed = await waiter.changed;
-          if (req.destroyed || !changed) break;
-          const left = deadline - Date.now();
-          const next = left > 0 ? hub.subscribe(jobId, left) : undefined;
-          job = (await engine.store.get(jobId)) ?? job;
-          if (job.phase !== waited || next === undefined) {
-            next?.close();
-            break;
-          }
-          waiter = next;
-        }
-        req.off('close', closed);
-        if (req.destroyed) return;
-      }
-      res.type(XML_TYPE).send(jobXml(job, await engine.store.results(job.jobId), urls(req)));
+      job = await engine.waitForChange(jobId, scope(res), { hub, timeoutMs: seconds * 1000, phase, signal: gone.signal });
     } finally {
-      waiter.close();
+      req.off('close', hangUp);
     }
+    if (!job) throw noJob(jobId);
+    if (req.destroyed) return;
+    res.type(XML_TYPE).send(jobXml(job, await engine.results(job), urls(req)));
   });
 
   const deleteJob = async (req: Request, res: Response) => {
@@ -245,9 +226,9 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
     await findJob(req, res);
     const action = params.get('ACTION');
     if (action === undefined) {
-      // DALI 1.1 §5.1.2: parameters are not accepted at the job URL; and no POST here
+      // DALI 1.1 §2.1: parameters are not accepted at the job URL; and no POST here
       // deletes a job without ACTION=DELETE.
-      throw new HttpError(400, 'POST to a job needs ACTION=DELETE; change parameters at the job\'s /parameters');
+      throw new HttpError(400, "POST to a job needs ACTION=DELETE; change parameters at the job's /parameters");
     }
     if (action.toUpperCase() !== 'DELETE') throw new HttpError(400, `ACTION=${action} is not supported (only DELETE)`);
     await deleteJob(req, res);
@@ -264,7 +245,8 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
     if (phase === 'RUN') {
       if ((await engine.run(job)) === 'illegal') throw new HttpError(403, `cannot run a job in phase ${job.phase}`);
     } else if (phase === 'ABORT') {
-      if (!(await engine.abort(job))) throw new HttpError(403, `cannot abort a job in phase ${(await engine.store.get(job.jobId))?.phase ?? job.phase}`);
+      const aborted = await engine.abort(job);
+      if (!aborted.ok) throw new HttpError(403, `cannot abort a job in phase ${aborted.phase ?? job.phase}`);
     } else {
       throw new HttpError(400, `PHASE must be RUN or ABORT, not "${value}"`);
     }
@@ -277,10 +259,8 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
   });
   router.post('/:jobId/executionduration', async (req, res) => {
     const { job, value } = await controlRequest(req, res, 'EXECUTIONDURATION');
-    const seconds = engine.clampExecutionDuration(nonNegativeInteger('EXECUTIONDURATION', value));
-    if (!(await engine.store.setExecutionDuration(job.jobId, seconds))) {
-      throw new HttpError(403, `the execution duration can only be changed while PENDING (job is ${(await engine.store.get(job.jobId))?.phase})`);
-    }
+    const set = await engine.setExecutionDuration(job, nonNegativeInteger('EXECUTIONDURATION', value));
+    if (!set.ok) throw new HttpError(403, `the execution duration can only be changed while PENDING (job is ${set.phase})`);
     seeOther(res, urls(req).job(job.jobId));
   });
   router.get('/:jobId/destruction', async (req, res) => {
@@ -288,7 +268,7 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
   });
   router.post('/:jobId/destruction', async (req, res) => {
     const { job, value } = await controlRequest(req, res, 'DESTRUCTION');
-    await engine.store.setDestruction(job.jobId, engine.clampDestruction(isoParam('DESTRUCTION', value)));
+    await engine.setDestruction(job, isoParam('DESTRUCTION', value));
     seeOther(res, urls(req).job(job.jobId));
   });
   router.get('/:jobId/quote', async (req, res) => {
@@ -299,7 +279,7 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
     sendValue(res, (await findJob(req, res)).owner ?? '');
   });
 
-  // --- error (§2.2.3.7, DALI §5.2.5: returned with 200) ----------------------------------
+  // --- error (§2.2.3.7, DALI 1.1 §4.2: returned with 200) ----------------------------------
   router.get('/:jobId/error', async (req, res) => {
     const job = await findJob(req, res);
     if (job.phase !== 'ERROR' || !job.error) throw new HttpError(404, `job ${job.jobId} has no error (phase ${job.phase})`);
@@ -315,14 +295,12 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
     const params = await readParams(req, limits);
     try {
       const job = await findJob(req, res);
-      if (job.phase !== 'PENDING') throw new HttpError(403, `parameters can only be changed while PENDING (job is ${job.phase})`);
+      if (!acceptsParameters(job)) throw new HttpError(403, `parameters can only be changed while PENDING (job is ${job.phase})`);
       const merged = mergeParameters(job.parameters, jobParameters(params));
       checkStoredParameters(merged);
       await keepUploads(params.files, uploadsDir(config.resultsDir, job.jobId));
       const runId = params.get('RUNID');
-      if (!(await engine.store.setParameters(job.jobId, merged, runId))) {
-        throw new HttpError(403, 'parameters can only be changed while PENDING');
-      }
+      if (!(await engine.setParameters(job, merged, runId)).ok) throw new HttpError(403, 'parameters can only be changed while PENDING');
       seeOther(res, urls(req).job(job.jobId));
     } finally {
       await params.discardFiles();
@@ -343,30 +321,34 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
   });
   router.put('/:jobId/parameters/:name', async (req, res) => {
     const job = await findJob(req, res);
-    if (job.phase !== 'PENDING') throw new HttpError(403, `parameters can only be changed while PENDING (job is ${job.phase})`);
+    if (!acceptsParameters(job)) throw new HttpError(403, `parameters can only be changed while PENDING (job is ${job.phase})`);
     const name = String(req.params.name).toUpperCase();
     if (CONTROL_PARAMETERS.has(name)) throw new HttpError(400, `${name} is a job-control parameter, not a job parameter`);
     const value = await readText(req, config.uws.paramsMaxBytes);
     const merged = mergeParameters(job.parameters, [{ name, value }]);
     checkStoredParameters(merged);
-    if (!(await engine.store.setParameters(job.jobId, merged, name === 'RUNID' ? value : undefined))) {
+    if (!(await engine.setParameters(job, merged, name === 'RUNID' ? value : undefined)).ok)
       throw new HttpError(403, 'parameters can only be changed while PENDING');
-    }
     seeOther(res, urls(req).job(job.jobId));
   });
 
   // --- results (§2.2.3.9) ---------------------------------------------------------------
   router.get('/:jobId/results', async (req, res) => {
     const job = await findJob(req, res);
-    res.type(XML_TYPE).send(resultsXml(job, await engine.store.results(job.jobId), urls(req)));
+    res.type(XML_TYPE).send(resultsXml(job, await engine.results(job), urls(req)));
   });
   router.get('/:jobId/results/:resultId', async (req, res) => {
     const job = await findJob(req, res);
-    // Only the one result: a job may have 100,000 of them.
-    const result = await engine.store.result(job.jobId, req.params.resultId);
+    const result = await engine.result(job, req.params.resultId);
     const file = result && containedPath(resultsDir(config.resultsDir, job.jobId), result.file);
     if (!result || !file) throw new HttpError(404, `job ${job.jobId} has no result ${req.params.resultId}`);
-    await sendFileOr404(res, file, result.mimeType, 'result file not found', result.offset === undefined ? undefined : { offset: result.offset, size: result.size });
+    await sendFileOr404(
+      res,
+      file,
+      result.mimeType,
+      'result file not found',
+      result.offset === undefined ? undefined : { offset: result.offset, size: result.size },
+    );
   });
 
   router.use('/:jobId/{*rest}', async (req, res) => {

@@ -32,7 +32,10 @@ export async function up(knex: Knex): Promise<void> {
   });
   let after = '';
   for (;;) {
-    const rows = (await knex('uws_jobs').select('job_id', 'results').where('job_id', '>', after).orderBy('job_id').limit(500)) as { job_id: string; results: string }[];
+    const rows = (await knex('uws_jobs').select('job_id', 'results').where('job_id', '>', after).orderBy('job_id').limit(500)) as {
+      job_id: string;
+      results: string;
+    }[];
     if (rows.length === 0) break;
     after = rows[rows.length - 1]!.job_id;
     for (const row of rows) {
@@ -40,7 +43,13 @@ export async function up(knex: Knex): Promise<void> {
       for (let start = 0; start < results.length; start += INSERT_ROWS) {
         await knex('uws_results').insert(
           results.slice(start, start + INSERT_ROWS).map((r, i) => ({
-            job_id: row.job_id, seq: start + i, result_id: r.id, file: r.file, mime_type: r.mimeType, size: r.size, byte_offset: r.offset ?? null,
+            job_id: row.job_id,
+            seq: start + i,
+            result_id: r.id,
+            file: r.file,
+            mime_type: r.mimeType,
+            size: r.size,
+            byte_offset: r.offset ?? null,
           })),
         );
       }

@@ -22,12 +22,26 @@ const OBSCORE =
   '"lsst_patch" INTEGER, "lsst_visit" INTEGER, "lsst_detector" INTEGER)';
 
 const INDEXED_COLUMNS = [
-  'dataproduct_type', 'dataproduct_subtype', 's_ra', 's_dec', 't_min', 't_max', 'em_min', 'em_max', 'lsst_band', 'lsst_tract', 'lsst_patch', 'lsst_visit',
+  'dataproduct_type',
+  'dataproduct_subtype',
+  's_ra',
+  's_dec',
+  't_min',
+  't_max',
+  'em_min',
+  'em_max',
+  'lsst_band',
+  'lsst_tract',
+  'lsst_patch',
+  'lsst_visit',
 ];
 
 const TAP_SCHEMA: ReadonlyArray<readonly [string, string]> = [
   ['tap_schema_schemas', '"schema_name" TEXT NOT NULL, "utype" TEXT, "description" TEXT, "schema_index" INTEGER'],
-  ['tap_schema_tables', '"schema_name" TEXT NOT NULL, "table_name" TEXT NOT NULL, "table_type" TEXT NOT NULL, "utype" TEXT, "description" TEXT, "table_index" INTEGER'],
+  [
+    'tap_schema_tables',
+    '"schema_name" TEXT NOT NULL, "table_name" TEXT NOT NULL, "table_type" TEXT NOT NULL, "utype" TEXT, "description" TEXT, "table_index" INTEGER',
+  ],
   [
     'tap_schema_columns',
     '"table_name" TEXT NOT NULL, "column_name" TEXT NOT NULL, "datatype" TEXT NOT NULL, "arraysize" TEXT, "xtype" TEXT, "size_" INTEGER, ' +

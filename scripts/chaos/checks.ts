@@ -44,7 +44,14 @@ const FAULT_ERRORS = [/worker running this job stopped \d+ time\(s\); giving up/
 const EVIDENCE_MAX = 12;
 
 function check(name: string, problems: string[], summary: string): CheckResult {
-  return { name, ok: problems.length === 0, summary, evidence: problems.slice(0, EVIDENCE_MAX).concat(problems.length > EVIDENCE_MAX ? [`… and ${problems.length - EVIDENCE_MAX} more`] : []) };
+  return {
+    name,
+    ok: problems.length === 0,
+    summary,
+    evidence: problems
+      .slice(0, EVIDENCE_MAX)
+      .concat(problems.length > EVIDENCE_MAX ? [`… and ${problems.length - EVIDENCE_MAX} more`] : []),
+  };
 }
 
 async function pool<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
@@ -98,7 +105,13 @@ export interface CheckInput {
 
 export async function runChecks(input: CheckInput): Promise<Report> {
   const { stack, owners, load, faults, reference } = input;
-  const redisWasDown = (at: number) => faults.some((f) => (f.kind === 'kill-redis' || f.kind === 'restart-api-without-redis' || f.kind === 'abort-without-redis') && at >= f.startedAt && at <= f.endedAt);
+  const redisWasDown = (at: number) =>
+    faults.some(
+      (f) =>
+        (f.kind === 'kill-redis' || f.kind === 'restart-api-without-redis' || f.kind === 'abort-without-redis') &&
+        at >= f.startedAt &&
+        at <= f.endedAt,
+    );
   const port = stack.port;
   const checks: CheckResult[] = [];
   const notes: string[] = [];
@@ -130,7 +143,9 @@ export async function runChecks(input: CheckInput): Promise<Report> {
     if (job.problems.length) lost.add(job.id);
     if (job.deleted) {
       if (entry) {
-        finalProblems.push(`${job.service} job ${job.id} (${job.recipe.name}) was deleted (303 at ${stack.since(job.del?.at)}) but is listed again, ${entry.phase}`);
+        finalProblems.push(
+          `${job.service} job ${job.id} (${job.recipe.name}) was deleted (303 at ${stack.since(job.del?.at)}) but is listed again, ${entry.phase}`,
+        );
         lost.add(job.id);
       }
       phases.add('deleted');
@@ -148,24 +163,31 @@ export async function runChecks(input: CheckInput): Promise<Report> {
       } catch (err) {
         status = failureText(err);
       }
-      finalProblems.push(`${job.service} job ${job.id} (${job.recipe.name}, phases seen ${job.phases.join('→') || 'none'}) vanished: not listed, GET → ${status}`);
+      finalProblems.push(
+        `${job.service} job ${job.id} (${job.recipe.name}, phases seen ${job.phases.join('→') || 'none'}) vanished: not listed, GET → ${status}`,
+      );
       lost.add(job.id);
       phases.add('vanished');
       continue;
     }
     phases.add(entry.phase);
     // UWS: after PHASE=RUN the very next read shows QUEUED or later (pyvo's wait() relies on it).
-    if (job.start === 'create' && job.phases[0] === 'PENDING') finalProblems.push(`${job.service} job ${job.id} (${job.recipe.name}) was created with PHASE=RUN but the first read showed PENDING`);
+    if (job.start === 'create' && job.phases[0] === 'PENDING')
+      finalProblems.push(`${job.service} job ${job.id} (${job.recipe.name}) was created with PHASE=RUN but the first read showed PENDING`);
     if (!job.runSent && entry.phase === 'PENDING') {
       pendingNeverRun++;
       continue;
     }
     if (!FINAL_PHASES.has(entry.phase)) {
-      finalProblems.push(`${job.service} job ${job.id} (${job.recipe.name}) is still ${entry.phase} ${Math.round(settleMs / 1000)} s after the load (created ${stack.since(job.createdAt)}, phases seen ${job.phases.join('→') || 'none'})`);
+      finalProblems.push(
+        `${job.service} job ${job.id} (${job.recipe.name}) is still ${entry.phase} ${Math.round(settleMs / 1000)} s after the load (created ${stack.since(job.createdAt)}, phases seen ${job.phases.join('→') || 'none'})`,
+      );
       lost.add(job.id);
     }
     if (job.aborted && entry.phase !== 'ABORTED') {
-      finalProblems.push(`${job.service} job ${job.id} (${job.recipe.name}) was aborted (303 at ${stack.since(job.abort?.at)}) but is ${entry.phase}`);
+      finalProblems.push(
+        `${job.service} job ${job.id} (${job.recipe.name}) was aborted (303 at ${stack.since(job.abort?.at)}) but is ${entry.phase}`,
+      );
     }
   }
   const unknown = listed.filter((l) => !byId.has(l.id) && !referenceIds.has(l.id));
@@ -180,20 +202,33 @@ export async function runChecks(input: CheckInput): Promise<Report> {
     unknown.forEach((u) => t.add(u.phase));
     notes.push(`${unknown.length} job(s) exist whose creation answer never reached the client: ${t}`);
   }
-  if (pendingNeverRun) notes.push(`${pendingNeverRun} job(s) stay PENDING because their PHASE=RUN got no answer before the load ended (legitimately not final)`);
-  checks.push(check('every job reached a final phase or was deleted', finalProblems, `${load.jobs.length} jobs followed, settled in ${(settleMs / 1000).toFixed(1)} s`));
+  if (pendingNeverRun)
+    notes.push(
+      `${pendingNeverRun} job(s) stay PENDING because their PHASE=RUN got no answer before the load ended (legitimately not final)`,
+    );
+  checks.push(
+    check(
+      'every job reached a final phase or was deleted',
+      finalProblems,
+      `${load.jobs.length} jobs followed, settled in ${(settleMs / 1000).toFixed(1)} s`,
+    ),
+  );
 
   // --- 2. results of COMPLETED jobs identical to the reference; errors explained ----------------
   const resultProblems: string[] = [];
   const errorProblems: string[] = [];
   const errorKinds = new Tally();
-  const toVerify = load.jobs.filter((j) => !j.deleted && listedById.get(j.id)?.phase !== undefined && ['COMPLETED', 'ERROR'].includes(listedById.get(j.id)!.phase));
+  const toVerify = load.jobs.filter(
+    (j) => !j.deleted && listedById.get(j.id)?.phase !== undefined && ['COMPLETED', 'ERROR'].includes(listedById.get(j.id)!.phase),
+  );
   let verifiedResults = 0;
   await pool(toVerify, 6, async (job) => {
     const api: Api = { port, token: job.owner.token };
     const ref = reference.async.get(job.recipe.name);
     if (!ref) {
-      resultProblems.push(`${job.service} job ${job.id} (${job.recipe.name}, no reference: it must end ABORTED) ended ${listedById.get(job.id)?.phase}`);
+      resultProblems.push(
+        `${job.service} job ${job.id} (${job.recipe.name}, no reference: it must end ABORTED) ended ${listedById.get(job.id)?.phase}`,
+      );
       lost.add(job.id);
       return;
     }
@@ -218,11 +253,19 @@ export async function runChecks(input: CheckInput): Promise<Report> {
       else if (FAULT_ERRORS.some((re) => re.test(message))) errorKinds.add(`fault: ${message.replace(/\d+/g, 'N').slice(0, 80)}`);
       else {
         errorKinds.add('unexpected');
-        errorProblems.push(`${job.service} job ${job.id} (${job.recipe.name}, phases seen ${job.phases.join('→')}) ended in ERROR: ${message.slice(0, 300)}`);
+        errorProblems.push(
+          `${job.service} job ${job.id} (${job.recipe.name}, phases seen ${job.phases.join('→')}) ended in ERROR: ${message.slice(0, 300)}`,
+        );
       }
     }
   });
-  checks.push(check('COMPLETED results identical to the reference (ids, count, sizes, sha256)', resultProblems, `${verifiedResults} result(s) of ${toVerify.length} job(s) downloaded and compared`));
+  checks.push(
+    check(
+      'COMPLETED results identical to the reference (ids, count, sizes, sha256)',
+      resultProblems,
+      `${verifiedResults} result(s) of ${toVerify.length} job(s) downloaded and compared`,
+    ),
+  );
   checks.push(check('no job failed for an unexplained reason', errorProblems, `ERROR jobs: ${errorKinds}`));
 
   // --- 2b. the system still serves: every recipe once more, as in the reference run ------------
@@ -233,7 +276,10 @@ export async function runChecks(input: CheckInput): Promise<Report> {
     try {
       const run = await runJob(probeApi, recipe, 30000);
       const ref = reference.async.get(recipe.name)!;
-      if (run.outcome.phase !== ref.phase) probeProblems.push(`${recipe.name}: job ${run.id} is ${run.outcome.phase} after ${run.ms} ms (reference: ${ref.phase})${run.outcome.error ? `: ${run.outcome.error}` : ''}`);
+      if (run.outcome.phase !== ref.phase)
+        probeProblems.push(
+          `${recipe.name}: job ${run.id} is ${run.outcome.phase} after ${run.ms} ms (reference: ${ref.phase})${run.outcome.error ? `: ${run.outcome.error}` : ''}`,
+        );
       else compareOutcome(run.outcome, ref, recipe).forEach((p) => probeProblems.push(`${recipe.name}: job ${run.id}: ${p}`));
     } catch (err) {
       probeProblems.push(`${recipe.name}: ${failureText(err)}`);
@@ -243,12 +289,21 @@ export async function runChecks(input: CheckInput): Promise<Report> {
     try {
       const answer = await syncRequest(probeApi, recipe.service, recipe.params, false, 30000);
       const ref = reference.sync.get(recipe.name)!;
-      if (answer.status !== ref.status || answer.sha256 !== ref.sha256) probeProblems.push(`${recipe.name}: HTTP ${answer.status}, ${answer.bytes} bytes (reference: HTTP ${ref.status}, ${ref.bytes} bytes)`);
+      if (answer.status !== ref.status || answer.sha256 !== ref.sha256)
+        probeProblems.push(
+          `${recipe.name}: HTTP ${answer.status}, ${answer.bytes} bytes (reference: HTTP ${ref.status}, ${ref.bytes} bytes)`,
+        );
     } catch (err) {
       probeProblems.push(`${recipe.name}: ${failureText(err)}`);
     }
   });
-  checks.push(check('after the faults every recipe runs again as in the reference run', probeProblems, `${input.recipes.length} jobs and ${input.syncRecipes.length} sync requests in ${((Date.now() - probeStart) / 1000).toFixed(1)} s`));
+  checks.push(
+    check(
+      'after the faults every recipe runs again as in the reference run',
+      probeProblems,
+      `${input.recipes.length} jobs and ${input.syncRecipes.length} sync requests in ${((Date.now() - probeStart) / 1000).toFixed(1)} s`,
+    ),
+  );
 
   // --- 3. nothing visibly ran twice: store and files --------------------------------------------
   const twiceProblems: string[] = [];
@@ -262,8 +317,16 @@ export async function runChecks(input: CheckInput): Promise<Report> {
   try {
     const db = new Database(stack.config.databaseUrl, { readonly: true, fileMustExist: true });
     try {
-      const rows = db.prepare('SELECT job_id, phase, attempts FROM uws_jobs').all() as { job_id: string; phase: string; attempts: number }[];
-      const resultRows = db.prepare('SELECT job_id, result_id, file FROM uws_results ORDER BY job_id, seq').all() as { job_id: string; result_id: string; file: string }[];
+      const rows = db.prepare('SELECT job_id, phase, attempts FROM uws_jobs').all() as {
+        job_id: string;
+        phase: string;
+        attempts: number;
+      }[];
+      const resultRows = db.prepare('SELECT job_id, result_id, file FROM uws_results ORDER BY job_id, seq').all() as {
+        job_id: string;
+        result_id: string;
+        file: string;
+      }[];
       const files = new Map<string, { ids: string[]; attempts: Set<string> }>();
       for (const r of resultRows) {
         const f = files.get(r.job_id) ?? { ids: [], attempts: new Set<string>() };
@@ -275,7 +338,8 @@ export async function runChecks(input: CheckInput): Promise<Report> {
         attempts.add(`${row.attempts} attempt(s)`);
         const f = files.get(row.job_id);
         if (row.phase !== 'COMPLETED' && f) twiceProblems.push(`job ${row.job_id} is ${row.phase} but has ${f.ids.length} result row(s)`);
-        if (f && f.attempts.size > 1) twiceProblems.push(`job ${row.job_id}: its results come from several attempts (${[...f.attempts].join(', ')})`);
+        if (f && f.attempts.size > 1)
+          twiceProblems.push(`job ${row.job_id}: its results come from several attempts (${[...f.attempts].join(', ')})`);
         if (f && new Set(f.ids).size !== f.ids.length) twiceProblems.push(`job ${row.job_id}: duplicated result ids in the store`);
         const dir = path.join(resultsRoot, row.job_id, 'results');
         let attemptDirs: string[] = [];
@@ -292,7 +356,10 @@ export async function runChecks(input: CheckInput): Promise<Report> {
             if (row.phase === 'COMPLETED') leftoverAttemptDirs++;
             else {
               partialOutput++;
-              if (partialExamples.length < 3) partialExamples.push(`${row.job_id} ${row.phase} after ${row.attempts} attempt(s): results/${a}/ holds ${content.files} file(s), ${content.bytes} bytes`);
+              if (partialExamples.length < 3)
+                partialExamples.push(
+                  `${row.job_id} ${row.phase} after ${row.attempts} attempt(s): results/${a}/ holds ${content.files} file(s), ${content.bytes} bytes`,
+                );
             }
           }
         }
@@ -302,7 +369,9 @@ export async function runChecks(input: CheckInput): Promise<Report> {
         if (content.files === 0 && fs.existsSync(path.join(resultsRoot, job.id))) emptyDeletedDirs++;
         if (content.files > 0) {
           leftoverDeleted++;
-          twiceProblems.push(`deleted job ${job.id} (${job.recipe.name}): ${content.files} file(s), ${content.bytes} bytes left under RESULTS_DIR/${job.id} (deleted at ${stack.since(job.del?.at)}, phases seen ${job.phases.join('→')})`);
+          twiceProblems.push(
+            `deleted job ${job.id} (${job.recipe.name}): ${content.files} file(s), ${content.bytes} bytes left under RESULTS_DIR/${job.id} (deleted at ${stack.since(job.del?.at)}, phases seen ${job.phases.join('→')})`,
+          );
         }
       }
     } finally {
@@ -311,25 +380,59 @@ export async function runChecks(input: CheckInput): Promise<Report> {
   } catch (err) {
     twiceProblems.push(`the job store could not be read: ${(err as Error).message}`);
   }
-  if (leftoverAttemptDirs) notes.push(`${leftoverAttemptDirs} COMPLETED job(s) keep the files of an earlier attempt that does not count (a worker killed mid-job leaves its attempt directory until the job is destroyed)`);
-  if (emptyDeletedDirs) notes.push(`${emptyDeletedDirs} deleted job(s) left an empty directory under RESULTS_DIR (an attempt still running when the job was deleted recreated it; nothing removes it)`);
-  if (partialOutput) notes.push(`${partialOutput} ERROR/ABORTED job(s) keep result files of an attempt (README: a job that ends in ERROR keeps no partial output), e.g. ${partialExamples.join('; ')}`);
+  if (leftoverAttemptDirs)
+    notes.push(
+      `${leftoverAttemptDirs} COMPLETED job(s) keep the files of an earlier attempt that does not count (a worker killed mid-job leaves its attempt directory until the job is destroyed)`,
+    );
+  if (emptyDeletedDirs)
+    notes.push(
+      `${emptyDeletedDirs} deleted job(s) left an empty directory under RESULTS_DIR (an attempt still running when the job was deleted recreated it; nothing removes it)`,
+    );
+  if (partialOutput)
+    notes.push(
+      `${partialOutput} ERROR/ABORTED job(s) keep result files of an attempt (README: a job that ends in ERROR keeps no partial output), e.g. ${partialExamples.join('; ')}`,
+    );
   const syncLeft = filesUnder(path.join(resultsRoot, '.sync'));
-  if (syncLeft.files) notes.push(`RESULTS_DIR/.sync holds ${syncLeft.files} file(s), ${syncLeft.bytes} bytes of sync requests (swept only after SYNC_TIMEOUT + 600 s)`);
-  checks.push(check('nothing visibly ran twice (one attempt\'s results per job, no duplicates, deleted jobs leave no files)', twiceProblems, `store: ${attempts}${leftoverDeleted ? `; ${leftoverDeleted} deleted job(s) left files` : ''}`));
+  if (syncLeft.files)
+    notes.push(
+      `RESULTS_DIR/.sync holds ${syncLeft.files} file(s), ${syncLeft.bytes} bytes of sync requests (swept only after SYNC_TIMEOUT + 600 s)`,
+    );
+  checks.push(
+    check(
+      "nothing visibly ran twice (one attempt's results per job, no duplicates, deleted jobs leave no files)",
+      twiceProblems,
+      `store: ${attempts}${leftoverDeleted ? `; ${leftoverDeleted} deleted job(s) left files` : ''}`,
+    ),
+  );
 
   // --- 4. Redis: no entry left behind -------------------------------------------------------------
   const redisProblems: string[] = [];
-  const redis = new Redis(stack.config.redisUrl!, { maxRetriesPerRequest: 1, lazyConnect: true });
+  const redis = new Redis(stack.config.redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
   let redisSummary = '';
   try {
     await redis.connect();
     const counts: string[] = [];
     for (const service of ['tap', 'cutout', 'sia']) {
       const queue = new Queue(queueName(service), { connection: redis, prefix: stack.config.queuePrefix });
-      const c = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'paused', 'failed', 'completed', 'waiting-children');
+      const c = await queue.getJobCounts(
+        'waiting',
+        'active',
+        'delayed',
+        'prioritized',
+        'paused',
+        'failed',
+        'completed',
+        'waiting-children',
+      );
       await queue.close();
-      counts.push(`${service}: ${Object.entries(c).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(' ') || 'empty'}`);
+      counts.push(
+        `${service}: ${
+          Object.entries(c)
+            .filter(([, v]) => v > 0)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(' ') || 'empty'
+        }`,
+      );
       const live = (c.waiting ?? 0) + (c.active ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0) + (c.paused ?? 0);
       if (live > 0) redisProblems.push(`queue ${queueName(service)} still holds ${live} entr(ies) (${JSON.stringify(c)})`);
       const syncLen = await redis.llen(channels(stack.config.queuePrefix).syncRequests(service));
@@ -345,7 +448,9 @@ export async function runChecks(input: CheckInput): Promise<Report> {
 
   // --- 5. processes: idle, threads back, memory settled -------------------------------------------
   const live = stack.live();
-  const cpuBefore = new Map(live.map((p) => [p.pid, { total: cpuSeconds(p.pid), threads: threadCpu(p.pid), count: threadIds(p.pid).length }]));
+  const cpuBefore = new Map(
+    live.map((p) => [p.pid, { total: cpuSeconds(p.pid), threads: threadCpu(p.pid), count: threadIds(p.pid).length }]),
+  );
   await sleep(3000);
   const idleProblems: string[] = [];
   const threadProblems: string[] = [];
@@ -354,7 +459,8 @@ export async function runChecks(input: CheckInput): Promise<Report> {
   // A process started during the load (a replacement) is measured against the warm-up value
   // of the processes of its role: it started small, before any work.
   const roleBaseline = new Map<string, number>();
-  for (const p of stack.history) if (p.rssBaseline !== undefined) roleBaseline.set(p.role, Math.max(roleBaseline.get(p.role) ?? 0, p.rssBaseline));
+  for (const p of stack.history)
+    if (p.rssBaseline !== undefined) roleBaseline.set(p.role, Math.max(roleBaseline.get(p.role) ?? 0, p.rssBaseline));
   const baselineOf = (p: (typeof live)[number]) => p.rssBaseline ?? roleBaseline.get(p.role) ?? p.rssStart ?? NaN;
   for (const p of live) {
     const before = cpuBefore.get(p.pid)!;
@@ -370,25 +476,61 @@ export async function runChecks(input: CheckInput): Promise<Report> {
     }
     const rssEnd = rssMiB(p.pid) ?? NaN;
     const base = baselineOf(p);
-    const baseWhat = p.rssBaseline !== undefined ? 'after warm-up' : `warm-up value of its role; ${p.rssStart?.toFixed(0)} MiB when it started`;
-    procLines.push(`${p.name} (pid ${p.pid}): CPU ${cpu.toFixed(2)} s in 3 s, threads ${before.count}→${count} (at start ${p.threadsStart ?? '?'}), RSS ${base.toFixed(0)} MiB (${baseWhat}) → peak ${(p.rssPeak ?? NaN).toFixed(0)} → ${rssEnd.toFixed(0)} MiB at the end`);
+    const baseWhat =
+      p.rssBaseline !== undefined ? 'after warm-up' : `warm-up value of its role; ${p.rssStart?.toFixed(0)} MiB when it started`;
+    procLines.push(
+      `${p.name} (pid ${p.pid}): CPU ${cpu.toFixed(2)} s in 3 s, threads ${before.count}→${count} (at start ${p.threadsStart ?? '?'}), RSS ${base.toFixed(0)} MiB (${baseWhat}) → peak ${(p.rssPeak ?? NaN).toFixed(0)} → ${rssEnd.toFixed(0)} MiB at the end`,
+    );
     if (p.role === 'worker') {
       if (!(cpu < 0.2)) {
-        const abortedWithoutRedis = faults.filter((f) => f.kind === 'abort-without-redis' && f.jobId).map((f) => `${f.jobId} at ${stack.since(f.startedAt)}`);
+        const abortedWithoutRedis = faults
+          .filter((f) => f.kind === 'abort-without-redis' && f.jobId)
+          .map((f) => `${f.jobId} at ${stack.since(f.startedAt)}`);
         idleProblems.push(
           `${p.name} (pid ${p.pid}) used ${cpu.toFixed(2)} s of CPU in 3 s after settling${busy.length ? `; busy threads: ${busy.join(', ')}` : ''}` +
-            (abortedWithoutRedis.length ? `; every job is final, but a job was ABORTED while Redis was away (${abortedWithoutRedis.join(', ')}): its work still runs?` : ''),
+            (abortedWithoutRedis.length
+              ? `; every job is final, but a job was ABORTED while Redis was away (${abortedWithoutRedis.join(', ')}): its work still runs?`
+              : ''),
         );
       }
-      if (count !== before.count) threadProblems.push(`${p.name} (pid ${p.pid}): thread count not steady, ${before.count} → ${count} in 3 s`);
+      if (count !== before.count)
+        threadProblems.push(`${p.name} (pid ${p.pid}): thread count not steady, ${before.count} → ${count} in 3 s`);
       const bound = (p.threadsStart ?? count) + input.workerConcurrency + 2;
-      if (count > bound) threadProblems.push(`${p.name} (pid ${p.pid}): ${count} threads, more than ${bound} (${p.threadsStart} at start + WORKER_CONCURRENCY ${input.workerConcurrency} idle pool threads + 2)`);
+      if (count > bound)
+        threadProblems.push(
+          `${p.name} (pid ${p.pid}): ${count} threads, more than ${bound} (${p.threadsStart} at start + WORKER_CONCURRENCY ${input.workerConcurrency} idle pool threads + 2)`,
+        );
     }
-    if (rssEnd > 3 * base || rssEnd - base > 300) memoryProblems.push(`${p.name} (pid ${p.pid}): RSS ${base.toFixed(0)} MiB (${baseWhat}) → ${rssEnd.toFixed(0)} MiB at the end`);
+    if (rssEnd > 3 * base || rssEnd - base > 300)
+      memoryProblems.push(`${p.name} (pid ${p.pid}): RSS ${base.toFixed(0)} MiB (${baseWhat}) → ${rssEnd.toFixed(0)} MiB at the end`);
   }
-  checks.push(check('workers idle after settling (< 0.2 s CPU in 3 s)', idleProblems, procLines.filter((l) => l.startsWith('worker')).map((l) => l.replace(/, threads.*/, '')).join('; ')));
-  checks.push(check('worker threads back to a small steady number', threadProblems, procLines.filter((l) => l.startsWith('worker')).map((l) => l.replace(/^([^:]+):.*threads ([^,]+).*$/, '$1 threads $2')).join('; ')));
-  checks.push(check('memory settled (RSS < 3× and < +300 MiB of its warm-up value)', memoryProblems, live.map((p) => `${p.name} ${baselineOf(p).toFixed(0)}→${(rssMiB(p.pid) ?? NaN).toFixed(0)} MiB`).join(', ')));
+  checks.push(
+    check(
+      'workers idle after settling (< 0.2 s CPU in 3 s)',
+      idleProblems,
+      procLines
+        .filter((l) => l.startsWith('worker'))
+        .map((l) => l.replace(/, threads.*/, ''))
+        .join('; '),
+    ),
+  );
+  checks.push(
+    check(
+      'worker threads back to a small steady number',
+      threadProblems,
+      procLines
+        .filter((l) => l.startsWith('worker'))
+        .map((l) => l.replace(/^([^:]+):.*threads ([^,]+).*$/, '$1 threads $2'))
+        .join('; '),
+    ),
+  );
+  checks.push(
+    check(
+      'memory settled (RSS < 3× and < +300 MiB of its warm-up value)',
+      memoryProblems,
+      live.map((p) => `${p.name} ${baselineOf(p).toFixed(0)}→${(rssMiB(p.pid) ?? NaN).toFixed(0)} MiB`).join(', '),
+    ),
+  );
   notes.push(...procLines.map((l) => `process ${l}`));
 
   // --- 6. sync requests ---------------------------------------------------------------------------
@@ -403,7 +545,10 @@ export async function runChecks(input: CheckInput): Promise<Report> {
     else if (s.outcome === 'refused' || s.outcome === 'reset' || s.outcome === 'other') {
       if (!stack.apiWasDown(s.at) && !stack.apiWasDown(s.at + s.ms)) syncProblems.push(`${what}: ${s.message} outside an api restart`);
     } else if (s.outcome === 200 || s.outcome === 204) {
-      if (!s.sameBytes) syncProblems.push(`${what}: HTTP ${s.outcome} with bytes that differ from the reference (HTTP ${reference.sync.get(s.recipe.name)?.status})`);
+      if (!s.sameBytes)
+        syncProblems.push(
+          `${what}: HTTP ${s.outcome} with bytes that differ from the reference (HTTP ${reference.sync.get(s.recipe.name)?.status})`,
+        );
     } else if (s.outcome === 400) {
       if (s.recipe.expect !== 400) syncProblems.push(`${what}: HTTP 400 where the reference answered ${s.recipe.expect}: ${s.message}`);
     } else if (s.outcome !== 503) {
@@ -411,11 +556,27 @@ export async function runChecks(input: CheckInput): Promise<Report> {
     }
   }
   const s503 = new Tally();
-  for (const s of load.sync) if (s.outcome === 503) s503.add((s.message ?? '').replace(/\d+/g, 'N').replace(/^ServiceUnavailable: /, '').slice(0, 110));
+  for (const s of load.sync)
+    if (s.outcome === 503)
+      s503.add(
+        (s.message ?? '')
+          .replace(/\d+/g, 'N')
+          .replace(/^ServiceUnavailable: /, '')
+          .slice(0, 110),
+      );
   if (s503.total) notes.push(`sync 503 reasons: ${s503}`);
-  const slowest = [...load.sync].sort((a, b) => b.ms - a.ms).slice(0, 3).map((s) => `${s.recipe.name} ${s.ms} ms → ${s.outcome} at ${stack.since(s.at)}`);
+  const slowest = [...load.sync]
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, 3)
+    .map((s) => `${s.recipe.name} ${s.ms} ms → ${s.outcome} at ${stack.since(s.at)}`);
   if (slowest.length) notes.push(`slowest sync requests: ${slowest.join('; ')}`);
-  checks.push(check('every sync request answered (200/204 with the reference bytes, or a clean error), none hung', syncProblems, `${load.sync.length} sync requests: ${byStatus}`));
+  checks.push(
+    check(
+      'every sync request answered (200/204 with the reference bytes, or a clean error), none hung',
+      syncProblems,
+      `${load.sync.length} sync requests: ${byStatus}`,
+    ),
+  );
 
   // --- 7. the job protocol's requests -------------------------------------------------------------
   const requestProblems: string[] = [];
@@ -430,7 +591,13 @@ export async function runChecks(input: CheckInput): Promise<Report> {
   if (load.waitMaxMs > 5000 + 5000) requestProblems.push(`a WAIT=5 read took ${load.waitMaxMs} ms`);
   const issueKinds = new Tally();
   for (const i of [...load.issues, ...load.creationFailures]) issueKinds.add(`${i.kind}${stack.apiWasDown(i.at) ? ' (api restart)' : ''}`);
-  checks.push(check('UWS requests answered (no hang, no 5xx, connection errors only during an api restart)', requestProblems, `${load.requests} requests, ${load.waitReads} WAIT reads (longest ${load.waitMaxMs} ms); failed: ${issueKinds}`));
+  checks.push(
+    check(
+      'UWS requests answered (no hang, no 5xx, connection errors only during an api restart)',
+      requestProblems,
+      `${load.requests} requests, ${load.waitReads} WAIT reads (longest ${load.waitMaxMs} ms); failed: ${issueKinds}`,
+    ),
+  );
 
   // --- 8. processes ended only by faults, faults went as planned, no fatal log lines ---------------
   const processProblems: string[] = [];
@@ -474,17 +641,43 @@ export async function runChecks(input: CheckInput): Promise<Report> {
     if (!p.exit) {
       // 'redis' is also the name of each processor thread's own connection (sync replies),
       // which ends with its thread: judged by the count of connections below instead.
-      for (const [connection, n] of down) if (n > 0 && connection !== 'redis') reconnectProblems.push(`${p.name} (pid ${p.pid}): ${n} '${connection}' connection(s) lost and never restored (see ${p.log})`);
+      for (const [connection, n] of down)
+        if (n > 0 && connection !== 'redis')
+          reconnectProblems.push(`${p.name} (pid ${p.pid}): ${n} '${connection}' connection(s) lost and never restored (see ${p.log})`);
       const now = tcpConnectionsTo(p.pid, stack.redisPort);
       connectionCounts.push(`${p.name} ${p.redisConnsStart ?? '?'}→${now ?? '?'}`);
       if (now !== undefined && p.redisConnsStart !== undefined && now < p.redisConnsStart) {
-        reconnectProblems.push(`${p.name} (pid ${p.pid}) holds ${now} connection(s) to Redis, ${p.redisConnsStart} when it started${[...down].some(([, n]) => n > 0) ? `; its log has ${[...down].filter(([, n]) => n > 0).map(([c, n]) => `${n} '${c}'`).join(', ')} lost and not restored` : ''}`);
+        reconnectProblems.push(
+          `${p.name} (pid ${p.pid}) holds ${now} connection(s) to Redis, ${p.redisConnsStart} when it started${
+            [...down].some(([, n]) => n > 0)
+              ? `; its log has ${[...down]
+                  .filter(([, n]) => n > 0)
+                  .map(([c, n]) => `${n} '${c}'`)
+                  .join(', ')} lost and not restored`
+              : ''
+          }`,
+        );
       }
     }
   }
-  if (logErrors.total) notes.push(`error lines in the logs: ${[...logErrors.counts].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([k, v]) => `${v}× ${k}`).join(' | ')}`);
-  checks.push(check('no process died or logged fatal except by a fault', processProblems, `${stack.history.length} processes started in all`));
-  checks.push(check('every Redis connection of the live processes came back by itself', reconnectProblems, `${reconnections} reconnection(s) logged; connections to Redis at start→end: ${connectionCounts.join(', ')}`));
+  if (logErrors.total)
+    notes.push(
+      `error lines in the logs: ${[...logErrors.counts]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 10)
+        .map(([k, v]) => `${v}× ${k}`)
+        .join(' | ')}`,
+    );
+  checks.push(
+    check('no process died or logged fatal except by a fault', processProblems, `${stack.history.length} processes started in all`),
+  );
+  checks.push(
+    check(
+      'every Redis connection of the live processes came back by itself',
+      reconnectProblems,
+      `${reconnections} reconnection(s) logged; connections to Redis at start→end: ${connectionCounts.join(', ')}`,
+    ),
+  );
 
   return { checks, notes, phases, lost: lost.size, settleMs, unknownJobs: unknown.length };
 }

@@ -13,9 +13,18 @@ import type { ChaosStack } from './stack';
 import { createJob, failureText, FINAL_PHASES, readJob, setPhase, type Api } from './uws';
 import { sleep } from './util';
 
-export type FaultKind = 'kill-worker' | 'pause-worker' | 'term-worker' | 'kill-redis' | 'restart-api' | 'restart-api-without-redis' | 'abort-without-redis';
+export type FaultKind =
+  'kill-worker' | 'pause-worker' | 'term-worker' | 'kill-redis' | 'restart-api' | 'restart-api-without-redis' | 'abort-without-redis';
 
-export const FAULT_KINDS: readonly FaultKind[] = ['kill-worker', 'pause-worker', 'term-worker', 'kill-redis', 'restart-api', 'restart-api-without-redis', 'abort-without-redis'];
+export const FAULT_KINDS: readonly FaultKind[] = [
+  'kill-worker',
+  'pause-worker',
+  'term-worker',
+  'kill-redis',
+  'restart-api',
+  'restart-api-without-redis',
+  'abort-without-redis',
+];
 
 /** Faults that strike a worker: work is started just before them, so that they find it EXECUTING. */
 const WORKER_FAULTS: readonly FaultKind[] = ['kill-worker', 'pause-worker', 'term-worker'];
@@ -52,7 +61,17 @@ export interface FaultPlan {
 export function defaultKinds(quick: boolean): FaultKind[] {
   return quick
     ? ['kill-worker', 'pause-worker', 'kill-redis', 'restart-api', 'abort-without-redis']
-    : ['kill-worker', 'pause-worker', 'kill-redis', 'restart-api', 'term-worker', 'kill-worker', 'restart-api-without-redis', 'pause-worker', 'abort-without-redis'];
+    : [
+        'kill-worker',
+        'pause-worker',
+        'kill-redis',
+        'restart-api',
+        'term-worker',
+        'kill-worker',
+        'restart-api-without-redis',
+        'pause-worker',
+        'abort-without-redis',
+      ];
 }
 
 /**
@@ -137,7 +156,12 @@ async function abortWithoutRedis(stack: ChaosStack, plan: FaultPlan): Promise<{ 
     phase = (await readJob(long.api, long.recipe.service, id, { seconds: 2, inPhase: phase })).phase;
     if (phase && job.phases[job.phases.length - 1] !== phase) job.phases.push(phase);
   }
-  if (phase !== 'EXECUTING') return { text: `job ${id} did not start within 20 s (${phase})`, problem: `the long job ${id} was not EXECUTING within 20 s (${phase})`, jobId: id };
+  if (phase !== 'EXECUTING')
+    return {
+      text: `job ${id} did not start within 20 s (${phase})`,
+      problem: `the long job ${id} was not EXECUTING within 20 s (${phase})`,
+      jobId: id,
+    };
   const redis = stack.redisProc;
   redis.expectedExit = true;
   const started = Date.now();
@@ -162,4 +186,3 @@ async function abortWithoutRedis(stack: ChaosStack, plan: FaultPlan): Promise<{ 
     jobId: id,
   };
 }
-

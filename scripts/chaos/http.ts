@@ -17,7 +17,11 @@ export type FailureKind = 'timeout' | 'refused' | 'reset' | 'other';
 /** A request that got no complete answer. */
 export class RequestFailed extends Error {
   override name = 'RequestFailed';
-  constructor(readonly kind: FailureKind, message: string, readonly ms: number) {
+  constructor(
+    readonly kind: FailureKind,
+    message: string,
+    readonly ms: number,
+  ) {
     super(message);
   }
 }
@@ -52,22 +56,25 @@ export function request(port: number, path: string, options: RequestOptions): Pr
       req.destroy();
       reject(new RequestFailed(kind, message, Date.now() - started));
     };
-    const req = http.request({ host: '127.0.0.1', port, method: options.method ?? (body ? 'POST' : 'GET'), path, headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', (err: NodeJS.ErrnoException) => fail(kindOf(err), `response: ${err.code ?? err.message}`));
-      res.on('aborted', () => fail('reset', 'response aborted before its end'));
-      res.on('end', () => {
-        if (done) return;
-        if (!res.complete) {
-          fail('reset', 'response ended before its end');
-          return;
-        }
-        done = true;
-        clearTimeout(timer);
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), ms: Date.now() - started });
-      });
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port, method: options.method ?? (body ? 'POST' : 'GET'), path, headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', (err: NodeJS.ErrnoException) => fail(kindOf(err), `response: ${err.code ?? err.message}`));
+        res.on('aborted', () => fail('reset', 'response aborted before its end'));
+        res.on('end', () => {
+          if (done) return;
+          if (!res.complete) {
+            fail('reset', 'response ended before its end');
+            return;
+          }
+          done = true;
+          clearTimeout(timer);
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), ms: Date.now() - started });
+        });
+      },
+    );
     const timer = setTimeout(() => fail('timeout', `no complete answer within ${options.timeoutMs} ms`), options.timeoutMs);
     req.on('error', (err: NodeJS.ErrnoException) => fail(kindOf(err), err.code ?? err.message));
     req.end(body);
@@ -104,7 +111,12 @@ export function resultsOf(xml: string): ListedResult[] {
 
 export function errorMessageOf(xml: string): string | undefined {
   const m = /<uws:message>([\s\S]*?)<\/uws:message>/.exec(xml);
-  return m?.[1]?.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+  return m?.[1]
+    ?.replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, '&');
 }
 
 /** Job references of a job list: id and phase. */

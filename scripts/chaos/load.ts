@@ -113,13 +113,24 @@ export interface LoadRun {
 const AFTER_FAULTS_MS = 5000;
 
 export function startLoad(options: LoadOptions): LoadRun {
-  const result: LoadResult = { jobs: [], sync: [], issues: [], creationFailures: [], waitMaxMs: 0, waitReads: 0, requests: 0, startedAt: Date.now(), endedAt: 0 };
+  const result: LoadResult = {
+    jobs: [],
+    sync: [],
+    issues: [],
+    creationFailures: [],
+    waitMaxMs: 0,
+    waitReads: 0,
+    requests: 0,
+    startedAt: Date.now(),
+    endedAt: 0,
+  };
   // The load lasts `seconds`, and at least until the faults are over (hold()/release()) plus
   // a few seconds, so that every fault strikes a loaded system; never more than 4× `seconds`.
   let held = false;
   let releasedAt = 0;
   const hardEnd = result.startedAt + options.seconds * 4000;
-  const deadlineOf = () => Math.min(hardEnd, held ? Infinity : Math.max(result.startedAt + options.seconds * 1000, releasedAt + AFTER_FAULTS_MS));
+  const deadlineOf = () =>
+    Math.min(hardEnd, held ? Infinity : Math.max(result.startedAt + options.seconds * 1000, releasedAt + AFTER_FAULTS_MS));
   const running = () => Date.now() < deadlineOf();
   const maxIterations = options.maxIterations ?? 5000;
   const issue = (what: string, err: unknown): void => {
@@ -151,11 +162,30 @@ export function startLoad(options: LoadOptions): LoadRun {
     try {
       id = (await createJob(api, recipe.service, recipe.params, start === 'create')).id;
     } catch (err) {
-      result.creationFailures.push({ at: Date.now(), what: `create ${recipe.name}`, kind: err instanceof RequestFailed ? err.kind : 'status', detail: failureText(err) });
+      result.creationFailures.push({
+        at: Date.now(),
+        what: `create ${recipe.name}`,
+        kind: err instanceof RequestFailed ? err.kind : 'status',
+        detail: failureText(err),
+      });
       return;
     }
     const job: JobRecord = {
-      id, service: recipe.service, recipe, owner, client: n, createdAt: Date.now(), start, runSent: start === 'create', abort, aborted: false, del, deleted: false, deleteUncertain: false, phases: [], problems: [],
+      id,
+      service: recipe.service,
+      recipe,
+      owner,
+      client: n,
+      createdAt: Date.now(),
+      start,
+      runSent: start === 'create',
+      abort,
+      aborted: false,
+      del,
+      deleted: false,
+      deleteUncertain: false,
+      phases: [],
+      problems: [],
     };
     result.jobs.push(job);
     const seen = (phase: string | undefined) => {
@@ -240,7 +270,9 @@ export function startLoad(options: LoadOptions): LoadRun {
       result.requests++;
       try {
         const outcome = await fetchOutcome(api, job.service, id);
-        job.problems.push(...compareOutcome(outcome, options.reference.async.get(recipe.name)!, recipe).map((p) => `during the load: ${p}`));
+        job.problems.push(
+          ...compareOutcome(outcome, options.reference.async.get(recipe.name)!, recipe).map((p) => `during the load: ${p}`),
+        );
       } catch (err) {
         issue(`results of ${id}`, err);
       }
@@ -294,7 +326,19 @@ export function startLoad(options: LoadOptions): LoadRun {
   };
   const adopt = (id: string, recipe: AsyncRecipe, owner: Owner): JobRecord => {
     const job: JobRecord = {
-      id, service: recipe.service, recipe, owner, client: -1, createdAt: Date.now(), start: 'create', runSent: true, aborted: false, deleted: false, deleteUncertain: false, phases: [], problems: [],
+      id,
+      service: recipe.service,
+      recipe,
+      owner,
+      client: -1,
+      createdAt: Date.now(),
+      start: 'create',
+      runSent: true,
+      aborted: false,
+      deleted: false,
+      deleteUncertain: false,
+      phases: [],
+      problems: [],
     };
     result.jobs.push(job);
     return job;

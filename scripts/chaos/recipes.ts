@@ -40,7 +40,9 @@ export function readDatasets(obscoreDb: string): Dataset[] {
   const db = new Database(obscoreDb, { readonly: true });
   try {
     const rows = db
-      .prepare('SELECT obs_publisher_did AS id, dataproduct_subtype AS subtype, s_ra AS ra, s_dec AS dec FROM ivoa_obscore WHERE _file IS NOT NULL ORDER BY obs_publisher_did')
+      .prepare(
+        'SELECT obs_publisher_did AS id, dataproduct_subtype AS subtype, s_ra AS ra, s_dec AS dec FROM ivoa_obscore WHERE _file IS NOT NULL ORDER BY obs_publisher_did',
+      )
       .all() as Dataset[];
     return rows;
   } finally {
@@ -59,9 +61,11 @@ const circle = (ra: number, dec: number, r: number): string => `${ra.toFixed(6)}
 
 const DIDS = 'SELECT obs_publisher_did, s_ra, s_dec FROM ivoa.ObsCore ORDER BY obs_publisher_did';
 const WIDER = 'SELECT obs_publisher_did, dataproduct_subtype, lsst_band, t_min, t_max, s_fov FROM ivoa.ObsCore ORDER BY obs_publisher_did';
-const CONE = "SELECT obs_publisher_did, s_ra, s_dec FROM ivoa.ObsCore WHERE CONTAINS(POINT('ICRS', s_ra, s_dec), CIRCLE('ICRS', 55.8, -32.25, 0.2)) = 1 ORDER BY obs_publisher_did";
+const CONE =
+  "SELECT obs_publisher_did, s_ra, s_dec FROM ivoa.ObsCore WHERE CONTAINS(POINT('ICRS', s_ra, s_dec), CIRCLE('ICRS', 55.8, -32.25, 0.2)) = 1 ORDER BY obs_publisher_did";
 /** A query that keeps a thread busy for a while (a six-way cartesian join counted: 15^6 rows), so faults find jobs EXECUTING. */
-const SLOW = 'SELECT COUNT(*) AS n FROM ivoa.ObsCore AS a, ivoa.ObsCore AS b, ivoa.ObsCore AS c, ivoa.ObsCore AS d, ivoa.ObsCore AS e, ivoa.ObsCore AS f';
+const SLOW =
+  'SELECT COUNT(*) AS n FROM ivoa.ObsCore AS a, ivoa.ObsCore AS b, ivoa.ObsCore AS c, ivoa.ObsCore AS d, ivoa.ObsCore AS e, ivoa.ObsCore AS f';
 /** Longer (a seven-way join, 15^6 × 4 rows, 1–2 s of a thread): a few of these are started just before a worker fault. */
 const SLOWER =
   "SELECT COUNT(*) AS n FROM ivoa.ObsCore AS a, ivoa.ObsCore AS b, ivoa.ObsCore AS c, ivoa.ObsCore AS d, ivoa.ObsCore AS e, ivoa.ObsCore AS f, ivoa.ObsCore AS g WHERE g.lsst_band = 'i'";
@@ -79,8 +83,18 @@ export const FAULT_SYNC_RECIPE = 'sync-tap-slower';
  * its thread still busy (the stack is killed at the end of the run).
  */
 export function longRecipe(): AsyncRecipe {
-  const tables = 'abcdefghi'.split('').map((t) => `ivoa.ObsCore AS ${t}`).join(', ');
-  return { name: 'tap-long-aborted', service: 'tap', params: [...tap(`SELECT COUNT(*) AS n FROM ${tables}`, 'csv'), ['EXECUTIONDURATION', '600']], expect: 'COMPLETED', resultIds: ['result'], weight: 0 };
+  const tables = 'abcdefghi'
+    .split('')
+    .map((t) => `ivoa.ObsCore AS ${t}`)
+    .join(', ');
+  return {
+    name: 'tap-long-aborted',
+    service: 'tap',
+    params: [...tap(`SELECT COUNT(*) AS n FROM ${tables}`, 'csv'), ['EXECUTIONDURATION', '600']],
+    expect: 'COMPLETED',
+    resultIds: ['result'],
+    weight: 0,
+  };
 }
 
 export function buildRecipes(datasets: readonly Dataset[]): { async: AsyncRecipe[]; sync: SyncRecipe[] } {
@@ -111,9 +125,30 @@ export function buildRecipes(datasets: readonly Dataset[]): { async: AsyncRecipe
     // Weight 0: never picked by the clients; the faults inject it (see FAULT_RECIPE).
     { name: FAULT_RECIPE, service: 'tap', params: tap(SLOWER, 'csv'), expect: 'COMPLETED', resultIds: ['result'], weight: 0 },
     { name: 'tap-bad-column', service: 'tap', params: tap(BAD, 'votable'), expect: 'ERROR', resultIds: [], weight: 1 },
-    { name: 'cutout-1x1', service: 'cutout', params: [...ids(a), ...circles(centre(a))], expect: 'COMPLETED', resultIds: cutoutIds(1), weight: 3 },
-    { name: 'cutout-2x2', service: 'cutout', params: [...ids(a, b), ...circles(centre(a), centre(b))], expect: 'COMPLETED', resultIds: cutoutIds(4), weight: 2 },
-    { name: 'cutout-3x3', service: 'cutout', params: [...ids(a, c, d), ...circles(centre(c), offset(a), far(a))], expect: 'COMPLETED', resultIds: cutoutIds(9), weight: 2 },
+    {
+      name: 'cutout-1x1',
+      service: 'cutout',
+      params: [...ids(a), ...circles(centre(a))],
+      expect: 'COMPLETED',
+      resultIds: cutoutIds(1),
+      weight: 3,
+    },
+    {
+      name: 'cutout-2x2',
+      service: 'cutout',
+      params: [...ids(a, b), ...circles(centre(a), centre(b))],
+      expect: 'COMPLETED',
+      resultIds: cutoutIds(4),
+      weight: 2,
+    },
+    {
+      name: 'cutout-3x3',
+      service: 'cutout',
+      params: [...ids(a, c, d), ...circles(centre(c), offset(a), far(a))],
+      expect: 'COMPLETED',
+      resultIds: cutoutIds(9),
+      weight: 2,
+    },
     {
       name: `cutout-${manyIds.length}x${manyCircles.length}`,
       service: 'cutout',
@@ -122,8 +157,22 @@ export function buildRecipes(datasets: readonly Dataset[]): { async: AsyncRecipe
       resultIds: cutoutIds(manyIds.length * manyCircles.length),
       weight: 1,
     },
-    { name: 'cutout-unknown-id', service: 'cutout', params: [['ID', 'butler://dp02/00000000-0000-4000-8000-000000000000'], ...circles(centre(a))], expect: 'COMPLETED', resultIds: cutoutIds(1), weight: 1 },
-    { name: 'cutout-bad-circle', service: 'cutout', params: [...ids(a), ['CIRCLE', '55.9 -32.2']], expect: 'ERROR', resultIds: [], weight: 1 },
+    {
+      name: 'cutout-unknown-id',
+      service: 'cutout',
+      params: [['ID', 'butler://dp02/00000000-0000-4000-8000-000000000000'], ...circles(centre(a))],
+      expect: 'COMPLETED',
+      resultIds: cutoutIds(1),
+      weight: 1,
+    },
+    {
+      name: 'cutout-bad-circle',
+      service: 'cutout',
+      params: [...ids(a), ['CIRCLE', '55.9 -32.2']],
+      expect: 'ERROR',
+      resultIds: [],
+      weight: 1,
+    },
   ];
   const syncRecipes: SyncRecipe[] = [
     { name: 'sync-tap-csv', service: 'tap', params: tap(DIDS, 'csv'), expect: 200, weight: 3 },

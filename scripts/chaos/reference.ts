@@ -5,8 +5,8 @@
  * load produces later is compared with these.
  */
 import type { AsyncRecipe, SyncRecipe } from './recipes';
-import type { JobOutcome } from './uws';
-import { createJob, fetchOutcome, FINAL_PHASES, readJob, syncRequest, type Api } from './uws';
+import type { JobOutcome, Api } from './uws';
+import { createJob, fetchOutcome, FINAL_PHASES, readJob, syncRequest } from './uws';
 
 export interface ResultRef {
   id: string;
@@ -67,13 +67,18 @@ export function compareOutcome(outcome: JobOutcome, ref: AsyncRef, recipe: Async
   const dup = ids.filter((x, i) => ids.indexOf(x) !== i);
   if (dup.length) problems.push(`duplicated result ids ${[...new Set(dup)].join(',')}`);
   if (JSON.stringify(ids) !== JSON.stringify(ref.results.map((r) => r.id))) {
-    problems.push(`results [${ids.slice(0, 12).join(',')}${ids.length > 12 ? ',…' : ''}] (${ids.length}) instead of ${ref.results.length} as in the reference`);
+    problems.push(
+      `results [${ids.slice(0, 12).join(',')}${ids.length > 12 ? ',…' : ''}] (${ids.length}) instead of ${ref.results.length} as in the reference`,
+    );
     return problems;
   }
   outcome.results.forEach((r, i) => {
     const expected = ref.results[i]!;
     if (r.bytes !== r.size) problems.push(`result ${r.id}: listed size ${r.size}, downloaded ${r.bytes} bytes`);
-    if (r.sha256 !== expected.sha256) problems.push(`result ${r.id}: ${r.bytes} bytes, sha256 ${r.sha256.slice(0, 12)}… differs from the reference (${expected.size} bytes, ${expected.sha256.slice(0, 12)}…)`);
+    if (r.sha256 !== expected.sha256)
+      problems.push(
+        `result ${r.id}: ${r.bytes} bytes, sha256 ${r.sha256.slice(0, 12)}… differs from the reference (${expected.size} bytes, ${expected.sha256.slice(0, 12)}…)`,
+      );
     if (r.mimeType !== expected.mimeType) problems.push(`result ${r.id}: media type ${r.mimeType}, reference ${expected.mimeType}`);
   });
   return problems;
@@ -88,7 +93,11 @@ async function pool<T>(items: readonly T[], concurrency: number, work: (item: T)
   );
 }
 
-export async function runReference(apis: readonly Api[], recipes: { async: AsyncRecipe[]; sync: SyncRecipe[] }, syncTimeoutMs: number): Promise<{ reference: Reference; problems: string[] }> {
+export async function runReference(
+  apis: readonly Api[],
+  recipes: { async: AsyncRecipe[]; sync: SyncRecipe[] },
+  syncTimeoutMs: number,
+): Promise<{ reference: Reference; problems: string[] }> {
   const reference: Reference = { async: new Map(), sync: new Map(), jobIds: [] };
   const problems: string[] = [];
   await pool(recipes.async, 3, async (recipe) => {
@@ -105,12 +114,17 @@ export async function runReference(apis: readonly Api[], recipes: { async: Async
     }
     const [first, second] = runs;
     if (!first) return;
-    if (first.phase !== recipe.expect) problems.push(`reference ${recipe.name}: ${first.phase}${first.error ? ` (${first.error})` : ''}, expected ${recipe.expect}`);
+    if (first.phase !== recipe.expect)
+      problems.push(`reference ${recipe.name}: ${first.phase}${first.error ? ` (${first.error})` : ''}, expected ${recipe.expect}`);
     if (first.phase === 'COMPLETED' && JSON.stringify(first.results.map((r) => r.id)) !== JSON.stringify(recipe.resultIds)) {
-      problems.push(`reference ${recipe.name}: results [${first.results.map((r) => r.id).join(',')}], expected [${recipe.resultIds.join(',')}]`);
+      problems.push(
+        `reference ${recipe.name}: results [${first.results.map((r) => r.id).join(',')}], expected [${recipe.resultIds.join(',')}]`,
+      );
     }
     if (second && JSON.stringify({ ...first, ms: 0 }) !== JSON.stringify({ ...second, ms: 0 })) {
-      problems.push(`reference ${recipe.name}: two runs differ (not deterministic): ${JSON.stringify({ ...first, ms: 0 }).slice(0, 300)} vs ${JSON.stringify({ ...second, ms: 0 }).slice(0, 300)}`);
+      problems.push(
+        `reference ${recipe.name}: two runs differ (not deterministic): ${JSON.stringify({ ...first, ms: 0 }).slice(0, 300)} vs ${JSON.stringify({ ...second, ms: 0 }).slice(0, 300)}`,
+      );
     }
     reference.async.set(recipe.name, first);
   });
@@ -125,8 +139,10 @@ export async function runReference(apis: readonly Api[], recipes: { async: Async
       }
     }
     const [get, post] = answers as [Awaited<ReturnType<typeof syncRequest>>, Awaited<ReturnType<typeof syncRequest>>];
-    if (get.status !== recipe.expect) problems.push(`reference ${recipe.name}: HTTP ${get.status}, expected ${recipe.expect}: ${get.body.toString().slice(0, 200)}`);
-    if (get.status !== post.status || get.sha256 !== post.sha256) problems.push(`reference ${recipe.name}: GET and POST differ (${get.status}/${get.bytes} B vs ${post.status}/${post.bytes} B)`);
+    if (get.status !== recipe.expect)
+      problems.push(`reference ${recipe.name}: HTTP ${get.status}, expected ${recipe.expect}: ${get.body.toString().slice(0, 200)}`);
+    if (get.status !== post.status || get.sha256 !== post.sha256)
+      problems.push(`reference ${recipe.name}: GET and POST differ (${get.status}/${get.bytes} B vs ${post.status}/${post.bytes} B)`);
     reference.sync.set(recipe.name, { status: get.status, sha256: get.sha256, bytes: get.bytes, contentType: get.contentType, ms: get.ms });
   });
   return { reference, problems };

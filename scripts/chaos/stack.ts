@@ -83,7 +83,13 @@ export class ChaosStack {
   private replacing: Promise<unknown>[] = [];
   readonly t0 = Date.now();
 
-  private constructor(readonly dir: string, readonly config: Config, readonly port: number, readonly redisPort: number, private readonly childEnv: NodeJS.ProcessEnv) {}
+  private constructor(
+    readonly dir: string,
+    readonly config: Config,
+    readonly port: number,
+    readonly redisPort: number,
+    private readonly childEnv: NodeJS.ProcessEnv,
+  ) {}
 
   get redisDir(): string {
     return path.join(this.dir, 'redis');
@@ -155,7 +161,10 @@ export class ChaosStack {
 
   private onUnexpectedExit(proc: Proc): void {
     if (proc.role === 'api' && this.api === proc) this.apiDown.push({ from: proc.exit?.at ?? Date.now() });
-    this.note('unexpected-exit', `${proc.name} (pid ${proc.pid}) exited by itself: code ${proc.exit?.code} signal ${proc.exit?.signal}${proc.log ? `; log ${proc.log}` : ''}`);
+    this.note(
+      'unexpected-exit',
+      `${proc.name} (pid ${proc.pid}) exited by itself: code ${proc.exit?.code} signal ${proc.exit?.signal}${proc.log ? `; log ${proc.log}` : ''}`,
+    );
     // Replaced as npm start would (after a second), so the run goes on with a whole stack.
     const replace = async () => {
       await sleep(1000);
@@ -306,7 +315,10 @@ export class ChaosStack {
     const left = downMs - (Date.now() - started);
     if (left > 0) await sleep(left);
     const next = await this.startRedis();
-    return { text: `SIGKILL ${proc.name} (pid ${proc.pid}); with Redis away: ${api.text}; ${next.name} (pid ${next.pid}) after ${Date.now() - started} ms`, killed: api.killed };
+    return {
+      text: `SIGKILL ${proc.name} (pid ${proc.pid}); with Redis away: ${api.text}; ${next.name} (pid ${next.pid}) after ${Date.now() - started} ms`,
+      killed: api.killed,
+    };
   }
 
   async killRedis(downMs: number): Promise<string> {

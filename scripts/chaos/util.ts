@@ -137,7 +137,10 @@ export class Tally {
   }
   toString(): string {
     if (this.counts.size === 0) return 'none';
-    return [...this.counts].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ');
+    return [...this.counts]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
   }
 }
 

@@ -15,7 +15,11 @@ export interface Api {
 
 export class UnexpectedStatus extends Error {
   override name = 'UnexpectedStatus';
-  constructor(readonly status: number, readonly what: string, readonly body: string) {
+  constructor(
+    readonly status: number,
+    readonly what: string,
+    readonly body: string,
+  ) {
     super(`${what}: HTTP ${status} ${body.slice(0, 200)}`);
   }
 }
@@ -80,7 +84,9 @@ export async function fetchOutcome(api: Api, service: string, id: string): Promi
   const listed = resultsOf(listReply.body.toString());
   const inJob = resultsOf(view.xml);
   if (JSON.stringify(listed.map((r) => r.id)) !== JSON.stringify(inJob.map((r) => r.id))) {
-    throw new Error(`job ${id}: /results lists [${listed.map((r) => r.id).join(',')}], the job document [${inJob.map((r) => r.id).join(',')}]`);
+    throw new Error(
+      `job ${id}: /results lists [${listed.map((r) => r.id).join(',')}], the job document [${inJob.map((r) => r.id).join(',')}]`,
+    );
   }
   for (const r of listed) {
     const url = new URL(r.href);
@@ -101,12 +107,25 @@ export interface SyncAnswer {
 }
 
 /** A DALI-sync request (GET or POST). */
-export async function syncRequest(api: Api, service: string, params: readonly Param[], post: boolean, timeoutMs: number): Promise<SyncAnswer> {
+export async function syncRequest(
+  api: Api,
+  service: string,
+  params: readonly Param[],
+  post: boolean,
+  timeoutMs: number,
+): Promise<SyncAnswer> {
   const path = `/api/${service}/sync`;
   const reply = post
     ? await request(api.port, path, { token: api.token, form: params, timeoutMs })
     : await request(api.port, `${path}?${query(params)}`, { token: api.token, timeoutMs });
-  return { status: reply.status, sha256: sha256(reply.body), bytes: reply.body.length, contentType: reply.headers['content-type'], body: reply.body, ms: reply.ms };
+  return {
+    status: reply.status,
+    sha256: sha256(reply.body),
+    bytes: reply.body.length,
+    contentType: reply.headers['content-type'],
+    body: reply.body,
+    ms: reply.ms,
+  };
 }
 
 export function failureText(err: unknown): string {

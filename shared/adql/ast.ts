@@ -110,8 +110,7 @@ export type JoinType = 'INNER' | 'LEFT' | 'RIGHT' | 'FULL' | 'CROSS';
 
 /** Location: the ON / USING keyword. */
 export type JoinCondition =
-  | { kind: 'on'; condition: Expression; loc: SourceLocation }
-  | { kind: 'using'; columns: Identifier[]; loc: SourceLocation };
+  { kind: 'on'; condition: Expression; loc: SourceLocation } | { kind: 'using'; columns: Identifier[]; loc: SourceLocation };
 
 export interface Join extends Node {
   kind: 'join';
@@ -166,23 +165,44 @@ export interface BinaryExpression extends Node {
 }
 
 export const MATH_FUNCTIONS = [
-  'ABS', 'CEILING', 'DEGREES', 'EXP', 'FLOOR', 'LOG', 'LOG10', 'MOD', 'PI', 'POWER', 'RADIANS',
-  'SQRT', 'RAND', 'ROUND', 'TRUNCATE',
+  'ABS',
+  'CEILING',
+  'DEGREES',
+  'EXP',
+  'FLOOR',
+  'LOG',
+  'LOG10',
+  'MOD',
+  'PI',
+  'POWER',
+  'RADIANS',
+  'SQRT',
+  'RAND',
+  'ROUND',
+  'TRUNCATE',
 ] as const;
 export const TRIG_FUNCTIONS = ['ACOS', 'ASIN', 'ATAN', 'ATAN2', 'COS', 'COT', 'SIN', 'TAN'] as const;
 export const STRING_FUNCTIONS = ['LOWER', 'UPPER'] as const;
 export const OTHER_FUNCTIONS = ['COALESCE'] as const;
 export const GEOMETRY_FUNCTIONS = [
-  'POINT', 'CIRCLE', 'POLYGON', 'BOX', 'REGION', 'CONTAINS', 'INTERSECTS', 'DISTANCE', 'AREA',
-  'COORD1', 'COORD2', 'COORDSYS', 'CENTROID',
+  'POINT',
+  'CIRCLE',
+  'POLYGON',
+  'BOX',
+  'REGION',
+  'CONTAINS',
+  'INTERSECTS',
+  'DISTANCE',
+  'AREA',
+  'COORD1',
+  'COORD2',
+  'COORDSYS',
+  'CENTROID',
 ] as const;
 export const AGGREGATE_FUNCTIONS = ['COUNT', 'AVG', 'MAX', 'MIN', 'SUM'] as const;
 
 export type BuiltinFunctionName =
-  | (typeof MATH_FUNCTIONS)[number]
-  | (typeof TRIG_FUNCTIONS)[number]
-  | (typeof STRING_FUNCTIONS)[number]
-  | (typeof OTHER_FUNCTIONS)[number];
+  (typeof MATH_FUNCTIONS)[number] | (typeof TRIG_FUNCTIONS)[number] | (typeof STRING_FUNCTIONS)[number] | (typeof OTHER_FUNCTIONS)[number];
 export type GeometryFunctionName = (typeof GEOMETRY_FUNCTIONS)[number];
 export type AggregateFunctionName = (typeof AGGREGATE_FUNCTIONS)[number];
 
@@ -232,8 +252,7 @@ export interface CaseExpression extends Node {
   otherwise: Expression | null;
 }
 
-export type CastTypeName =
-  | 'INTEGER' | 'SMALLINT' | 'BIGINT' | 'REAL' | 'DOUBLE PRECISION' | 'CHAR' | 'VARCHAR' | 'TIMESTAMP';
+export type CastTypeName = 'INTEGER' | 'SMALLINT' | 'BIGINT' | 'REAL' | 'DOUBLE PRECISION' | 'CHAR' | 'VARCHAR' | 'TIMESTAMP';
 
 export interface CastType {
   name: CastTypeName;
@@ -285,8 +304,7 @@ export interface LikePredicate extends Node {
 
 /** Location: the IN (or NOT IN) keyword. */
 export type InSource =
-  | { kind: 'list'; items: Expression[]; loc: SourceLocation }
-  | { kind: 'query'; query: AdqlQuery; loc: SourceLocation };
+  { kind: 'list'; items: Expression[]; loc: SourceLocation } | { kind: 'query'; query: AdqlQuery; loc: SourceLocation };
 
 export interface InPredicate extends Node {
   kind: 'in';

@@ -51,8 +51,24 @@ let packratParser: peggy.Parser | undefined;
 export const UNCACHED_MAX_DEPTH = 6;
 
 const NON_SELECT = new Set([
-  'INSERT', 'UPDATE', 'DELETE', 'DROP', 'CREATE', 'ALTER', 'TRUNCATE', 'GRANT', 'REVOKE',
-  'MERGE', 'REPLACE', 'ATTACH', 'DETACH', 'PRAGMA', 'VACUUM', 'BEGIN', 'COMMIT', 'ROLLBACK',
+  'INSERT',
+  'UPDATE',
+  'DELETE',
+  'DROP',
+  'CREATE',
+  'ALTER',
+  'TRUNCATE',
+  'GRANT',
+  'REVOKE',
+  'MERGE',
+  'REPLACE',
+  'ATTACH',
+  'DETACH',
+  'PRAGMA',
+  'VACUUM',
+  'BEGIN',
+  'COMMIT',
+  'ROLLBACK',
 ]);
 
 interface Position {
@@ -135,8 +151,12 @@ function preScan(text: string): { first: number; deepest: number } {
 }
 
 function isLocation(v: unknown): v is { line: number; column: number } {
-  return typeof v === 'object' && v !== null && typeof (v as { line?: unknown }).line === 'number'
-    && typeof (v as { column?: unknown }).column === 'number';
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as { line?: unknown }).line === 'number' &&
+    typeof (v as { column?: unknown }).column === 'number'
+  );
 }
 
 /** Iterative (stack-safe) check that the AST is not deeper than MAX_AST_DEPTH. */
@@ -234,7 +254,10 @@ export function parseAdql(text: string, options: { packrat?: boolean } = {}): Ad
   if (firstWord && NON_SELECT.has(firstWord[0].toUpperCase())) {
     fail(text, first, `only SELECT queries are allowed, found "${firstWord[0]}"`);
   }
-  const parser = deepest <= UNCACHED_MAX_DEPTH && options.packrat !== true ? SHALLOW_PARSER : (packratParser ??= peggy.generate(GRAMMAR, { cache: true }));
+  const parser =
+    deepest <= UNCACHED_MAX_DEPTH && options.packrat !== true
+      ? SHALLOW_PARSER
+      : (packratParser ??= peggy.generate(GRAMMAR, { cache: true }));
   try {
     const ast = parser.parse(text) as AdqlQuery;
     checkAstDepth(ast);

@@ -2,9 +2,7 @@
  * Prints an AST back to canonical ADQL (upper-case keywords, single spaces). Composite operands
  * are parenthesised, so parse(formatAdql(ast)) equals ast up to locations.
  */
-import type {
-  AdqlQuery, Expression, Identifier, OrderItem, SelectItem, TableName, TableReference,
-} from './ast';
+import type { AdqlQuery, Expression, Identifier, OrderItem, SelectItem, TableName, TableReference } from './ast';
 
 const REGULAR = /^[A-Za-z][A-Za-z0-9_]*$/;
 
@@ -154,11 +152,12 @@ function formatTableReference(t: TableReference): string {
       if (t.joinType === 'CROSS') return `${left} CROSS JOIN ${right}`;
       const type = t.joinType === 'INNER' ? 'INNER' : `${t.joinType} OUTER`;
       if (t.natural) return `${left} NATURAL ${type} JOIN ${right}`;
-      const cond = t.condition === null
-        ? ''
-        : t.condition.kind === 'on'
-          ? ` ON ${formatExpression(t.condition.condition)}`
-          : ` USING (${t.condition.columns.map(formatIdentifier).join(', ')})`;
+      const cond =
+        t.condition === null
+          ? ''
+          : t.condition.kind === 'on'
+            ? ` ON ${formatExpression(t.condition.condition)}`
+            : ` USING (${t.condition.columns.map(formatIdentifier).join(', ')})`;
       return `${left} ${type} JOIN ${right}${cond}`;
     }
   }

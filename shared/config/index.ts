@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { AllowList, AllowListError } from '../net/address';
 import { persistentSigningKey, SIGNING_KEY_FILE } from '../datalink/signing';
+import { DEFAULT_REDIS_URL } from '../redis';
 
 export interface UwsLimits {
   /** Longest a WAIT request blocks, seconds; WAIT=-1 means this cap (UWS 1.1 §2.2.1.2). */
@@ -59,7 +60,8 @@ export interface Config {
   port: number;
   host: string;
   publicUrl: string | undefined;
-  redisUrl: string | undefined;
+  /** REDIS_URL, else DEFAULT_REDIS_URL (see EnvConfig for npm start's own redis-server). */
+  redisUrl: string;
   databaseUrl: string;
   obscoreDb: string;
   dataDir: string;
@@ -111,6 +113,12 @@ export interface Config {
   cutoutSplitMin: number;
 }
 
+/**
+ * The configuration as the environment gives it, before a Redis is settled on: REDIS_URL
+ * unset leaves `redisUrl` open, and npm start then runs a redis-server of its own.
+ */
+export type EnvConfig = Omit<Config, 'redisUrl'> & { redisUrl: string | undefined };
+
 /** Base URL for links when no request supplied one: PUBLIC_URL, else this host's address. */
 export function fallbackBaseUrl(config: Pick<Config, 'publicUrl' | 'port'>): string {
   return config.publicUrl ?? `http://127.0.0.1:${config.port}`;
@@ -146,7 +154,14 @@ function parseAuthTokens(raw: string | undefined): Map<string, string> | undefin
   return tokens;
 }
 
+/** The configuration of a process that connects to Redis: REDIS_URL, else the default local one. */
 export function loadConfig(env: Env = process.env): Config {
+  const config = readConfig(env);
+  return { ...config, redisUrl: config.redisUrl ?? DEFAULT_REDIS_URL };
+}
+
+/** The configuration `env` gives, REDIS_URL left open when unset (for npm start, scripts/start.ts). */
+export function readConfig(env: Env = process.env): EnvConfig {
   const varDir = path.resolve(env.VAR_DIR ?? 'var');
   const publicUrl = env.PUBLIC_URL?.trim() ? env.PUBLIC_URL.trim().replace(/\/+$/, '') : undefined;
   if (publicUrl !== undefined && !/^https?:\/\//.test(publicUrl)) {
@@ -154,7 +169,7 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const cores = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
   const executionDurationMax = integer(env, 'UWS_EXECUTION_DURATION_MAX', 3600, 0);
-  const config: Config = {
+  const config: EnvConfig = {
     port: integer(env, 'PORT', 8080, 0, 65535),
     host: env.HOST?.trim() || '0.0.0.0',
     publicUrl,
@@ -241,8 +256,9 @@ export function loadConfig(env: Env = process.env): Config {
  * VAR_DIR (npm start also hands it to its children as SIGNING_KEY); processes on several
  * machines need SIGNING_KEY set to one value.
  */
-function defaultSigningKey(config: Config): string {
-  if (config.authTokens) throw new ConfigError('SIGNING_KEY must be set when AUTH_TOKENS is (the key of signed file URLs; e.g. `openssl rand -base64 32`)');
+function defaultSigningKey(config: EnvConfig): string {
+  if (config.authTokens)
+    throw new ConfigError('SIGNING_KEY must be set when AUTH_TOKENS is (the key of signed file URLs; e.g. `openssl rand -base64 32`)');
   const file = path.join(config.varDir, SIGNING_KEY_FILE);
   try {
     return persistentSigningKey(file);
@@ -259,6 +275,7 @@ export function configEnv(config: Config): Record<string, string> {
     DATA_DIR: config.dataDir,
     RESULTS_DIR: config.resultsDir,
     VAR_DIR: config.varDir,
+    REDIS_URL: config.redisUrl,
     WORKER_CONCURRENCY: String(config.workerConcurrency),
     SIGNING_KEY: config.signingKey,
     LOG_LEVEL: config.logLevel,
@@ -297,7 +314,6 @@ export function configEnv(config: Config): Record<string, string> {
     CUTOUT_THREADS: String(config.cutoutThreads),
     CUTOUT_SPLIT_MIN: String(config.cutoutSplitMin),
   };
-  if (config.redisUrl) env.REDIS_URL = config.redisUrl;
   if (config.publicUrl) env.PUBLIC_URL = config.publicUrl;
   if (config.authTokens) {
     env.AUTH_TOKENS = [...config.authTokens].map(([token, owner]) => `${token}:${owner}`).join(',');

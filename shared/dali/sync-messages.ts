@@ -1,5 +1,5 @@
 /**
- * DALI-sync requests (DALI 1.1 §5.1, e.g. TAP /sync, SODA /sync) run in the workers, like
+ * DALI-sync requests (DALI 1.1 §2.2, e.g. TAP /sync, SODA /sync) run in the workers, like
  * jobs, but without a job record: the api pushes a request onto a per-service Redis list,
  * one worker takes it (BLPOP), runs the service's processor and publishes the outcome on the
  * sending api's own channel; the api answers with the bytes in that message or streams the
@@ -7,8 +7,7 @@
  * worker takes is withdrawn, not lost.
  */
 import path from 'node:path';
-import type { JobParameter } from '../uws/model';
-import type { ErrorType } from '../uws/model';
+import type { JobParameter, ErrorType } from '../uws/model';
 import type { ProducedResult } from '../uws/service';
 
 export interface SyncRequest {
@@ -27,8 +26,7 @@ export interface SyncRequest {
 }
 
 export type SyncOutcome =
-  | { ok: true; results: ProducedResult[] }
-  | { ok: false; message: string; errorType: ErrorType; userError: boolean };
+  { ok: true; results: ProducedResult[] } | { ok: false; message: string; errorType: ErrorType; userError: boolean };
 
 /**
  * What a worker publishes when a request is done: its outcome. A first result that stayed in
@@ -86,7 +84,11 @@ export function parseSyncMessage(bytes: Buffer): SyncMessage | SyncStreaming | u
 export function parseSyncRequest(text: string): SyncRequest | undefined {
   try {
     const request = JSON.parse(text) as SyncRequest;
-    const valid = typeof request.id === 'string' && typeof request.service === 'string' && Array.isArray(request.parameters) && SYNC_ID.test(String(request.replyTo));
+    const valid =
+      typeof request.id === 'string' &&
+      typeof request.service === 'string' &&
+      Array.isArray(request.parameters) &&
+      SYNC_ID.test(String(request.replyTo));
     return valid ? request : undefined;
   } catch {
     return undefined;

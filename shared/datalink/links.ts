@@ -5,6 +5,7 @@
  * descriptors (§4) with IDs `cutout-sync` and `cutout-async` that pyvo's
  * get_adhocservice_by_id() looks up.
  */
+import { INTERVAL_PARAM } from '../dali/interval';
 import type { Dataset } from '../obscore/lookup';
 import { coveringCircle, formatNumber, parseStcs, type Shape } from '../sky';
 import type { FieldDef, InfoDef } from '../votable';
@@ -20,9 +21,22 @@ const ID_FIELD = 'datalink_id';
 
 /** DataLink 1.1 §3.2 columns, in the standard's order. */
 export const DATALINK_FIELDS: readonly FieldDef[] = [
-  { name: 'ID', datatype: 'char', arraysize: '*', ucd: 'meta.id;meta.main', id: ID_FIELD, description: 'Identifier of the dataset the link is for' },
+  {
+    name: 'ID',
+    datatype: 'char',
+    arraysize: '*',
+    ucd: 'meta.id;meta.main',
+    id: ID_FIELD,
+    description: 'Identifier of the dataset the link is for',
+  },
   { name: 'access_url', datatype: 'char', arraysize: '*', ucd: 'meta.ref.url', description: 'URL of the linked resource' },
-  { name: 'service_def', datatype: 'char', arraysize: '*', ucd: 'meta.ref', description: 'ID of the service descriptor of the linked service' },
+  {
+    name: 'service_def',
+    datatype: 'char',
+    arraysize: '*',
+    ucd: 'meta.ref',
+    description: 'ID of the service descriptor of the linked service',
+  },
   { name: 'error_message', datatype: 'char', arraysize: '*', ucd: 'meta.code.error', description: 'Why there is no link' },
   { name: 'description', datatype: 'char', arraysize: '*', ucd: 'meta.note', description: 'What the link is' },
   { name: 'semantics', datatype: 'char', arraysize: '*', ucd: 'meta.code', description: 'Term of http://www.ivoa.net/rdf/datalink/core' },
@@ -32,7 +46,16 @@ export const DATALINK_FIELDS: readonly FieldDef[] = [
 
 export const DATALINK_INFOS: readonly InfoDef[] = [{ name: 'standardID', value: DATALINK_STANDARD_ID }];
 
-export type LinkRow = [id: string, accessUrl: string | null, serviceDef: string | null, errorMessage: string | null, description: string, semantics: string, contentType: string | null, contentLength: number | null];
+export type LinkRow = [
+  id: string,
+  accessUrl: string | null,
+  serviceDef: string | null,
+  errorMessage: string | null,
+  description: string,
+  semantics: string,
+  contentType: string | null,
+  contentLength: number | null,
+];
 
 export interface LinkContext {
   /** The signed URL of a file under DATA_DIR. */
@@ -41,14 +64,44 @@ export interface LinkContext {
 
 /** The rows of one requested ID, consecutive as §3.3 requires. */
 export function linkRows(requested: string, dataset: Dataset | undefined, context: LinkContext): LinkRow[] {
-  if (!dataset) return [[requested, null, null, `NotFoundFault: no dataset with ID ${requested}`, 'unknown identifier', '#this', null, null]];
+  if (!dataset)
+    return [[requested, null, null, `NotFoundFault: no dataset with ID ${requested}`, 'unknown identifier', '#this', null, null]];
   if (!dataset.file) {
-    return [[requested, null, null, `NotFoundFault: ${dataset.id} is described by metadata only; it has no file`, 'the dataset file', '#this', null, null]];
+    return [
+      [
+        requested,
+        null,
+        null,
+        `NotFoundFault: ${dataset.id} is described by metadata only; it has no file`,
+        'the dataset file',
+        '#this',
+        null,
+        null,
+      ],
+    ];
   }
   return [
-    [requested, context.fileUrl(dataset.file), null, null, 'The image file (FITS); the link is signed and expires after a while', '#this', dataset.contentType, dataset.fileSize],
+    [
+      requested,
+      context.fileUrl(dataset.file),
+      null,
+      null,
+      'The image file (FITS); the link is signed and expires after a while',
+      '#this',
+      dataset.contentType,
+      dataset.fileSize,
+    ],
     [requested, null, 'cutout-sync', null, 'Cutouts of the image (IVOA SODA 1.0, synchronous)', '#cutout', 'application/fits', null],
-    [requested, null, 'cutout-async', null, 'Cutouts of the image (IVOA SODA 1.0, asynchronous UWS jobs; several at once)', '#cutout', 'application/fits', null],
+    [
+      requested,
+      null,
+      'cutout-async',
+      null,
+      'Cutouts of the image (IVOA SODA 1.0, asynchronous UWS jobs; several at once)',
+      '#cutout',
+      'application/fits',
+      null,
+    ],
   ];
 }
 
@@ -91,21 +144,66 @@ export function sodaDescriptor(xmlId: 'cutout-sync' | 'cutout-async', accessUrl:
     footprint = undefined;
   }
   const circle = footprint ? coveringCircle(footprint) : undefined;
-  const band = coverage && coverage.emMin !== null && coverage.emMax !== null ? `<MIN value="${formatNumber(coverage.emMin)}"/><MAX value="${formatNumber(coverage.emMax)}"/>` : undefined;
-  const time = coverage && coverage.tMin !== null && coverage.tMax !== null ? `<MIN value="${formatNumber(coverage.tMin)}"/><MAX value="${formatNumber(coverage.tMax)}"/>` : undefined;
+  const band =
+    coverage && coverage.emMin !== null && coverage.emMax !== null
+      ? `<MIN value="${formatNumber(coverage.emMin)}"/><MAX value="${formatNumber(coverage.emMax)}"/>`
+      : undefined;
+  const time =
+    coverage && coverage.tMin !== null && coverage.tMax !== null
+      ? `<MIN value="${formatNumber(coverage.tMin)}"/><MAX value="${formatNumber(coverage.tMax)}"/>`
+      : undefined;
   const params: ParamSpec[] = [
-    { name: 'ID', datatype: 'char', arraysize: '*', ucd: 'meta.ref.url;meta.curation', description: 'The dataset identifier', ref: ID_FIELD },
-    { name: 'POS', datatype: 'char', arraysize: '*', ucd: 'pos.outline;obs', description: 'Region to cut out: CIRCLE ra dec r, RANGE ra1 ra2 dec1 dec2 or POLYGON ra1 dec1 … (ICRS degrees)' },
     {
-      name: 'CIRCLE', datatype: 'double', arraysize: '3', xtype: 'circle', unit: 'deg', ucd: 'pos.outline;obs', description: 'Circle to cut out: ra dec radius (ICRS degrees)',
+      name: 'ID',
+      datatype: 'char',
+      arraysize: '*',
+      ucd: 'meta.ref.url;meta.curation',
+      description: 'The dataset identifier',
+      ref: ID_FIELD,
+    },
+    {
+      name: 'POS',
+      datatype: 'char',
+      arraysize: '*',
+      ucd: 'pos.outline;obs',
+      description: 'Region to cut out: CIRCLE ra dec r, RANGE ra1 ra2 dec1 dec2 or POLYGON ra1 dec1 … (ICRS degrees)',
+    },
+    {
+      name: 'CIRCLE',
+      datatype: 'double',
+      arraysize: '3',
+      xtype: 'circle',
+      unit: 'deg',
+      ucd: 'pos.outline;obs',
+      description: 'Circle to cut out: ra dec radius (ICRS degrees)',
       values: circle ? `<MAX value="${numbers([circle.center.ra, circle.center.dec, circle.radius])}"/>` : undefined,
     },
     {
-      name: 'POLYGON', datatype: 'double', arraysize: '*', xtype: 'polygon', unit: 'deg', ucd: 'pos.outline;obs', description: 'Polygon to cut out: ra1 dec1 ra2 dec2 … (ICRS degrees)',
+      name: 'POLYGON',
+      datatype: 'double',
+      arraysize: '*',
+      xtype: 'polygon',
+      unit: 'deg',
+      ucd: 'pos.outline;obs',
+      description: 'Polygon to cut out: ra1 dec1 ra2 dec2 … (ICRS degrees)',
       values: footprint?.kind === 'polygon' ? `<MAX value="${numbers(footprint.vertices.flatMap((v) => [v.ra, v.dec]))}"/>` : undefined,
     },
-    { name: 'BAND', datatype: 'double', arraysize: '2', xtype: 'interval', unit: 'm', ucd: 'em.wl;stat.interval', description: 'Wavelength interval (metres) the data must overlap', values: band },
-    { name: 'TIME', datatype: 'double', arraysize: '2', xtype: 'interval', unit: 'd', ucd: 'time.interval;obs.exposure', description: 'Time interval (MJD) the data must overlap', values: time },
+    {
+      name: 'BAND',
+      ...INTERVAL_PARAM,
+      unit: 'm',
+      ucd: 'em.wl;stat.interval',
+      description: 'Wavelength interval (metres) the data must overlap',
+      values: band,
+    },
+    {
+      name: 'TIME',
+      ...INTERVAL_PARAM,
+      unit: 'd',
+      ucd: 'time.interval;obs.exposure',
+      description: 'Time interval (MJD) the data must overlap',
+      values: time,
+    },
   ];
   return serviceDescriptorXml({
     utype: 'adhoc:service',

@@ -64,7 +64,13 @@ export function signedFilePath(key: string, relativePath: string, expires: numbe
 
 export type SignatureCheck = 'ok' | 'expired' | 'invalid';
 
-export function checkSignature(key: string, relativePath: string, expiresText: string | undefined, given: string | undefined, now = Date.now()): SignatureCheck {
+export function checkSignature(
+  key: string,
+  relativePath: string,
+  expiresText: string | undefined,
+  given: string | undefined,
+  now = Date.now(),
+): SignatureCheck {
   if (expiresText === undefined || given === undefined || !/^\d{1,12}$/.test(expiresText)) return 'invalid';
   const expected = Buffer.from(signature(key, relativePath, Number(expiresText)));
   const actual = Buffer.from(given);

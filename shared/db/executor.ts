@@ -113,11 +113,11 @@ class KnexExecutor implements SqlExecutor {
   constructor(private readonly knex: Knex) {}
 
   async all<T>(sql: string, bindings: readonly SqlValue[] = []): Promise<T[]> {
-    return ((await this.knex.raw(sql, bindings as SqlValue[])) as { rows: T[] }).rows;
+    return (await this.knex.raw<{ rows: T[] }>(sql, bindings as SqlValue[])).rows;
   }
 
   async run(sql: string, bindings: readonly SqlValue[] = []): Promise<number> {
-    return ((await this.knex.raw(sql, bindings as SqlValue[])) as { rowCount: number }).rowCount;
+    return (await this.knex.raw<{ rowCount: number }>(sql, bindings as SqlValue[])).rowCount;
   }
 
   async atomically(statements: readonly SqlStatement[]): Promise<boolean> {
@@ -125,7 +125,7 @@ class KnexExecutor implements SqlExecutor {
     try {
       await this.knex.transaction(async (tx) => {
         for (const [i, { sql, bindings }] of statements.entries()) {
-          const changed = ((await tx.raw(sql, bindings as SqlValue[])) as { rowCount: number }).rowCount;
+          const changed = (await tx.raw<{ rowCount: number }>(sql, bindings as SqlValue[])).rowCount;
           if (i === 0 && changed === 0) throw guardFailed; // rolls back
         }
       });

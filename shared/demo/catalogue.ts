@@ -126,7 +126,8 @@ function makeStar(rng: Rng, id: string, ra: number, dec: number): SkySource {
     0.03 + 0.15 * t + 0.5 * t ** 4,
     0.02 + 0.08 * t + 0.3 * t ** 4,
   );
-  const variable = rng.next() < 0.06 ? { amplitude: rng.uniform(0.1, 0.4), period: rng.uniform(0.3, 20), phase: rng.uniform(0, 2 * Math.PI) } : undefined;
+  const variable =
+    rng.next() < 0.06 ? { amplitude: rng.uniform(0.1, 0.4), period: rng.uniform(0.3, 20), phase: rng.uniform(0, 2 * Math.PI) } : undefined;
   return { id, kind: 'star', ra, dec, flux, profile: 'point', re: 0, q: 1, pa: 0, ...(variable ? { variable } : {}) };
 }
 
@@ -134,8 +135,22 @@ function makeGalaxy(rng: Rng, id: string, ra: number, dec: number): SkySource {
   const r = powerLawMag(rng, 17.5, 26, 0.35);
   const early = rng.next() < 0.25;
   const flux = early
-    ? fluxesFromColours(r, rng.uniform(1.4, 2.0), rng.uniform(0.7, 1.0), rng.uniform(0.35, 0.55), rng.uniform(0.2, 0.35), rng.uniform(0.1, 0.2))
-    : fluxesFromColours(r, rng.uniform(0.6, 1.3), rng.uniform(0.2, 0.7), rng.uniform(0.15, 0.45), rng.uniform(0.05, 0.3), rng.uniform(0.0, 0.2));
+    ? fluxesFromColours(
+        r,
+        rng.uniform(1.4, 2.0),
+        rng.uniform(0.7, 1.0),
+        rng.uniform(0.35, 0.55),
+        rng.uniform(0.2, 0.35),
+        rng.uniform(0.1, 0.2),
+      )
+    : fluxesFromColours(
+        r,
+        rng.uniform(0.6, 1.3),
+        rng.uniform(0.2, 0.7),
+        rng.uniform(0.15, 0.45),
+        rng.uniform(0.05, 0.3),
+        rng.uniform(0.0, 0.2),
+      );
   const median = 0.7 * Math.pow(10, -0.15 * (r - 21)) * (early ? 0.8 : 1);
   const re = Math.min(8, Math.max(0.08, median * Math.pow(10, 0.2 * rng.normal())));
   const q = early ? rng.uniform(0.5, 1) : rng.uniform(0.2, 1);
@@ -179,7 +194,14 @@ function makeCluster(seed: number): SkySource[] {
       kind: 'galaxy',
       ra: pos.ra,
       dec: pos.dec,
-      flux: fluxesFromColours(r, 2.0 + slope + rng.normal() * 0.08, 1.45 + slope + rng.normal() * 0.05, 0.62, 0.35 + rng.normal() * 0.03, 0.2 + rng.normal() * 0.03),
+      flux: fluxesFromColours(
+        r,
+        2.0 + slope + rng.normal() * 0.08,
+        1.45 + slope + rng.normal() * 0.05,
+        0.62,
+        0.35 + rng.normal() * 0.03,
+        0.2 + rng.normal() * 0.03,
+      ),
       profile: early ? 'dev' : 'exp',
       re: Math.min(3, Math.max(0.2, 0.9 * Math.pow(10, -0.15 * (i - 20)) * Math.pow(10, 0.15 * rng.normal()))),
       q: rng.uniform(0.55, 1),
@@ -255,7 +277,9 @@ export class DemoSky {
       const y = (cy + rng.next()) * CELL_SIZE;
       const sky = native.pixelToSky0(x, y);
       const source =
-        n < stars ? makeStar(rng, `star:${cx}:${cy}:${n}`, sky.ra, sky.dec) : makeGalaxy(rng, `gal:${cx}:${cy}:${n - stars}`, sky.ra, sky.dec);
+        n < stars
+          ? makeStar(rng, `star:${cx}:${cy}:${n}`, sky.ra, sky.dec)
+          : makeGalaxy(rng, `gal:${cx}:${cy}:${n - stars}`, sky.ra, sky.dec);
       located.push({ source, x, y });
     }
     this.cells.set(key, located);

@@ -22,7 +22,18 @@ export {
   type ResolvedDemoOptions,
 } from './generate';
 export { demoOptionsFromEnv, DEMO_ENV } from './options';
-export { CELL_SIZE, DemoSky, GALAXY_DENSITY, STAR_DENSITY, fluxAt, type LightCurve, type Profile, type SkySource, type TractBox, type Variability } from './catalogue';
+export {
+  CELL_SIZE,
+  DemoSky,
+  GALAXY_DENSITY,
+  STAR_DENSITY,
+  fluxAt,
+  type LightCurve,
+  type Profile,
+  type SkySource,
+  type TractBox,
+  type Variability,
+} from './catalogue';
 export {
   BUTLER_RUN,
   DATASET_TYPES,

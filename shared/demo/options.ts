@@ -30,10 +30,13 @@ export function demoOptionsFromEnv(env: Env = process.env): DemoOptions {
   }
   const patches = env.DEMO_PATCHES?.trim();
   if (patches) {
-    options.patches = patches.split(/[\s,]+/).filter(Boolean).map((p) => {
-      if (!/^\d+$/.test(p) || Number(p) > 48) throw new RangeError(`DEMO_PATCHES=${patches}: "${p}" is not a patch 0..48`);
-      return Number(p);
-    });
+    options.patches = patches
+      .split(/[\s,]+/)
+      .filter(Boolean)
+      .map((p) => {
+        if (!/^\d+$/.test(p) || Number(p) > 48) throw new RangeError(`DEMO_PATCHES=${patches}: "${p}" is not a patch 0..48`);
+        return Number(p);
+      });
   }
   const bands = env.DEMO_BANDS?.trim();
   if (bands) {

@@ -136,7 +136,8 @@ export function renderSource(model: Float64Array, frame: Frame, source: SkySourc
   if (!isFinite(p.x) || !isFinite(p.y)) return;
   const mixture = source.profile === 'point' ? null : MIXTURES[source.profile];
   // Quick rejection: 6σ of the widest component.
-  const widest = (mixture ? mixture.variances[mixture.variances.length - 1]! * source.re * source.re : 0) + psf.sigmas[psf.sigmas.length - 1]! ** 2;
+  const widest =
+    (mixture ? mixture.variances[mixture.variances.length - 1]! * source.re * source.re : 0) + psf.sigmas[psf.sigmas.length - 1]! ** 2;
   const reach = (6 * sqrt(widest)) / frame.pixelScale + 1;
   if (p.x < -reach || p.y < -reach || p.x > frame.width - 1 + reach || p.y > frame.height - 1 + reach) return;
   const [j11, j12, j21, j22] = frame.jacobian;

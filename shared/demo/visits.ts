@@ -29,14 +29,27 @@ export interface VisitPlan {
 
 type Terms = Array<[number, number, number]>;
 
-const toPolynomial = (poly: SipPoly): SipPolynomial => ({ order: poly.order, terms: poly.terms.map(([p, q, coefficient]) => ({ p, q, coefficient })) });
-const fromPolynomial = (poly: SipPolynomial): SipPoly => ({ order: poly.order, terms: poly.terms.map((t) => [t.p, t.q, t.coefficient] as const) });
+const toPolynomial = (poly: SipPoly): SipPolynomial => ({
+  order: poly.order,
+  terms: poly.terms.map(([p, q, coefficient]) => ({ p, q, coefficient })),
+});
+const fromPolynomial = (poly: SipPolynomial): SipPoly => ({
+  order: poly.order,
+  terms: poly.terms.map((t) => [t.p, t.q, t.coefficient] as const),
+});
 
 /**
  * Reverse SIP polynomials AP/BP (order `order`) by least squares on a grid over the image and a
  * 5 % margin (shared/wcs fitReverseSip), in the demo's tuple form.
  */
-export function fitReverseSip(a: SipPoly, b: SipPoly, width: number, height: number, crpix: readonly [number, number], order = 4): { ap: SipPoly; bp: SipPoly } {
+export function fitReverseSip(
+  a: SipPoly,
+  b: SipPoly,
+  width: number,
+  height: number,
+  crpix: readonly [number, number],
+  order = 4,
+): { ap: SipPoly; bp: SipPoly } {
   const fit = fitReverse(toPolynomial(a), toPolynomial(b), { width, height, crpix, order, margin: 0.05, grid: 30 });
   return { ap: fromPolynomial(fit.ap), bp: fromPolynomial(fit.bp) };
 }
@@ -52,7 +65,7 @@ function randomSip(rng: Rng, binning: Binning): { a: SipPoly; b: SipPoly } {
     for (let n = 2; n <= 3; n++) {
       const size = n === 2 ? 1.5e-6 : 1.5e-10;
       for (let p = n; p >= 0; p--) {
-        const native = Number((rng.uniform(-size, size)).toPrecision(6));
+        const native = Number(rng.uniform(-size, size).toPrecision(6));
         terms.push([p, n - p, native * binning ** (n - 1)]);
       }
     }
@@ -74,7 +87,8 @@ export function planVisits(seed: number, count: number, binning: Binning, transi
   const used = new Set<number>();
   for (let k = 0; k < count; k++) {
     const rng = new Rng(seed, 'visit', k);
-    const night = k === 0 ? Math.round(transientPeak) + rng.int(6) - 2 : k === 1 ? Math.round(transientPeak) + 12 + rng.int(12) : 60000 + rng.int(1000);
+    const night =
+      k === 0 ? Math.round(transientPeak) + rng.int(6) - 2 : k === 1 ? Math.round(transientPeak) + 12 + rng.int(12) : 60000 + rng.int(1000);
     // Chilean night: 00:30–09:00 UTC.
     const mjd = Math.round((night + rng.uniform(0.02, 0.37)) * 1e6) / 1e6;
     let visit = 1172000 + Math.round((mjd - 59990) * 0.95);
@@ -92,7 +106,12 @@ export function planVisits(seed: number, count: number, binning: Binning, transi
     const sip: SipSpec = { a, b, ap, bp };
     // North up, east left, turned by θ: the detector's +y axis points to position angle θ
     // (east of north) and det(CD) = −s² (east to the left of north, as on the sky).
-    const cd: [number, number, number, number] = [-scale * Math.cos(theta), scale * Math.sin(theta), scale * Math.sin(theta), scale * Math.cos(theta)];
+    const cd: [number, number, number, number] = [
+      -scale * Math.cos(theta),
+      scale * Math.sin(theta),
+      scale * Math.sin(theta),
+      scale * Math.cos(theta),
+    ];
     const fx = rng.uniform(0.3, 0.7);
     const fy = rng.uniform(0.3, 0.7);
     const base = { crpix, cd, sip, width, height, xy0: [0, 0] as const };

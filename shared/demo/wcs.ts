@@ -3,7 +3,7 @@
  * CelestialWcs used for rendering. Rendering parses the very values that are written to the
  * headers, so what a reader computes from a file is exactly what the pixels were drawn with.
  */
-import { Header } from '../fits';
+import { type Header } from '../fits';
 import { type CelestialWcs, type HeaderValue, headerFromRecord, parseWcs } from '../wcs';
 
 /** One SIP polynomial: order and the coefficients of u^p v^q. */

@@ -194,9 +194,7 @@ export function findHdu(hdus: readonly HduInfo[], selector: HduSelector): HduInf
   if (typeof selector === 'number') return Number.isInteger(selector) ? hdus[selector] : undefined;
   const name = (typeof selector === 'string' ? selector : selector.extname).trim().toUpperCase();
   const extver = typeof selector === 'string' ? undefined : selector.extver;
-  return hdus.find(
-    (h) => h.extname?.toUpperCase() === name && (extver === undefined || (h.extver ?? 1) === extver),
-  );
+  return hdus.find((h) => h.extname?.toUpperCase() === name && (extver === undefined || (h.extver ?? 1) === extver));
 }
 
 /** findHdu that throws a FitsError naming the file when there is no such HDU. */

@@ -178,10 +178,7 @@ function withComment(card: Card, comment: string | undefined): Card {
   return comment === undefined ? card : { ...card, comment };
 }
 
-type ParsedRecord =
-  | { kind: 'card'; card: Card }
-  | { kind: 'continue'; value: string; comment?: string }
-  | { kind: 'end' };
+type ParsedRecord = { kind: 'card'; card: Card } | { kind: 'continue'; value: string; comment?: string } | { kind: 'end' };
 
 /** Parses a single 80-character record (shorter input is treated as space-padded). */
 function parseRecord(image: string): ParsedRecord {
@@ -350,9 +347,7 @@ function valuePrefix(card: Card): string {
 function checkAscii(images: string[], card: Card): string[] {
   for (const image of images) {
     if (!ASCII_TEXT.test(image)) {
-      throw new FitsError(
-        `card ${JSON.stringify(card.keyword)} contains characters outside ASCII 32-126 (§4.1.1)`,
-      );
+      throw new FitsError(`card ${JSON.stringify(card.keyword)} contains characters outside ASCII 32-126 (§4.1.1)`);
     }
   }
   return images;
@@ -560,12 +555,12 @@ export class Header {
 
   /** Texts of all COMMENT cards, in order. */
   comments(): string[] {
-    return this.list.filter((c) => c.keyword === 'COMMENT' && c.type === 'commentary').map((c) => String(c.value));
+    return this.list.flatMap((c) => (c.keyword === 'COMMENT' && c.type === 'commentary' ? [c.value] : []));
   }
 
   /** Texts of all HISTORY cards, in order. */
   history(): string[] {
-    return this.list.filter((c) => c.keyword === 'HISTORY' && c.type === 'commentary').map((c) => String(c.value));
+    return this.list.flatMap((c) => (c.keyword === 'HISTORY' && c.type === 'commentary' ? [c.value] : []));
   }
 
   /**

@@ -120,9 +120,7 @@ export function checkRect(layout: ImageLayout, rect: Rect): void {
   }
   if (width < 1 || height < 1) throw new FitsError(`${layout.label}: rectangle ${desc} is empty`);
   if (x0 < 0 || y0 < 0 || x0 + width > layout.width || y0 + height > layout.height) {
-    throw new FitsError(
-      `${layout.label}: rectangle ${desc} is not inside the ${layout.width}x${layout.height} image`,
-    );
+    throw new FitsError(`${layout.label}: rectangle ${desc} is not inside the ${layout.width}x${layout.height} image`);
   }
 }
 
@@ -137,7 +135,8 @@ export function* planRectBytes(layout: ImageLayout, rect: Rect, opts: RectReadOp
   const rowBytes = layout.width * bpp;
   const segBytes = rect.width * bpp;
   const size = segBytes * rect.height;
-  if (into && into.byteLength < size) throw new FitsError(`a ${rect.width}×${rect.height} rectangle needs ${size} bytes, the target has ${into.byteLength}`);
+  if (into && into.byteLength < size)
+    throw new FitsError(`a ${rect.width}×${rect.height} rectangle needs ${size} bytes, the target has ${into.byteLength}`);
   const out = into ? into.subarray(0, size) : new Uint8Array(new ArrayBuffer(size));
   const first = layout.dataOffset + (rect.y0 * layout.width + rect.x0) * bpp;
   const maxGap = opts.maxGapBytes ?? DEFAULT_MAX_GAP;
@@ -167,7 +166,12 @@ export function* planRectBytes(layout: ImageLayout, rect: Rect, opts: RectReadOp
  */
 export function* planRawRect(layout: ImageLayout, rect: Rect, opts: RectReadOptions = {}): ReadPlan<RawRect> {
   const bytes = yield* planRectBytes(layout, rect, opts);
-  return { ...copyRect(rect), bitpix: layout.bitpix, scaling: layout.scaling, data: decodeBigEndian(bytes.buffer as ArrayBuffer, layout.bitpix) };
+  return {
+    ...copyRect(rect),
+    bitpix: layout.bitpix,
+    scaling: layout.scaling,
+    data: decodeBigEndian(bytes.buffer as ArrayBuffer, layout.bitpix),
+  };
 }
 
 function copyRect(rect: Rect): Rect {

@@ -23,17 +23,7 @@ export {
   type SetOptions,
   type SettableValue,
 } from './header';
-export {
-  dataLayout,
-  findHdu,
-  getHdu,
-  padToBlock,
-  scanHdus,
-  type DataLayout,
-  type HduInfo,
-  type HduKind,
-  type HduSelector,
-} from './hdu';
+export { dataLayout, findHdu, getHdu, padToBlock, scanHdus, type DataLayout, type HduInfo, type HduKind, type HduSelector } from './hdu';
 export {
   bytesPerPixel,
   checkRect,

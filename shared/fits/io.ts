@@ -43,7 +43,10 @@ export interface ReadRequest {
 function expand(req: ReadRequest): ReadRequest[] {
   if (!req.rows) return [req];
   const { count, bytes, stride } = req.rows;
-  return Array.from({ length: count }, (_, r) => ({ position: req.position + r * stride, target: req.target.subarray(r * bytes, (r + 1) * bytes) }));
+  return Array.from({ length: count }, (_, r) => ({
+    position: req.position + r * stride,
+    target: req.target.subarray(r * bytes, (r + 1) * bytes),
+  }));
 }
 
 /** A computation that needs bytes: yields batches of independent reads, returns T. */

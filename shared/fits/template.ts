@@ -30,10 +30,18 @@ export class ImageHduTemplate {
    * A template for HDUs with `header`'s cards and data of `sample`'s type. `variable` names
    * the keywords each HDU sets (NAXIS1/NAXIS2 always are); absent ones are added with 0 first.
    */
-  static create(header: Header, sample: RawPixels, variable: readonly string[], options: { primary?: boolean; extend?: boolean } = {}): ImageHduTemplate {
+  static create(
+    header: Header,
+    sample: RawPixels,
+    variable: readonly string[],
+    options: { primary?: boolean; extend?: boolean } = {},
+  ): ImageHduTemplate {
     const copy = header.clone();
     for (const keyword of variable) if (!copy.has(keyword)) copy.set(keyword, 0);
-    const prepared = prepareImageHdu({ header: copy, data: sample, shape: [sample.length, 1] }, { primary: options.primary ?? false, extend: options.extend });
+    const prepared = prepareImageHdu(
+      { header: copy, data: sample, shape: [sample.length, 1] },
+      { primary: options.primary ?? false, extend: options.extend },
+    );
     const bytes = prepared.header.toBuffer();
     const slots = new Map<string, Slot>();
     for (const keyword of ['NAXIS1', 'NAXIS2', ...variable]) {
@@ -65,7 +73,8 @@ export class ImageHduTemplate {
     for (const [keyword, value] of Object.entries(all)) {
       const slot = this.slots.get(keyword);
       if (!slot) throw new FitsError(`keyword ${keyword} is not variable in this template`);
-      const card: Card = slot.card.type === 'integer' && Number.isInteger(value) ? { ...slot.card, value } : { ...slot.card, type: 'float', value };
+      const card: Card =
+        slot.card.type === 'integer' && Number.isInteger(value) ? { ...slot.card, value } : { ...slot.card, type: 'float', value };
       const lines = formatCard(card);
       if (lines.length !== 1) throw new FitsError(`${keyword} = ${value} does not fit one card`);
       out.write(lines[0]!, start + slot.offset, CARD, 'latin1');
@@ -78,7 +87,8 @@ export class ImageHduTemplate {
   /** Bytes of the header (with these values) and of `data` (native values), padded; after `prefix` if given. */
   render(values: Readonly<Record<string, number>>, data: RawPixels, shape: readonly [number, number], prefix?: Buffer): Buffer {
     if (data.length !== shape[0] * shape[1]) throw new FitsError(`data of ${data.length} values for a ${shape[0]}×${shape[1]} image`);
-    if (data.BYTES_PER_ELEMENT !== this.bytesPerPixel) throw new FitsError(`data of ${data.BYTES_PER_ELEMENT}-byte values for a ${this.bytesPerPixel}-byte image`);
+    if (data.BYTES_PER_ELEMENT !== this.bytesPerPixel)
+      throw new FitsError(`data of ${data.BYTES_PER_ELEMENT}-byte values for a ${this.bytesPerPixel}-byte image`);
     const { bytes, data: region } = this.layout(values, shape, prefix);
     region.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     swapToBigEndian(region, data.BYTES_PER_ELEMENT);

@@ -16,12 +16,7 @@ import type { Bitpix, RawPixels } from './image';
  * Int8/Uint16/Uint32/BigUint64Array are physical values stored with the §5.2.5 offsets
  * (BZERO = -128, 2^15, 2^31, 2^63, BSCALE = 1), which are added to the header.
  */
-export type ImageData =
-  | RawPixels
-  | Int8Array
-  | Uint16Array
-  | Uint32Array
-  | BigUint64Array;
+export type ImageData = RawPixels | Int8Array | Uint16Array | Uint32Array | BigUint64Array;
 
 export interface ImageHduInput {
   /** Cards to keep; structural keywords in it are replaced by computed ones. */
@@ -196,9 +191,7 @@ export function swapToBigEndian(bytes: Buffer, bytesPerElement: number): void {
 
 function prepareAll(hdus: readonly ImageHduInput[]): PreparedHdu[] {
   if (hdus.length === 0) throw new FitsError('a FITS file needs at least a primary HDU');
-  return hdus.map((h, i) =>
-    prepareImageHdu(h, { primary: i === 0, extend: hdus.length > 1, label: i === 0 ? 'primary HDU' : `HDU ${i}` }),
-  );
+  return hdus.map((h, i) => prepareImageHdu(h, { primary: i === 0, extend: hdus.length > 1, label: i === 0 ? 'primary HDU' : `HDU ${i}` }));
 }
 
 /**

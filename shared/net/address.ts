@@ -174,7 +174,8 @@ const GLOBAL_UNICAST = v6('2000::', 3);
 function classifyIpv6(value: bigint): AddressKind {
   if (value === 0n) return 'unspecified';
   if (value === 1n) return 'loopback';
-  if (inRange(value, 128, IPV4_MAPPED) || inRange(value, 128, IPV4_COMPATIBLE) || inRange(value, 128, NAT64)) return classifyIpv4(value & LOW32);
+  if (inRange(value, 128, IPV4_MAPPED) || inRange(value, 128, IPV4_COMPATIBLE) || inRange(value, 128, NAT64))
+    return classifyIpv4(value & LOW32);
   if (inRange(value, 128, SIX_TO_FOUR)) return classifyIpv4((value >> 80n) & LOW32);
   for (const [range, kind] of IPV6_RANGES) if (inRange(value, 128, range)) return kind;
   return inRange(value, 128, GLOBAL_UNICAST) ? 'public' : 'reserved';

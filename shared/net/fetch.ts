@@ -139,7 +139,9 @@ function requestOnce(url: URL, x: Exchange): Promise<Answer> {
           resolve({ ...answer, body: Buffer.concat(chunks) });
         });
         // A promise settles once: after a size refusal or a completed body these are no-ops.
-        response.on('error', (err: NodeJS.ErrnoException) => (x.signal.aborted ? timedOut() : fail('connect', withCode('the answer broke off', err))));
+        response.on('error', (err: NodeJS.ErrnoException) =>
+          x.signal.aborted ? timedOut() : fail('connect', withCode('the answer broke off', err)),
+        );
         response.on('close', () => {
           if (complete) return;
           if (x.signal.aborted) timedOut();
@@ -150,7 +152,8 @@ function requestOnce(url: URL, x: Exchange): Promise<Answer> {
     request.on('error', (err: NodeJS.ErrnoException) => {
       if (err instanceof RefusedAddress) return fail('address', 'the address is not allowed');
       if (x.signal.aborted) return timedOut();
-      if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN' || err.code === 'ENODATA') return fail('resolve', 'the host name does not resolve');
+      if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN' || err.code === 'ENODATA')
+        return fail('resolve', 'the host name does not resolve');
       // Only permitted hosts are ever connected to, so their error code tells nothing private.
       fail('connect', withCode('the connection failed', err));
     });
@@ -177,13 +180,20 @@ export async function fetchPublic(url: string, options: FetchPublicOptions): Pro
     for (let redirects = 0; ; redirects++) {
       const hop = current;
       const describe = (reason: string) => `cannot fetch ${url}${redirects === 0 ? '' : ` (redirected to ${hop.href})`}: ${reason}`;
-      if (hop.protocol !== 'http:' && hop.protocol !== 'https:') throw new FetchError('scheme', describe('only http and https URLs are fetched'));
+      if (hop.protocol !== 'http:' && hop.protocol !== 'https:')
+        throw new FetchError('scheme', describe('only http and https URLs are fetched'));
       // IP literals: net.connect does not call `lookup` for them, so they are judged here.
       // WHATWG URL has already turned 2130706433, 0x7f.1, 0177.0.0.1 into 127.0.0.1.
       if (parseAddress(hop.hostname) !== undefined && !allow.permits(hop.hostname, requestHost(hop))) {
         throw new FetchError('address', describe('the address is not allowed'));
       }
-      const answer = await requestOnce(hop, { allow, maxBytes: options.maxBytes, timeoutMs: options.timeoutMs, signal: controller.signal, describe });
+      const answer = await requestOnce(hop, {
+        allow,
+        maxBytes: options.maxBytes,
+        timeoutMs: options.timeoutMs,
+        signal: controller.signal,
+        describe,
+      });
       if (REDIRECT_STATUSES.has(answer.status) && answer.location !== undefined) {
         if (redirects >= maxRedirects) throw new FetchError('redirects', describe(`more than ${maxRedirects} redirects`));
         try {

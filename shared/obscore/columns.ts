@@ -1,7 +1,7 @@
 /**
  * The `ivoa.ObsCore` table (ObsCore 1.1 §3–4, TAP_SCHEMA form of its Table 4): every
  * mandatory column with its unit, UCD and utype, plus Rubin's service-specific columns
- * (design.md §4). This definition is the only copy: DDL and TAP_SCHEMA come from it.
+ * (docs/architecture.md, the fixed interface). This definition is the only copy: DDL and TAP_SCHEMA come from it.
  */
 import type { ColumnDef, SchemaDef, TableDef } from '../tapschema/model';
 
@@ -10,40 +10,124 @@ export const OBSCORE_DATA_MODEL = 'ivo://ivoa.net/std/ObsCore#core-1.1';
 
 type Extra = Partial<ColumnDef>;
 const text = (name: string, ucd: string, utype: string | undefined, description: string, extra: Extra = {}): ColumnDef => ({
-  name, datatype: 'char', arraysize: '*', ucd, utype: utype && `obscore:${utype}`, description, std: utype !== undefined, principal: true, sqlType: 'TEXT', ...extra,
+  name,
+  datatype: 'char',
+  arraysize: '*',
+  ucd,
+  utype: utype && `obscore:${utype}`,
+  description,
+  std: utype !== undefined,
+  principal: true,
+  sqlType: 'TEXT',
+  ...extra,
 });
-const real = (name: string, unit: string | undefined, ucd: string, utype: string | undefined, description: string, extra: Extra = {}): ColumnDef => ({
-  name, datatype: 'double', unit, ucd, utype: utype && `obscore:${utype}`, description, std: utype !== undefined, principal: true, sqlType: 'REAL', ...extra,
+const real = (
+  name: string,
+  unit: string | undefined,
+  ucd: string,
+  utype: string | undefined,
+  description: string,
+  extra: Extra = {},
+): ColumnDef => ({
+  name,
+  datatype: 'double',
+  unit,
+  ucd,
+  utype: utype && `obscore:${utype}`,
+  description,
+  std: utype !== undefined,
+  principal: true,
+  sqlType: 'REAL',
+  ...extra,
 });
 const long = (name: string, ucd: string, utype: string | undefined, description: string, extra: Extra = {}): ColumnDef => ({
-  name, datatype: 'long', ucd, utype: utype && `obscore:${utype}`, description, std: utype !== undefined, principal: true, sqlType: 'INTEGER', ...extra,
+  name,
+  datatype: 'long',
+  ucd,
+  utype: utype && `obscore:${utype}`,
+  description,
+  std: utype !== undefined,
+  principal: true,
+  sqlType: 'INTEGER',
+  ...extra,
 });
 
 export const OBSCORE_COLUMNS: ColumnDef[] = [
-  text('dataproduct_type', 'meta.code.class', 'ObsDataset.dataProductType', 'Data product type: image, cube, spectrum, sed, timeseries, visibility, event, measurements', { indexed: true }),
-  text('dataproduct_subtype', 'meta.code.class', 'ObsDataset.dataProductSubtype', 'Data product subtype: lsst.calexp, lsst.deepCoadd_calexp, lsst.goodSeeingDiff_differenceExp', { indexed: true }),
-  { ...long('calib_level', 'meta.code;obs.calib', 'ObsDataset.calibLevel', 'Calibration level: 0 raw … 4 analysis products', { notNull: true }), datatype: 'int' },
+  text(
+    'dataproduct_type',
+    'meta.code.class',
+    'ObsDataset.dataProductType',
+    'Data product type: image, cube, spectrum, sed, timeseries, visibility, event, measurements',
+    { indexed: true },
+  ),
+  text(
+    'dataproduct_subtype',
+    'meta.code.class',
+    'ObsDataset.dataProductSubtype',
+    'Data product subtype: lsst.calexp, lsst.deepCoadd_calexp, lsst.goodSeeingDiff_differenceExp',
+    { indexed: true },
+  ),
+  {
+    ...long('calib_level', 'meta.code;obs.calib', 'ObsDataset.calibLevel', 'Calibration level: 0 raw … 4 analysis products', {
+      notNull: true,
+    }),
+    datatype: 'int',
+  },
   text('obs_collection', 'meta.id', 'DataID.collection', 'Name of the data collection', { notNull: true }),
   text('obs_id', 'meta.id', 'DataID.observationID', 'Observation identifier', { notNull: true }),
-  text('obs_publisher_did', 'meta.ref.ivoid', 'Curation.publisherDID', 'Dataset identifier given by the publisher (butler://dp02/<uuid>)', { notNull: true, indexed: true }),
+  text('obs_publisher_did', 'meta.ref.ivoid', 'Curation.publisherDID', 'Dataset identifier given by the publisher (butler://dp02/<uuid>)', {
+    notNull: true,
+    indexed: true,
+  }),
   text('access_url', 'meta.ref.url', 'Access.reference', 'URL of the DataLink document of the dataset', { serviceRelative: true }),
   text('access_format', 'meta.code.mime', 'Access.format', 'Content type of what access_url returns'),
   long('access_estsize', 'phys.size;meta.file', 'Access.size', 'Estimated size of the dataset', { unit: 'kbyte' }),
   text('target_name', 'meta.id;src', 'Target.name', 'Name of the target of the observation'),
-  real('s_ra', 'deg', 'pos.eq.ra', 'Char.SpatialAxis.Coverage.Location.Coord.Position2D.Value2.C1', 'Right ascension (ICRS) of the centre of the image', { indexed: true }),
-  real('s_dec', 'deg', 'pos.eq.dec', 'Char.SpatialAxis.Coverage.Location.Coord.Position2D.Value2.C2', 'Declination (ICRS) of the centre of the image', { indexed: true }),
-  real('s_fov', 'deg', 'phys.angSize;instr.fov', 'Char.SpatialAxis.Coverage.Bounds.Extent.diameter', 'Diameter of the region covered by the image'),
-  text('s_region', 'pos.outline;obs.field', 'Char.SpatialAxis.Coverage.Support.Area', 'Footprint of the image (STC-S polygon, ICRS)', { xtype: 'adql:REGION', indexed: true }),
+  real(
+    's_ra',
+    'deg',
+    'pos.eq.ra',
+    'Char.SpatialAxis.Coverage.Location.Coord.Position2D.Value2.C1',
+    'Right ascension (ICRS) of the centre of the image',
+    { indexed: true },
+  ),
+  real(
+    's_dec',
+    'deg',
+    'pos.eq.dec',
+    'Char.SpatialAxis.Coverage.Location.Coord.Position2D.Value2.C2',
+    'Declination (ICRS) of the centre of the image',
+    { indexed: true },
+  ),
+  real(
+    's_fov',
+    'deg',
+    'phys.angSize;instr.fov',
+    'Char.SpatialAxis.Coverage.Bounds.Extent.diameter',
+    'Diameter of the region covered by the image',
+  ),
+  text('s_region', 'pos.outline;obs.field', 'Char.SpatialAxis.Coverage.Support.Area', 'Footprint of the image (STC-S polygon, ICRS)', {
+    xtype: 'adql:REGION',
+    indexed: true,
+  }),
   real('s_resolution', 'arcsec', 'pos.angResolution', 'Char.SpatialAxis.Resolution.Refval.value', 'Spatial resolution (PSF FWHM)'),
   long('s_xel1', 'meta.number', 'Char.SpatialAxis.numBins1', 'Number of pixels along the first axis'),
   long('s_xel2', 'meta.number', 'Char.SpatialAxis.numBins2', 'Number of pixels along the second axis'),
-  real('t_min', 'd', 'time.start;obs.exposure', 'Char.TimeAxis.Coverage.Bounds.Limits.StartTime', 'Start of the observation (MJD)', { indexed: true }),
-  real('t_max', 'd', 'time.end;obs.exposure', 'Char.TimeAxis.Coverage.Bounds.Limits.StopTime', 'End of the observation (MJD)', { indexed: true }),
+  real('t_min', 'd', 'time.start;obs.exposure', 'Char.TimeAxis.Coverage.Bounds.Limits.StartTime', 'Start of the observation (MJD)', {
+    indexed: true,
+  }),
+  real('t_max', 'd', 'time.end;obs.exposure', 'Char.TimeAxis.Coverage.Bounds.Limits.StopTime', 'End of the observation (MJD)', {
+    indexed: true,
+  }),
   real('t_exptime', 's', 'time.duration;obs.exposure', 'Char.TimeAxis.Coverage.Support.Extent', 'Total exposure time'),
   real('t_resolution', 's', 'time.resolution', 'Char.TimeAxis.Resolution.Refval.value', 'Temporal resolution'),
   long('t_xel', 'meta.number', 'Char.TimeAxis.numBins', 'Number of elements along the time axis'),
-  real('em_min', 'm', 'em.wl;stat.min', 'Char.SpectralAxis.Coverage.Bounds.Limits.LoLimit', 'Shortest wavelength of the band', { indexed: true }),
-  real('em_max', 'm', 'em.wl;stat.max', 'Char.SpectralAxis.Coverage.Bounds.Limits.HiLimit', 'Longest wavelength of the band', { indexed: true }),
+  real('em_min', 'm', 'em.wl;stat.min', 'Char.SpectralAxis.Coverage.Bounds.Limits.LoLimit', 'Shortest wavelength of the band', {
+    indexed: true,
+  }),
+  real('em_max', 'm', 'em.wl;stat.max', 'Char.SpectralAxis.Coverage.Bounds.Limits.HiLimit', 'Longest wavelength of the band', {
+    indexed: true,
+  }),
   real('em_res_power', undefined, 'spect.resolution', 'Char.SpectralAxis.Resolution.ResolPower.refVal', 'Spectral resolving power λ/Δλ'),
   long('em_xel', 'meta.number', 'Char.SpectralAxis.numBins', 'Number of elements along the spectral axis'),
   text('o_ucd', 'meta.ucd', 'Char.ObservableAxis.ucd', 'UCD of the observable (pixel values)'),
@@ -73,7 +157,10 @@ export const OBSCORE_TABLE: TableDef = {
 
 /** Secondary indexes of the physical table: [index name, column]. */
 export function obscoreIndexes(): [string, string][] {
-  return OBSCORE_COLUMNS.filter((c) => c.indexed && c.name !== 's_region' && c.name !== 'obs_publisher_did').map((c) => [`ivoa_obscore_${c.name}`, c.name]);
+  return OBSCORE_COLUMNS.filter((c) => c.indexed && c.name !== 's_region' && c.name !== 'obs_publisher_did').map((c) => [
+    `ivoa_obscore_${c.name}`,
+    c.name,
+  ]);
 }
 
 /** A row as ingest writes it: the published columns plus the private ones below. */

@@ -186,7 +186,9 @@ function progressBar(total: number, enabled: boolean): { tick(done: number, skip
   const draw = (done: number, skipped: number) => {
     const width = 30;
     const filled = Math.round((done / total) * width);
-    stream.write(`\ringest [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} files${skipped ? `, ${skipped} skipped` : ''}`);
+    stream.write(
+      `\ringest [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} files${skipped ? `, ${skipped} skipped` : ''}`,
+    );
   };
   return {
     tick(done, skipped) {

@@ -38,7 +38,9 @@ interface Row {
 /** The canonical identifier; a bare UUID (as in Rubin's cutout URLs) gets the publisher prefix. */
 export function canonicalId(id: string): string {
   const trimmed = id.trim();
-  return /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i.test(trimmed) ? `${PUBLISHER_PREFIX}${trimmed.toLowerCase()}` : trimmed;
+  return /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i.test(trimmed)
+    ? `${PUBLISHER_PREFIX}${trimmed.toLowerCase()}`
+    : trimmed;
 }
 
 export class DatasetLookup {

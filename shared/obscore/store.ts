@@ -8,7 +8,16 @@ import { openDatabase } from '../db';
 import { openSqlite } from '../db/executor';
 import { migrateObscore } from '../../migrations';
 import { cartesianBoundingBox, type Shape } from '../sky';
-import { columnSqlName, createTableSql, tapSchemaRows, TAP_SCHEMA, TAP_SCHEMA_TABLES, type Row, type SchemaDef, type TableDef } from '../tapschema';
+import {
+  columnSqlName,
+  createTableSql,
+  tapSchemaRows,
+  TAP_SCHEMA,
+  TAP_SCHEMA_TABLES,
+  type Row,
+  type SchemaDef,
+  type TableDef,
+} from '../tapschema';
 import { SKY_INDEX, SKY_INDEX_KEY } from './cone';
 import { IVOA_SCHEMA, OBSCORE_COLUMNS, OBSCORE_TABLE, obscoreIndexes, PRIVATE_COLUMNS, type ObscoreRecord } from './columns';
 
@@ -77,7 +86,9 @@ export class ObscoreStore {
       this.db.prepare(`DELETE FROM ${table}`).run();
       if (list.length === 0) return;
       const columns = Object.keys(list[0]!);
-      const insert = this.db.prepare(`INSERT INTO ${table} (${columns.map((c) => `"${c}"`).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`);
+      const insert = this.db.prepare(
+        `INSERT INTO ${table} (${columns.map((c) => `"${c}"`).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
+      );
       for (const row of list) insert.run(...columns.map((c) => row[c] ?? null));
     };
     this.db.transaction(() => {
@@ -140,15 +151,23 @@ export class ObscoreStore {
    */
   cluster(): void {
     const columns = ROW_COLUMNS.map((c) => `"${c}"`).join(', ');
-    const indexes = (this.db.prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'ivoa_obscore' AND sql IS NOT NULL").all() as { sql: string }[]).map((r) => r.sql);
+    const indexes = (
+      this.db.prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'ivoa_obscore' AND sql IS NOT NULL").all() as {
+        sql: string;
+      }[]
+    ).map((r) => r.sql);
     this.db.transaction(() => {
       this.db.exec('CREATE TEMP TABLE obscore_order (old_id INTEGER NOT NULL)');
       this.db.exec('INSERT INTO obscore_order (old_id) SELECT _id FROM ivoa_obscore ORDER BY CAST(s_dec + 90 AS INTEGER), s_ra, _id');
       this.db.exec(createTableSql({ ...OBSCORE_TABLE, sqlName: 'ivoa_obscore_clustered' }, PRIVATE_COLUMNS));
       // Row ids of the new table are 1, 2, … in insertion order: the order table's rowids.
-      this.db.exec(`INSERT INTO ivoa_obscore_clustered (_id, ${columns}) SELECT t.rowid, ${ROW_COLUMNS.map((c) => `o."${c}"`).join(', ')} FROM obscore_order AS t JOIN ivoa_obscore AS o ON o._id = t.old_id ORDER BY t.rowid`);
+      this.db.exec(
+        `INSERT INTO ivoa_obscore_clustered (_id, ${columns}) SELECT t.rowid, ${ROW_COLUMNS.map((c) => `o."${c}"`).join(', ')} FROM obscore_order AS t JOIN ivoa_obscore AS o ON o._id = t.old_id ORDER BY t.rowid`,
+      );
       this.db.exec('CREATE VIRTUAL TABLE ivoa_obscore_rtree_clustered USING rtree(id, xmin, xmax, ymin, ymax, zmin, zmax)');
-      this.db.exec('INSERT INTO ivoa_obscore_rtree_clustered SELECT t.rowid, r.xmin, r.xmax, r.ymin, r.ymax, r.zmin, r.zmax FROM obscore_order AS t JOIN ivoa_obscore_rtree AS r ON r.id = t.old_id ORDER BY t.rowid');
+      this.db.exec(
+        'INSERT INTO ivoa_obscore_rtree_clustered SELECT t.rowid, r.xmin, r.xmax, r.ymin, r.ymax, r.zmin, r.zmax FROM obscore_order AS t JOIN ivoa_obscore_rtree AS r ON r.id = t.old_id ORDER BY t.rowid',
+      );
       this.db.exec('DROP TABLE ivoa_obscore');
       this.db.exec('DROP TABLE ivoa_obscore_rtree');
       this.db.exec('ALTER TABLE ivoa_obscore_clustered RENAME TO ivoa_obscore');

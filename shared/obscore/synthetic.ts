@@ -85,7 +85,12 @@ function syntheticEntry(draws: Float64Array, i: number, seed: number, first: num
   const center = centerOf(draws, i);
   const angle = draws[d + 2]! * 2 * Math.PI;
   const [c, s] = [Math.cos(angle) * HALF_SIDE, Math.sin(angle) * HALF_SIDE];
-  const polygon = makePolygon([offset(center, c - s, s + c), offset(center, -c - s, -s + c), offset(center, -c + s, -s - c), offset(center, c + s, s - c)]);
+  const polygon = makePolygon([
+    offset(center, c - s, s + c),
+    offset(center, -c - s, -s + c),
+    offset(center, -c + s, -s - c),
+    offset(center, c + s, s - c),
+  ]);
   const band = BANDS[Math.floor(draws[d + 3]! * BANDS.length)]!;
   const tMin = 60000 + draws[d + 4]! * 1000;
   const uuid = nameUuid(`synthetic:${seed}:${first + i}`);
@@ -93,13 +98,43 @@ function syntheticEntry(draws: Float64Array, i: number, seed: number, first: num
   const detector = Math.floor(draws[d + 5]! * 189);
   return {
     record: {
-      dataproduct_type: 'image', dataproduct_subtype: 'lsst.calexp', calib_level: 2, obs_collection: SYNTHETIC_COLLECTION,
-      obs_id: `${visit}_${detector}`, obs_publisher_did: `${PUBLISHER_PREFIX}${uuid}`, access_url: `/api/datalink/links?ID=${PUBLISHER_PREFIX}${uuid}`,
-      access_format: DATALINK_FORMAT, access_estsize: 100000, target_name: null, s_ra: center.ra, s_dec: center.dec, s_fov: 2 * Math.SQRT2 * HALF_SIDE,
-      s_region: formatStcs(polygon), s_resolution: 0.6 + draws[d + 6]! * 0.4, s_xel1: 4072, s_xel2: 4000, t_min: tMin, t_max: tMin + 30 / 86400,
-      t_exptime: 30, t_resolution: 30, t_xel: 1, em_min: band.emMin, em_max: band.emMax, em_res_power: (band.emMin + band.emMax) / 2 / (band.emMax - band.emMin),
-      em_xel: 1, o_ucd: 'phot.flux.density', pol_states: null, pol_xel: null, facility_name: 'Rubin:Simonyi', instrument_name: 'LSSTCam-imSim',
-      lsst_band: band.name, lsst_filter: `${band.name}_sim_1.4`, lsst_tract: null, lsst_patch: null, lsst_visit: visit, lsst_detector: detector,
+      dataproduct_type: 'image',
+      dataproduct_subtype: 'lsst.calexp',
+      calib_level: 2,
+      obs_collection: SYNTHETIC_COLLECTION,
+      obs_id: `${visit}_${detector}`,
+      obs_publisher_did: `${PUBLISHER_PREFIX}${uuid}`,
+      access_url: `/api/datalink/links?ID=${PUBLISHER_PREFIX}${uuid}`,
+      access_format: DATALINK_FORMAT,
+      access_estsize: 100000,
+      target_name: null,
+      s_ra: center.ra,
+      s_dec: center.dec,
+      s_fov: 2 * Math.SQRT2 * HALF_SIDE,
+      s_region: formatStcs(polygon),
+      s_resolution: 0.6 + draws[d + 6]! * 0.4,
+      s_xel1: 4072,
+      s_xel2: 4000,
+      t_min: tMin,
+      t_max: tMin + 30 / 86400,
+      t_exptime: 30,
+      t_resolution: 30,
+      t_xel: 1,
+      em_min: band.emMin,
+      em_max: band.emMax,
+      em_res_power: (band.emMin + band.emMax) / 2 / (band.emMax - band.emMin),
+      em_xel: 1,
+      o_ucd: 'phot.flux.density',
+      pol_states: null,
+      pol_xel: null,
+      facility_name: 'Rubin:Simonyi',
+      instrument_name: 'LSSTCam-imSim',
+      lsst_band: band.name,
+      lsst_filter: `${band.name}_sim_1.4`,
+      lsst_tract: null,
+      lsst_patch: null,
+      lsst_visit: visit,
+      lsst_detector: detector,
     },
     file: null,
     fileSize: null,

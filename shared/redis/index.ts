@@ -31,7 +31,17 @@ export interface ConnectionOptions {
 
 /** Error codes of a connection that failed or could not be made (not of a command). */
 const CONNECTION_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'ENETDOWN',
 ]);
 /** ioredis's message for a command on a closed connection. */
 const CONNECTION_CLOSED = 'Connection is closed.';
@@ -41,7 +51,7 @@ const CONNECTION_CLOSED = 'Connection is closed.';
  * errors of Node's own (socket errors) come from another realm under jest.
  */
 function errorFields(err: unknown): { code?: unknown; message?: unknown; name?: unknown } {
-  return typeof err === 'object' && err !== null ? (err as { code?: unknown; message?: unknown; name?: unknown }) : {};
+  return typeof err === 'object' && err !== null ? err : {};
 }
 
 /** Whether an error is about reaching Redis at all (as opposed to a command's own error). */
@@ -182,7 +192,13 @@ class WatchedRedis extends Redis {
     // while connecting (status 'connect'), blocking commands and pub/sub (waits by nature,
     // sent again by ioredis after a reconnection).
     const away = this.status === 'connecting' || this.status === 'reconnecting' || this.status === 'close';
-    if (!this.failFast || !away || this.condition?.subscriber || Command.checkFlag('BLOCKING_COMMANDS', command.name) || Command.checkFlag('VALID_IN_SUBSCRIBER_MODE', command.name)) {
+    if (
+      !this.failFast ||
+      !away ||
+      this.condition?.subscriber ||
+      Command.checkFlag('BLOCKING_COMMANDS', command.name) ||
+      Command.checkFlag('VALID_IN_SUBSCRIBER_MODE', command.name)
+    ) {
       return super.sendCommand(command, stream);
     }
     if (this.link === 'down') {

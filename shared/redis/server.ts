@@ -82,20 +82,32 @@ export async function startRedisServer(options: RedisServerOptions): Promise<Red
   const child = spawn(
     executable,
     [
-      '--port', String(port),
-      '--bind', '127.0.0.1',
-      '--dir', options.dir,
-      '--appendonly', options.appendOnly ? 'yes' : 'no',
-      '--save', '',
-      '--daemonize', 'no',
-      '--logfile', path.join(options.dir, 'redis.log'),
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      options.dir,
+      '--appendonly',
+      options.appendOnly ? 'yes' : 'no',
+      '--save',
+      '',
+      '--daemonize',
+      'no',
+      '--logfile',
+      path.join(options.dir, 'redis.log'),
     ],
     { stdio: 'ignore', detached: options.ownProcessGroup ?? false },
   );
   if (options.ownProcessGroup) process.once('exit', () => child.kill('SIGTERM'));
   const url = `redis://127.0.0.1:${port}`;
   let exited = false;
-  const exitPromise = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve(); }));
+  const exitPromise = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      exited = true;
+      resolve();
+    }),
+  );
   const deadline = Date.now() + 10000;
   for (;;) {
     if (exited) throw new Error(`redis-server exited at start (see ${path.join(options.dir, 'redis.log')})`);

@@ -1,25 +1,18 @@
 /**
  * SIA 2.0 §3.2 (Errors): the message of an error document starts with one of four labels,
  * separated from any further text by a colon (`UsageFault: invalid BAND value -2`). Every
- * failure of this module is a SiaError carrying its label, so the sync endpoint and the job
- * processor write the same text.
+ * failure of this module is a SiaError (a DaliError with SIA's labels), so the sync endpoint
+ * and the job processor write the same text.
  */
+import { DaliError } from '../dali/errors';
 
 /** SIA 2.0 §3.2, in order of specificity. */
 export const SIA_ERROR_LABELS = ['UsageFault', 'TransientFault', 'FatalFault', 'DefaultFault'] as const;
 
 export type SiaErrorLabel = (typeof SIA_ERROR_LABELS)[number];
 
-export class SiaError extends Error {
+export class SiaError extends DaliError<SiaErrorLabel> {
   override readonly name = 'SiaError';
-
-  /** `detail` is what went wrong; the message is `<label>: <detail>`. */
-  constructor(
-    readonly label: SiaErrorLabel,
-    readonly detail: string,
-  ) {
-    super(`${label}: ${detail}`);
-  }
 }
 
 /** A parameter value the service cannot use: names the parameter and echoes the value. */

@@ -4,10 +4,11 @@
  * given, repeats kept in order); the caller runs the SQL on a read-only connection that has
  * the ADQL functions registered (adql_intersects) and writes the rows.
  */
+import { isInfinity, parseInterval, type Interval } from '../dali/interval';
+import { STOKES_LABELS } from '../dali/stokes';
 import { OBSCORE_COLUMNS, OBSCORE_TABLE } from '../obscore/columns';
 import { rtreePrefilter } from '../obscore/rtree';
 import { cartesianBoundingBox, formatStcs, parseDaliShape, ShapeError, type Shape } from '../sky';
-import { parseInterval, SodaError, STOKES_LABELS, type Interval } from '../soda';
 import { columnSqlName, publishedLinkSql } from '../tapschema';
 import { invalidValue, SiaError } from './errors';
 import { CALIB_LEVELS, SIA_CONSTRAINT_NAMES, SIA_DATAPRODUCT_TYPES, type SiaConstraintName } from './parameters';
@@ -30,7 +31,7 @@ export interface SiaQuery {
    * `SELECT <every published ObsCore column> FROM ivoa_obscore WHERE … LIMIT ?`, access_url
    * absolute (the base URL bound before the stored path, as TAP's translation does). The limit is
    * maxrec + 1: a row beyond maxrec tells the caller to stop and write the overflow indicator
-   * (§2.1.18; DALI 1.1 §3.4.3). With maxrec 0 the caller need not run it (metadata only).
+   * (§2.1.18; DALI 1.1 §3.4.4). With maxrec 0 the caller need not run it (metadata only).
    */
   sql: string;
   params: (string | number)[];
@@ -59,8 +60,6 @@ const SELECT = `SELECT ${OBSCORE_COLUMNS.map((c) => {
 }).join(', ')} FROM ${OBSCORE_TABLE.sqlName}`;
 /** One base URL for each `?` of SELECT (the service-relative columns). */
 const SELECT_LINKS = OBSCORE_COLUMNS.filter((c) => c.serviceRelative).length;
-/** DALI ±Inf, as shared/soda's parseInterval reads it. */
-const INFINITY = /^[+-]?inf(?:inity)?$/i;
 const SINGLE_VALUED = ['MAXREC', 'RESPONSEFORMAT'] as const;
 type SingleValuedName = (typeof SINGLE_VALUED)[number];
 
@@ -126,8 +125,16 @@ const CONSTRAINTS: Readonly<Record<SiaConstraintName, Constraint>> = {
   COLLECTION: (values) => oneOf('obs_collection', values),
   FACILITY: (values) => oneOf('facility_name', values),
   INSTRUMENT: (values) => oneOf('instrument_name', values),
-  DPTYPE: (values) => oneOf('dataproduct_type', values.map((v) => option('DPTYPE', v, SIA_DATAPRODUCT_TYPES))),
-  CALIB: (values) => oneOf('calib_level', values.map((v) => Number(option('CALIB', v, CALIB_LEVELS)))),
+  DPTYPE: (values) =>
+    oneOf(
+      'dataproduct_type',
+      values.map((v) => option('DPTYPE', v, SIA_DATAPRODUCT_TYPES)),
+    ),
+  CALIB: (values) =>
+    oneOf(
+      'calib_level',
+      values.map((v) => Number(option('CALIB', v, CALIB_LEVELS))),
+    ),
   TARGET: (values) => oneOf('target_name', values),
   TIMERES: eachValue(within('TIMERES', 't_resolution')),
   SPECRP: eachValue(within('SPECRP', 'em_res_power')),
@@ -206,24 +213,19 @@ function option<T extends string>(name: SiaConstraintName, value: string, option
 }
 
 /**
- * §2.1: a numeric parameter takes an interval `lo hi` (DALI; -Inf/+Inf for an open side,
- * bounds included) or a single value v, which stands for [v, v]. Only TIME (MJD) may be
+ * §2.1: a numeric parameter takes an interval `lo hi` (DALI 1.1 §3.3.4: -Inf/+Inf for an open
+ * side, bounds included) or a single value v, which stands for [v, v]. Only TIME (MJD) may be
  * negative: a negative wavelength, size, duration or resolution is a mistake, the very one
  * §3.2 gives as its example (`UsageFault: invalid BAND value -2`).
  */
 function parseSiaInterval(name: SiaConstraintName, value: string): Interval {
+  const invalid = (reason: string): SiaError => invalidValue(name, value, reason);
   const tokens = value.trim().split(/\s+/);
-  if (tokens.length > 2) throw invalidValue(name, value, `expected one number or two (lower upper), not ${tokens.length}`);
-  if (tokens.length === 1 && INFINITY.test(tokens[0]!)) throw invalidValue(name, value, 'a single value must be finite');
-  let interval: Interval;
-  try {
-    interval = parseInterval(tokens.length === 1 ? `${tokens[0]} ${tokens[0]}` : value, name);
-  } catch (err) {
-    if (err instanceof SodaError) throw invalidValue(name, value, err.message);
-    throw err;
-  }
+  if (tokens.length > 2) throw invalid(`expected one number or two (lower upper), not ${tokens.length}`);
+  if (tokens.length === 1 && isInfinity(tokens[0]!)) throw invalid('a single value must be finite');
+  const interval = parseInterval(tokens.length === 1 ? `${tokens[0]} ${tokens[0]}` : value, name, invalid);
   const negative = (interval.lo < 0 && interval.lo !== -Infinity) || interval.hi < 0;
-  if (negative && name !== 'TIME') throw invalidValue(name, value, `${name} cannot be negative`);
+  if (negative && name !== 'TIME') throw invalid(`${name} cannot be negative`);
   return interval;
 }
 
@@ -236,7 +238,7 @@ function singleValue(values: ReadonlyMap<SingleValuedName, readonly string[]>, n
   return given[0];
 }
 
-/** §2.1.18, DALI 1.1 §3.4.3: a non-negative integer. */
+/** §2.1.18, DALI 1.1 §3.4.4: a non-negative integer. */
 function parseMaxrec(value: string): number {
   if (!/^\s*\d+\s*$/.test(value)) throw invalidValue('MAXREC', value, 'expected a non-negative integer');
   return Number(value);

@@ -3,8 +3,8 @@
  * worker/sia/processor in the workers like TAP's sync queries.
  */
 import path from 'node:path';
+import { jobVotableErrorDocument } from '../dali/error-document';
 import { PROJECT_ROOT } from '../runtime';
-import { votableErrorDocument } from '../tap/service';
 import type { UwsService } from '../uws/service';
 
 export const SIA_SERVICE: UwsService = {
@@ -12,5 +12,5 @@ export const SIA_SERVICE: UwsService = {
   title: 'SIA 2.0: image discovery by position, band, time, collection…',
   processorModule: path.join(PROJECT_ROOT, 'worker', 'sia', 'processor.ts'),
   asyncJobs: false,
-  errorDocument: votableErrorDocument,
+  errorDocument: jobVotableErrorDocument,
 };

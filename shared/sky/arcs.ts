@@ -26,11 +26,7 @@ export function isWithinArc(arc: Arc, x: Vec3, tolerance: number): boolean {
   if (pole === undefined) return vectorAngle(arc.a, x) <= tolerance;
   const xn = normalize(x);
   if (xn === undefined) return false;
-  return (
-    dot(add(arc.a, arc.b), xn) > 0 &&
-    dot(cross(arc.a, xn), pole) >= -tolerance &&
-    dot(cross(xn, arc.b), pole) >= -tolerance
-  );
+  return dot(add(arc.a, arc.b), xn) > 0 && dot(cross(arc.a, xn), pole) >= -tolerance && dot(cross(xn, arc.b), pole) >= -tolerance;
 }
 
 /** Minimum angular distance (radians) from unit vector `p` to any point of the arc. */

@@ -19,7 +19,10 @@ const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const INFINITY = /^([+-]?)inf(?:inity)?$/i;
 
 function tokenize(text: string, context: string): string[] {
-  const tokens = text.trim().split(/\s+/).filter((t) => t.length > 0);
+  const tokens = text
+    .trim()
+    .split(/\s+/)
+    .filter((t) => t.length > 0);
   if (tokens.length === 0) throw new ShapeError('empty value', context);
   return tokens;
 }
@@ -52,10 +55,7 @@ function circleFromValues(values: readonly number[], context: string, label: str
 
 function polygonFromValues(values: readonly number[], context: string, label: string): Polygon {
   if (values.length % 2 !== 0) {
-    throw new ShapeError(
-      `${label} needs an even number of values (longitude latitude pairs) but got ${values.length}`,
-      context,
-    );
+    throw new ShapeError(`${label} needs an even number of values (longitude latitude pairs) but got ${values.length}`, context);
   }
   if (values.length < 6) {
     throw new ShapeError(`${label} needs at least 3 vertices (got ${values.length / 2})`, context);
@@ -67,10 +67,7 @@ function polygonFromValues(values: readonly number[], context: string, label: st
 
 function rangeFromValues(values: readonly number[], context: string): Range {
   if (values.length !== 4) {
-    throw new ShapeError(
-      `RANGE needs 4 values (longitude min max, latitude min max) but got ${values.length}`,
-      context,
-    );
+    throw new ShapeError(`RANGE needs 4 values (longitude min max, latitude min max) but got ${values.length}`, context);
   }
   return makeRange(values[0]!, values[1]!, values[2]!, values[3]!, context);
 }
@@ -278,7 +275,10 @@ export function formatStcs(shape: Shape): string {
     case 'circle':
       return `Circle ICRS ${[shape.center.ra, shape.center.dec, shape.radius].map(formatNumber).join(' ')}`;
     case 'polygon':
-      return `Polygon ICRS ${shape.vertices.flatMap((v) => [v.ra, v.dec]).map(formatNumber).join(' ')}`;
+      return `Polygon ICRS ${shape.vertices
+        .flatMap((v) => [v.ra, v.dec])
+        .map(formatNumber)
+        .join(' ')}`;
     case 'range': {
       const raMin = shape.raMin === -Infinity ? 0 : shape.raMin;
       const raMax = shape.raMax === Infinity ? 360 : shape.raMax;

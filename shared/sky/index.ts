@@ -5,15 +5,7 @@
  */
 export type { CartesianBox, Circle, Point, PointShape, Polygon, Range, Shape, Vec3 } from './types';
 export { ShapeError } from './errors';
-export {
-  BOUNDARY_TOLERANCE_DEG,
-  RAD_PER_DEG,
-  angularDistance,
-  fromVector,
-  normalizeRa,
-  raDifference,
-  toUnitVector,
-} from './vector';
+export { BOUNDARY_TOLERANCE_DEG, RAD_PER_DEG, angularDistance, fromVector, normalizeRa, raDifference, toUnitVector } from './vector';
 export { formatNumber, makeBox, makeCircle, makePoint, makePointShape, makePolygon, makeRange } from './shapes';
 export { contains, distanceToShape, intersects } from './predicates';
 export { area, cartesianBoundingBox, coveringCircle, skyBoundingBox } from './measure';

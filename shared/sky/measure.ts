@@ -110,8 +110,7 @@ function circleSkyBox(circle: Circle): Range {
     return fullLongitudeBox(decMin - SKY_BOX_PADDING_DEG, decMax + SKY_BOX_PADDING_DEG);
   }
   // Half-width in longitude of a cap not containing a pole: sin Δα = sin r / cos δ.
-  const halfWidth =
-    Math.asin(Math.min(1, Math.sin(radius * RAD_PER_DEG) / Math.cos(center.dec * RAD_PER_DEG))) * DEG_PER_RAD;
+  const halfWidth = Math.asin(Math.min(1, Math.sin(radius * RAD_PER_DEG) / Math.cos(center.dec * RAD_PER_DEG))) * DEG_PER_RAD;
   return skyBox(center.ra - halfWidth, center.ra + halfWidth, decMin, decMax);
 }
 

@@ -3,7 +3,7 @@
  * area, convexity. Computed once per Polygon object and cached.
  */
 import type { Polygon, Vec3 } from './types';
-import { Arc, distanceToArc, makeArc } from './arcs';
+import { type Arc, distanceToArc, makeArc } from './arcs';
 import { BOUNDARY_TOLERANCE_RAD, add, cross, dot, norm, normalize, scale, sub, toUnitVector } from './vector';
 
 export interface PolygonGeometry {

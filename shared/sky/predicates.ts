@@ -4,10 +4,10 @@
  * centre distances, polygons by great-circle arc tests, ranges by their meridian and parallel edges.
  */
 import type { Circle, Point, Polygon, Range, Shape } from './types';
-import { Arc, arcParallelCrossing, arcsIntersect, distanceToArc } from './arcs';
+import { type Arc, arcParallelCrossing, arcsIntersect, distanceToArc } from './arcs';
 import { polygonContainsVector, polygonGeometry } from './polygon';
 import {
-  Parallel,
+  type Parallel,
   distanceToRange,
   isLongitudeInInterval,
   rangeBoundary,
@@ -15,14 +15,7 @@ import {
   rangeLatitudes,
   rangeLongitudes,
 } from './range';
-import {
-  BOUNDARY_TOLERANCE_DEG,
-  BOUNDARY_TOLERANCE_RAD,
-  RAD_PER_DEG,
-  angularDistance,
-  fromVector,
-  toUnitVector,
-} from './vector';
+import { BOUNDARY_TOLERANCE_DEG, BOUNDARY_TOLERANCE_RAD, RAD_PER_DEG, angularDistance, fromVector, toUnitVector } from './vector';
 
 /** Whether `point` lies in `shape` (boundary included). */
 export function contains(shape: Shape, point: Point): boolean {
@@ -115,9 +108,7 @@ function arcMeetsParallel(arc: Arc, parallel: Parallel): boolean {
     if (lon.width >= 360) return true;
     if (isLongitudeInInterval(fromVector(arc.a).ra, lon, lonTolerance)) return true;
     if (isLongitudeInInterval(fromVector(arc.b).ra, lon, lonTolerance)) return true;
-    return [lon.start, lon.start + lon.width].some(
-      (ra) => distanceToArc(toUnitVector({ ra, dec: 0 }), arc) <= BOUNDARY_TOLERANCE_RAD,
-    );
+    return [lon.start, lon.start + lon.width].some((ra) => distanceToArc(toUnitVector({ ra, dec: 0 }), arc) <= BOUNDARY_TOLERANCE_RAD);
   }
   return crossing.points.some((x) => isLongitudeInInterval(fromVector(x).ra, parallel.longitudes, lonTolerance));
 }
@@ -143,10 +134,7 @@ function rangesIntersect(a: Range, b: Range): boolean {
   if (latA.min <= -90 && latB.min <= -90) return true;
   const lonA = rangeLongitudes(a);
   const lonB = rangeLongitudes(b);
-  return (
-    isLongitudeInInterval(lonB.start, lonA, BOUNDARY_TOLERANCE_DEG) ||
-    isLongitudeInInterval(lonA.start, lonB, BOUNDARY_TOLERANCE_DEG)
-  );
+  return isLongitudeInInterval(lonB.start, lonA, BOUNDARY_TOLERANCE_DEG) || isLongitudeInInterval(lonA.start, lonB, BOUNDARY_TOLERANCE_DEG);
 }
 
 /** Minimum angular distance in degrees from a point to a shape; 0 when inside. */

@@ -4,16 +4,8 @@
  * resolved here (longitude to 0/360, latitude to the poles).
  */
 import type { Point, Range, Vec3 } from './types';
-import { Arc, distanceToArc, makeArc } from './arcs';
-import {
-  BOUNDARY_TOLERANCE_DEG,
-  RAD_PER_DEG,
-  fromVector,
-  normalizeRa,
-  raDifference,
-  toUnitVector,
-  vectorAngle,
-} from './vector';
+import { type Arc, distanceToArc, makeArc } from './arcs';
+import { BOUNDARY_TOLERANCE_DEG, RAD_PER_DEG, fromVector, normalizeRa, raDifference, toUnitVector, vectorAngle } from './vector';
 
 /** Longitudes from `start` eastwards over `width` degrees; width 360 is every longitude. */
 export interface LongitudeInterval {

@@ -152,10 +152,7 @@ export function makeRange(raMin: number, raMax: number, decMin: number, decMax: 
     if (Number.isFinite(dec)) checkLatitude(dec, context);
   }
   if (decMin > decMax) {
-    throw new ShapeError(
-      `latitude lower bound ${formatNumber(decMin)} exceeds upper bound ${formatNumber(decMax)}`,
-      context,
-    );
+    throw new ShapeError(`latitude lower bound ${formatNumber(decMin)} exceeds upper bound ${formatNumber(decMax)}`, context);
   }
   let lower = raMin;
   let upper = raMax;

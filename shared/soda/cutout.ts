@@ -23,6 +23,7 @@
  * cards and reads the rectangle's rows straight into the output buffer.
  */
 import { statSync } from 'node:fs';
+import type { Interval } from '../dali/interval';
 import {
   type Card,
   type FitsFile,
@@ -40,7 +41,7 @@ import {
 import { formatDali } from '../sky';
 import { SodaError } from './errors';
 import { LruCache } from './lru';
-import type { Interval, SodaCutout } from './params';
+import type { SodaCutout } from './params';
 import type { CutoutPlan, PlannedHdu } from './plan';
 
 /** Largest cutout, in pixels over all its HDUs: 2^26 (256 MiB of float32). */
@@ -105,7 +106,10 @@ export function checkCutoutSize(plan: CutoutPlan, maxPixels = DEFAULT_MAX_CUTOUT
   const pixels = plan.hdus.reduce((sum, h) => sum + h.rect.width * h.rect.height, 0);
   if (pixels > maxPixels) {
     const sizes = plan.hdus.map((h) => `${h.rect.width}×${h.rect.height}`).join(' + ');
-    throw new SodaError('UsageError', `the cutout would hold ${pixels} pixels (${sizes}); the limit is ${maxPixels} pixels: ask for a smaller region`);
+    throw new SodaError(
+      'UsageError',
+      `the cutout would hold ${pixels} pixels (${sizes}); the limit is ${maxPixels} pixels: ask for a smaller region`,
+    );
   }
 }
 
@@ -121,7 +125,8 @@ function formatInterval(interval: Interval): string {
 
 /** Header text is ASCII 32–126 (FITS 4.0 §4.1.1): anything else in an opaque ID is %-encoded (UTF-8). */
 function asciiText(text: string): string {
-  const percent = (c: string): string => [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('');
+  const percent = (c: string): string =>
+    [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('');
   return text.replace(/[^\x20-\x7e]/gu, percent);
 }
 
@@ -140,7 +145,9 @@ function provenanceCards(cutout: SodaCutout, plan: CutoutPlan): Card[] {
   for (const planned of plan.hdus) {
     const { x0, y0, width, height } = planned.rect;
     const [imageWidth, imageHeight] = planned.imageSize;
-    header.addHistory(`SODA cutout of ${hduName(planned)}: x ${x0}..${x0 + width - 1}, y ${y0}..${y0 + height - 1} of ${imageWidth}x${imageHeight} (0-based)`);
+    header.addHistory(
+      `SODA cutout of ${hduName(planned)}: x ${x0}..${x0 + width - 1}, y ${y0}..${y0 + height - 1} of ${imageWidth}x${imageHeight} (0-based)`,
+    );
   }
   return [...header.cards];
 }
@@ -223,7 +230,14 @@ function templateFor(file: FitsFile, headers: FileHeaders, index: number): CutTe
   const bitpix = file.imageLayout(index).bitpix;
   const sample = decodeBigEndian(new ArrayBuffer(bytesPerPixel(bitpix)), bitpix);
   const origin = originCards(source);
-  const made = { template: ImageHduTemplate.create(source, sample, origin.map((c) => c.key)), origin };
+  const made = {
+    template: ImageHduTemplate.create(
+      source,
+      sample,
+      origin.map((c) => c.key),
+    ),
+    origin,
+  };
   headers.templates.set(index, made);
   return made;
 }
@@ -295,13 +309,24 @@ export function cutoutBuffer(file: FitsFile, plan: CutoutPlan, provenance: SodaC
  * of at most `chunkBytes`, padding), for streaming very large cutouts with bounded memory. The
  * size check happens before the first chunk.
  */
-export function cutoutChunks(file: FitsFile, plan: CutoutPlan, provenance: SodaCutout, options: ChunkOptions = {}): Generator<Buffer, void, void> {
+export function cutoutChunks(
+  file: FitsFile,
+  plan: CutoutPlan,
+  provenance: SodaCutout,
+  options: ChunkOptions = {},
+): Generator<Buffer, void, void> {
   checkCutoutSize(plan, options.maxPixels);
   const headers = fileHeaders(file, options.cache);
   return chunksOf(file, plan, headers, provenanceCards(provenance, plan), options.chunkBytes ?? DEFAULT_CHUNK_BYTES);
 }
 
-function* chunksOf(file: FitsFile, plan: CutoutPlan, headers: FileHeaders, extra: readonly Card[], chunkBytes: number): Generator<Buffer, void, void> {
+function* chunksOf(
+  file: FitsFile,
+  plan: CutoutPlan,
+  headers: FileHeaders,
+  extra: readonly Card[],
+  chunkBytes: number,
+): Generator<Buffer, void, void> {
   if (plan.primary === 'header') yield primaryHeader(file, headers, extra);
   for (const [i, planned] of plan.hdus.entries()) {
     const primary = plan.primary === 'cut' && i === 0;

@@ -10,7 +10,8 @@
  *   cutout   the FITS bytes: the source's primary header with provenance, then each cut HDU with
  *            its WCS and LTV moved and its pixels copied byte for byte; in one Buffer, or in
  *            chunks for very large cutouts;
- *   errors   SodaError with its §5.2 label, and the text/plain body of an error.
+ *   errors   SodaError (a shared/dali DaliError) with its §5.2 label, and the text/plain body
+ *            of an error.
  *
  * Typical use (sync):
  *   const [cutout] = combinations(parseSodaRequest(params, { multiValued: false }));
@@ -22,19 +23,15 @@
 export { SODA_ERROR_CODES, SodaError, sodaErrorText, type SodaErrorCode } from './errors';
 export {
   DEFAULT_MAX_COMBINATIONS,
-  STOKES_LABELS,
   combinations,
   countCombinations,
-  parseInterval,
   parseSodaRequest,
-  type Interval,
   type ParseOptions,
   type SodaCutout,
   type SodaParam,
   type SodaRequest,
   type SpatialFilter,
   type SpatialParam,
-  type StokesLabel,
 } from './params';
 export { overlapsCoverage, planCutout, type CutoutFilters, type CutoutPlan, type DatasetCoverage, type PlannedHdu } from './plan';
 export { pixelBox } from './pixelbox';

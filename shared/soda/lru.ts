@@ -5,7 +5,10 @@ export class LruCache<K, V> {
   private missCount = 0;
 
   /** `onEvict` releases what an entry holds (e.g. closes an open file) when it is dropped. */
-  constructor(readonly capacity: number, private readonly onEvict?: (value: V, key: K) => void) {
+  constructor(
+    readonly capacity: number,
+    private readonly onEvict?: (value: V, key: K) => void,
+  ) {
     if (!(Number.isInteger(capacity) && capacity > 0)) throw new RangeError(`LRU capacity must be a positive integer, got ${capacity}`);
   }
 

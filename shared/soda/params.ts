@@ -3,6 +3,8 @@
  * combination of values (§6). Pure: the HTTP layer hands over the parameters as received
  * (names upper-cased, values as given, repeats kept in order).
  */
+import { parseInterval, type Interval } from '../dali/interval';
+import { STOKES_LABELS, type StokesLabel } from '../dali/stokes';
 import { type Circle, type Polygon, type Range, ShapeError, parseDaliCircle, parseDaliPolygon, parseDaliShape } from '../sky';
 import { SodaError } from './errors';
 
@@ -19,16 +21,6 @@ export interface SpatialFilter {
   readonly param: SpatialParam;
   readonly shape: Circle | Polygon | Range;
 }
-
-/** A DALI interval, closed; ±Infinity for an open side (§3.3.4, §3.3.5). */
-export interface Interval {
-  readonly lo: number;
-  readonly hi: number;
-}
-
-/** ObsCore 1.1 pol_states vocabulary: Stokes, circular, linear, and polarized intensity/angle. */
-export const STOKES_LABELS = ['I', 'Q', 'U', 'V', 'RR', 'LL', 'RL', 'LR', 'XX', 'YY', 'XY', 'YX', 'POLI', 'POLA'] as const;
-export type StokesLabel = (typeof STOKES_LABELS)[number];
 
 export interface SodaRequest {
   /** §3.2.1: opaque identifiers, used as given. */
@@ -64,8 +56,6 @@ export interface ParseOptions {
 
 export const DEFAULT_MAX_COMBINATIONS = 10_000;
 
-const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-const INFINITY = /^([+-]?)inf(?:inity)?$/i;
 const SPATIAL_PARAMS: readonly SpatialParam[] = ['POS', 'CIRCLE', 'POLYGON'];
 
 function usage(message: string): SodaError {
@@ -95,24 +85,6 @@ function parseShape(param: SpatialParam, text: string): Circle | Polygon | Range
   }
 }
 
-function parseBound(token: string, param: string): number {
-  if (DECIMAL.test(token)) return Number(token);
-  const infinity = INFINITY.exec(token);
-  if (infinity) return infinity[1] === '-' ? -Infinity : Infinity;
-  throw usage(`expected a number but found "${token}" in ${param}`);
-}
-
-/** DALI 1.1 interval: two numbers, lower ≤ upper, ±Inf only on the open side. */
-export function parseInterval(text: string, param: string): Interval {
-  const tokens = text.trim().split(/\s+/);
-  if (tokens.length !== 2) throw usage(`${param} needs 2 values (lower upper) but got ${tokens.length}`);
-  const [lo, hi] = tokens.map((t) => parseBound(t, param)) as [number, number];
-  if (lo === Infinity) throw usage(`lower bound cannot be +Inf in ${param}`);
-  if (hi === -Infinity) throw usage(`upper bound cannot be -Inf in ${param}`);
-  if (lo > hi) throw usage(`lower bound ${tokens[0]} exceeds upper bound ${tokens[1]} in ${param}`);
-  return { lo, hi };
-}
-
 function parsePol(text: string): StokesLabel {
   const label = STOKES_LABELS.find((s) => s === text.trim());
   if (!label) throw usage(`unknown polarization state "${text.trim()}" in POL; expected one of ${STOKES_LABELS.join(' ')}`);
@@ -139,15 +111,16 @@ export function parseSodaRequest(params: readonly SodaParam[], options: ParseOpt
   const timeValues = valuesOf(params, 'TIME');
   if (!options.multiValued) {
     if (ids.length > 1) throw notMultiValued(`ID has ${ids.length} values`);
-    if (spatialValues.length > 1) throw notMultiValued(`${spatialValues.length} spatial constraints (${spatialValues.map((v) => v.param).join(', ')})`);
+    if (spatialValues.length > 1)
+      throw notMultiValued(`${spatialValues.length} spatial constraints (${spatialValues.map((v) => v.param).join(', ')})`);
     if (bandValues.length > 1) throw notMultiValued(`BAND has ${bandValues.length} values`);
     if (timeValues.length > 1) throw notMultiValued(`TIME has ${timeValues.length} values`);
   }
   const request: SodaRequest = {
     ids,
     spatial: spatialValues.map(({ param, value }) => ({ param, shape: parseShape(param, value) })),
-    bands: bandValues.map((v) => parseInterval(v.value, 'BAND')),
-    times: timeValues.map((v) => parseInterval(v.value, 'TIME')),
+    bands: bandValues.map((v) => parseInterval(v.value, 'BAND', usage)),
+    times: timeValues.map((v) => parseInterval(v.value, 'TIME', usage)),
     pol: [...new Set(valuesOf(params, 'POL').map((v) => parsePol(v.value)))],
   };
   const max = options.maxCombinations ?? DEFAULT_MAX_COMBINATIONS;

@@ -8,10 +8,11 @@
  * coverage (the whole axis is kept) or the cutout is empty (SODA 1.0 §5.1: 204 for sync, §6: a
  * result entry with an error label for async).
  */
+import type { Interval } from '../dali/interval';
 import { type FitsFile, FitsError, type HduInfo, type Rect, scalarLookup } from '../fits';
 import { type CelestialWcs, WcsError, parseWcs } from '../wcs';
 import { SodaError } from './errors';
-import type { Interval, SodaCutout } from './params';
+import type { SodaCutout } from './params';
 import { pixelBox } from './pixelbox';
 
 /** The dataset's coverage from its ObsCore row (null = unknown: never excludes anything). */
@@ -57,7 +58,12 @@ function overlaps(wanted: Interval, min: number | null, max: number | null): boo
 }
 
 function hasPolarization(wanted: readonly string[], polStates: string | null | undefined): boolean {
-  const present = new Set((polStates ?? '').split('/').map((s) => s.trim()).filter(Boolean));
+  const present = new Set(
+    (polStates ?? '')
+      .split('/')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
   return wanted.some((label) => present.has(label));
 }
 
@@ -86,7 +92,8 @@ function parseCelestialWcs(hdu: HduInfo): CelestialWcs | null {
   try {
     return parseWcs(scalarLookup(hdu.header));
   } catch (err) {
-    if (err instanceof WcsError || err instanceof FitsError) throw new SodaError('UsageError', `${hduLabel(hdu)} of the dataset cannot be cut: ${err.message}`);
+    if (err instanceof WcsError || err instanceof FitsError)
+      throw new SodaError('UsageError', `${hduLabel(hdu)} of the dataset cannot be cut: ${err.message}`);
     throw err;
   }
 }
@@ -128,7 +135,10 @@ export function planCutout(file: FitsFile, filters: CutoutFilters, coverage: Dat
   for (const { hdu, wcs } of images) {
     const [width, height] = [hdu.axes[0]!, hdu.axes[1]!];
     if (shape && !wcs.icrsCompatible) {
-      throw new SodaError('UsageError', `${hduLabel(hdu)} of the dataset has its WCS in ${wcs.radesys}, not ICRS: SODA positions cannot be applied to it`);
+      throw new SodaError(
+        'UsageError',
+        `${hduLabel(hdu)} of the dataset has its WCS in ${wcs.radesys}, not ICRS: SODA positions cannot be applied to it`,
+      );
     }
     let rect: Rect | null = { x0: 0, y0: 0, width, height };
     if (shape) {

@@ -6,8 +6,18 @@
 import type { Config } from '../config';
 import { OBSCORE_DATA_MODEL } from '../obscore/columns';
 import {
-  adqlLanguage, capabilitiesXml, featureList, FEATURE_TYPES, geometryFeatures, OUTPUT_FORMAT_IDS, supportCapabilities, tapCapability,
-  UPLOAD_METHODS, type Example, type OutputFormat, type TableAccess,
+  adqlLanguage,
+  capabilitiesXml,
+  featureList,
+  FEATURE_TYPES,
+  geometryFeatures,
+  OUTPUT_FORMAT_IDS,
+  supportCapabilities,
+  tapCapability,
+  UPLOAD_METHODS,
+  type Example,
+  type OutputFormat,
+  type TableAccess,
 } from '../vosi';
 import { DEFAULT_CONTENT_TYPES } from '../votable';
 
@@ -25,13 +35,30 @@ export function tableAccess(config: Config): TableAccess {
   return {
     dataModels: [{ name: 'ObsCore-1.1', ivoId: OBSCORE_DATA_MODEL }],
     languages: [
-      adqlLanguage(['2.0', '2.1'], [
-        geometryFeatures(['POINT', 'CIRCLE', 'POLYGON', 'BOX', 'REGION', 'CENTROID', 'CONTAINS', 'INTERSECTS', 'DISTANCE', 'AREA', 'COORD1', 'COORD2']),
-        featureList(FEATURE_TYPES.string, ['LOWER', 'UPPER', 'ILIKE']),
-        featureList(FEATURE_TYPES.sets, ['UNION', 'EXCEPT', 'INTERSECT']),
-        featureList(FEATURE_TYPES.type, ['CAST']),
-        featureList(FEATURE_TYPES.offset, ['OFFSET']),
-      ], 'ADQL 2.1; identifiers are case-insensitive unless quoted'),
+      adqlLanguage(
+        ['2.0', '2.1'],
+        [
+          geometryFeatures([
+            'POINT',
+            'CIRCLE',
+            'POLYGON',
+            'BOX',
+            'REGION',
+            'CENTROID',
+            'CONTAINS',
+            'INTERSECTS',
+            'DISTANCE',
+            'AREA',
+            'COORD1',
+            'COORD2',
+          ]),
+          featureList(FEATURE_TYPES.string, ['LOWER', 'UPPER', 'ILIKE']),
+          featureList(FEATURE_TYPES.sets, ['UNION', 'EXCEPT', 'INTERSECT']),
+          featureList(FEATURE_TYPES.type, ['CAST']),
+          featureList(FEATURE_TYPES.offset, ['OFFSET']),
+        ],
+        'ADQL 2.1; identifiers are case-insensitive unless quoted',
+      ),
     ],
     outputFormats: OUTPUT_FORMATS,
     uploadMethods: [UPLOAD_METHODS.inline, UPLOAD_METHODS.http, UPLOAD_METHODS.https],
@@ -46,11 +73,21 @@ export function tapCapabilitiesXml(base: string, config: Config): string {
   return capabilitiesXml([tapCapability(base, tableAccess(config)), ...supportCapabilities(base, { tables: true, examples: true })]);
 }
 
-/** The Rubin image-services tutorial's queries (../shared/seed), as TAP examples (TAP 1.1 §2.6). */
+/** The queries of Rubin's image-services tutorial (DP0.2 notebooks), as TAP examples (TAP 1.1 §2.6). */
 export const TAP_EXAMPLES: readonly Example[] = [
-  { id: 'tap-schema-tables', name: 'Tables published by the service', query: 'SELECT schema_name, table_name, description FROM TAP_SCHEMA.tables', tables: ['TAP_SCHEMA.tables'] },
+  {
+    id: 'tap-schema-tables',
+    name: 'Tables published by the service',
+    query: 'SELECT schema_name, table_name, description FROM TAP_SCHEMA.tables',
+    tables: ['TAP_SCHEMA.tables'],
+  },
   { id: 'tap-schema-schemas', name: 'Schemas', query: 'SELECT * FROM tap_schema.schemas', tables: ['TAP_SCHEMA.schemas'] },
-  { id: 'ivoa-tables', name: 'Tables of the ivoa schema', query: "SELECT * FROM tap_schema.tables where schema_name like 'ivoa' order by table_index ASC", tables: ['TAP_SCHEMA.tables'] },
+  {
+    id: 'ivoa-tables',
+    name: 'Tables of the ivoa schema',
+    query: "SELECT * FROM tap_schema.tables where schema_name like 'ivoa' order by table_index ASC",
+    tables: ['TAP_SCHEMA.tables'],
+  },
   {
     id: 'obscore-columns',
     name: 'Columns of ivoa.ObsCore',
@@ -66,7 +103,8 @@ export const TAP_EXAMPLES: readonly Example[] = [
   {
     id: 'product-subtypes',
     name: 'Image types and calibration levels',
-    query: 'SELECT dataproduct_type, dataproduct_subtype, calib_level, COUNT(*) FROM ivoa.ObsCore GROUP BY dataproduct_subtype, calib_level ORDER BY calib_level',
+    query:
+      'SELECT dataproduct_type, dataproduct_subtype, calib_level, COUNT(*) FROM ivoa.ObsCore GROUP BY dataproduct_subtype, calib_level ORDER BY calib_level',
     tables: ['ivoa.ObsCore'],
   },
   {
@@ -87,13 +125,15 @@ export const TAP_EXAMPLES: readonly Example[] = [
   {
     id: 'dataset-by-id',
     name: 'A dataset found by its identifier',
-    query: "SELECT access_url, dataproduct_subtype, lsst_patch, lsst_tract, lsst_band FROM ivoa.ObsCore WHERE access_url like '%20d28216-534a-4102-b8a7-1c7f32a9b78c'",
+    query:
+      "SELECT access_url, dataproduct_subtype, lsst_patch, lsst_tract, lsst_band FROM ivoa.ObsCore WHERE access_url like '%20d28216-534a-4102-b8a7-1c7f32a9b78c'",
     tables: ['ivoa.ObsCore'],
   },
   {
     id: 'images-overlapping-region',
     name: 'Images whose footprint overlaps a small circle',
-    query: "SELECT obs_publisher_did, dataproduct_subtype, lsst_band, s_ra, s_dec FROM ivoa.ObsCore WHERE 1 = INTERSECTS(s_region, CIRCLE('ICRS', 55.7467, -32.2862, 0.05))",
+    query:
+      "SELECT obs_publisher_did, dataproduct_subtype, lsst_band, s_ra, s_dec FROM ivoa.ObsCore WHERE 1 = INTERSECTS(s_region, CIRCLE('ICRS', 55.7467, -32.2862, 0.05))",
     tables: ['ivoa.ObsCore'],
   },
 ];

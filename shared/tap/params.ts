@@ -22,12 +22,12 @@ export interface TableUpload {
 export interface TapRequest {
   query: string;
   format: ResolvedFormat;
-  /** Rows to return at most; 0 = metadata only (DALI 1.1 §3.4.3). */
+  /** Rows to return at most; 0 = metadata only (DALI 1.1 §3.4.4). */
   maxrec: number;
   uploads: TableUpload[];
 }
 
-/** TAP_UPLOAD table names must be ADQL regular identifiers (TAP 1.1 §2.5.7). */
+/** TAP_UPLOAD table names must be ADQL regular identifiers (TAP 1.1 §2.7.6). */
 const UPLOAD_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 
 /** The single value of a parameter; DALI 1.1 §3.4: RESPONSEFORMAT, MAXREC are single-valued. */
@@ -48,7 +48,8 @@ export function parseUploads(values: readonly string[], limits: Pick<TapLimits, 
       const name = part.slice(0, comma).trim();
       const uri = part.slice(comma + 1).trim();
       if (!UPLOAD_NAME.test(name)) throw new JobFailure(`UPLOAD table name "${name}" is not a valid ADQL identifier`);
-      if (uploads.some((u) => u.name.toLowerCase() === name.toLowerCase())) throw new JobFailure(`UPLOAD table name "${name}" is given twice`);
+      if (uploads.some((u) => u.name.toLowerCase() === name.toLowerCase()))
+        throw new JobFailure(`UPLOAD table name "${name}" is given twice`);
       let source: UploadSource;
       if (uri.startsWith('param:')) source = { kind: 'inline', parameter: uri.slice('param:'.length).toUpperCase() };
       else if (/^https?:\/\//i.test(uri)) source = { kind: 'url', url: uri };
@@ -56,14 +57,16 @@ export function parseUploads(values: readonly string[], limits: Pick<TapLimits, 
       uploads.push({ name, source });
     }
   }
-  if (uploads.length > limits.uploadMaxTables) throw new JobFailure(`at most ${limits.uploadMaxTables} tables can be uploaded, not ${uploads.length}`);
+  if (uploads.length > limits.uploadMaxTables)
+    throw new JobFailure(`at most ${limits.uploadMaxTables} tables can be uploaded, not ${uploads.length}`);
   return uploads;
 }
 
 export function parseTapRequest(parameters: readonly JobParameter[], limits: TapLimits): TapRequest {
   const lang = single(parameters, 'LANG');
   if (lang === undefined) throw new JobFailure('LANG is missing: use LANG=ADQL');
-  if (!ADQL_LANGS.includes(lang.trim().toUpperCase())) throw new JobFailure(`LANG=${lang} is not supported (supported: ${ADQL_LANGS.join(', ')})`);
+  if (!ADQL_LANGS.includes(lang.trim().toUpperCase()))
+    throw new JobFailure(`LANG=${lang} is not supported (supported: ${ADQL_LANGS.join(', ')})`);
   const query = single(parameters, 'QUERY');
   if (query === undefined || query.trim() === '') throw new JobFailure('QUERY is missing');
 
@@ -78,6 +81,9 @@ export function parseTapRequest(parameters: readonly JobParameter[], limits: Tap
     if (!/^\s*\d+\s*$/.test(maxrecText)) throw new JobFailure(`MAXREC must be a non-negative integer, not "${maxrecText}"`);
     maxrec = Math.min(Number(maxrecText), limits.maxrecMax);
   }
-  const uploads = parseUploads(parameters.filter((p) => p.name === 'UPLOAD' && !p.byReference).map((p) => p.value), limits);
+  const uploads = parseUploads(
+    parameters.filter((p) => p.name === 'UPLOAD' && !p.byReference).map((p) => p.value),
+    limits,
+  );
   return { query, format, maxrec, uploads };
 }

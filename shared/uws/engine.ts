@@ -1,19 +1,21 @@
 /**
- * The api side of the UWS engine: creates jobs, dispatches them to the queues, aborts and
- * destroys them, and keeps the store and Redis in agreement (reaping, reconciliation,
+ * The api side of the UWS engine, and the only way to the api's job state: reads and lists
+ * jobs, creates them, dispatches them to the queues, changes, aborts and destroys them,
+ * answers WAIT, and keeps the store and Redis in agreement (reaping, reconciliation,
  * execution-duration enforcement for jobs whose worker vanished). HTTP lives in api/uws.
  */
-import { randomBytes } from 'node:crypto';
 import type { Config } from '../config';
+import { newJobId } from '../ids';
 import type { Logger } from '../log';
 import { channels } from '../redis';
 import type { UwsEvents } from './events';
-import { removeJobFiles } from './files';
-import type { Job, JobParameter } from './model';
+import { isJobId, removeJobFiles } from './files';
+import type { Job, JobListFilter, JobParameter, JobRef, JobResult } from './model';
 import { isActive, type Phase } from './phase';
 import type { JobQueues } from './queue';
 import type { UwsService } from './service';
 import type { JobStore } from './store';
+import type { WaitHub } from './wait';
 
 export interface EngineDeps {
   config: Config;
@@ -40,39 +42,67 @@ export interface CreateOptions {
 
 export type RunOutcome = 'queued' | 'already' | 'illegal';
 
+/**
+ * A change the job's phase may forbid: made, or refused, with the phase the job is in now
+ * (undefined when it was destroyed meanwhile).
+ */
+export type ChangeOutcome = { ok: true } | { ok: false; phase: Phase | undefined };
+
+/**
+ * Whose jobs a caller may see: one service's, and one owner's (null: anonymous) or, with
+ * `owner` undefined, every owner's (authentication off: single-user mode).
+ */
+export type JobScope = Pick<JobListFilter, 'service' | 'owner'>;
+
+/**
+ * A job list (UWS §2.2.2.1), or, when a list asked for without LAST is longer than
+ * UWS_LIST_MAX, the LAST that bounds it (the caller redirects with it).
+ */
+export type JobList = { kind: 'jobs'; jobs: JobRef[] } | { kind: 'bounded'; last: number };
+
+export interface WaitOptions {
+  /** The api's hub, woken by the Redis phase events. */
+  hub: WaitHub;
+  /** How long to block at most, ms. */
+  timeoutMs: number;
+  /** The phase the client saw (the PHASE race guard): block only while the job is in it. */
+  phase?: Phase;
+  /** Aborted when the client has gone: waiting ends. */
+  signal?: AbortSignal;
+}
+
+/** Parameters (and RUNID) change only while PENDING (UWS §2.1.11, DALI 1.1 §2.1). */
+export function acceptsParameters(job: Pick<Job, 'phase'>): boolean {
+  return job.phase === 'PENDING';
+}
+
+/** Parameters replace earlier values of the same name (UWS §2.1.11), others are kept. */
+export function mergeParameters(existing: readonly JobParameter[], update: readonly JobParameter[]): JobParameter[] {
+  const replaced = new Set(update.map((p) => p.name));
+  return [...existing.filter((p) => !replaced.has(p.name)), ...update];
+}
+
+const DONE: ChangeOutcome = { ok: true };
+
 /** Mean job duration assumed before any job of a service has finished, ms. */
 const DEFAULT_MEAN_DURATION_MS = 1000;
 /** Extra time a job gets past its execution duration before the api declares its worker lost, ms. */
 const DURATION_GRACE_MS = 5000;
 
-/** Random bytes drawn in bulk: one system call per 4 KiB instead of one per job id. */
-let entropy = Buffer.alloc(0);
-let entropyOffset = 0;
-const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
-
-/** 16 characters of base32 (80 random bits), lower-case, safe in URLs and file names. */
-export function newJobId(): string {
-  if (entropyOffset + 16 > entropy.length) {
-    entropy = randomBytes(4096);
-    entropyOffset = 0;
-  }
-  let id = '';
-  for (let i = 0; i < 16; i++) id += ID_ALPHABET[entropy[entropyOffset + i]! & 31];
-  entropyOffset += 16;
-  return id;
-}
-
 export class UwsEngine {
-  readonly config: Config;
-  readonly store: JobStore;
-  readonly queues: JobQueues;
-  readonly events: UwsEvents;
+  private readonly config: Config;
+  private readonly store: JobStore;
+  private readonly queues: JobQueues;
+  private readonly events: UwsEvents;
   private readonly log: Logger;
   private meanDurations: { at: number; values: Record<string, string> } = { at: 0, values: {} };
   /** Jobs this process is queueing right now (store row written, queue entry on its way). */
   private readonly dispatching = new Set<string>();
 
-  constructor(deps: EngineDeps, readonly services: ReadonlyMap<string, UwsService>) {
+  constructor(
+    deps: EngineDeps,
+    readonly services: ReadonlyMap<string, UwsService>,
+  ) {
     this.config = deps.config;
     this.store = deps.store;
     this.queues = deps.queues;
@@ -80,18 +110,107 @@ export class UwsEngine {
     this.log = deps.log;
   }
 
-  /** UWS §2.1.7: 0 means unlimited, allowed only when no maximum is configured. */
-  clampExecutionDuration(requested: number | undefined): number {
+  /** UWS §2.1.4: 0 means unlimited, allowed only when no maximum is configured. */
+  private clampExecutionDuration(requested: number | undefined): number {
     const { executionDurationDefault, executionDurationMax } = this.config.uws;
     if (requested === undefined) return executionDurationDefault;
     if (executionDurationMax === 0) return requested;
     return requested === 0 ? executionDurationMax : Math.min(requested, executionDurationMax);
   }
 
-  clampDestruction(requested: number | undefined, now = Date.now()): number {
+  private clampDestruction(requested: number | undefined, now = Date.now()): number {
     const { destructionDefault, destructionMax } = this.config.uws;
     if (requested === undefined) return now + destructionDefault * 1000;
     return Math.min(requested, now + destructionMax * 1000);
+  }
+
+  /** The job, if it exists and is in `scope`; else undefined (a job out of scope is not revealed). */
+  async job(jobId: string, scope: JobScope): Promise<Job | undefined> {
+    const job = isJobId(jobId) ? await this.store.get(jobId) : undefined;
+    if (!job || job.service !== scope.service || (scope.owner !== undefined && job.owner !== scope.owner)) return undefined;
+    return job;
+  }
+
+  async list(filter: Omit<JobListFilter, 'limit'>): Promise<JobList> {
+    const max = this.config.uws.listMax;
+    if (filter.last !== undefined) return { kind: 'jobs', jobs: await this.store.list({ ...filter, last: Math.min(filter.last, max) }) };
+    const jobs = await this.store.list({ ...filter, limit: max + 1 });
+    // The server may bound a list by redirecting with LAST (UWS §2.2.2.1).
+    return jobs.length > max ? { kind: 'bounded', last: max } : { kind: 'jobs', jobs };
+  }
+
+  /** The job's results in order (empty unless COMPLETED). */
+  results(job: Pick<Job, 'jobId'>): Promise<JobResult[]> {
+    return this.store.results(job.jobId);
+  }
+
+  /** One result of the job: only that one is read (a job may have 100,000 of them). */
+  result(job: Pick<Job, 'jobId'>, resultId: string): Promise<JobResult | undefined> {
+    return this.store.result(job.jobId, resultId);
+  }
+
+  /**
+   * Replaces a PENDING job's parameters (see acceptsParameters, mergeParameters), and its
+   * RUNID when given; refused once the job has left PENDING.
+   */
+  async setParameters(job: Pick<Job, 'jobId'>, parameters: readonly JobParameter[], runId?: string): Promise<ChangeOutcome> {
+    return (await this.store.setParameters(job.jobId, parameters, runId)) ? DONE : this.refused(job);
+  }
+
+  /** Only while PENDING; the request is clamped as at creation (UWS §2.1.4). */
+  async setExecutionDuration(job: Pick<Job, 'jobId'>, requestedSeconds: number): Promise<ChangeOutcome> {
+    return (await this.store.setExecutionDuration(job.jobId, this.clampExecutionDuration(requestedSeconds))) ? DONE : this.refused(job);
+  }
+
+  /** In any phase; the request is clamped to the longest lifetime allowed (UWS §2.1.5). */
+  async setDestruction(job: Pick<Job, 'jobId'>, requestedMs: number): Promise<void> {
+    await this.store.setDestruction(job.jobId, this.clampDestruction(requestedMs));
+  }
+
+  private async refused(job: Pick<Job, 'jobId'>): Promise<ChangeOutcome> {
+    return { ok: false, phase: (await this.store.get(job.jobId))?.phase };
+  }
+
+  /**
+   * WAIT (UWS §2.2.1.2): the job (found as by `job`) once its phase has changed, or when the
+   * time is up or the client has gone. Blocks only in an active phase, and only if the job is
+   * still in the phase the client saw (the PHASE race guard).
+   */
+  async waitForChange(jobId: string, scope: JobScope, options: WaitOptions): Promise<Job | undefined> {
+    const { hub, timeoutMs, phase: guard, signal } = options;
+    const deadline = Date.now() + timeoutMs;
+    // Registered before the job is read, so that a change in between is not missed.
+    let waiter = hub.subscribe(jobId, timeoutMs);
+    try {
+      let job = await this.job(jobId, scope);
+      if (!job) return undefined;
+      const waited = job.phase;
+      if (timeoutMs <= 0 || !isActive(waited) || (guard !== undefined && guard !== waited)) return job;
+      const stop = () => waiter.close();
+      signal?.addEventListener('abort', stop);
+      try {
+        // Answer when the phase has changed. A notification can be stale (the event of the
+        // phase this request already read, arriving late): then wait on, registered again
+        // before reading the job so that no change is missed in between.
+        for (;;) {
+          const changed = await waiter.changed;
+          if (signal?.aborted || !changed) break;
+          const left = deadline - Date.now();
+          const next = left > 0 ? hub.subscribe(jobId, left) : undefined;
+          job = (await this.store.get(jobId)) ?? job;
+          if (job.phase !== waited || next === undefined) {
+            next?.close();
+            break;
+          }
+          waiter = next;
+        }
+      } finally {
+        signal?.removeEventListener('abort', stop);
+      }
+      return job;
+    } finally {
+      waiter.close();
+    }
   }
 
   async create(options: CreateOptions): Promise<Job> {
@@ -158,16 +277,17 @@ export class UwsEngine {
       await this.queues.enqueue(service, jobId);
     } catch (err) {
       // An outage is logged once by the connection, not once per job created during it.
-      if (err instanceof Error && err.name === 'RedisUnavailable') this.log.debug({ jobId, service, reason: err.message }, 'enqueue deferred: Redis unreachable');
+      if (err instanceof Error && err.name === 'RedisUnavailable')
+        this.log.debug({ jobId, service, reason: err.message }, 'enqueue deferred: Redis unreachable');
       else this.log.warn({ err, jobId, service }, 'enqueue failed; reconciliation will retry');
     }
   }
 
-  /** PHASE=ABORT: returns false when the job is already in a final phase. */
-  async abort(job: Job): Promise<boolean> {
-    if (!(await this.store.transition(job.jobId, 'ABORTED'))) return false;
+  /** PHASE=ABORT: refused when the job is already in a final phase. */
+  async abort(job: Job): Promise<ChangeOutcome> {
+    if (!(await this.store.transition(job.jobId, 'ABORTED'))) return this.refused(job);
     await this.afterAbort(job.service, job.jobId, job.phase);
-    return true;
+    return DONE;
   }
 
   private async afterAbort(service: string, jobId: string, previous: Phase): Promise<void> {
@@ -178,7 +298,7 @@ export class UwsEngine {
     ]);
   }
 
-  /** Destruction: stop any work, then delete the results and forget the job (UWS §2.1.6). */
+  /** Destruction: stop any work, then delete the results and forget the job (UWS §2.1.5). */
   async destroy(job: Pick<Job, 'jobId' | 'service' | 'phase'>): Promise<void> {
     if (isActive(job.phase) && (await this.store.transition(job.jobId, 'ABORTED'))) {
       await this.afterAbort(job.service, job.jobId, job.phase);
@@ -187,7 +307,7 @@ export class UwsEngine {
     await this.store.delete(job.jobId);
   }
 
-  /** Quote (UWS §2.1.8): now + mean duration × (1 + jobs waiting per job running). */
+  /** Quote (UWS §2.1.6): now + mean duration × (1 + jobs waiting per job running). */
   async quote(service: string, now = Date.now()): Promise<number | null> {
     try {
       // Bounded like every command of the api: with Redis down this fails at once.
@@ -241,7 +361,13 @@ export class UwsEngine {
           // Read again: a job that finished (its entry removed) or was just queued (its entry
           // on the way) between the two reads is in flight, not lost.
           const current = this.dispatching.has(job.jobId) ? undefined : await this.store.get(job.jobId);
-          if (!current || !isActive(current.phase) || current.phase === 'PENDING' || (await this.queues.state(job.service, job.jobId)) !== 'missing') continue;
+          if (
+            !current ||
+            !isActive(current.phase) ||
+            current.phase === 'PENDING' ||
+            (await this.queues.state(job.service, job.jobId)) !== 'missing'
+          )
+            continue;
           await this.dispatch(job.service, job.jobId);
           requeued++;
           this.log.warn({ jobId: job.jobId, phase: job.phase }, 'job had no queue entry: enqueued again');
@@ -252,7 +378,9 @@ export class UwsEngine {
             await this.events.publishPhase(job.jobId, 'ERROR').catch(() => undefined);
           }
         } else if (
-          job.phase === 'EXECUTING' && job.executionDuration > 0 && job.startTime !== null &&
+          job.phase === 'EXECUTING' &&
+          job.executionDuration > 0 &&
+          job.startTime !== null &&
           now > job.startTime + job.executionDuration * 1000 + DURATION_GRACE_MS
         ) {
           if (await this.store.fail(job.jobId, { type: 'fatal', message: `execution duration of ${job.executionDuration} s exceeded` })) {

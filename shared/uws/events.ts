@@ -22,7 +22,11 @@ export class UwsEvents {
   private readonly syncHandlers = new Map<string, Set<MessageHandler>>();
 
   /** `log` receives the connections' state changes (lost, restored). */
-  constructor(private readonly redisUrl: string, prefix: string, private readonly log?: Logger) {
+  constructor(
+    private readonly redisUrl: string,
+    prefix: string,
+    private readonly log?: Logger,
+  ) {
     this.channels = channels(prefix);
     // Fail-fast: an event publisher, a quote or an enqueue must not wait for a Redis that is
     // down (events are transient; what is not enqueued the api's reconciliation enqueues).

@@ -31,7 +31,9 @@ export function attemptDir(resultsRoot: string, jobId: string, attempt: number):
 export async function removeAttempts(resultsRoot: string, jobId: string, keep?: number): Promise<void> {
   const dir = resultsDir(resultsRoot, jobId);
   const names = await fs.readdir(dir).catch(() => [] as string[]);
-  await Promise.all(names.filter((name) => name !== String(keep)).map((name) => fs.rm(path.join(dir, name), { recursive: true, force: true })));
+  await Promise.all(
+    names.filter((name) => name !== String(keep)).map((name) => fs.rm(path.join(dir, name), { recursive: true, force: true })),
+  );
 }
 
 export function uploadsDir(resultsRoot: string, jobId: string): string {

@@ -38,7 +38,7 @@ export interface Job {
   creationTime: number;
   startTime: number | null;
   endTime: number | null;
-  /** Seconds; 0 = unlimited (UWS §2.1.7). */
+  /** Seconds; 0 = unlimited (UWS §2.1.4). */
   executionDuration: number;
   destruction: number;
   quote: number | null;

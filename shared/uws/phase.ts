@@ -5,7 +5,16 @@
  * exactly one outcome.
  */
 export const PHASES = [
-  'PENDING', 'QUEUED', 'EXECUTING', 'COMPLETED', 'ERROR', 'ABORTED', 'UNKNOWN', 'HELD', 'SUSPENDED', 'ARCHIVED',
+  'PENDING',
+  'QUEUED',
+  'EXECUTING',
+  'COMPLETED',
+  'ERROR',
+  'ABORTED',
+  'UNKNOWN',
+  'HELD',
+  'SUSPENDED',
+  'ARCHIVED',
 ] as const;
 
 export type Phase = (typeof PHASES)[number];

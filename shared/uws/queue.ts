@@ -27,7 +27,11 @@ export class JobQueues {
   /** Queues whose connection was ready once (BullMQ then sends their commands at once). */
   private readonly started = new WeakSet<Queue<QueueEntryData>>();
 
-  constructor(private readonly connection: Redis, private readonly prefix: string, private readonly log?: Logger) {}
+  constructor(
+    private readonly connection: Redis,
+    private readonly prefix: string,
+    private readonly log?: Logger,
+  ) {}
 
   queue(service: string): Queue<QueueEntryData> {
     let queue = this.queues.get(service);

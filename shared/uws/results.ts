@@ -21,7 +21,9 @@ export function chargeOutput(input: Pick<ProcessorInput, 'maxBytes' | 'written'>
   if (input.maxBytes === undefined || input.written === undefined) return;
   const total = Atomics.add(input.written, 0, BigInt(bytes)) + BigInt(bytes);
   if (total > BigInt(input.maxBytes)) {
-    throw new JobFailure(`the results exceed the output limit of ${input.maxBytes} bytes (JOB_MAX_BYTES); ask for less (MAXREC, fewer or smaller cutouts)`);
+    throw new JobFailure(
+      `the results exceed the output limit of ${input.maxBytes} bytes (JOB_MAX_BYTES); ask for less (MAXREC, fewer or smaller cutouts)`,
+    );
   }
 }
 
@@ -38,7 +40,7 @@ export interface ResultOutput {
  * long end to end.
  */
 function writeFully(fd: number, chunk: Buffer): void {
-  for (let done = 0; done < chunk.length; ) done += fs.writeSync(fd, chunk, done);
+  for (let done = 0; done < chunk.length;) done += fs.writeSync(fd, chunk, done);
 }
 
 /**
@@ -157,7 +159,10 @@ export class ResultPack {
   private fd: number | undefined;
   private offset = 0;
 
-  constructor(private readonly input: ProcessorInput, readonly file: string) {}
+  constructor(
+    private readonly input: ProcessorInput,
+    readonly file: string,
+  ) {}
 
   add(id: string, mimeType: string, bytes: Buffer): ProducedResult {
     chargeOutput(this.input, bytes.length);

@@ -60,7 +60,10 @@ export type Processor = (input: ProcessorInput) => Promise<ProducedResult[]>;
 /** A failure the user should read in errorSummary: thrown by processors. */
 export class JobFailure extends Error {
   override name = 'JobFailure';
-  constructor(message: string, readonly type: ErrorType = 'fatal') {
+  constructor(
+    message: string,
+    readonly type: ErrorType = 'fatal',
+  ) {
     super(message);
   }
 }
@@ -78,7 +81,7 @@ export interface UwsService {
   processorModule: string;
   /** false: synchronous requests only (e.g. SIA {query}), no UWS job tree and no queue. */
   asyncJobs?: boolean;
-  /** The /error resource of a job in ERROR (DALI §5.2.5); plain text when not given. */
+  /** The /error resource of a job in ERROR (DALI 1.1 §4.2); plain text when not given. */
   errorDocument?(job: Job): ErrorDocument;
 }
 

@@ -66,8 +66,7 @@ function toJob(row: JobRow): Job {
     destruction: Number(row.destruction),
     quote: optionalNumber(row.quote),
     attempts: row.attempts,
-    error:
-      row.error_message === null ? null : { type: row.error_type === 'transient' ? 'transient' : 'fatal', message: row.error_message },
+    error: row.error_message === null ? null : { type: row.error_type === 'transient' ? 'transient' : 'fatal', message: row.error_message },
     parameters: JSON.parse(row.parameters) as JobParameter[],
     baseUrl: row.base_url,
   };
@@ -85,7 +84,10 @@ const EXECUTING_SOURCES = sourcesOf('EXECUTING');
 const ERROR_SOURCES = sourcesOf('ERROR');
 
 export class JobStore {
-  private constructor(readonly knex: Knex, private readonly sql: SqlExecutor) {}
+  private constructor(
+    readonly knex: Knex,
+    private readonly sql: SqlExecutor,
+  ) {}
 
   static async open(url: string, options: DatabaseOptions = {}): Promise<JobStore> {
     const knex = openDatabase(url, options);
@@ -109,7 +111,19 @@ export class JobStore {
     const row = '(?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)';
     const values: SqlValue[] = [];
     for (const job of jobs) {
-      values.push(job.jobId, job.service, job.owner, job.runId, job.phase, job.creationTime, job.executionDuration, job.destruction, job.quote, JSON.stringify(job.parameters), job.baseUrl);
+      values.push(
+        job.jobId,
+        job.service,
+        job.owner,
+        job.runId,
+        job.phase,
+        job.creationTime,
+        job.executionDuration,
+        job.destruction,
+        job.quote,
+        JSON.stringify(job.parameters),
+        job.baseUrl,
+      );
     }
     await this.sql.run(
       'INSERT INTO uws_jobs (job_id, service, owner, run_id, phase, creation_time, execution_duration, destruction, quote, attempts, parameters, base_url) VALUES ' +
@@ -125,7 +139,10 @@ export class JobStore {
 
   /** The job's results in order (empty unless COMPLETED). */
   async results(jobId: string): Promise<JobResult[]> {
-    const rows = await this.sql.all<ResultRow>('SELECT result_id, file, mime_type, size, byte_offset FROM uws_results WHERE job_id = ? ORDER BY seq', [jobId]);
+    const rows = await this.sql.all<ResultRow>(
+      'SELECT result_id, file, mime_type, size, byte_offset FROM uws_results WHERE job_id = ? ORDER BY seq',
+      [jobId],
+    );
     return rows.map(toResult);
   }
 
@@ -170,7 +187,13 @@ export class JobStore {
       `SELECT job_id, phase, run_id, owner, creation_time FROM uws_jobs WHERE ${where.join(' AND ')} ${tail}`,
       bindings,
     );
-    return rows.map((r) => ({ jobId: r.job_id, phase: r.phase as Phase, runId: r.run_id, owner: r.owner, creationTime: Number(r.creation_time) }));
+    return rows.map((r) => ({
+      jobId: r.job_id,
+      phase: r.phase as Phase,
+      runId: r.run_id,
+      owner: r.owner,
+      creationTime: Number(r.creation_time),
+    }));
   }
 
   /**
@@ -190,7 +213,13 @@ export class JobStore {
       sets.push('quote = ?');
       bindings.push(changes.quote);
     }
-    return (await this.sql.run(`UPDATE uws_jobs SET ${sets.join(', ')} WHERE job_id = ? AND phase IN (${placeholders(sources.length)})`, [...bindings, jobId, ...sources])) > 0;
+    return (
+      (await this.sql.run(`UPDATE uws_jobs SET ${sets.join(', ')} WHERE job_id = ? AND phase IN (${placeholders(sources.length)})`, [
+        ...bindings,
+        jobId,
+        ...sources,
+      ])) > 0
+    );
   }
 
   /**
@@ -209,13 +238,18 @@ export class JobStore {
     );
     if (fresh) return { kind: 'started', job: toJob(fresh) };
     // A retry (EXECUTING after a dead worker), a job out of attempts, or one that is gone.
-    const [current] = await this.sql.all<Pick<JobRow, 'attempts' | 'phase'>>('SELECT attempts, phase FROM uws_jobs WHERE job_id = ?', [jobId]);
+    const [current] = await this.sql.all<Pick<JobRow, 'attempts' | 'phase'>>('SELECT attempts, phase FROM uws_jobs WHERE job_id = ?', [
+      jobId,
+    ]);
     if (!current || !EXECUTING_SOURCES.includes(current.phase as Phase)) return { kind: 'gone' };
     const guard = `WHERE job_id = ? AND attempts = ? AND phase IN (${placeholders(EXECUTING_SOURCES.length)}) RETURNING *`;
     const guardValues = [jobId, current.attempts, ...EXECUTING_SOURCES];
     if (current.attempts >= maxAttempts) {
       const message = `the worker running this job stopped ${current.attempts} time(s); giving up after ${maxAttempts} attempt(s)`;
-      const [row] = await this.sql.all<JobRow>(`UPDATE uws_jobs SET phase = 'ERROR', end_time = ?, error_type = 'transient', error_message = ? ${guard}`, [now, message, ...guardValues]);
+      const [row] = await this.sql.all<JobRow>(
+        `UPDATE uws_jobs SET phase = 'ERROR', end_time = ?, error_type = 'transient', error_message = ? ${guard}`,
+        [now, message, ...guardValues],
+      );
       return row ? { kind: 'exhausted', job: toJob(row) } : { kind: 'gone' };
     }
     const [row] = await this.sql.all<JobRow>(
@@ -232,7 +266,10 @@ export class JobStore {
    */
   async complete(jobId: string, attempt: number, results: readonly JobResult[], now = Date.now()): Promise<boolean> {
     const statements: SqlStatement[] = [
-      { sql: "UPDATE uws_jobs SET phase = 'COMPLETED', end_time = ? WHERE job_id = ? AND phase = 'EXECUTING' AND attempts = ?", bindings: [now, jobId, attempt] },
+      {
+        sql: "UPDATE uws_jobs SET phase = 'COMPLETED', end_time = ? WHERE job_id = ? AND phase = 'EXECUTING' AND attempts = ?",
+        bindings: [now, jobId, attempt],
+      },
       { sql: 'DELETE FROM uws_results WHERE job_id = ?', bindings: [jobId] },
     ];
     for (let start = 0; start < results.length; start += RESULT_ROWS_PER_INSERT) {
@@ -259,10 +296,15 @@ export class JobStore {
 
   /** A stopping worker gives its attempt back: EXECUTING → QUEUED, without spending an attempt. */
   async release(jobId: string, attempt: number): Promise<boolean> {
-    return (await this.sql.run("UPDATE uws_jobs SET phase = 'QUEUED', attempts = attempts - 1 WHERE job_id = ? AND phase = 'EXECUTING' AND attempts = ?", [jobId, attempt])) > 0;
+    return (
+      (await this.sql.run(
+        "UPDATE uws_jobs SET phase = 'QUEUED', attempts = attempts - 1 WHERE job_id = ? AND phase = 'EXECUTING' AND attempts = ?",
+        [jobId, attempt],
+      )) > 0
+    );
   }
 
-  /** Replaces the parameter list (and runId when given), only while PENDING (UWS §2.1.11, DALI §5.1). */
+  /** Replaces the parameter list (and runId when given), only while PENDING (UWS §2.1.11, DALI 1.1 §2.1). */
   async setParameters(jobId: string, parameters: readonly JobParameter[], runId?: string): Promise<boolean> {
     const json = JSON.stringify(parameters);
     const changed =
@@ -292,7 +334,10 @@ export class JobStore {
     const found = new Map<string, { phase: Phase; attempts: number }>();
     for (let start = 0; start < jobIds.length; start += 500) {
       const chunk = jobIds.slice(start, start + 500);
-      const rows = await this.sql.all<Pick<JobRow, 'job_id' | 'phase' | 'attempts'>>(`SELECT job_id, phase, attempts FROM uws_jobs WHERE job_id IN (${placeholders(chunk.length)})`, chunk);
+      const rows = await this.sql.all<Pick<JobRow, 'job_id' | 'phase' | 'attempts'>>(
+        `SELECT job_id, phase, attempts FROM uws_jobs WHERE job_id IN (${placeholders(chunk.length)})`,
+        chunk,
+      );
       for (const row of rows) found.set(row.job_id, { phase: row.phase as Phase, attempts: Number(row.attempts) });
     }
     return found;

@@ -162,7 +162,10 @@ export function supportCapabilities(baseUrl: string, endpoints: SupportEndpoints
   // taplint asks a tables endpoint for detail=max only when its interface says version 1.1.
   if (endpoints.tables) capabilities.push(paramHttpCapability(STANDARD_IDS.vosiTables, `${base}/tables`, { version: '1.1' }));
   if (endpoints.examples) {
-    capabilities.push({ standardID: STANDARD_IDS.daliExamples, interfaces: [{ type: 'vr:WebBrowser', accessURL: `${base}/examples`, use: 'full' }] });
+    capabilities.push({
+      standardID: STANDARD_IDS.daliExamples,
+      interfaces: [{ type: 'vr:WebBrowser', accessURL: `${base}/examples`, use: 'full' }],
+    });
   }
   return capabilities;
 }

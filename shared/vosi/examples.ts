@@ -62,7 +62,11 @@ function property(tag: string, name: string, text: string, attributes: Attribute
 }
 
 function parameterXml([key, value]: readonly [string, string]): string {
-  return element('li', { property: 'generic-parameter', typeof: 'keyval' }, [property('code', 'key', key), ' = ', property('code', 'value', value)]);
+  return element('li', { property: 'generic-parameter', typeof: 'keyval' }, [
+    property('code', 'key', key),
+    ' = ',
+    property('code', 'value', value),
+  ]);
 }
 
 function exampleXml(example: Example): string {
@@ -82,7 +86,9 @@ function exampleXml(example: Example): string {
 /** The whole examples document. */
 export function examplesXhtml(page: ExamplesPage): string {
   checkIds(page.examples);
-  const continuations = (page.continuations ?? []).map((c) => element('li', {}, textElement('a', c.title, { property: 'continuation', href: c.href })));
+  const continuations = (page.continuations ?? []).map((c) =>
+    element('li', {}, textElement('a', c.title, { property: 'continuation', href: c.href })),
+  );
   const body = element('body', { vocab: EXAMPLES_VOCABULARY }, [
     textElement('h1', page.title),
     page.introduction ? textElement('p', page.introduction) : '',
@@ -93,4 +99,3 @@ export function examplesXhtml(page: ExamplesPage): string {
   const html = element('html', { xmlns: NAMESPACES.xhtml, 'xml:lang': 'en', lang: 'en' }, [head, body]);
   return xmlDocument(html, '<!DOCTYPE html>');
 }
-

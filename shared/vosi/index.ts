@@ -13,16 +13,49 @@
  */
 export { availabilityXml, type Availability } from './availability';
 export {
-  capabilitiesXml, paramHttpCapability, supportCapabilities, STANDARD_IDS,
-  type AccessUrlUse, type Capability, type CapabilityExtension, type CapabilityInterface, type InputParam,
-  type ParamHttpInterface, type ParamHttpOptions, type SupportEndpoints, type WebBrowserInterface,
+  capabilitiesXml,
+  paramHttpCapability,
+  supportCapabilities,
+  STANDARD_IDS,
+  type AccessUrlUse,
+  type Capability,
+  type CapabilityExtension,
+  type CapabilityInterface,
+  type InputParam,
+  type ParamHttpInterface,
+  type ParamHttpOptions,
+  type SupportEndpoints,
+  type WebBrowserInterface,
 } from './capabilities';
 export {
-  adqlLanguage, ADQL_VERSION_IDS, featureList, FEATURE_TYPES, geometryFeatures, OUTPUT_FORMAT_IDS, tableAccessExtension,
-  tapCapability, UPLOAD_METHODS,
-  type AdqlVersion, type DataLimits, type DataModel, type GeometryFunction, type LanguageFeature, type LanguageFeatureList,
-  type LanguageVersion, type OutputFormat, type QueryLanguage, type TableAccess, type TimeLimits,
+  adqlLanguage,
+  ADQL_VERSION_IDS,
+  featureList,
+  FEATURE_TYPES,
+  geometryFeatures,
+  OUTPUT_FORMAT_IDS,
+  tableAccessExtension,
+  tapCapability,
+  UPLOAD_METHODS,
+  type AdqlVersion,
+  type DataLimits,
+  type DataModel,
+  type GeometryFunction,
+  type LanguageFeature,
+  type LanguageFeatureList,
+  type LanguageVersion,
+  type OutputFormat,
+  type QueryLanguage,
+  type TableAccess,
+  type TimeLimits,
 } from './tapregext';
 export { findTable, tablesetXml, tableXml, type TablesDetail, type TablesetOptions } from './tables';
-export { EXAMPLES_MEDIA_TYPE, EXAMPLES_VOCABULARY, examplesXhtml, type Example, type ExamplesContinuation, type ExamplesPage } from './examples';
+export {
+  EXAMPLES_MEDIA_TYPE,
+  EXAMPLES_VOCABULARY,
+  examplesXhtml,
+  type Example,
+  type ExamplesContinuation,
+  type ExamplesPage,
+} from './examples';
 export { NAMESPACES, type VotableType } from './xml';

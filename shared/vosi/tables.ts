@@ -82,7 +82,13 @@ function schemaXml(schema: SchemaDef, tables: readonly TableDef[], options: Tabl
 export function tablesetXml(schemas: readonly SchemaDef[], tables: readonly TableDef[], options: TablesetOptions = {}): string {
   const orphan = tables.find((t) => !schemas.some((s) => s.name === t.schema));
   if (orphan) throw new RangeError(`table ${orphan.name} is in schema ${orphan.schema}, which is not among the schemas`);
-  const body = schemas.map((schema) => schemaXml(schema, tables.filter((t) => t.schema === schema.name), options));
+  const body = schemas.map((schema) =>
+    schemaXml(
+      schema,
+      tables.filter((t) => t.schema === schema.name),
+      options,
+    ),
+  );
   return xmlDocument(element('vosi:tableset', ROOT_NAMESPACES, body));
 }
 
@@ -93,7 +99,7 @@ export function tableXml(table: TableDef, rowCount?: number): string {
 
 /**
  * The table a `/tables/{name}` request names: the exact published name, or else the one name
- * equal to it ignoring case (ADQL identifiers are case-insensitive; design.md §4).
+ * equal to it ignoring case (ADQL identifiers are case-insensitive; docs/architecture.md).
  */
 export function findTable(tables: readonly TableDef[], name: string): TableDef | undefined {
   const exact = tables.find((t) => t.name === name);

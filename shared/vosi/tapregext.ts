@@ -122,12 +122,18 @@ export function geometryFeatures(functions: readonly GeometryFunction[]): Langua
 }
 
 /** ADQL in the given versions (oldest first, as TAPRegExt recommends), each with its IVOID. */
-export function adqlLanguage(versions: readonly AdqlVersion[], features: readonly LanguageFeatureList[] = [], description?: string): QueryLanguage {
+export function adqlLanguage(
+  versions: readonly AdqlVersion[],
+  features: readonly LanguageFeatureList[] = [],
+  description?: string,
+): QueryLanguage {
   return { name: 'ADQL', versions: versions.map((version) => ({ version, ivoId: ADQL_VERSION_IDS[version] })), description, features };
 }
 
 function featureListXml(list: LanguageFeatureList): string {
-  const features = list.features.map((f) => element('feature', {}, [textElement('form', f.form), optionalText('description', f.description)]));
+  const features = list.features.map((f) =>
+    element('feature', {}, [textElement('form', f.form), optionalText('description', f.description)]),
+  );
   return element('languageFeatures', { type: list.type }, features);
 }
 

@@ -108,8 +108,7 @@ export class Binary2Encoder {
       };
     }
     // Numeric arrays (e.g. DALI point/polygon) arrive as space-separated text (DALI 1.1 §3.3).
-    const items = (v: Value | null): Value[] =>
-      v === null ? [] : typeof v === 'string' ? v.split(/[\s,]+/).filter((t) => t !== '') : [v];
+    const items = (v: Value | null): Value[] => (v === null ? [] : typeof v === 'string' ? v.split(/[\s,]+/).filter((t) => t !== '') : [v]);
     if (variable) {
       return (v) => {
         const xs = items(v);

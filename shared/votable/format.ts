@@ -1,4 +1,4 @@
-/** RESPONSEFORMAT → serialiser (DALI 1.1 §3.4.1, TAP 1.1 §2.7.1). */
+/** RESPONSEFORMAT → serialiser (DALI 1.1 §3.4.3, TAP 1.1 §2.7.3). */
 import type { ResultFormat } from './types';
 
 export interface ResolvedFormat {
@@ -26,7 +26,7 @@ export const FILE_EXTENSIONS: Readonly<Record<ResultFormat, string>> = {
   json: 'json',
 };
 
-/** Short names (DALI 1.1 §3.4.1 lists votable, csv, tsv; the others are customary aliases). */
+/** Short names (DALI 1.1 §3.4.3 lists votable, csv, tsv; the others are customary aliases). */
 const SHORT: Readonly<Record<string, ResultFormat>> = {
   votable: 'votable',
   'votable-binary2': 'votable-binary2',
@@ -40,7 +40,7 @@ const SHORT: Readonly<Record<string, ResultFormat>> = {
 /**
  * Maps a RESPONSEFORMAT value; `undefined` means unsupported (the service answers with an
  * error). Absent/empty → TABLEDATA VOTable. Media types match case-insensitively with their
- * parameters tolerated; DALI 1.1 §5.2.4: when the client named a media type, the response
+ * parameters tolerated; DALI 1.1 §3.4.3: when the client named a media type, the response
  * Content-Type is that value.
  */
 export function resolveFormat(responseFormat?: string): ResolvedFormat | undefined {
@@ -57,7 +57,14 @@ export function resolveFormat(responseFormat?: string): ResolvedFormat | undefin
   const params = new Map<string, string>();
   for (const p of paramParts) {
     const eq = p.indexOf('=');
-    if (eq > 0) params.set(p.slice(0, eq).trim(), p.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1'));
+    if (eq > 0)
+      params.set(
+        p.slice(0, eq).trim(),
+        p
+          .slice(eq + 1)
+          .trim()
+          .replace(/^"(.*)"$/, '$1'),
+      );
   }
   let format: ResultFormat | undefined;
   switch (type) {

@@ -22,7 +22,12 @@ export const ROW_ENCODERS_LIBRARY = path.join(PROJECT_ROOT, 'dist', 'native', 'v
 const MAX_COLUMNS = 997;
 
 const BINARY2_LETTERS: Readonly<Partial<Record<FieldDef['datatype'], string>>> = {
-  boolean: 'B', short: 'S', int: 'I', long: 'L', float: 'F', double: 'D',
+  boolean: 'B',
+  short: 'S',
+  int: 'I',
+  long: 'L',
+  float: 'F',
+  double: 'D',
 };
 
 /** BINARY2: scalar numbers and booleans, and variable-length text; others stay in JavaScript. */

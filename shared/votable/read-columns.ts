@@ -63,10 +63,10 @@ interface Primitive {
   /** Bytes in BINARY; bit arrays are packed and handled apart. */
   readonly bytes: number;
   /** A trimmed, non-empty TABLEDATA token. */
-  parse(token: string): Element;
-  read(bytes: Buffer, at: number): Element;
-  /** An array element in DALI text. */
-  format(value: Element): string;
+  readonly parse: (token: string) => Element;
+  readonly read: (bytes: Buffer, at: number) => Element;
+  /** An array element in DALI text (a function property: primitives share them). */
+  readonly format: (value: Element) => string;
 }
 
 /** `a short`, `an int`. */
@@ -281,7 +281,8 @@ interface Shape {
 }
 
 function parseShape(arraysize: string | undefined): Shape | undefined {
-  if (arraysize === undefined || arraysize === '' || arraysize === '1') return { scalar: true, variable: false, elements: 1, dimensions: 0 };
+  if (arraysize === undefined || arraysize === '' || arraysize === '1')
+    return { scalar: true, variable: false, elements: 1, dimensions: 0 };
   if (!/^(?:\d+x)*(?:\d+|\d*\*)$/.test(arraysize)) return undefined;
   const dimensions = arraysize.split('x');
   const variable = arraysize.endsWith('*');
@@ -351,7 +352,9 @@ function stringColumn(field: FieldDef, unicode: boolean, shape: Shape, nullValue
       while (end < at + length && bytes[end] !== 0) end++;
       return bytes.toString('utf8', at, end);
     }
-    const text = Buffer.from(bytes.subarray(at, at + 2 * length)).swap16().toString('utf16le');
+    const text = Buffer.from(bytes.subarray(at, at + 2 * length))
+      .swap16()
+      .toString('utf16le');
     const nul = text.indexOf('\0');
     return nul < 0 ? text : text.slice(0, nul);
   };

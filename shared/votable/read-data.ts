@@ -23,7 +23,9 @@ export function readTabledata(xml: XmlScanner, columns: readonly Column[], limit
     if (rows.length >= limit.maxRows) throw limit.tooMany();
     const row = readTr(xml, columns, rows.length + 1);
     if (row.length !== columns.length) {
-      throw new VotableReadError(`row ${rows.length + 1} has ${row.length} cell${row.length === 1 ? '' : 's'}, but the table has ${columns.length} FIELDs`);
+      throw new VotableReadError(
+        `row ${rows.length + 1} has ${row.length} cell${row.length === 1 ? '' : 's'}, but the table has ${columns.length} FIELDs`,
+      );
     }
     rows.push(row);
   }

@@ -259,7 +259,8 @@ export class XmlScanner {
         return String.fromCodePoint(code);
       }
       const entity = PREDEFINED_ENTITIES[ref];
-      if (entity === undefined) throw this.syntaxError(`unknown entity &${ref}; (XML defines only &lt; &gt; &amp; &quot; &apos;)`, at + offset);
+      if (entity === undefined)
+        throw this.syntaxError(`unknown entity &${ref}; (XML defines only &lt; &gt; &amp; &quot; &apos;)`, at + offset);
       return entity;
     });
   }

@@ -1,5 +1,5 @@
 /**
- * The VOTable reader behind TAP table uploads (TAP 1.1 §2.5.7, DALI 1.1 UPLOAD): the
+ * The VOTable reader behind TAP table uploads (TAP 1.1 §2.7.6, DALI 1.1 UPLOAD): the
  * first TABLE of the first RESOURCE of a VOTable 1.1–1.4 document, its FIELDs as the FieldDefs
  * the writers use and its rows as Cells, from TABLEDATA, BINARY or BINARY2 (inline base64).
  * Every problem is a VotableReadError whose message a client can show its user as it is.
@@ -146,7 +146,8 @@ function readTable(xml: XmlScanner, options: ReadVotableOptions): UploadedTable 
   let rows: Cell[][] = [];
   while (xml.nextChild()) {
     if (xml.name === 'FIELD' && columns === undefined) {
-      if (declarations.length >= maxColumns) throw new VotableReadError(`the table has more than ${maxColumns} columns, the limit for uploads`);
+      if (declarations.length >= maxColumns)
+        throw new VotableReadError(`the table has more than ${maxColumns} columns, the limit for uploads`);
       declarations.push(readField(xml));
     } else if (xml.name === 'DATA' && columns === undefined) {
       columns = makeColumns(declarations, ref);
@@ -182,7 +183,9 @@ const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
  */
 function makeColumns(declarations: readonly FieldDeclaration[], ref: string | undefined): Column[] {
   if (declarations.length === 0) {
-    throw new VotableReadError(ref ? `the TABLE takes its FIELDs from ref="${ref}", which uploads do not support` : 'the TABLE has no FIELD');
+    throw new VotableReadError(
+      ref ? `the TABLE takes its FIELDs from ref="${ref}", which uploads do not support` : 'the TABLE has no FIELD',
+    );
   }
   const seen = new Map<string, string>();
   return declarations.map((declaration, i) => {
@@ -235,7 +238,9 @@ function readStream(xml: XmlScanner, serialization: string): string {
     }
     const href = xml.attributes.get('href');
     if (href !== undefined) {
-      throw new VotableReadError(`the ${serialization} data is remote (STREAM href=${quoted(href, 100)}), which uploads do not support; send the data inline`);
+      throw new VotableReadError(
+        `the ${serialization} data is remote (STREAM href=${quoted(href, 100)}), which uploads do not support; send the data inline`,
+      );
     }
     // §5.6: inline data can only be base64 (a missing encoding is read as base64 too).
     const encoding = xml.attributes.get('encoding')?.trim() ?? 'base64';

@@ -85,7 +85,7 @@ export function votableTail(overflow: boolean, info: BeginInfo | undefined): str
   );
 }
 
-/** The DALI 1.1 §4.4.1 error document (also what TAP 1.1 §4.4 returns on failure). */
+/** The DALI 1.1 §4.4.1 error document (also what TAP 1.1 §3.3 returns on failure). */
 export function votableError(message: string): string {
   return (
     `${XML_DECLARATION}\n${VOTABLE_OPEN}\n<RESOURCE type="results">\n` +

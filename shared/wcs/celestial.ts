@@ -9,10 +9,10 @@
  */
 import type { Point, Polygon } from '../sky';
 import { makePolygon, normalizeRa } from '../sky';
-import { HeaderLike, HeaderReader, WcsError } from './header';
-import { LinearConvention, Matrix2, determinant, invert, readLinearTransform } from './linear';
+import { type HeaderLike, HeaderReader, WcsError } from './header';
+import { type LinearConvention, type Matrix2, determinant, invert, readLinearTransform } from './linear';
 import { nativeToCelestialMatrix, tanDeprojectInto, tanProject } from './projection';
-import { SipDistortion, SipEvaluator, readSip } from './sip';
+import { type SipDistortion, SipEvaluator, readSip } from './sip';
 
 export interface PixelPosition {
   readonly x: number;
@@ -371,8 +371,7 @@ export function parseWcs(header: HeaderLike, options: ParseWcsOptions = {}): Cel
     throw new WcsError(`PV${lonAxis + 1}_1/PV${lonAxis + 1}_2 move the fiducial point of TAN; this is not supported`);
   }
   // Paper II: φp (LONPOLE) defaults to 0 when δ0 ≥ θ0 (only δ0 = 90° for zenithal projections), else 180°.
-  const lonpole =
-    reader.number(key('LONPOLE')) ?? reader.number(key(`PV${lonAxis + 1}_3`)) ?? (crvalLat >= 90 ? 0 : 180);
+  const lonpole = reader.number(key('LONPOLE')) ?? reader.number(key(`PV${lonAxis + 1}_3`)) ?? (crvalLat >= 90 ? 0 : 180);
 
   const linear = readLinearTransform(reader, alt, lonAxis, latAxis);
   const sip = lonType.suffix === '-SIP' ? readSip(reader, describeCtype(lonAxis, ctypes[lonAxis]!)) : undefined;

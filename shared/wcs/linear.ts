@@ -2,7 +2,7 @@
  * The linear part of a FITS WCS (Greisen & Calabretta 2002, Paper I §2.1): pixel offsets from
  * CRPIX to intermediate world coordinates in degrees, x_i = Σ_j M_ij (p_j − r_j).
  */
-import { HeaderReader, WcsError } from './header';
+import { type HeaderReader, WcsError } from './header';
 
 /** A 2×2 matrix, row-major: [m11, m12, m21, m22]. */
 export type Matrix2 = readonly [number, number, number, number];
@@ -51,8 +51,7 @@ export function readLinearTransform(reader: HeaderReader, alt: string, lonAxis: 
     matrix = [cd(1, 1), cd(1, 2), cd(2, 1), cd(2, 2)];
     convention = 'CD';
   } else {
-    const rotation =
-      reader.number(key(`CROTA${latAxis + 1}`)) ?? reader.number(key(`CROTA${lonAxis + 1}`));
+    const rotation = reader.number(key(`CROTA${latAxis + 1}`)) ?? reader.number(key(`CROTA${lonAxis + 1}`));
     if (rotation !== undefined) {
       const rho = (rotation * Math.PI) / 180;
       const m = [

@@ -5,7 +5,7 @@
  *   v' = v + g(u, v),  g = Σ B_p_q u^p v^q  (p + q ≤ B_ORDER)
  * and the optional reverse polynomials AP/BP approximate u = u' + F(u', v'), v = v' + G(u', v').
  */
-import { HeaderReader, WcsError } from './header';
+import { type HeaderReader, WcsError } from './header';
 
 export interface SipTerm {
   readonly p: number;

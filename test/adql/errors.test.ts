@@ -12,7 +12,10 @@ function errorOf(text: string): { message: string; line: number; column: number 
 
 describe('rejected queries', () => {
   test.each([
-    ['SELECT a WHERE x = 1', 'ADQL syntax error at line 1, column 10: expected AS, FROM, operator, identifier, ",", "(" or ".", found "WHERE"'],
+    [
+      'SELECT a WHERE x = 1',
+      'ADQL syntax error at line 1, column 10: expected AS, FROM, operator, identifier, ",", "(" or ".", found "WHERE"',
+    ],
     ['SELECT a\nFORM t', 'ADQL syntax error at line 2, column 6: expected FROM or ",", found "t"'],
     ['SELECT a FROM', 'ADQL syntax error at line 1, column 14: expected identifier or "(", found end of query'],
     ["SELECT * FROM t\nWHERE name = 'abc", 'ADQL syntax error at line 2, column 14: unterminated string literal'],

@@ -4,11 +4,76 @@ import { strip } from './helpers';
 import { seededRandom } from '../../shared/random';
 
 const SOUP = [
-  'SELECT', 'FROM', 'WHERE', 'AND', 'OR', 'NOT', '(', ')', ',', '.', '*', '+', '-', '/', '||', '=', '<>', '<=', '>',
-  "'x'", "'", '"', '"Q"', '1', '2.5', '1e3', '0x1F', 'a', 't', 's.t', 'POINT', 'CIRCLE', 'CONTAINS', 'COUNT', 'TOP',
-  'DISTINCT', 'JOIN', 'ON', 'USING', 'LEFT', 'NATURAL', 'UNION', 'ALL', 'ORDER', 'BY', 'GROUP', 'HAVING', 'OFFSET',
-  'CASE', 'WHEN', 'THEN', 'ELSE', 'END', 'CAST', 'AS', 'INTEGER', 'IN', 'IS', 'NULL', 'LIKE', 'ILIKE', 'BETWEEN',
-  'EXISTS', '--', '\n', ';', '@', '#', '\u00e9', 'DROP',
+  'SELECT',
+  'FROM',
+  'WHERE',
+  'AND',
+  'OR',
+  'NOT',
+  '(',
+  ')',
+  ',',
+  '.',
+  '*',
+  '+',
+  '-',
+  '/',
+  '||',
+  '=',
+  '<>',
+  '<=',
+  '>',
+  "'x'",
+  "'",
+  '"',
+  '"Q"',
+  '1',
+  '2.5',
+  '1e3',
+  '0x1F',
+  'a',
+  't',
+  's.t',
+  'POINT',
+  'CIRCLE',
+  'CONTAINS',
+  'COUNT',
+  'TOP',
+  'DISTINCT',
+  'JOIN',
+  'ON',
+  'USING',
+  'LEFT',
+  'NATURAL',
+  'UNION',
+  'ALL',
+  'ORDER',
+  'BY',
+  'GROUP',
+  'HAVING',
+  'OFFSET',
+  'CASE',
+  'WHEN',
+  'THEN',
+  'ELSE',
+  'END',
+  'CAST',
+  'AS',
+  'INTEGER',
+  'IN',
+  'IS',
+  'NULL',
+  'LIKE',
+  'ILIKE',
+  'BETWEEN',
+  'EXISTS',
+  '--',
+  '\n',
+  ';',
+  '@',
+  '#',
+  '\u00e9',
+  'DROP',
 ];
 
 function tokens(text: string): string[] {
@@ -16,7 +81,7 @@ function tokens(text: string): string[] {
 }
 
 function mutate(text: string, r: () => number): string {
-  const pick = <T>(xs: T[]): T => xs[Math.floor(r() * xs.length)];
+  const pick = <T>(xs: T[]): T => xs[Math.floor(r() * xs.length)]!;
   const toks = tokens(text);
   const n = 1 + Math.floor(r() * 3);
   let chars = text;
@@ -24,11 +89,21 @@ function mutate(text: string, r: () => number): string {
     const i = Math.floor(r() * toks.length);
     const j = Math.floor(r() * toks.length);
     switch (Math.floor(r() * 7)) {
-      case 0: toks.splice(i, 1); break;
-      case 1: toks.splice(i, 0, toks[i] ?? ''); break;
-      case 2: [toks[i], toks[j]] = [toks[j], toks[i]]; break;
-      case 3: toks.splice(i, 0, pick(SOUP)); break;
-      case 4: toks[i] = pick(SOUP); break;
+      case 0:
+        toks.splice(i, 1);
+        break;
+      case 1:
+        toks.splice(i, 0, toks[i] ?? '');
+        break;
+      case 2:
+        [toks[i], toks[j]] = [toks[j]!, toks[i]!];
+        break;
+      case 3:
+        toks.splice(i, 0, pick(SOUP));
+        break;
+      case 4:
+        toks[i] = pick(SOUP);
+        break;
       case 5: {
         const c = Math.floor(r() * chars.length);
         chars = chars.slice(0, c) + chars.slice(c + 1);
@@ -52,7 +127,7 @@ function soup(r: () => number): string {
 test('fuzz: every input parses or throws AdqlSyntaxError', () => {
   const r = seededRandom('adql-fuzz', 20261125); // deterministic: failures are reproducible
   const inputs: string[] = [];
-  for (let i = 0; i < 3000; i++) inputs.push(mutate(CORPUS[i % CORPUS.length], r));
+  for (let i = 0; i < 3000; i++) inputs.push(mutate(CORPUS[i % CORPUS.length]!, r));
   for (let i = 0; i < 1500; i++) inputs.push(soup(r));
   // Pathological shapes: deep nesting near the limit, long operator chains.
   inputs.push(`SELECT ${'('.repeat(64)}a${')'.repeat(64)} FROM t`);
@@ -97,8 +172,10 @@ test('fuzz: every input parses or throws AdqlSyntaxError', () => {
     }
   }
   const ms = Date.now() - start;
-  // eslint-disable-next-line no-console
-  console.log(`ADQL fuzz: ${inputs.length} inputs (${parsed} parsed, ${rejected} rejected) in ${ms} ms, ${Math.round((inputs.length / ms) * 1000)} inputs/s`);
+
+  console.log(
+    `ADQL fuzz: ${inputs.length} inputs (${parsed} parsed, ${rejected} rejected) in ${ms} ms, ${Math.round((inputs.length / ms) * 1000)} inputs/s`,
+  );
   expect(parsed).toBeGreaterThan(100);
   expect(rejected).toBeGreaterThan(1000);
   // A guard against catastrophic backtracking only (a loaded 2-core machine took 14 s for

@@ -1,7 +1,5 @@
 import { parseAdql } from '../../shared/adql';
-import {
-  and, bin, cmp, col, expr, geom, id, int, item, neg, not, num, or, p, select, str, table, tableName, where,
-} from './helpers';
+import { and, bin, cmp, col, expr, geom, id, int, item, neg, not, num, or, p, select, str, table, tableName, where } from './helpers';
 
 describe('Rubin tutorial queries', () => {
   const obscore = table('ObsCore', 'ivoa');
@@ -63,7 +61,9 @@ describe('Rubin tutorial queries', () => {
       }),
     );
     expect(
-      p('SELECT dataproduct_type, dataproduct_subtype, calib_level, COUNT(*) FROM ivoa.ObsCore GROUP BY dataproduct_subtype, calib_level ORDER BY calib_level'),
+      p(
+        'SELECT dataproduct_type, dataproduct_subtype, calib_level, COUNT(*) FROM ivoa.ObsCore GROUP BY dataproduct_subtype, calib_level ORDER BY calib_level',
+      ),
     ).toEqual(
       select({
         items: [...['dataproduct_type', 'dataproduct_subtype', 'calib_level'].map((c) => item(col(c))), item(count)],
@@ -111,13 +111,18 @@ describe('Rubin tutorial queries', () => {
 
   test('LIKE with leading wildcard', () => {
     expect(
-      p("\nSELECT access_url, dataproduct_subtype, lsst_patch, lsst_tract, lsst_band FROM ivoa.ObsCore WHERE access_url like '%20d28216-534a-4102-b8a7-1c7f32a9b78c'\n"),
+      p(
+        "\nSELECT access_url, dataproduct_subtype, lsst_patch, lsst_tract, lsst_band FROM ivoa.ObsCore WHERE access_url like '%20d28216-534a-4102-b8a7-1c7f32a9b78c'\n",
+      ),
     ).toEqual(
       select({
         items: ['access_url', 'dataproduct_subtype', 'lsst_patch', 'lsst_tract', 'lsst_band'].map((c) => item(col(c))),
         from: [obscore],
         where: {
-          kind: 'like', negated: false, caseInsensitive: false, expr: col('access_url'),
+          kind: 'like',
+          negated: false,
+          caseInsensitive: false,
+          expr: col('access_url'),
           pattern: str('%20d28216-534a-4102-b8a7-1c7f32a9b78c'),
         },
       }),
@@ -148,7 +153,13 @@ describe('select clause', () => {
   test('quoted identifiers keep case and escape ""', () => {
     expect(p('SELECT "a""b" AS "Select" FROM "My Schema"."T"')).toEqual(
       select({
-        items: [{ kind: 'selectExpression', expr: { kind: 'column', schema: null, table: null, column: id('a"b', true) }, alias: id('Select', true) }],
+        items: [
+          {
+            kind: 'selectExpression',
+            expr: { kind: 'column', schema: null, table: null, column: id('a"b', true) },
+            alias: id('Select', true),
+          },
+        ],
         from: [{ kind: 'table', table: { kind: 'tableName', schema: id('My Schema', true), name: id('T', true) }, alias: null }],
       }),
     );
@@ -156,7 +167,10 @@ describe('select clause', () => {
 
   test('ORDER BY expression, alias, position', () => {
     const q = parseAdql('SELECT a AS x, b FROM t ORDER BY 2 DESC, x, a + 1 ASC, 1');
-    expect(q.kind === 'select' && q.orderBy.map((o) => ({ target: o.target.kind === 'position' ? o.target.position : o.target.kind, dir: o.direction }))).toEqual([
+    expect(
+      q.kind === 'select' &&
+        q.orderBy.map((o) => ({ target: o.target.kind === 'position' ? o.target.position : o.target.kind, dir: o.direction })),
+    ).toEqual([
       { target: 2, dir: 'DESC' },
       { target: 'column', dir: null },
       { target: 'binary', dir: 'ASC' },
@@ -182,7 +196,7 @@ describe('select clause', () => {
   test('locations', () => {
     const q = parseAdql('\n  SELECT a,\n    b FROM t');
     expect(q.loc).toEqual({ line: 2, column: 3, offset: 3 });
-    expect(q.kind === 'select' && q.items[1].loc).toEqual({ line: 3, column: 5, offset: 17 });
+    expect(q.kind === 'select' && q.items[1]!.loc).toEqual({ line: 3, column: 5, offset: 17 });
   });
 });
 
@@ -210,14 +224,29 @@ describe('from clause', () => {
       select({
         from: [
           {
-            kind: 'join', joinType: 'CROSS', natural: false, condition: null, right: table('e'),
+            kind: 'join',
+            joinType: 'CROSS',
+            natural: false,
+            condition: null,
+            right: table('e'),
             left: {
-              kind: 'join', joinType: 'INNER', natural: true, condition: null, right: table('d'),
+              kind: 'join',
+              joinType: 'INNER',
+              natural: true,
+              condition: null,
+              right: table('d'),
               left: {
-                kind: 'join', joinType: 'LEFT', natural: false, right: table('c'),
+                kind: 'join',
+                joinType: 'LEFT',
+                natural: false,
+                right: table('c'),
                 condition: { kind: 'using', columns: [id('i'), id('j')] },
                 left: {
-                  kind: 'join', joinType: 'INNER', natural: false, left: table('a', null, 'x'), right: table('b'),
+                  kind: 'join',
+                  joinType: 'INNER',
+                  natural: false,
+                  left: table('a', null, 'x'),
+                  right: table('b'),
                   condition: { kind: 'on', condition: cmp('=', col('i', 'x'), col('i', 'b')) },
                 },
               },
@@ -227,7 +256,12 @@ describe('from clause', () => {
         ],
       }),
     );
-    for (const [sql, type] of [['INNER JOIN', 'INNER'], ['RIGHT JOIN', 'RIGHT'], ['FULL OUTER JOIN', 'FULL'], ['left join', 'LEFT']]) {
+    for (const [sql, type] of [
+      ['INNER JOIN', 'INNER'],
+      ['RIGHT JOIN', 'RIGHT'],
+      ['FULL OUTER JOIN', 'FULL'],
+      ['left join', 'LEFT'],
+    ]) {
       expect(p(`SELECT * FROM a ${sql} b ON a.i = b.i`)).toMatchObject({ from: [{ kind: 'join', joinType: type }] });
     }
   });
@@ -237,7 +271,14 @@ describe('from clause', () => {
       select({
         from: [
           { kind: 'derivedTable', alias: id('s'), query: select({ items: [item(col('a'))], from: [table('t')] }) },
-          { kind: 'join', joinType: 'INNER', natural: false, left: table('a'), right: table('b'), condition: { kind: 'using', columns: [id('k')] } },
+          {
+            kind: 'join',
+            joinType: 'INNER',
+            natural: false,
+            left: table('a'),
+            right: table('b'),
+            condition: { kind: 'using', columns: [id('k')] },
+          },
         ],
       }),
     );
@@ -277,13 +318,37 @@ describe('expressions', () => {
     expect(expr('ABS(-x)')).toEqual({ kind: 'function', name: 'ABS', args: [neg(col('x'))] });
     expect(expr('pi()')).toEqual({ kind: 'function', name: 'PI', args: [] });
     expect(expr('round(x, 2)')).toEqual({ kind: 'function', name: 'ROUND', args: [col('x'), int(2)] });
-    for (const f of ['CEILING', 'DEGREES', 'EXP', 'FLOOR', 'LOG', 'LOG10', 'RADIANS', 'SQRT', 'RAND', 'TRUNCATE', 'ACOS', 'ASIN', 'ATAN', 'COS', 'COT', 'SIN', 'TAN', 'LOWER', 'UPPER']) {
+    for (const f of [
+      'CEILING',
+      'DEGREES',
+      'EXP',
+      'FLOOR',
+      'LOG',
+      'LOG10',
+      'RADIANS',
+      'SQRT',
+      'RAND',
+      'TRUNCATE',
+      'ACOS',
+      'ASIN',
+      'ATAN',
+      'COS',
+      'COT',
+      'SIN',
+      'TAN',
+      'LOWER',
+      'UPPER',
+    ]) {
       expect(expr(`${f.toLowerCase()}(x)`)).toEqual({ kind: 'function', name: f, args: [col('x')] });
     }
     for (const f of ['MOD', 'POWER', 'ATAN2', 'COALESCE']) {
       expect(expr(`${f}(x, 2)`)).toEqual({ kind: 'function', name: f, args: [col('x'), int(2)] });
     }
-    expect(expr('ivo_healpix_index(10, ra, dec)')).toEqual({ kind: 'userFunction', name: 'ivo_healpix_index', args: [int(10), col('ra'), col('dec')] });
+    expect(expr('ivo_healpix_index(10, ra, dec)')).toEqual({
+      kind: 'userFunction',
+      name: 'ivo_healpix_index',
+      args: [int(10), col('ra'), col('dec')],
+    });
     for (const f of ['AVG', 'MAX', 'MIN', 'SUM']) {
       expect(expr(`${f.toLowerCase()}(x)`)).toEqual({ kind: 'aggregate', name: f, quantifier: null, arg: col('x') });
     }
@@ -292,15 +357,30 @@ describe('expressions', () => {
 
   test('CASE and CAST', () => {
     expect(expr("CASE WHEN a > 1 THEN 'big' ELSE 'small' END")).toEqual({
-      kind: 'case', operand: null, whens: [{ when: cmp('>', col('a'), int(1)), then: str('big') }], otherwise: str('small'),
+      kind: 'case',
+      operand: null,
+      whens: [{ when: cmp('>', col('a'), int(1)), then: str('big') }],
+      otherwise: str('small'),
     });
     expect(expr("case a when 1 then 'one' when 2 then 'two' end")).toEqual({
-      kind: 'case', operand: col('a'), whens: [{ when: int(1), then: str('one') }, { when: int(2), then: str('two') }], otherwise: null,
+      kind: 'case',
+      operand: col('a'),
+      whens: [
+        { when: int(1), then: str('one') },
+        { when: int(2), then: str('two') },
+      ],
+      otherwise: null,
     });
     const types: [string, string, number | null][] = [
-      ['INTEGER', 'INTEGER', null], ['smallint', 'SMALLINT', null], ['BIGINT', 'BIGINT', null], ['REAL', 'REAL', null],
-      ['DOUBLE PRECISION', 'DOUBLE PRECISION', null], ['CHAR(3)', 'CHAR', 3], ['VARCHAR(20)', 'VARCHAR', 20],
-      ['VARCHAR', 'VARCHAR', null], ['TIMESTAMP', 'TIMESTAMP', null],
+      ['INTEGER', 'INTEGER', null],
+      ['smallint', 'SMALLINT', null],
+      ['BIGINT', 'BIGINT', null],
+      ['REAL', 'REAL', null],
+      ['DOUBLE PRECISION', 'DOUBLE PRECISION', null],
+      ['CHAR(3)', 'CHAR', 3],
+      ['VARCHAR(20)', 'VARCHAR', 20],
+      ['VARCHAR', 'VARCHAR', null],
+      ['TIMESTAMP', 'TIMESTAMP', null],
     ];
     for (const [sql, name, length] of types) {
       expect(expr(`CAST(x AS ${sql})`)).toEqual({ kind: 'cast', expr: col('x'), type: { name, length } });
@@ -347,9 +427,17 @@ describe('predicates', () => {
     expect(where('a NOT BETWEEN -1 AND b')).toEqual({ kind: 'between', negated: true, expr: col('a'), low: neg(int(1)), high: col('b') });
     expect(where("a NOT LIKE 'x%'")).toEqual({ kind: 'like', negated: true, caseInsensitive: false, expr: col('a'), pattern: str('x%') });
     expect(where("a ILIKE 'x%'")).toEqual({ kind: 'like', negated: false, caseInsensitive: true, expr: col('a'), pattern: str('x%') });
-    expect(where("a IN (1, 'b')")).toEqual({ kind: 'in', negated: false, expr: col('a'), source: { kind: 'list', items: [int(1), str('b')] } });
+    expect(where("a IN (1, 'b')")).toEqual({
+      kind: 'in',
+      negated: false,
+      expr: col('a'),
+      source: { kind: 'list', items: [int(1), str('b')] },
+    });
     expect(where('a NOT IN (SELECT b FROM u)')).toEqual({
-      kind: 'in', negated: true, expr: col('a'), source: { kind: 'query', query: select({ items: [item(col('b'))], from: [table('u')] }) },
+      kind: 'in',
+      negated: true,
+      expr: col('a'),
+      source: { kind: 'query', query: select({ items: [item(col('b'))], from: [table('u')] }) },
     });
     expect(where('a IS NULL')).toEqual({ kind: 'isNull', negated: false, expr: col('a') });
     expect(where('a is not null')).toEqual({ kind: 'isNull', negated: true, expr: col('a') });

@@ -15,10 +15,16 @@ describe('formatAdql round trips', () => {
     expect(formatAdql(parseAdql("select top 3 a x, -a*b+c from s.t o where a=1 or not b like 'x' and c is not null order by 1 desc"))).toBe(
       "SELECT TOP 3 a AS x, -a * b + c FROM s.t AS o WHERE a = 1 OR NOT b LIKE 'x' AND c IS NOT NULL ORDER BY 1 DESC",
     );
-    expect(formatAdql(parseAdql('SELECT a - (b - c), (a + b) * -c, a || b + 1 FROM t WHERE (a = 1 OR b = 1) AND (c = 1 AND d = 1) OR NOT (e = 1 OR f = 1)'))).toBe(
-      'SELECT a - (b - c), (a + b) * -c, a || b + 1 FROM t WHERE (a = 1 OR b = 1) AND (c = 1 AND d = 1) OR NOT (e = 1 OR f = 1)',
+    expect(
+      formatAdql(
+        parseAdql(
+          'SELECT a - (b - c), (a + b) * -c, a || b + 1 FROM t WHERE (a = 1 OR b = 1) AND (c = 1 AND d = 1) OR NOT (e = 1 OR f = 1)',
+        ),
+      ),
+    ).toBe('SELECT a - (b - c), (a + b) * -c, a || b + 1 FROM t WHERE (a = 1 OR b = 1) AND (c = 1 AND d = 1) OR NOT (e = 1 OR f = 1)');
+    expect(formatAdql(parseAdql('SELECT "a""b", "Sel" FROM "T" NATURAL JOIN u'))).toBe(
+      'SELECT "a""b", "Sel" FROM "T" NATURAL INNER JOIN u',
     );
-    expect(formatAdql(parseAdql('SELECT "a""b", "Sel" FROM "T" NATURAL JOIN u'))).toBe('SELECT "a""b", "Sel" FROM "T" NATURAL INNER JOIN u');
   });
 });
 
@@ -36,7 +42,7 @@ describe('source locations', () => {
         expect(loc.offset).toBeGreaterThanOrEqual(0);
         expect(loc.offset).toBeLessThan(text.length);
         const lines = text.slice(0, loc.offset).split('\n');
-        expect({ line: loc.line, column: loc.column }).toEqual({ line: lines.length, column: lines[lines.length - 1].length + 1 });
+        expect({ line: loc.line, column: loc.column }).toEqual({ line: lines.length, column: lines[lines.length - 1]!.length + 1 });
       }
       count++;
     }

@@ -1,20 +1,14 @@
 /**
  * The demo files as astropy (the reference Python implementation) reads them: valid FITS, the
  * same structure and keywords, and the same WCS (wcslib with SIP) as shared/wcs to within
- * 1 mas. Skipped, with a message, when /usr/bin/python3 cannot import astropy.
+ * 1 mas. Needs astropy (test/helpers/tools.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { TARGET, type GeneratedDataset } from '../../shared/demo';
 import { angularDistance } from '../../shared/sky';
+import { PYTHON } from '../helpers/python';
+import { describeWith } from '../helpers/tools';
 import { generateTiny, readPlane } from './helpers';
-
-const PYTHON = '/usr/bin/python3';
-const probe = spawnSync(PYTHON, ['-c', 'import astropy.wcs, numpy'], { encoding: 'utf8', timeout: 60000 });
-const hasAstropy = probe.status === 0;
-if (!hasAstropy) {
-  console.warn(`demo astropy tests SKIPPED: ${PYTHON} cannot import astropy; install python3-astropy to run them`);
-}
-const describeIfAstropy = hasAstropy ? describe : describe.skip;
 
 const SCRIPT = String.raw`
 import json, sys, warnings
@@ -75,7 +69,7 @@ interface AstropyView {
 
 const MAS = 1 / 3.6e6;
 
-describeIfAstropy('astropy reads the demo files the same way', () => {
+describeWith('astropy', 'astropy reads the demo files the same way', () => {
   let repo: { dir: string; datasets: GeneratedDataset[]; cleanup: () => void };
   beforeAll(async () => {
     repo = await generateTiny({ binning: 8, patches: [17], bands: ['i'], visits: 2, diffs: 1 });

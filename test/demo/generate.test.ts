@@ -75,7 +75,9 @@ describe('determinism', () => {
     const b = planDemoRepository({ ...TINY, seed: 2 });
     const coadds = (plans: typeof a) => plans.filter((p) => p.datasetType === 'deepCoadd_calexp').map((p) => [p.relativePath, p.id]);
     expect(coadds(b)).toEqual(coadds(a));
-    expect(b.filter((p) => p.datasetType === 'calexp').map((p) => p.id)).not.toEqual(a.filter((p) => p.datasetType === 'calexp').map((p) => p.id));
+    expect(b.filter((p) => p.datasetType === 'calexp').map((p) => p.id)).not.toEqual(
+      a.filter((p) => p.datasetType === 'calexp').map((p) => p.id),
+    );
   });
 });
 
@@ -122,8 +124,12 @@ describe('dataset list and layout', () => {
     expect(find(repo.datasets, { datasetType: 'deepCoadd_calexp', patch: 17, band: 'i' }).id).toBe(FIXED_ID);
     expect(datasetUuid('deepCoadd_calexp', { band: 'i', tract: 4431, patch: 17 })).toBe(FIXED_ID);
     // Name-based: the same data id always gives the same id, another one another id.
-    expect(datasetUuid('calexp', { band: 'r', visit: 1172001, detector: 5 })).toBe(datasetUuid('calexp', { detector: 5, visit: 1172001, band: 'r' }));
-    expect(datasetUuid('calexp', { band: 'r', visit: 1172001, detector: 5 })).not.toBe(datasetUuid('goodSeeingDiff_differenceExp', { band: 'r', visit: 1172001, detector: 5 }));
+    expect(datasetUuid('calexp', { band: 'r', visit: 1172001, detector: 5 })).toBe(
+      datasetUuid('calexp', { detector: 5, visit: 1172001, band: 'r' }),
+    );
+    expect(datasetUuid('calexp', { band: 'r', visit: 1172001, detector: 5 })).not.toBe(
+      datasetUuid('goodSeeingDiff_differenceExp', { band: 'r', visit: 1172001, detector: 5 }),
+    );
   });
 });
 
@@ -233,7 +239,10 @@ describe('extensions', () => {
         }
         // The three planes carry the same WCS cards.
         const wcsCards = (i: number) =>
-          fits.hdus[i]!.header.cards.filter((c) => /^(C|A_|B_|AP_|BP_|LTV|RADESYS|EQUINOX)/.test(c.keyword)).map((c) => [c.keyword, c.value]);
+          fits.hdus[i]!.header.cards.filter((c) => /^(C|A_|B_|AP_|BP_|LTV|RADESYS|EQUINOX)/.test(c.keyword)).map((c) => [
+            c.keyword,
+            c.value,
+          ]);
         expect(wcsCards(2)).toEqual(wcsCards(1));
         expect(wcsCards(3)).toEqual(wcsCards(1));
         expect(fits.hdus[1]!.header.get('BUNIT')).toBe('nJy');
@@ -250,7 +259,10 @@ describe('extensions', () => {
 
   test('pixels: noise as the variance says, masks from the defined planes only', () => {
     const allowed = Object.values(MASK_PLANES).reduce<number>((m, bit) => m | (1 << bit), 0);
-    for (const d of [find(repo.datasets, { datasetType: 'deepCoadd_calexp', patch: 16, band: 'r' }), ...repo.datasets.filter((x) => x.visit !== undefined)]) {
+    for (const d of [
+      find(repo.datasets, { datasetType: 'deepCoadd_calexp', patch: 16, band: 'r' }),
+      ...repo.datasets.filter((x) => x.visit !== undefined),
+    ]) {
       const fits = openFitsSync(d.path);
       try {
         const image = fits.readImage('IMAGE').data;
@@ -302,7 +314,14 @@ describe('options', () => {
   test('from DEMO_* variables, with errors naming the variable', () => {
     expect(demoOptionsFromEnv({})).toEqual({});
     expect(
-      demoOptionsFromEnv({ DEMO_BINNING: '2', DEMO_PATCHES: '17, 10', DEMO_BANDS: 'gri', DEMO_VISITS: '3', DEMO_DIFFS: '1', DEMO_SEED: '7' }),
+      demoOptionsFromEnv({
+        DEMO_BINNING: '2',
+        DEMO_PATCHES: '17, 10',
+        DEMO_BANDS: 'gri',
+        DEMO_VISITS: '3',
+        DEMO_DIFFS: '1',
+        DEMO_SEED: '7',
+      }),
     ).toEqual({ binning: 2, patches: [17, 10], bands: ['g', 'r', 'i'], visits: 3, diffs: 1, seed: 7 });
     expect(demoOptionsFromEnv({ DEMO_BANDS: 'z,y' }).bands).toEqual(['z', 'y']);
     expect(() => demoOptionsFromEnv({ DEMO_BINNING: '3' })).toThrow(/DEMO_BINNING/);

@@ -196,9 +196,7 @@ describe('sources are where the catalogue puts them, in every image', () => {
           // No neighbour bright enough to pull the centroid.
           near.every(
             (n) =>
-              n === s ||
-              angularDistance(n, s) * 3600 > 8 + 4 * n.re ||
-              images.every(({ d }) => flux(n, d.band) < 0.003 * flux(s, d.band)),
+              n === s || angularDistance(n, s) * 3600 > 8 + 4 * n.re || images.every(({ d }) => flux(n, d.band) < 0.003 * flux(s, d.band)),
           ),
       );
       expect(stars.length).toBeGreaterThanOrEqual(3);

@@ -15,7 +15,9 @@ export function tempDir(prefix = 'demo-test-'): { dir: string; cleanup: () => vo
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export async function generateTiny(options: DemoOptions = TINY): Promise<{ dir: string; datasets: GeneratedDataset[]; cleanup: () => void }> {
+export async function generateTiny(
+  options: DemoOptions = TINY,
+): Promise<{ dir: string; datasets: GeneratedDataset[]; cleanup: () => void }> {
   const { dir, cleanup } = tempDir();
   const datasets = await generateDemoRepository(dir, options);
   return { dir, datasets, cleanup };

@@ -29,7 +29,13 @@ function phi(x: number): number {
     Math.exp(
       -z * z -
         1.26551223 +
-        t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t *
+                  (0.09678418 +
+                    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
     );
   return x >= 0 ? 1 - r / 2 : r / 2;
 }
@@ -89,7 +95,8 @@ describe('rendering', () => {
       let worst = 0;
       for (let y = 0; y < w; y++) {
         for (let x = 0; x < w; x++) {
-          const exact = 1000 * (phi((x + 0.5 - x0) / sx) - phi((x - 0.5 - x0) / sx)) * (phi((y + 0.5 - y0) / sy) - phi((y - 0.5 - y0) / sy));
+          const exact =
+            1000 * (phi((x + 0.5 - x0) / sx) - phi((x - 0.5 - x0) / sx)) * (phi((y + 0.5 - y0) / sy) - phi((y - 0.5 - y0) / sy));
           worst = Math.max(worst, Math.abs(model[y * w + x]! - exact));
           total += model[y * w + x]!;
           exactTotal += exact;
@@ -108,23 +115,25 @@ describe('rendering', () => {
     let f = 0;
     let mx = 0;
     let my = 0;
-    for (let y = 0; y < w; y++) for (let x = 0; x < w; x++) {
-      const v = model[y * w + x]!;
-      f += v;
-      mx += v * x;
-      my += v * y;
-    }
+    for (let y = 0; y < w; y++)
+      for (let x = 0; x < w; x++) {
+        const v = model[y * w + x]!;
+        f += v;
+        mx += v * x;
+        my += v * y;
+      }
     mx /= f;
     my /= f;
     let vxx = 0;
     let vxy = 0;
     let vyy = 0;
-    for (let y = 0; y < w; y++) for (let x = 0; x < w; x++) {
-      const v = model[y * w + x]! / f;
-      vxx += v * (x - mx) ** 2;
-      vxy += v * (x - mx) * (y - my);
-      vyy += v * (y - my) ** 2;
-    }
+    for (let y = 0; y < w; y++)
+      for (let x = 0; x < w; x++) {
+        const v = model[y * w + x]! / f;
+        vxx += v * (x - mx) ** 2;
+        vxy += v * (x - mx) * (y - my);
+        vyy += v * (y - my) ** 2;
+      }
     expect(f).toBeCloseTo(500, 2);
     expect(mx).toBeCloseTo(x0, 4);
     expect(my).toBeCloseTo(y0, 4);
@@ -159,7 +168,17 @@ describe('rendering', () => {
       ['exp', 1.5, 0.4],
       ['dev', 1.0, 0.8],
     ] as const) {
-      const source: SkySource = { id: 'test', kind: profile === 'point' ? 'star' : 'galaxy', ra: at.ra, dec: at.dec, flux: [1, 1, 1e5, 1, 1, 1], profile, re, q, pa: 30 };
+      const source: SkySource = {
+        id: 'test',
+        kind: profile === 'point' ? 'star' : 'galaxy',
+        ra: at.ra,
+        dec: at.dec,
+        flux: [1, 1, 1e5, 1, 1, 1],
+        profile,
+        re,
+        q,
+        pa: 30,
+      };
       const model = new Float64Array(geometry.size * geometry.size);
       renderSource(model, frame, source, 1e5, psf, 1e-4);
       let total = 0;
@@ -180,11 +199,30 @@ describe('rendering', () => {
   });
 
   test('reverse SIP fit inverts the forward polynomial', () => {
-    const a = { order: 3, terms: [[2, 0, 4e-6], [1, 1, -3e-6], [0, 3, 1e-9]] as Array<[number, number, number]> };
-    const b = { order: 3, terms: [[0, 2, 5e-6], [2, 1, -2e-9]] as Array<[number, number, number]> };
+    const a = {
+      order: 3,
+      terms: [
+        [2, 0, 4e-6],
+        [1, 1, -3e-6],
+        [0, 3, 1e-9],
+      ] as Array<[number, number, number]>,
+    };
+    const b = {
+      order: 3,
+      terms: [
+        [0, 2, 5e-6],
+        [2, 1, -2e-9],
+      ] as Array<[number, number, number]>,
+    };
     const { ap, bp } = fitReverseSip(a, b, 1018, 1000, [509.5, 500.5]);
-    const poly = (t: ReadonlyArray<readonly [number, number, number]>, u: number, v: number) => t.reduce((s, [p, q, c]) => s + c * u ** p * v ** q, 0);
-    for (const [u, v] of [[-500, -490], [0, 0], [300, -200], [505, 495]]) {
+    const poly = (t: ReadonlyArray<readonly [number, number, number]>, u: number, v: number) =>
+      t.reduce((s, [p, q, c]) => s + c * u ** p * v ** q, 0);
+    for (const [u, v] of [
+      [-500, -490],
+      [0, 0],
+      [300, -200],
+      [505, 495],
+    ]) {
       const U = u! + poly(a.terms, u!, v!);
       const V = v! + poly(b.terms, u!, v!);
       expect(Math.abs(U + poly(ap.terms, U, V) - u!)).toBeLessThan(1e-3);

@@ -51,7 +51,12 @@ describe('/api/files', () => {
   test('a Range beyond the end is 416 with Content-Range bytes */<size>; one inside is 206', async () => {
     for (const range of ['bytes=999999999-', `bytes=${SIZE}-`, `bytes=${SIZE}-${SIZE + 10}`]) {
       const reply = await http.request('GET', link('sub/image.fits'), undefined, { range });
-      expect([range, reply.status, reply.headers.get('content-range'), reply.text]).toEqual([range, 416, `bytes */${SIZE}`, `range not satisfiable: the file has ${SIZE} bytes\n`]);
+      expect([range, reply.status, reply.headers.get('content-range'), reply.text]).toEqual([
+        range,
+        416,
+        `bytes */${SIZE}`,
+        `range not satisfiable: the file has ${SIZE} bytes\n`,
+      ]);
     }
     const part = await fetch(http.url(link('sub/image.fits')), { headers: { range: 'bytes=10-19' } });
     expect([part.status, part.headers.get('content-range')]).toEqual([206, `bytes 10-19/${SIZE}`]);
@@ -74,7 +79,11 @@ describe('job results', () => {
     const size = Number(/size="(\d+)"/.exec((await http.get(`${job}/results`)).text)?.[1]);
     expect(size).toBeGreaterThan(0);
     const reply = await http.request('GET', `${job}/results/result`, undefined, { range: 'bytes=999999999-' });
-    expect([reply.status, reply.headers.get('content-range'), reply.text]).toEqual([416, `bytes */${size}`, `range not satisfiable: the file has ${size} bytes\n`]);
+    expect([reply.status, reply.headers.get('content-range'), reply.text]).toEqual([
+      416,
+      `bytes */${size}`,
+      `range not satisfiable: the file has ${size} bytes\n`,
+    ]);
     const whole = await http.get(`${job}/results/result`);
     expect([whole.status, Buffer.byteLength(whole.text)]).toEqual([200, size]);
   });

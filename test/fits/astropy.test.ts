@@ -1,22 +1,14 @@
 /**
  * Interoperability with astropy.io.fits (the reference Python implementation): files we write
  * must read the same in astropy, and files astropy writes must read the same with this module.
- * Skipped, with a message, when /usr/bin/python3 cannot import astropy.
+ * Needs astropy (test/helpers/tools.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { type Card, type FitsFile, type PhysicalPixels, type RawPixels, openFitsSync, writeFitsBuffer } from '../../shared/fits';
+import { PYTHON } from '../helpers/python';
+import { describeWith } from '../helpers/tools';
 import { makeTempDir, richInputs } from './helpers';
-
-const PYTHON = '/usr/bin/python3';
-const probe = spawnSync(PYTHON, ['-c', 'import astropy, numpy'], { encoding: 'utf8', timeout: 60000 });
-const hasAstropy = probe.status === 0;
-if (!hasAstropy) {
-  console.warn(
-    `astropy interoperability tests SKIPPED: ${PYTHON} cannot import astropy (${(probe.stderr || String(probe.error ?? '')).trim().split('\n').pop()}); install python3-astropy to run them`,
-  );
-}
-const describeIfAstropy = hasAstropy ? describe : describe.skip;
 
 /**
  * describe PATH: JSON of every HDU as astropy sees it: cards, raw stored values
@@ -139,7 +131,7 @@ function fromPython(c: PyCard): Norm {
     case 'integer':
       return [k, t, BigInt(v as string), comment];
     case 'float':
-      return [k, t, Number(v as string), comment];
+      return [k, t, Number(v), comment];
     case 'complex': {
       const [re, im] = v as [string, string];
       return [k, t, [Number(re), Number(im)], comment];
@@ -198,14 +190,12 @@ function compareWithAstropy(file: FitsFile, py: PyHdu[]): void {
     // astropy returns integer arrays for unscaled or unsigned data: compare as numbers, and it
     // applies BLANK only to scaled data whereas the standard (§4.4.2.5) makes it undefined always.
     const blank = raw.scaling.blank;
-    const expected = p.phys!.map((v, k) =>
-      blank !== null && raw.data[k] === blank ? null : typeof v === 'string' ? Number(v) : v,
-    );
+    const expected = p.phys!.map((v, k) => (blank !== null && raw.data[k] === blank ? null : typeof v === 'string' ? Number(v) : v));
     expect([where, phys]).toEqual([where, expected]);
   }
 }
 
-describeIfAstropy('astropy.io.fits interoperability', () => {
+describeWith('astropy', 'astropy.io.fits interoperability', () => {
   const tmp = makeTempDir();
   const script = tmp.path('describe.py');
   writeFileSync(script, SCRIPT);
@@ -238,9 +228,7 @@ describeIfAstropy('astropy.io.fits interoperability', () => {
     try {
       compareWithAstropy(file, py);
       const h = file.hdus[0]!.header;
-      expect(h.getString('LONGSTR')).toBe(
-        ('This value is much longer than one card can hold, so astropy continues it. '.repeat(3)).trim(),
-      );
+      expect(h.getString('LONGSTR')).toBe('This value is much longer than one card can hold, so astropy continues it. '.repeat(3).trim());
       expect(h.getCard('LONGCMT')).toEqual({
         keyword: 'LONGCMT',
         type: 'string',
@@ -273,8 +261,7 @@ describeIfAstropy('astropy.io.fits interoperability', () => {
         ]),
       );
       const copy = python('describe', copyPath, script);
-      const byName = (list: PyHdu[], name: string): PyHdu =>
-        list.find((x) => x.cards?.some((c) => c[0] === 'EXTNAME' && c[2] === name))!;
+      const byName = (list: PyHdu[], name: string): PyHdu => list.find((x) => x.cards?.some((c) => c[0] === 'EXTNAME' && c[2] === name))!;
       for (const name of ['SCI', 'U16', 'MASK', 'SCALED', 'F64', 'U8', 'I64']) {
         expect([name, byName(copy, name).phys]).toEqual([name, byName(py, name).phys]);
         expect([name, byName(copy, name).raw]).toEqual([name, byName(py, name).raw]);

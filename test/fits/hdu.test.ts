@@ -1,13 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import {
-  FitsError,
-  Header,
-  hduBytes,
-  openFits,
-  openFitsBuffer,
-  openFitsSync,
-  prepareImageHdu,
-} from '../../shared/fits';
+import { FitsError, Header, hduBytes, openFits, openFitsBuffer, openFitsSync, prepareImageHdu } from '../../shared/fits';
 import { headerBlock, makeTempDir } from './helpers';
 
 const W = 37;
@@ -50,9 +42,7 @@ function calexpLike(): { bytes: Buffer; image: Float32Array; mask: Int32Array; v
     hduBytes(prepareImageHdu({ header: sciHeader, data: image, shape: [W, H] }, { primary: false })),
     binTable(["EXTNAME = 'CATALOG '"]),
     hduBytes(prepareImageHdu({ header: new Header().set('EXTNAME', 'MASK'), data: mask, shape: [W, H] }, { primary: false })),
-    hduBytes(
-      prepareImageHdu({ header: new Header().set('EXTNAME', 'VARIANCE'), data: variance, shape: [W, H] }, { primary: false }),
-    ),
+    hduBytes(prepareImageHdu({ header: new Header().set('EXTNAME', 'VARIANCE'), data: variance, shape: [W, H] }, { primary: false })),
   ];
   return { bytes: Buffer.concat(parts), image, mask, variance };
 }
@@ -68,7 +58,17 @@ describe('HDU location', () => {
     writeFileSync(path, bytes);
     const file = await openFits(path);
     try {
-      const summary = file.hdus.map((h) => [h.index, h.kind, h.xtension, h.extname, h.headerOffset, h.headerSize, h.dataOffset, h.dataSize, h.paddedDataSize]);
+      const summary = file.hdus.map((h) => [
+        h.index,
+        h.kind,
+        h.xtension,
+        h.extname,
+        h.headerOffset,
+        h.headerSize,
+        h.dataOffset,
+        h.dataSize,
+        h.paddedDataSize,
+      ]);
       expect(summary).toEqual([
         [0, 'image', null, null, 0, 2880, 2880, 0, 0],
         [1, 'image', 'IMAGE', 'IMAGE', 2880, 5760, 8640, W * H * 4, 5760],
@@ -101,9 +101,7 @@ describe('HDU location', () => {
       expect(() => file.readRect('CATALOG', { x0: 0, y0: 0, width: 1, height: 1 })).toThrow(
         `${path} HDU 2 (CATALOG) is a BINTABLE extension, not an image`,
       );
-      expect(() => file.readRect(0, { x0: 0, y0: 0, width: 1, height: 1 })).toThrow(
-        `${path} HDU 0 has no data array (NAXIS = 0)`,
-      );
+      expect(() => file.readRect(0, { x0: 0, y0: 0, width: 1, height: 1 })).toThrow(`${path} HDU 0 has no data array (NAXIS = 0)`);
     } finally {
       file.close();
     }
@@ -146,9 +144,7 @@ describe('HDU location', () => {
   });
 
   test('file-level errors: not FITS, truncated data, missing END; trailing zero padding is ignored', () => {
-    expect(() => openFitsBuffer(Buffer.from('hello world'.padEnd(2880)), 'x.txt')).toThrow(
-      'x.txt is not a FITS file (no SIMPLE card)',
-    );
+    expect(() => openFitsBuffer(Buffer.from('hello world'.padEnd(2880)), 'x.txt')).toThrow('x.txt is not a FITS file (no SIMPLE card)');
     const good = hduBytes(prepareImageHdu({ data: new Float64Array(1000), shape: [100, 10] }, { primary: true }));
     expect(() => openFitsBuffer(good.subarray(0, 2880 + 4000), 'cut.fits')).toThrow(
       'cut.fits HDU 0: data of 8000 bytes at offset 2880 extends beyond the end of the file (6880 bytes); the file is truncated',
@@ -161,6 +157,11 @@ describe('HDU location', () => {
     // Missing final data padding (some writers) is tolerated.
     const unpadded = openFitsBuffer(good.subarray(0, 2880 + 8000), 'unpadded.fits');
     expect(unpadded.readRect(0, { x0: 99, y0: 9, width: 1, height: 1 }).data[0]).toBe(0);
-    expect(() => openFitsBuffer(Buffer.from(headerBlock(['SIMPLE  =                    T', 'BITPIX  =                   12', 'NAXIS   =                    0'])), 'b.fits')).toThrow(FitsError);
+    expect(() =>
+      openFitsBuffer(
+        Buffer.from(headerBlock(['SIMPLE  =                    T', 'BITPIX  =                   12', 'NAXIS   =                    0'])),
+        'b.fits',
+      ),
+    ).toThrow(FitsError);
   });
 });

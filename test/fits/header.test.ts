@@ -145,9 +145,9 @@ describe('card parsing', () => {
   });
 
   test("astropy-style comment-only CONTINUE '' records and an '&' with no CONTINUE", () => {
-    expect(
-      parse("LONG    = 'abc&'", "CONTINUE  'def&'", "CONTINUE  '&' / comment one", "CONTINUE  '' / comment two"),
-    ).toEqual([{ keyword: 'LONG', type: 'string', value: 'abcdef', comment: 'comment one comment two' }]);
+    expect(parse("LONG    = 'abc&'", "CONTINUE  'def&'", "CONTINUE  '&' / comment one", "CONTINUE  '' / comment two")).toEqual([
+      { keyword: 'LONG', type: 'string', value: 'abcdef', comment: 'comment one comment two' },
+    ]);
     // '&' is only a continuation marker when a CONTINUE record follows.
     expect(parse("AMP     = 'ends with &'", 'X       =                    2')[0]).toMatchObject({ value: 'ends with &' });
     // A CONTINUE that continues nothing is kept as text.
@@ -254,9 +254,7 @@ describe('card formatting', () => {
     expect(formatCard({ keyword: 'OBSERVER', type: 'string', value: "O'Brie" })).toEqual([rec("OBSERVER= 'O''Brie '")]);
     expect(formatCard({ keyword: 'EXPTIME', type: 'float', value: 1000 })).toEqual([rec('EXPTIME =               1000.0')]);
     expect(formatCard({ keyword: 'TINY', type: 'float', value: 1e-300 })).toEqual([rec('TINY    =             1.0E-300')]);
-    expect(formatCard({ keyword: 'CPLX', type: 'complex', value: { re: 1, im: -2.5 } })).toEqual([
-      rec('CPLX    =          (1.0, -2.5)'),
-    ]);
+    expect(formatCard({ keyword: 'CPLX', type: 'complex', value: { re: 1, im: -2.5 } })).toEqual([rec('CPLX    =          (1.0, -2.5)')]);
     expect(formatCard({ keyword: 'UNDEF', type: 'undefined', value: null, comment: 'c' })).toEqual([
       rec('UNDEF   =                      / c'),
     ]);
@@ -288,7 +286,23 @@ describe('card formatting', () => {
     const rand = prng(12345);
     const bits = new Uint32Array(2);
     const f64 = new Float64Array(bits.buffer);
-    const values = [1e-300, 1e300, -0, 0, 1, -1, 2 ** 53, 2 ** 53 + 2, 1e21, 1e-7, 0.1 + 0.2, Math.PI, Number.MIN_VALUE, Number.MAX_VALUE, -Number.EPSILON];
+    const values = [
+      1e-300,
+      1e300,
+      -0,
+      0,
+      1,
+      -1,
+      2 ** 53,
+      2 ** 53 + 2,
+      1e21,
+      1e-7,
+      0.1 + 0.2,
+      Math.PI,
+      Number.MIN_VALUE,
+      Number.MAX_VALUE,
+      -Number.EPSILON,
+    ];
     for (let i = 0; i < 3000; i++) {
       bits[0] = Math.floor(rand() * 2 ** 32);
       bits[1] = Math.floor(rand() * 2 ** 32);
@@ -301,7 +315,7 @@ describe('card formatting', () => {
       const images = formatCard({ keyword: 'X', type: 'float', value });
       const back = parseCards(images)[0]!;
       if (images.length !== 1 || images[0]!.length !== 80 || back.type !== 'float' || !Object.is(back.value, value)) {
-        failures.push(`${value} → ${images.join('|')} → ${back.type} ${String(back.value)}`);
+        failures.push(`${value} → ${images.join('|')} → ${back.type} ${back.type === 'complex' ? 'complex' : String(back.value)}`);
       }
     }
     expect(values.length).toBeGreaterThan(8000);
@@ -312,7 +326,7 @@ describe('card formatting', () => {
     const longComment = 'word '.repeat(30).trim();
     const cards: Card[] = [
       { keyword: 'A', type: 'integer', value: 1, comment: longComment },
-      { keyword: 'B', type: 'float', value: -1.2345678901234567e-300, comment: longComment },
+      { keyword: 'B', type: 'float', value: -1.2345678901234568e-300, comment: longComment },
       { keyword: 'C', type: 'logical', value: false, comment: longComment },
       { keyword: 'COMMENT', type: 'commentary', value: 'x'.repeat(200) },
       { keyword: 'D', type: 'string', value: 'y'.repeat(200), comment: longComment },

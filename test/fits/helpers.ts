@@ -43,7 +43,11 @@ export function richInputs(): ImageHduInput[] {
     .addHistory('a history card');
   return [
     { header: primary },
-    { header: new Header().set('EXTNAME', 'SCI').set('BUNIT', 'nJy'), data: Float32Array.from({ length: 35 }, (_, i) => i / 3), shape: [7, 5] },
+    {
+      header: new Header().set('EXTNAME', 'SCI').set('BUNIT', 'nJy'),
+      data: Float32Array.from({ length: 35 }, (_, i) => i / 3),
+      shape: [7, 5],
+    },
     { header: new Header().set('EXTNAME', 'MASK'), data: Int32Array.from({ length: 35 }, (_, i) => (i * 2654435761) | 0), shape: [7, 5] },
     { header: new Header().set('EXTNAME', 'U16'), data: Uint16Array.from({ length: 6 }, (_, i) => i * 13107), shape: [3, 2] },
     {

@@ -170,7 +170,10 @@ function expectedAt(rect: Rect, f: (i: number) => number | bigint): Array<number
 describe('rectangle reads for every BITPIX', () => {
   // All cases in one multi-extension file: the reads also prove the extensions are located.
   const all = cases();
-  const bytes = writeFitsBuffer([{}, ...all.map((c) => ({ header: c.header.clone().set('EXTNAME', c.name.slice(0, 60)), data: c.data, shape: [W, H] }))]);
+  const bytes = writeFitsBuffer([
+    {},
+    ...all.map((c) => ({ header: c.header.clone().set('EXTNAME', c.name.slice(0, 60)), data: c.data, shape: [W, H] })),
+  ]);
 
   for (const [index, c] of all.entries()) {
     test(c.name, () => {
@@ -212,7 +215,9 @@ describe('rectangle reads for every BITPIX', () => {
     );
     expect(() => file.readRect(1, { x0: 0, y0: H, width: 1, height: 1 })).toThrow(/is not inside the 53x41 image/);
     expect(() => file.readRect(1, { x0: -1, y0: 0, width: 1, height: 1 })).toThrow(/is not inside/);
-    expect(() => file.readRect(1, { x0: 0, y0: 0, width: 0, height: 1 })).toThrow(`${label}: rectangle x0=0, y0=0, width=0, height=1 is empty`);
+    expect(() => file.readRect(1, { x0: 0, y0: 0, width: 0, height: 1 })).toThrow(
+      `${label}: rectangle x0=0, y0=0, width=0, height=1 is empty`,
+    );
     expect(() => file.readRect(1, { x0: 0.5, y0: 0, width: 1, height: 1 })).toThrow(/integer coordinates/);
   });
 
@@ -258,9 +263,7 @@ describe('only the rows a rectangle spans are read', () => {
     src.reads.length = 0; // ignore header reads
     const rect = { x0: 100, y0: 50, width: 64, height: 64 };
     const out = file.readRect(0, rect);
-    expect(src.reads).toEqual(
-      Array.from({ length: 64 }, (_, r) => [dataOffset + ((50 + r) * BW + 100) * 4, 64 * 4]),
-    );
+    expect(src.reads).toEqual(Array.from({ length: 64 }, (_, r) => [dataOffset + ((50 + r) * BW + 100) * 4, 64 * 4]));
     expect(out.data[0]).toBe(50 * BW + 100);
     expect(out.data[64 * 64 - 1]).toBe(113 * BW + 163);
   });
@@ -305,7 +308,10 @@ describe('large image performance', () => {
     const S = 4096;
     const path = tmp.path('big.fits');
     // A sparse file: real header, zero data, a few known pixels written in place.
-    const header = prepareImageHdu({ header: new Header().set('EXTNAME', 'BIG'), data: new Float32Array(1), shape: [1, 1] }, { primary: true }).header;
+    const header = prepareImageHdu(
+      { header: new Header().set('EXTNAME', 'BIG'), data: new Float32Array(1), shape: [1, 1] },
+      { primary: true },
+    ).header;
     header.set('NAXIS1', S).set('NAXIS2', S);
     const headerBytes = header.toBuffer();
     const fd = openSync(path, 'w');

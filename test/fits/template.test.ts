@@ -25,7 +25,11 @@ test.each([
   const template = ImageHduTemplate.create(sourceHeader(), data.subarray(0, 1), ['CRPIX1', 'CRPIX2', 'LTV1', 'LTV2']);
   const values = { CRPIX1: 2048.5 - 100, CRPIX2: 1024.25 - 7, LTV1: -4100, LTV2: -107 };
   const rendered = template.render(values, data, [3, 2]);
-  const expected = sourceHeader().set('CRPIX1', values.CRPIX1).set('CRPIX2', values.CRPIX2).set('LTV1', values.LTV1).set('LTV2', values.LTV2);
+  const expected = sourceHeader()
+    .set('CRPIX1', values.CRPIX1)
+    .set('CRPIX2', values.CRPIX2)
+    .set('LTV1', values.LTV1)
+    .set('LTV2', values.LTV2);
   const written = hduBytes(prepareImageHdu({ header: expected, data, shape: [3, 2] }, { primary: false }));
   expect(rendered.equals(written)).toBe(true);
   expect(rendered.length % 2880).toBe(0);
@@ -70,7 +74,8 @@ test('a cutout read straight into the template’s data area equals rendering de
   const rendered = template.render(values, source.readRawRect(hdu, rect).data, [64, 48]);
   expect(bytes.equals(rendered)).toBe(true);
   // And the values are those of the source rectangle.
-  const back = openFitsBuffer(Buffer.concat([writeFitsBuffer([{}]), bytes])).readRawRect(1, { x0: 0, y0: 0, width: 64, height: 48 }).data as Float32Array;
+  const back = openFitsBuffer(Buffer.concat([writeFitsBuffer([{}]), bytes])).readRawRect(1, { x0: 0, y0: 0, width: 64, height: 48 })
+    .data as Float32Array;
   expect(back[0]).toBe(pixels[33 * width + 17]);
   expect(back[64 * 48 - 1]).toBe(pixels[(33 + 47) * width + 17 + 63]);
   expect(() => source.readRectBytes(hdu, rect, new Uint8Array(10))).toThrow('a 64×48 rectangle needs 12288 bytes, the target has 10');

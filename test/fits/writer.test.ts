@@ -30,10 +30,7 @@ describe('writing FITS', () => {
       .set('NAXIS1', 99)
       .set('PCOUNT', 5)
       .set('AFTER', 1);
-    const bytes = writeFitsBuffer([
-      { header: messy },
-      { header: messy, data: new Float32Array([1, 2, 3, 4, 5, 6]), shape: [3, 2] },
-    ]);
+    const bytes = writeFitsBuffer([{ header: messy }, { header: messy, data: new Float32Array([1, 2, 3, 4, 5, 6]), shape: [3, 2] }]);
     expect(records(bytes, 0, 7)).toEqual([
       rec('SIMPLE  =                    T / conforms to FITS standard'),
       rec('BITPIX  =                   16 / array data type'),
@@ -84,9 +81,7 @@ describe('writing FITS', () => {
       'primary HDU: shape [4, 2] does not hold 6 values',
     );
     expect(() => writeFitsBuffer([{ data: new Float32Array(6) }])).toThrow(/a shape is needed/);
-    expect(() => writeFitsBuffer([{ header: new Header().set('BZERO', 5), data: new Uint16Array(2), shape: [2] }])).toThrow(
-      FitsError,
-    );
+    expect(() => writeFitsBuffer([{ header: new Header().set('BZERO', 5), data: new Uint16Array(2), shape: [2] }])).toThrow(FitsError);
     expect(() => writeFitsBuffer([])).toThrow(FitsError);
     const withAxes = new Header().set('NAXIS', 2).set('NAXIS1', 3).set('NAXIS2', 2);
     const file = openFitsBuffer(writeFitsBuffer([{ header: withAxes, data: new Float32Array(6) }]));

@@ -10,13 +10,20 @@ export type Params = Record<string, string | string[]> | Array<[string, string]>
 
 function form(params: Params): URLSearchParams {
   const search = new URLSearchParams();
-  const entries = Array.isArray(params) ? params : Object.entries(params).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => [k, x] as [string, string]) : [[k, v] as [string, string]]));
+  const entries = Array.isArray(params)
+    ? params
+    : Object.entries(params).flatMap(([k, v]) =>
+        Array.isArray(v) ? v.map((x) => [k, x] as [string, string]) : [[k, v] as [string, string]],
+      );
   for (const [k, v] of entries) search.append(k, v);
   return search;
 }
 
 export class Client {
-  constructor(readonly base: string, readonly headers: Record<string, string> = {}) {}
+  constructor(
+    readonly base: string,
+    readonly headers: Record<string, string> = {},
+  ) {}
 
   url(path: string): string {
     return path.startsWith('http') ? path : `${this.base}${path}`;
@@ -87,7 +94,17 @@ export function elementSequence(xml: string, parent: string): string[] {
 /** Text of XML character data with the predefined entities and character references resolved. */
 export function unescapeXml(text: string): string {
   return text.replace(/&(lt|gt|amp|quot|apos|#\d+|#x[0-9a-fA-F]+);/g, (_, e: string) =>
-    e === 'lt' ? '<' : e === 'gt' ? '>' : e === 'amp' ? '&' : e === 'quot' ? '"' : e === 'apos' ? "'" : String.fromCodePoint(e[1] === 'x' ? parseInt(e.slice(2), 16) : Number(e.slice(1))),
+    e === 'lt'
+      ? '<'
+      : e === 'gt'
+        ? '>'
+        : e === 'amp'
+          ? '&'
+          : e === 'quot'
+            ? '"'
+            : e === 'apos'
+              ? "'"
+              : String.fromCodePoint(e[1] === 'x' ? parseInt(e.slice(2), 16) : Number(e.slice(1))),
   );
 }
 

@@ -33,7 +33,12 @@ export class TestStack {
   readonly workers: WorkerProcess[] = [];
   api: ApiServer | undefined;
 
-  private constructor(readonly dir: string, readonly redis: RedisServer, readonly config: Config, private readonly ownsRedis: boolean) {}
+  private constructor(
+    readonly dir: string,
+    readonly redis: RedisServer,
+    readonly config: Config,
+    private readonly ownsRedis: boolean,
+  ) {}
 
   static async start(options: StackOptions = {}): Promise<TestStack> {
     const dir = options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'uws-test-'));

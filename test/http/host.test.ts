@@ -33,11 +33,15 @@ function raw(url: string, head: string, body = ''): Promise<RawReply> {
       const text = Buffer.concat(chunks).toString('utf8');
       const split = text.indexOf('\r\n\r\n');
       const [statusLine, ...lines] = text.slice(0, split).split('\r\n');
-      const headers = new Map(lines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]));
+      const headers = new Map(
+        lines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]),
+      );
       resolve({ status: Number(statusLine!.split(' ')[1]), headers, body: text.slice(split + 4) });
     });
     // Not end(): a half-closed connection may be dropped before the answer; the server closes it (Connection: close).
-    socket.write(`${head}Content-Type: application/x-www-form-urlencoded\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    socket.write(
+      `${head}Content-Type: application/x-www-form-urlencoded\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
   });
 }
 
@@ -51,7 +55,15 @@ async function jobCount(): Promise<number> {
 }
 
 test('a Host that is a host[:port] makes the links; any other is a 400 that creates nothing; PUBLIC_URL wins', async () => {
-  for (const host of ['vo.example.org', 'vo.example.org:8443', 'VO-1.Example.ORG', '192.168.1.10:8080', '[::1]:8080', '[2001:db8::7]', 'localhost:65535']) {
+  for (const host of [
+    'vo.example.org',
+    'vo.example.org:8443',
+    'VO-1.Example.ORG',
+    '192.168.1.10:8080',
+    '[::1]:8080',
+    '[2001:db8::7]',
+    'localhost:65535',
+  ]) {
     const reply = await create(stack.url, host);
     expect([host, reply.status]).toEqual([host, 303]);
     expect(reply.headers.get('location')).toMatch(new RegExp(`^http://${host.replace(/[.[\]]/g, '\\$&')}/api/fixture/async/[a-z0-9]+$`));
@@ -79,7 +91,11 @@ test('a Host that is a host[:port] makes the links; any other is a 400 that crea
   ];
   for (const host of bad) {
     const reply = await create(stack.url, host);
-    expect([host, reply.status, reply.body]).toEqual([host, 400, `the Host header ${JSON.stringify(host.slice(0, 100))} is not a valid host[:port] (RFC 9112 §3.2); set PUBLIC_URL behind a proxy\n`]);
+    expect([host, reply.status, reply.body]).toEqual([
+      host,
+      400,
+      `the Host header ${JSON.stringify(host.slice(0, 100))} is not a valid host[:port] (RFC 9112 §3.2); set PUBLIC_URL behind a proxy\n`,
+    ]);
   }
   expect(await jobCount()).toBe(before);
 
@@ -97,5 +113,7 @@ test('a Host that is a host[:port] makes the links; any other is a 400 that crea
 test('a request without Host (HTTP/1.0) gets links to the loopback address and the real port', async () => {
   const reply = await raw(stack.url, 'POST /api/fixture/async HTTP/1.0\r\n', 'MODE=echo');
   expect(reply.status).toBe(303);
-  expect(reply.headers.get('location')).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${new URL(stack.url).port}/api/fixture/async/[a-z0-9]+$`));
+  expect(reply.headers.get('location')).toMatch(
+    new RegExp(`^http://127\\.0\\.0\\.1:${new URL(stack.url).port}/api/fixture/async/[a-z0-9]+$`),
+  );
 });

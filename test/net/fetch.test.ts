@@ -22,7 +22,8 @@ async function refusal(url: string, options: Partial<FetchPublicOptions> = {}): 
   }
 }
 
-const text = async (url: string, options: Partial<FetchPublicOptions> = {}) => (await fetchPublic(url, { ...OPTIONS, ...options })).body.toString();
+const text = async (url: string, options: Partial<FetchPublicOptions> = {}) =>
+  (await fetchPublic(url, { ...OPTIONS, ...options })).body.toString();
 
 describe('address classification', () => {
   test.each<[string, AddressKind]>([
@@ -114,14 +115,27 @@ describe('address classification', () => {
     expect(isPublicAddress(address)).toBe(kind === 'public');
   });
 
-  test.each(['localhost', 'example.org', '', '1.2.3', '1.2.3.4.5', '256.0.0.1', '01.2.3.4', '0x7f.0.0.1', '2130706433', '1:2:3:4:5:6:7:8:9', '1::2::3', ':1::', '::ffff:1.2.3', '::g', '12345::'])(
-    '%j is not an address (a name, or not canonical)',
-    (address) => {
-      expect(parseAddress(address)).toBeUndefined();
-      expect(classifyAddress(address)).toBeUndefined();
-      expect(isPublicAddress(address)).toBe(false);
-    },
-  );
+  test.each([
+    'localhost',
+    'example.org',
+    '',
+    '1.2.3',
+    '1.2.3.4.5',
+    '256.0.0.1',
+    '01.2.3.4',
+    '0x7f.0.0.1',
+    '2130706433',
+    '1:2:3:4:5:6:7:8:9',
+    '1::2::3',
+    ':1::',
+    '::ffff:1.2.3',
+    '::g',
+    '12345::',
+  ])('%j is not an address (a name, or not canonical)', (address) => {
+    expect(parseAddress(address)).toBeUndefined();
+    expect(classifyAddress(address)).toBeUndefined();
+    expect(isPublicAddress(address)).toBe(false);
+  });
 
   test('parseAddress: the integer value', () => {
     expect(parseAddress('1.2.3.4')).toEqual({ version: 4, value: 0x01020304n });
@@ -192,9 +206,12 @@ describe('AllowList (UPLOAD_URL_ALLOW)', () => {
     expect(new AllowList(['0.0.0.0/0']).permits('x', '169.254.169.254')).toBe(true);
   });
 
-  test.each(['10.0.0.0/33', '::1/129', '10.0.0.0/', '10.0.0.0/x', 'exa mple.org', 'host/8', '-bad.example.org', '*.example.org'])('%j is refused', (entry) => {
-    expect(() => new AllowList([entry])).toThrow(`"${entry}" is not an IP address, CIDR range (address/prefix) or host name`);
-  });
+  test.each(['10.0.0.0/33', '::1/129', '10.0.0.0/', '10.0.0.0/x', 'exa mple.org', 'host/8', '-bad.example.org', '*.example.org'])(
+    '%j is refused',
+    (entry) => {
+      expect(() => new AllowList([entry])).toThrow(`"${entry}" is not an IP address, CIDR range (address/prefix) or host name`);
+    },
+  );
 });
 
 describe('fetchPublic against real servers', () => {
@@ -214,7 +231,10 @@ describe('fetchPublic against real servers', () => {
     const server = await secretServer();
     const url = `${server.origin}/t.xml`;
     expect(await refusal(url)).toEqual(['address', `cannot fetch ${url}: the address is not allowed`]);
-    expect(await refusal(url, { allow: ['10.0.0.0/8', 'example.org'] })).toEqual(['address', `cannot fetch ${url}: the address is not allowed`]);
+    expect(await refusal(url, { allow: ['10.0.0.0/8', 'example.org'] })).toEqual([
+      'address',
+      `cannot fetch ${url}: the address is not allowed`,
+    ]);
     expect(server.connections).toBe(0);
     expect(await text(url, { allow: ['127.0.0.1'] })).toBe(SECRET);
     expect(await text(url, { allow: ['127.0.0.0/8'] })).toBe(SECRET);
@@ -226,7 +246,15 @@ describe('fetchPublic against real servers', () => {
 
   test('numeric spellings of loopback in the URL are refused (and would reach the server)', async () => {
     const server = await secretServer();
-    const forms = [`http://2130706433:${server.port}/`, `http://0x7f.1:${server.port}/`, `http://0177.0.0.1:${server.port}/`, `http://127.1:${server.port}/`, `http://0:${server.port}/`, `http://[::ffff:7f00:1]:${server.port}/`, `http://[::ffff:127.0.0.1]:${server.port}/`];
+    const forms = [
+      `http://2130706433:${server.port}/`,
+      `http://0x7f.1:${server.port}/`,
+      `http://0177.0.0.1:${server.port}/`,
+      `http://127.1:${server.port}/`,
+      `http://0:${server.port}/`,
+      `http://[::ffff:7f00:1]:${server.port}/`,
+      `http://[::ffff:127.0.0.1]:${server.port}/`,
+    ];
     for (const url of forms) expect(await refusal(url)).toEqual(['address', `cannot fetch ${url}: the address is not allowed`]);
     expect(server.connections).toBe(0);
     // The same URLs do reach the server when allowed: the refusal above is the check's doing.
@@ -243,7 +271,10 @@ describe('fetchPublic against real servers', () => {
     expect(openMessage.replace(String(open.port), 'PORT')).toBe(closedMessage.replace(String(closed), 'PORT'));
     expect(closedMessage).toBe(`cannot fetch http://127.0.0.1:${closed}/: the address is not allowed`);
     // Allowed, the closed port's error is reported: only permitted hosts get that far.
-    expect(await refusal(`http://127.0.0.1:${closed}/`, { allow: ['127.0.0.1'] })).toEqual(['connect', `cannot fetch http://127.0.0.1:${closed}/: the connection failed (ECONNREFUSED)`]);
+    expect(await refusal(`http://127.0.0.1:${closed}/`, { allow: ['127.0.0.1'] })).toEqual([
+      'connect',
+      `cannot fetch http://127.0.0.1:${closed}/: the connection failed (ECONNREFUSED)`,
+    ]);
   });
 
   test('a host name resolving to loopback (localhost) is refused at connect time, by the address it resolved to', async () => {
@@ -255,7 +286,10 @@ describe('fetchPublic against real servers', () => {
     expect(await text(url, { allow: ['localhost'] })).toBe(SECRET);
     expect(await text(url, { allow: ['127.0.0.1'] })).toBe(SECRET);
     expect(server.connections).toBe(2);
-    expect(await refusal(`http://nothing-here.invalid:${server.port}/`)).toEqual(['resolve', `cannot fetch http://nothing-here.invalid:${server.port}/: the host name does not resolve`]);
+    expect(await refusal(`http://nothing-here.invalid:${server.port}/`)).toEqual([
+      'resolve',
+      `cannot fetch http://nothing-here.invalid:${server.port}/: the host name does not resolve`,
+    ]);
   });
 
   test('a redirect from an allowed host to a refused one is refused after the redirect', async () => {
@@ -263,7 +297,10 @@ describe('fetchPublic against real servers', () => {
     const target = `${inside.origin}/secret`;
     const front = await serve((_, res) => res.writeHead(302, { location: target }).end('moved'));
     const url = `http://localhost:${front.port}/t.xml`;
-    expect(await refusal(url, { allow: ['localhost'] })).toEqual(['address', `cannot fetch ${url} (redirected to ${target}): the address is not allowed`]);
+    expect(await refusal(url, { allow: ['localhost'] })).toEqual([
+      'address',
+      `cannot fetch ${url} (redirected to ${target}): the address is not allowed`,
+    ]);
     expect(front.connections).toBe(1);
     expect(inside.connections).toBe(0);
     // Allowing the target too, the redirect is followed.
@@ -285,11 +322,26 @@ describe('fetchPublic against real servers', () => {
       const fetched = await fetchPublic(`${server.origin}/hop/5/${status}`, { ...OPTIONS, allow });
       expect([fetched.url, fetched.body.toString()]).toEqual([`${server.origin}/hop/0/${status}`, 'arrived']);
     }
-    expect(await refusal(`${server.origin}/hop/6/302`, { allow })).toEqual(['redirects', `cannot fetch ${server.origin}/hop/6/302 (redirected to ${server.origin}/hop/1/302): more than 5 redirects`]);
-    expect(await refusal(`${server.origin}/hop/2/302`, { allow, maxRedirects: 1 })).toEqual(['redirects', `cannot fetch ${server.origin}/hop/2/302 (redirected to ${server.origin}/hop/1/302): more than 1 redirects`]);
-    expect(await refusal(`${server.origin}/ftp`, { allow })).toEqual(['scheme', `cannot fetch ${server.origin}/ftp (redirected to ftp://127.0.0.1/t.xml): only http and https URLs are fetched`]);
-    expect(await refusal(`${server.origin}/file`, { allow })).toEqual(['scheme', `cannot fetch ${server.origin}/file (redirected to file:///etc/passwd): only http and https URLs are fetched`]);
-    expect(await refusal('file:///etc/passwd')).toEqual(['scheme', 'cannot fetch file:///etc/passwd: only http and https URLs are fetched']);
+    expect(await refusal(`${server.origin}/hop/6/302`, { allow })).toEqual([
+      'redirects',
+      `cannot fetch ${server.origin}/hop/6/302 (redirected to ${server.origin}/hop/1/302): more than 5 redirects`,
+    ]);
+    expect(await refusal(`${server.origin}/hop/2/302`, { allow, maxRedirects: 1 })).toEqual([
+      'redirects',
+      `cannot fetch ${server.origin}/hop/2/302 (redirected to ${server.origin}/hop/1/302): more than 1 redirects`,
+    ]);
+    expect(await refusal(`${server.origin}/ftp`, { allow })).toEqual([
+      'scheme',
+      `cannot fetch ${server.origin}/ftp (redirected to ftp://127.0.0.1/t.xml): only http and https URLs are fetched`,
+    ]);
+    expect(await refusal(`${server.origin}/file`, { allow })).toEqual([
+      'scheme',
+      `cannot fetch ${server.origin}/file (redirected to file:///etc/passwd): only http and https URLs are fetched`,
+    ]);
+    expect(await refusal('file:///etc/passwd')).toEqual([
+      'scheme',
+      'cannot fetch file:///etc/passwd: only http and https URLs are fetched',
+    ]);
     expect(await refusal('not a url')).toEqual(['url', 'cannot fetch not a url: not a valid URL']);
     // A permitted host's status is reported, its body is not.
     expect(await refusal(`${server.origin}/missing`, { allow })).toEqual(['status', `cannot fetch ${server.origin}/missing: HTTP 404`]);
@@ -308,20 +360,32 @@ describe('fetchPublic against real servers', () => {
       more();
     });
     const allow = ['127.0.0.1'];
-    expect(await refusal(`${server.origin}/declared`, { allow, maxBytes: 1000 })).toEqual(['size', `cannot fetch ${server.origin}/declared: larger than 1000 bytes`]);
+    expect(await refusal(`${server.origin}/declared`, { allow, maxBytes: 1000 })).toEqual([
+      'size',
+      `cannot fetch ${server.origin}/declared: larger than 1000 bytes`,
+    ]);
     expect(await text(`${server.origin}/exact`, { allow, maxBytes: 1000 })).toBe('y'.repeat(1000));
-    expect(await refusal(`${server.origin}/endless`, { allow, maxBytes: 100000 })).toEqual(['size', `cannot fetch ${server.origin}/endless: larger than 100000 bytes`]);
+    expect(await refusal(`${server.origin}/endless`, { allow, maxBytes: 100000 })).toEqual([
+      'size',
+      `cannot fetch ${server.origin}/endless: larger than 100000 bytes`,
+    ]);
     expect(written).toBeLessThan(100 << 20);
   });
 
   test('one deadline for the whole exchange', async () => {
     const server = await serve(() => undefined);
     const started = Date.now();
-    expect(await refusal(`${server.origin}/slow`, { allow: ['127.0.0.1'], timeoutMs: 300 })).toEqual(['timeout', `cannot fetch ${server.origin}/slow: no complete answer within 300 ms`]);
+    expect(await refusal(`${server.origin}/slow`, { allow: ['127.0.0.1'], timeoutMs: 300 })).toEqual([
+      'timeout',
+      `cannot fetch ${server.origin}/slow: no complete answer within 300 ms`,
+    ]);
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
     expect(Date.now() - started).toBeLessThan(3000);
     // A body that starts and never ends is cut off by the same deadline.
     const trickle = await serve((_, res) => res.writeHead(200).write('partial'));
-    expect(await refusal(`${trickle.origin}/`, { allow: ['127.0.0.1'], timeoutMs: 300 })).toEqual(['timeout', `cannot fetch ${trickle.origin}/: no complete answer within 300 ms`]);
+    expect(await refusal(`${trickle.origin}/`, { allow: ['127.0.0.1'], timeoutMs: 300 })).toEqual([
+      'timeout',
+      `cannot fetch ${trickle.origin}/: no complete answer within 300 ms`,
+    ]);
   });
 });

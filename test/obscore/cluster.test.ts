@@ -22,16 +22,29 @@ afterAll(() => {
 /** DIDs whose footprint box meets a circle's box, through the R*Tree (as queries do). */
 function near(ra: number, dec: number, radius: number): string[] {
   const prefilter = rtreePrefilter('o._id', cartesianBoundingBox(makeCircle({ ra, dec }, radius)));
-  return (store.db.prepare(`SELECT o.obs_publisher_did AS did FROM ivoa_obscore o WHERE ${prefilter.sql}`).all(...prefilter.params) as { did: string }[])
+  return (
+    store.db.prepare(`SELECT o.obs_publisher_did AS did FROM ivoa_obscore o WHERE ${prefilter.sql}`).all(...prefilter.params) as {
+      did: string;
+    }[]
+  )
     .map((r) => r.did)
     .sort();
 }
 
 test('same rows, same R*Tree answers, same indexes; ids now follow declination bands and RA', () => {
   const rowsBefore = store.db.prepare('SELECT * FROM ivoa_obscore ORDER BY obs_publisher_did').all() as Record<string, unknown>[];
-  const cones = [[10, 20, 5], [200, -45, 8], [359, 0, 6]] as const;
+  const cones = [
+    [10, 20, 5],
+    [200, -45, 8],
+    [359, 0, 6],
+  ] as const;
   const nearBefore = cones.map(([ra, dec, r]) => near(ra, dec, r));
-  const indexes = () => (store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'ivoa_obscore' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+  const indexes = () =>
+    (
+      store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'ivoa_obscore' ORDER BY name").all() as {
+        name: string;
+      }[]
+    ).map((r) => r.name);
   const indexesBefore = indexes();
 
   store.cluster();
@@ -44,7 +57,11 @@ test('same rows, same R*Tree answers, same indexes; ids now follow declination b
   expect(indexes()).toEqual(indexesBefore);
   expect(indexesBefore).toContain('ivoa_obscore_did');
 
-  const ordered = store.db.prepare('SELECT _id, s_ra, s_dec FROM ivoa_obscore ORDER BY _id').all() as { _id: number; s_ra: number; s_dec: number }[];
+  const ordered = store.db.prepare('SELECT _id, s_ra, s_dec FROM ivoa_obscore ORDER BY _id').all() as {
+    _id: number;
+    s_ra: number;
+    s_dec: number;
+  }[];
   expect(ordered.map((r) => r._id)).toEqual(ordered.map((_, i) => i + 1));
   for (let i = 1; i < ordered.length; i++) {
     const [a, b] = [ordered[i - 1]!, ordered[i]!];

@@ -26,7 +26,7 @@ beforeAll(async () => {
   store.close();
   db = new Database(file, { readonly: true });
   registerAdqlFunctions(db);
-  rows = (db.prepare('SELECT obs_publisher_did AS did, s_ra AS ra, s_dec AS dec FROM ivoa_obscore').all() as typeof rows);
+  rows = db.prepare('SELECT obs_publisher_did AS did, s_ra AS ra, s_dec AS dec FROM ivoa_obscore').all() as typeof rows;
 });
 afterAll(() => {
   db.close();
@@ -36,10 +36,22 @@ afterAll(() => {
 function cone(ra: number, dec: number, radius: number): { indexed: string[]; scanned: string[]; plan: string } {
   const adql = `SELECT obs_publisher_did FROM ivoa.ObsCore WHERE 1 = CONTAINS(POINT('ICRS', s_ra, s_dec), CIRCLE('ICRS', ${ra}, ${dec}, ${radius}))`;
   const translated = translateAdql(parseAdql(adql), PUBLISHED_TABLES);
-  const indexed = (db.prepare(translated.sql).raw(true).all(...translated.params) as [string][]).map(([did]) => did).sort();
-  const plan = (db.prepare(`EXPLAIN QUERY PLAN ${translated.sql}`).all(...translated.params) as { detail: string }[]).map((r) => r.detail).join('\n');
+  const indexed = (
+    db
+      .prepare(translated.sql)
+      .raw(true)
+      .all(...translated.params) as [string][]
+  )
+    .map(([did]) => did)
+    .sort();
+  const plan = (db.prepare(`EXPLAIN QUERY PLAN ${translated.sql}`).all(...translated.params) as { detail: string }[])
+    .map((r) => r.detail)
+    .join('\n');
   const circle = makeCircle({ ra, dec }, radius);
-  const scanned = rows.filter((r) => contains(circle, { ra: r.ra, dec: r.dec })).map((r) => r.did).sort();
+  const scanned = rows
+    .filter((r) => contains(circle, { ra: r.ra, dec: r.dec }))
+    .map((r) => r.did)
+    .sort();
   return { indexed, scanned, plan };
 }
 
@@ -53,8 +65,22 @@ test('a new store has 16 KiB pages; a cone on s_ra/s_dec reads the sky index', (
 
 test('cones at the poles, across RA 0, from arcseconds to the whole sky: the rows of a full scan', () => {
   const cases: [number, number, number][] = [
-    [0, 90, 1], [180, -90, 3], [10, 89.6, 0.5], [200, -88, 2.5], [0, 0, 1], [359.9, 10, 2], [0.05, -30, 2], [359.99, 60, 5],
-    [45, 45, 1 / 3600], [123, 4, 45], [300, -60, 89.9], [0, 0, 90], [77, 12, 120], [1, 2, 180], [270, 0, 0.25], [90, 70, 19.5],
+    [0, 90, 1],
+    [180, -90, 3],
+    [10, 89.6, 0.5],
+    [200, -88, 2.5],
+    [0, 0, 1],
+    [359.9, 10, 2],
+    [0.05, -30, 2],
+    [359.99, 60, 5],
+    [45, 45, 1 / 3600],
+    [123, 4, 45],
+    [300, -60, 89.9],
+    [0, 0, 90],
+    [77, 12, 120],
+    [1, 2, 180],
+    [270, 0, 0.25],
+    [90, 70, 19.5],
   ];
   const next = seededRandom('cone-prefilter', 1);
   for (let i = 0; i < 100; i++) {

@@ -48,25 +48,53 @@ async function writeDataset(file: string, primaryCards: [string, string | number
   const primary = new Header();
   for (const [k, v] of primaryCards) primary.set(k, v);
   const n = 64;
-  const header = wcsHeader(ra, dec, n, 0.2 / 3600 * 8, sip);
+  const header = wcsHeader(ra, dec, n, (0.2 / 3600) * 8, sip);
   const pixels = new Float32Array(n * n).fill(1.5);
   const mask = new Header();
   mask.set('EXTNAME', 'MASK');
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  await writeFitsFile(file, [{ header: primary }, { header, data: pixels, shape: [n, n] }, { header: mask, data: new Int32Array(n * n), shape: [n, n] }]);
+  await writeFitsFile(file, [
+    { header: primary },
+    { header, data: pixels, shape: [n, n] },
+    { header: mask, data: new Int32Array(n * n), shape: [n, n] },
+  ]);
 }
 
 beforeAll(async () => {
   const calexp = path.join(repo, 'calexp/1172456/r/calexp_1172456_42.fits');
-  await writeDataset(calexp, [
-    ['LSST BUTLER DATASETTYPE', 'calexp'], ['LSST BUTLER ID', 'AB6A2F6E-0A3B-4E1C-9C5E-3A1B2C3D4E5F'], ['LSST BUTLER DATAID BAND', 'r'],
-    ['LSST BUTLER DATAID PHYSICAL_FILTER', 'r_sim_1.4'], ['LSST BUTLER DATAID VISIT', 1172456], ['LSST BUTLER DATAID DETECTOR', 42],
-    ['INSTRUME', 'LSSTCam-imSim'], ['MJD-OBS', 60512.25], ['EXPTIME', 30], ['PSF_FWHM', 0.75],
-  ], 55.70, -32.30, true);
-  await writeDataset(path.join(repo, 'deepCoadd_calexp/4431/17/i/deepCoadd_calexp_4431_17_i.fits'), [
-    ['LSST BUTLER DATASETTYPE', 'deepCoadd_calexp'], ['LSST BUTLER ID', COADD_ID], ['LSST BUTLER DATAID BAND', 'i'],
-    ['LSST BUTLER DATAID TRACT', 4431], ['LSST BUTLER DATAID PATCH', 17], ['MJD-OBS', 60000.5], ['MJD-END', 60900.5], ['EXPTIME', 3600],
-  ], 359.99, -32.3);
+  await writeDataset(
+    calexp,
+    [
+      ['LSST BUTLER DATASETTYPE', 'calexp'],
+      ['LSST BUTLER ID', 'AB6A2F6E-0A3B-4E1C-9C5E-3A1B2C3D4E5F'],
+      ['LSST BUTLER DATAID BAND', 'r'],
+      ['LSST BUTLER DATAID PHYSICAL_FILTER', 'r_sim_1.4'],
+      ['LSST BUTLER DATAID VISIT', 1172456],
+      ['LSST BUTLER DATAID DETECTOR', 42],
+      ['INSTRUME', 'LSSTCam-imSim'],
+      ['MJD-OBS', 60512.25],
+      ['EXPTIME', 30],
+      ['PSF_FWHM', 0.75],
+    ],
+    55.7,
+    -32.3,
+    true,
+  );
+  await writeDataset(
+    path.join(repo, 'deepCoadd_calexp/4431/17/i/deepCoadd_calexp_4431_17_i.fits'),
+    [
+      ['LSST BUTLER DATASETTYPE', 'deepCoadd_calexp'],
+      ['LSST BUTLER ID', COADD_ID],
+      ['LSST BUTLER DATAID BAND', 'i'],
+      ['LSST BUTLER DATAID TRACT', 4431],
+      ['LSST BUTLER DATAID PATCH', 17],
+      ['MJD-OBS', 60000.5],
+      ['MJD-END', 60900.5],
+      ['EXPTIME', 3600],
+    ],
+    359.99,
+    -32.3,
+  );
   await writeDataset(path.join(repo, 'other/plain.fits'), [['FILTER', 'g']], 10, 20);
   // Bad files: truncated, not FITS at all, FITS without a WCS.
   const good = fs.readFileSync(calexp);
@@ -98,12 +126,32 @@ test('ingests the good files, skips the bad ones with their reasons', async () =
 test('a calexp row carries the ObsCore values from its headers and WCS', () => {
   const row = rows().find((r) => r.obs_publisher_did === 'butler://dp02/ab6a2f6e-0a3b-4e1c-9c5e-3a1b2c3d4e5f')!;
   expect(row).toMatchObject({
-    dataproduct_type: 'image', dataproduct_subtype: 'lsst.calexp', calib_level: 2, obs_collection: 'LSST.DP02', obs_id: '1172456_42',
+    dataproduct_type: 'image',
+    dataproduct_subtype: 'lsst.calexp',
+    calib_level: 2,
+    obs_collection: 'LSST.DP02',
+    obs_id: '1172456_42',
     access_url: '/api/datalink/links?ID=butler://dp02/ab6a2f6e-0a3b-4e1c-9c5e-3a1b2c3d4e5f',
-    access_format: 'application/x-votable+xml;content=datalink', s_xel1: 64, s_xel2: 64, s_resolution: 0.75,
-    t_min: 60512.25, t_exptime: 30, t_resolution: 30, t_xel: 1, em_min: 552e-9, em_max: 691e-9, em_xel: 1,
-    facility_name: 'Rubin:Simonyi', instrument_name: 'LSSTCam-imSim', lsst_band: 'r', lsst_filter: 'r_sim_1.4',
-    lsst_visit: 1172456, lsst_detector: 42, lsst_tract: null, lsst_patch: null, _file: 'calexp/1172456/r/calexp_1172456_42.fits',
+    access_format: 'application/x-votable+xml;content=datalink',
+    s_xel1: 64,
+    s_xel2: 64,
+    s_resolution: 0.75,
+    t_min: 60512.25,
+    t_exptime: 30,
+    t_resolution: 30,
+    t_xel: 1,
+    em_min: 552e-9,
+    em_max: 691e-9,
+    em_xel: 1,
+    facility_name: 'Rubin:Simonyi',
+    instrument_name: 'LSSTCam-imSim',
+    lsst_band: 'r',
+    lsst_filter: 'r_sim_1.4',
+    lsst_visit: 1172456,
+    lsst_detector: 42,
+    lsst_tract: null,
+    lsst_patch: null,
+    _file: 'calexp/1172456/r/calexp_1172456_42.fits',
   });
   expect(row.t_max).toBeCloseTo(60512.25 + 30 / 86400, 10);
   expect(row.em_res_power).toBeCloseTo(621.5 / 139, 6);
@@ -115,12 +163,22 @@ test('a calexp row carries the ObsCore values from its headers and WCS', () => {
   expect(region.kind).toBe('polygon');
   expect(contains(region, { ra: 55.7, dec: -32.3 })).toBe(true);
   expect(contains(region, { ra: 55.75, dec: -32.3 })).toBe(false);
-  expect(row.s_fov as number).toBeCloseTo(Math.SQRT2 * 64 * 1.6 / 3600, 3);
+  expect(row.s_fov as number).toBeCloseTo((Math.SQRT2 * 64 * 1.6) / 3600, 3);
 });
 
 test('a coadd row: fixed UUID, tract/patch, time span from MJD-OBS to MJD-END, footprint across RA 0', () => {
   const row = rows().find((r) => r.obs_publisher_did === `butler://dp02/${COADD_ID}`)!;
-  expect(row).toMatchObject({ dataproduct_subtype: 'lsst.deepCoadd_calexp', calib_level: 3, lsst_tract: 4431, lsst_patch: 17, lsst_band: 'i', obs_id: '4431_17_i', t_min: 60000.5, t_max: 60900.5, t_resolution: null });
+  expect(row).toMatchObject({
+    dataproduct_subtype: 'lsst.deepCoadd_calexp',
+    calib_level: 3,
+    lsst_tract: 4431,
+    lsst_patch: 17,
+    lsst_band: 'i',
+    obs_id: '4431_17_i',
+    t_min: 60000.5,
+    t_max: 60900.5,
+    t_resolution: null,
+  });
   const region = parseStcs(row.s_region as string);
   expect(contains(region, { ra: 0.001, dec: -32.3 })).toBe(true);
   expect(contains(region, { ra: 359.98, dec: -32.3 })).toBe(true);
@@ -137,7 +195,9 @@ test('the R*Tree finds a row from a box around a point of its footprint', () => 
   const db = new Database(dbFile, { readonly: true });
   const v = toUnitVector({ ra: 55.7, dec: -32.3 });
   const hits = db
-    .prepare('SELECT o.obs_id FROM ivoa_obscore_rtree r JOIN ivoa_obscore o ON o._id = r.id WHERE r.xmin <= ? AND r.xmax >= ? AND r.ymin <= ? AND r.ymax >= ? AND r.zmin <= ? AND r.zmax >= ?')
+    .prepare(
+      'SELECT o.obs_id FROM ivoa_obscore_rtree r JOIN ivoa_obscore o ON o._id = r.id WHERE r.xmin <= ? AND r.xmax >= ? AND r.ymin <= ? AND r.ymax >= ? AND r.zmin <= ? AND r.zmax >= ?',
+    )
     .all(v.x, v.x, v.y, v.y, v.z, v.z) as { obs_id: string }[];
   db.close();
   expect(hits.map((h) => h.obs_id)).toEqual(['1172456_42']);
@@ -146,19 +206,68 @@ test('the R*Tree finds a row from a box around a point of its footprint', () => 
 test('TAP_SCHEMA describes exactly the published tables, from the one column definition', () => {
   const db = new Database(dbFile, { readonly: true });
   const tables = db.prepare('SELECT schema_name, table_name, table_type FROM tap_schema_tables ORDER BY table_index').all();
-  const columns = db.prepare("SELECT column_name, datatype, arraysize, unit, ucd, utype, principal, std FROM tap_schema_columns WHERE table_name = 'ivoa.ObsCore' ORDER BY column_index").all() as Record<string, unknown>[];
+  const columns = db
+    .prepare(
+      "SELECT column_name, datatype, arraysize, unit, ucd, utype, principal, std FROM tap_schema_columns WHERE table_name = 'ivoa.ObsCore' ORDER BY column_index",
+    )
+    .all() as Record<string, unknown>[];
   const keys = db.prepare('SELECT key_id, from_table, target_table FROM tap_schema_keys ORDER BY key_id').all();
   const schemas = db.prepare('SELECT schema_name FROM tap_schema_schemas ORDER BY schema_index').all();
   db.close();
   expect(schemas).toEqual([{ schema_name: 'ivoa' }, { schema_name: 'TAP_SCHEMA' }]);
   expect(tables).toEqual(PUBLISHED_TABLES.map((t) => ({ schema_name: t.schema, table_name: t.name, table_type: 'table' })));
   expect(columns.map((c) => c.column_name)).toEqual(OBSCORE_COLUMNS.map((c) => c.name));
-  expect(columns.find((c) => c.column_name === 's_ra')).toEqual({ column_name: 's_ra', datatype: 'double', arraysize: null, unit: 'deg', ucd: 'pos.eq.ra', utype: 'obscore:Char.SpatialAxis.Coverage.Location.Coord.Position2D.Value2.C1', principal: 1, std: 1 });
-  expect(columns.find((c) => c.column_name === 'access_url')).toMatchObject({ datatype: 'char', arraysize: '*', ucd: 'meta.ref.url', utype: 'obscore:Access.reference' });
+  expect(columns.find((c) => c.column_name === 's_ra')).toEqual({
+    column_name: 's_ra',
+    datatype: 'double',
+    arraysize: null,
+    unit: 'deg',
+    ucd: 'pos.eq.ra',
+    utype: 'obscore:Char.SpatialAxis.Coverage.Location.Coord.Position2D.Value2.C1',
+    principal: 1,
+    std: 1,
+  });
+  expect(columns.find((c) => c.column_name === 'access_url')).toMatchObject({
+    datatype: 'char',
+    arraysize: '*',
+    ucd: 'meta.ref.url',
+    utype: 'obscore:Access.reference',
+  });
   expect(columns.find((c) => c.column_name === 'lsst_band')).toMatchObject({ std: 0, utype: null });
   expect(keys).toHaveLength(5);
   // Every mandatory ObsCore 1.1 column is there.
-  for (const name of ['dataproduct_type', 'calib_level', 'obs_collection', 'obs_id', 'obs_publisher_did', 'access_url', 'access_format', 'access_estsize', 'target_name', 's_ra', 's_dec', 's_fov', 's_region', 's_resolution', 's_xel1', 's_xel2', 't_min', 't_max', 't_exptime', 't_resolution', 't_xel', 'em_min', 'em_max', 'em_res_power', 'em_xel', 'o_ucd', 'pol_states', 'pol_xel', 'facility_name', 'instrument_name']) {
+  for (const name of [
+    'dataproduct_type',
+    'calib_level',
+    'obs_collection',
+    'obs_id',
+    'obs_publisher_did',
+    'access_url',
+    'access_format',
+    'access_estsize',
+    'target_name',
+    's_ra',
+    's_dec',
+    's_fov',
+    's_region',
+    's_resolution',
+    's_xel1',
+    's_xel2',
+    't_min',
+    't_max',
+    't_exptime',
+    't_resolution',
+    't_xel',
+    'em_min',
+    'em_max',
+    'em_res_power',
+    'em_xel',
+    'o_ucd',
+    'pol_states',
+    'pol_xel',
+    'facility_name',
+    'instrument_name',
+  ]) {
     expect(columns.map((c) => c.column_name)).toContain(name);
   }
 });
@@ -175,7 +284,9 @@ test('ingesting again is idempotent: same rows, same ids', async () => {
 });
 
 test('npm run ingest (the compiled CLI) reports what it did', () => {
-  const out = execFileSync(process.execPath, [path.join(PROJECT_ROOT, 'dist/scripts/ingest.js'), repo], { env: { ...process.env, OBSCORE_DB: path.join(dir, 'cli.sqlite'), LOG_LEVEL: 'silent' } }).toString();
+  const out = execFileSync(process.execPath, [path.join(PROJECT_ROOT, 'dist/scripts/ingest.js'), repo], {
+    env: { ...process.env, OBSCORE_DB: path.join(dir, 'cli.sqlite'), LOG_LEVEL: 'silent' },
+  }).toString();
   expect(out).toContain(`ingested 3 of 6 FITS files into ${path.join(dir, 'cli.sqlite')}; 3 skipped`);
   expect(out).toMatch(/skipped other\/notfits\.fits: /);
 });

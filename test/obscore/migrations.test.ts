@@ -28,7 +28,8 @@ afterAll(() => {
 });
 
 /** The CREATE statement SQLite keeps for an object (normalised: no IF NOT EXISTS). */
-const schemaSql = (name: string) => (db.prepare('SELECT sql FROM sqlite_master WHERE name = ?').pluck(true).get(name) as string | undefined) ?? `(no ${name})`;
+const schemaSql = (name: string) =>
+  (db.prepare('SELECT sql FROM sqlite_master WHERE name = ?').pluck(true).get(name) as string | undefined) ?? `(no ${name})`;
 
 test('ivoa_obscore has exactly the published columns, types and NOT NULLs, after the private ones', () => {
   expect(schemaSql('ivoa_obscore')).toBe(createTableSql(OBSCORE_TABLE, PRIVATE_COLUMNS));

@@ -16,7 +16,13 @@ test('N rows over the whole sky, each footprint containing its centre, in the R*
   const store = await ObscoreStore.open(path.join(dir, 'a.sqlite'));
   expect(addSyntheticRows(store, 20000, { seed: 7 })).toBe(20000);
   expect(store.count()).toBe(20000);
-  const rows = store.db.prepare('SELECT s_ra, s_dec, s_region, obs_collection, obs_publisher_did FROM ivoa_obscore').all() as { s_ra: number; s_dec: number; s_region: string; obs_collection: string; obs_publisher_did: string }[];
+  const rows = store.db.prepare('SELECT s_ra, s_dec, s_region, obs_collection, obs_publisher_did FROM ivoa_obscore').all() as {
+    s_ra: number;
+    s_dec: number;
+    s_region: string;
+    obs_collection: string;
+    obs_publisher_did: string;
+  }[];
   expect(new Set(rows.map((r) => r.obs_collection))).toEqual(new Set([SYNTHETIC_COLLECTION]));
   // Spread: each hemisphere and each RA quadrant gets about its share (uniform on the sphere).
   expect(rows.filter((r) => r.s_dec > 0).length / rows.length).toBeCloseTo(0.5, 1);
@@ -35,8 +41,12 @@ test('N rows over the whole sky, each footprint containing its centre, in the R*
 test('npm run demo-data -- --metadata-rows N adds N rows; a second run with another seed adds more', () => {
   const db = path.join(dir, 'cli.sqlite');
   const run = (...args: string[]) =>
-    execFileSync(process.execPath, [path.join(PROJECT_ROOT, 'dist/scripts/demo-data.js'), ...args], { env: { ...process.env, OBSCORE_DB: db, LOG_LEVEL: 'silent' } }).toString();
-  expect(run('--metadata-rows', '700')).toMatch(new RegExp(`^demo data: added 700 metadata-only rows \\(seed 1\\) to ${db.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} in `));
+    execFileSync(process.execPath, [path.join(PROJECT_ROOT, 'dist/scripts/demo-data.js'), ...args], {
+      env: { ...process.env, OBSCORE_DB: db, LOG_LEVEL: 'silent' },
+    }).toString();
+  expect(run('--metadata-rows', '700')).toMatch(
+    new RegExp(`^demo data: added 700 metadata-only rows \\(seed 1\\) to ${db.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} in `),
+  );
   run('--metadata-rows', '300', '--seed', '2');
   const store = new Database(db, { readonly: true });
   expect(store.prepare('SELECT count(DISTINCT obs_publisher_did) AS n FROM ivoa_obscore').get()).toEqual({ n: 1000 });

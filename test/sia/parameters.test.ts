@@ -11,16 +11,41 @@ const byName = (name: string): SiaParameter => {
 test('every constraint parameter of §2.1, then MAXREC and RESPONSEFORMAT, each once', () => {
   expect(SIA_PARAMETERS.map((p) => p.name)).toEqual([...SIA_CONSTRAINT_NAMES, 'MAXREC', 'RESPONSEFORMAT']);
   expect(SIA_CONSTRAINT_NAMES).toEqual([
-    'POS', 'BAND', 'TIME', 'POL', 'FOV', 'SPATRES', 'EXPTIME', 'ID', 'COLLECTION', 'FACILITY', 'INSTRUMENT', 'DPTYPE', 'CALIB', 'TARGET',
-    'TIMERES', 'SPECRP', 'FORMAT',
+    'POS',
+    'BAND',
+    'TIME',
+    'POL',
+    'FOV',
+    'SPATRES',
+    'EXPTIME',
+    'ID',
+    'COLLECTION',
+    'FACILITY',
+    'INSTRUMENT',
+    'DPTYPE',
+    'CALIB',
+    'TARGET',
+    'TIMERES',
+    'SPECRP',
+    'FORMAT',
   ]);
 });
 
 test.each<[string, Partial<SiaParameter>]>([
   ['POS', { datatype: 'char', arraysize: '*', xtype: undefined, unit: undefined, ucd: 'pos.outline;obs', columns: ['s_region'] }],
   ['BAND', { datatype: 'double', arraysize: '2', xtype: 'interval', unit: 'm', ucd: 'em.wl;stat.interval', columns: ['em_min', 'em_max'] }],
-  ['TIME', { datatype: 'double', arraysize: '2', xtype: 'interval', unit: 'd', ucd: 'time.interval;obs.exposure', columns: ['t_min', 't_max'] }],
-  ['POL', { datatype: 'char', ucd: 'meta.code;phys.polarization', options: ['I', 'Q', 'U', 'V', 'RR', 'LL', 'RL', 'LR', 'XX', 'YY', 'XY', 'YX', 'POLI', 'POLA'] }],
+  [
+    'TIME',
+    { datatype: 'double', arraysize: '2', xtype: 'interval', unit: 'd', ucd: 'time.interval;obs.exposure', columns: ['t_min', 't_max'] },
+  ],
+  [
+    'POL',
+    {
+      datatype: 'char',
+      ucd: 'meta.code;phys.polarization',
+      options: ['I', 'Q', 'U', 'V', 'RR', 'LL', 'RL', 'LR', 'XX', 'YY', 'XY', 'YX', 'POLI', 'POLA'],
+    },
+  ],
   ['FOV', { datatype: 'double', xtype: 'interval', unit: 'deg', ucd: 'phys.angSize;instr.fov', columns: ['s_fov'] }],
   ['SPATRES', { xtype: 'interval', unit: 'arcsec', ucd: 'pos.angResolution', columns: ['s_resolution'] }],
   ['EXPTIME', { xtype: 'interval', unit: 's', ucd: 'time.duration;obs.exposure', columns: ['t_exptime'] }],
@@ -31,7 +56,10 @@ test.each<[string, Partial<SiaParameter>]>([
   ['FACILITY', { ucd: 'meta.id;instr.tel', columns: ['facility_name'] }],
   ['INSTRUMENT', { ucd: 'meta.id;instr', columns: ['instrument_name'] }],
   ['DPTYPE', { ucd: 'meta.code.class', options: ['image', 'cube'], columns: ['dataproduct_type'] }],
-  ['CALIB', { datatype: 'int', arraysize: undefined, ucd: 'meta.code;obs.calib', options: ['0', '1', '2', '3', '4'], columns: ['calib_level'] }],
+  [
+    'CALIB',
+    { datatype: 'int', arraysize: undefined, ucd: 'meta.code;obs.calib', options: ['0', '1', '2', '3', '4'], columns: ['calib_level'] },
+  ],
   ['TARGET', { ucd: 'meta.id;src', columns: ['target_name'] }],
   ['FORMAT', { ucd: 'meta.code.mime', columns: ['access_format'] }],
   ['MAXREC', { datatype: 'int', arraysize: undefined }],

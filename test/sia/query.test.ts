@@ -28,7 +28,7 @@ describe('each parameter alone', () => {
     ['RANGE around the north pole', [['POS', 'RANGE 0 360 89 +Inf']], ['near-pole']],
     ['RANGE of the whole sky', [['POS', 'RANGE -Inf +Inf -Inf +Inf']], allBut('nulls')],
     ['POLYGON inside the triangle', [['POS', 'POLYGON 150.4 2.2 150.6 2.2 150.5 2.4']], ['triangle']],
-    ['POLYGON in the triangle\'s box but outside it', [['POS', 'POLYGON 150.05 2.85 150.15 2.95 150.05 2.95']], []],
+    ["POLYGON in the triangle's box but outside it", [['POS', 'POLYGON 150.05 2.85 150.15 2.95 150.05 2.95']], []],
     ['a NULL s_region never matches', [['POS', 'CIRCLE 200 -10 1']], []],
     // §2.1.2 BAND: the interval overlaps [em_min, em_max]; one value v is [v, v].
     ['BAND one value', [['BAND', '600e-9']], ['r-coadd']],
@@ -85,17 +85,94 @@ describe('each parameter alone', () => {
 
 describe('repeated values are OR-ed (§2.1)', () => {
   test.each<[string, Pairs, string[]]>([
-    ['POS circle or polygon', [['POS', 'CIRCLE 55.8 -32.25 0.02'], ['POS', 'POLYGON 150.4 2.2 150.6 2.2 150.5 2.4']], ['i-calexp', 'r-coadd', 'triangle']],
-    ['POS on both sides of RA 0', [['POS', 'RANGE 359.9 359.95 0 1'], ['POS', 'CIRCLE 0.3 0.5 0.01']], ['east-of-0', 'west-of-0']],
-    ['BAND', [['BAND', '600e-9'], ['BAND', '1.5e-6 2.5e-6']], ['r-coadd', 'triangle']],
-    ['TIME', [['TIME', '60010.1002'], ['TIME', '60030 60040']], ['east-of-0', 'i-calexp', 'west-of-0']],
-    ['POL', [['POL', 'Q'], ['POL', 'V']], ['pol-v', 'triangle']],
-    ['FOV', [['FOV', '-Inf 0.01'], ['FOV', '1 +Inf']], ['triangle']],
-    ['ID', [['ID', TRIANGLE_DID], ['ID', did('nulls')]], ['nulls', 'triangle']],
-    ['COLLECTION', [['COLLECTION', 'OTHER.SURVEY'], ['COLLECTION', 'lsst.dp02']], ['half-open', 'pol-v', 'triangle']],
-    ['DPTYPE', [['DPTYPE', 'image'], ['DPTYPE', 'cube']], allBut('nulls')],
-    ['CALIB', [['CALIB', '0'], ['CALIB', '3']], ['g-diff', 'nulls', 'r-coadd']],
-    ['the same value twice', [['CALIB', '3'], ['CALIB', '3']], ['g-diff', 'r-coadd']],
+    [
+      'POS circle or polygon',
+      [
+        ['POS', 'CIRCLE 55.8 -32.25 0.02'],
+        ['POS', 'POLYGON 150.4 2.2 150.6 2.2 150.5 2.4'],
+      ],
+      ['i-calexp', 'r-coadd', 'triangle'],
+    ],
+    [
+      'POS on both sides of RA 0',
+      [
+        ['POS', 'RANGE 359.9 359.95 0 1'],
+        ['POS', 'CIRCLE 0.3 0.5 0.01'],
+      ],
+      ['east-of-0', 'west-of-0'],
+    ],
+    [
+      'BAND',
+      [
+        ['BAND', '600e-9'],
+        ['BAND', '1.5e-6 2.5e-6'],
+      ],
+      ['r-coadd', 'triangle'],
+    ],
+    [
+      'TIME',
+      [
+        ['TIME', '60010.1002'],
+        ['TIME', '60030 60040'],
+      ],
+      ['east-of-0', 'i-calexp', 'west-of-0'],
+    ],
+    [
+      'POL',
+      [
+        ['POL', 'Q'],
+        ['POL', 'V'],
+      ],
+      ['pol-v', 'triangle'],
+    ],
+    [
+      'FOV',
+      [
+        ['FOV', '-Inf 0.01'],
+        ['FOV', '1 +Inf'],
+      ],
+      ['triangle'],
+    ],
+    [
+      'ID',
+      [
+        ['ID', TRIANGLE_DID],
+        ['ID', did('nulls')],
+      ],
+      ['nulls', 'triangle'],
+    ],
+    [
+      'COLLECTION',
+      [
+        ['COLLECTION', 'OTHER.SURVEY'],
+        ['COLLECTION', 'lsst.dp02'],
+      ],
+      ['half-open', 'pol-v', 'triangle'],
+    ],
+    [
+      'DPTYPE',
+      [
+        ['DPTYPE', 'image'],
+        ['DPTYPE', 'cube'],
+      ],
+      allBut('nulls'),
+    ],
+    [
+      'CALIB',
+      [
+        ['CALIB', '0'],
+        ['CALIB', '3'],
+      ],
+      ['g-diff', 'nulls', 'r-coadd'],
+    ],
+    [
+      'the same value twice',
+      [
+        ['CALIB', '3'],
+        ['CALIB', '3'],
+      ],
+      ['g-diff', 'r-coadd'],
+    ],
   ])('%s', (_, pairs, expected) => {
     expect(fixture.search(...pairs)).toEqual(expected);
   });
@@ -103,17 +180,71 @@ describe('repeated values are OR-ed (§2.1)', () => {
 
 describe('different parameters are AND-ed (§2.1)', () => {
   test.each<[string, Pairs, string[]]>([
-    ['POS and BAND', [['POS', 'CIRCLE 55.7 -32.3 0.5'], ['BAND', '600e-9']], ['r-coadd']],
-    ['POS and two BANDs and CALIB', [['POS', 'CIRCLE 55.7 -32.3 0.5'], ['BAND', '600e-9'], ['BAND', '750e-9'], ['CALIB', '2']], ['i-calexp']],
-    ['POS and TIME', [['POS', 'RANGE -Inf +Inf -Inf +Inf'], ['TIME', '60000 60035']], ['g-diff', 'i-calexp', 'west-of-0']],
-    ['COLLECTION and POL', [['COLLECTION', 'OTHER.SURVEY'], ['POL', 'I']], ['triangle']],
-    ['DPTYPE and FORMAT that exclude each other', [['DPTYPE', 'cube'], ['FORMAT', 'application/x-votable+xml;content=datalink']], []],
-    ['every parameter, one row', [
-      ['POS', 'CIRCLE 150.5 2.5 1'], ['BAND', '1.2e-6'], ['TIME', '59000.5'], ['POL', 'Q'], ['FOV', '1 2'], ['SPATRES', '1 2'],
-      ['EXPTIME', '600'], ['TIMERES', '10'], ['SPECRP', '1000'], ['ID', TRIANGLE_DID], ['COLLECTION', 'OTHER.SURVEY'],
-      ['FACILITY', 'Other:Telescope'], ['INSTRUMENT', 'OtherCam'], ['DPTYPE', 'cube'], ['CALIB', '1'], ['TARGET', 'COSMOS'],
-      ['FORMAT', 'application/fits'],
-    ], ['triangle']],
+    [
+      'POS and BAND',
+      [
+        ['POS', 'CIRCLE 55.7 -32.3 0.5'],
+        ['BAND', '600e-9'],
+      ],
+      ['r-coadd'],
+    ],
+    [
+      'POS and two BANDs and CALIB',
+      [
+        ['POS', 'CIRCLE 55.7 -32.3 0.5'],
+        ['BAND', '600e-9'],
+        ['BAND', '750e-9'],
+        ['CALIB', '2'],
+      ],
+      ['i-calexp'],
+    ],
+    [
+      'POS and TIME',
+      [
+        ['POS', 'RANGE -Inf +Inf -Inf +Inf'],
+        ['TIME', '60000 60035'],
+      ],
+      ['g-diff', 'i-calexp', 'west-of-0'],
+    ],
+    [
+      'COLLECTION and POL',
+      [
+        ['COLLECTION', 'OTHER.SURVEY'],
+        ['POL', 'I'],
+      ],
+      ['triangle'],
+    ],
+    [
+      'DPTYPE and FORMAT that exclude each other',
+      [
+        ['DPTYPE', 'cube'],
+        ['FORMAT', 'application/x-votable+xml;content=datalink'],
+      ],
+      [],
+    ],
+    [
+      'every parameter, one row',
+      [
+        ['POS', 'CIRCLE 150.5 2.5 1'],
+        ['BAND', '1.2e-6'],
+        ['TIME', '59000.5'],
+        ['POL', 'Q'],
+        ['FOV', '1 2'],
+        ['SPATRES', '1 2'],
+        ['EXPTIME', '600'],
+        ['TIMERES', '10'],
+        ['SPECRP', '1000'],
+        ['ID', TRIANGLE_DID],
+        ['COLLECTION', 'OTHER.SURVEY'],
+        ['FACILITY', 'Other:Telescope'],
+        ['INSTRUMENT', 'OtherCam'],
+        ['DPTYPE', 'cube'],
+        ['CALIB', '1'],
+        ['TARGET', 'COSMOS'],
+        ['FORMAT', 'application/fits'],
+      ],
+      ['triangle'],
+    ],
   ])('%s', (_, pairs, expected) => {
     expect(fixture.search(...pairs)).toEqual(expected);
   });
@@ -124,8 +255,15 @@ test('no parameter: every row', () => {
 });
 
 test.each<[string, string]>([
-  ['BAND', '-Inf +Inf'], ['TIME', '-Inf +Inf'], ['FOV', '-Inf +Inf'], ['SPATRES', '-Inf +Inf'], ['EXPTIME', '-Inf +Inf'],
-  ['TIMERES', '-Inf +Inf'], ['SPECRP', '-Inf +Inf'], ['POS', 'RANGE -Inf +Inf -Inf +Inf'], ['DPTYPE', 'image'],
+  ['BAND', '-Inf +Inf'],
+  ['TIME', '-Inf +Inf'],
+  ['FOV', '-Inf +Inf'],
+  ['SPATRES', '-Inf +Inf'],
+  ['EXPTIME', '-Inf +Inf'],
+  ['TIMERES', '-Inf +Inf'],
+  ['SPECRP', '-Inf +Inf'],
+  ['POS', 'RANGE -Inf +Inf -Inf +Inf'],
+  ['DPTYPE', 'image'],
 ])('a NULL column never satisfies %s=%s (§2.1)', (name, value) => {
   const rows = fixture.search([name, value]);
   expect(rows).not.toContain('nulls');
@@ -140,14 +278,33 @@ test('parameter names are compared upper-cased; blank values, unknown parameters
 
 test('user text never reaches the SQL: it is bound', () => {
   const hostile = `LSST.DP02' OR '1'='1`;
-  const query = buildSiaQuery(siaParams([['COLLECTION', hostile], ['TARGET', 'x"); DROP TABLE ivoa_obscore; --']]), LIMITS, BASE_URL);
+  const query = buildSiaQuery(
+    siaParams([
+      ['COLLECTION', hostile],
+      ['TARGET', 'x"); DROP TABLE ivoa_obscore; --'],
+    ]),
+    LIMITS,
+    BASE_URL,
+  );
   expect(query.sql).not.toContain('LSST');
   expect(query.sql).not.toContain('DROP');
   expect(query.params).toEqual([BASE_URL, hostile, 'x"); DROP TABLE ivoa_obscore; --', LIMITS.maxrecDefault + 1]);
   expect(fixture.run(query)).toEqual([]);
   // The SQL depends only on which parameters came and how often, never on their values.
   const shape = (pairs: Pairs) => buildSiaQuery(siaParams(pairs), LIMITS, BASE_URL).sql;
-  expect(shape([['POS', 'CIRCLE 1 2 3'], ['BAND', '1'], ['ID', 'a']])).toBe(shape([['POS', 'POLYGON 1 2 3 4 5 7'], ['BAND', '-Inf 2'], ['ID', 'b']]));
+  expect(
+    shape([
+      ['POS', 'CIRCLE 1 2 3'],
+      ['BAND', '1'],
+      ['ID', 'a'],
+    ]),
+  ).toBe(
+    shape([
+      ['POS', 'POLYGON 1 2 3 4 5 7'],
+      ['BAND', '-Inf 2'],
+      ['ID', 'b'],
+    ]),
+  );
 });
 
 describe('MAXREC and RESPONSEFORMAT (§2.1.18; DALI 1.1 §3.4)', () => {
@@ -172,7 +329,14 @@ describe('MAXREC and RESPONSEFORMAT (§2.1.18; DALI 1.1 §3.4)', () => {
   });
 
   test('the limit applies to the matching rows: two matches under MAXREC=2 are no overflow', () => {
-    const query = buildSiaQuery(siaParams([['MAXREC', '2'], ['CALIB', '3']]), LIMITS, BASE_URL);
+    const query = buildSiaQuery(
+      siaParams([
+        ['MAXREC', '2'],
+        ['CALIB', '3'],
+      ]),
+      LIMITS,
+      BASE_URL,
+    );
     expect(fixture.run(query)).toEqual(['g-diff', 'r-coadd']);
   });
 
@@ -227,15 +391,38 @@ describe('errors: UsageFault naming the parameter and the value (§3.2)', () => 
     [[['MAXREC', '-1']], 'invalid MAXREC value "-1": expected a non-negative integer'],
     [[['MAXREC', '1.5']], 'invalid MAXREC value "1.5": expected a non-negative integer'],
     [[['MAXREC', 'ten']], 'invalid MAXREC value "ten": expected a non-negative integer'],
-    [[['MAXREC', '5'], ['MAXREC', '6']], 'MAXREC takes one value, but 2 were given ("5", "6")'],
-    [[['RESPONSEFORMAT', 'csv'], ['RESPONSEFORMAT', 'votable']], 'RESPONSEFORMAT takes one value, but 2 were given ("csv", "votable")'],
+    [
+      [
+        ['MAXREC', '5'],
+        ['MAXREC', '6'],
+      ],
+      'MAXREC takes one value, but 2 were given ("5", "6")',
+    ],
+    [
+      [
+        ['RESPONSEFORMAT', 'csv'],
+        ['RESPONSEFORMAT', 'votable'],
+      ],
+      'RESPONSEFORMAT takes one value, but 2 were given ("csv", "votable")',
+    ],
     // The first bad value is the one reported, in the order the parameters are defined (§2.1).
-    [[['CALIB', '9'], ['POS', 'CIRCLE 1 2']], 'invalid POS value "CIRCLE 1 2": CIRCLE needs 3 values (longitude latitude radius) but got 2'],
+    [
+      [
+        ['CALIB', '9'],
+        ['POS', 'CIRCLE 1 2'],
+      ],
+      'invalid POS value "CIRCLE 1 2": CIRCLE needs 3 values (longitude latitude radius) but got 2',
+    ],
   ])('%j', (pairs, detail) => {
     expect(failure(pairs)).toBe(`UsageFault: ${detail}`);
   });
 
   test('a bad value is refused even where another value of the parameter is good', () => {
-    expect(failure([['CALIB', '2'], ['CALIB', 'two']])).toBe('UsageFault: invalid CALIB value "two": expected one of 0, 1, 2, 3, 4');
+    expect(
+      failure([
+        ['CALIB', '2'],
+        ['CALIB', 'two'],
+      ]),
+    ).toBe('UsageFault: invalid CALIB value "two": expected one of 0, 1, 2, 3, 4');
   });
 });

@@ -22,7 +22,10 @@ function plan(pairs: Pairs): string[] {
 }
 
 test('the result has every published ObsCore column, in definition order', () => {
-  const columns = fixture.db.prepare(build([]).sql).columns().map((c) => c.name);
+  const columns = fixture.db
+    .prepare(build([]).sql)
+    .columns()
+    .map((c) => c.name);
   expect(columns).toEqual(OBSCORE_COLUMNS.map((c) => c.name));
   expect(columns).not.toContain('_id');
   expect(columns).not.toContain('_file');
@@ -42,8 +45,23 @@ describe('POS queries are driven by the R*Tree, never a scan of ivoa_obscore', (
     ['one CIRCLE', [['POS', 'CIRCLE 55.7 -32.3 0.5']]],
     ['one POLYGON', [['POS', 'POLYGON 150.4 2.2 150.6 2.2 150.5 2.4']]],
     ['a RANGE across RA 0', [['POS', 'RANGE 359.9 0.1 0 1']]],
-    ['three POS values', [['POS', 'CIRCLE 55.7 -32.3 0.5'], ['POS', 'RANGE 359.9 0.1 0 1'], ['POS', 'POLYGON 150.4 2.2 150.6 2.2 150.5 2.4']]],
-    ['POS with indexed BAND and TIME', [['POS', 'CIRCLE 55.7 -32.3 0.5'], ['BAND', '600e-9'], ['TIME', '60000 +Inf'], ['CALIB', '2']]],
+    [
+      'three POS values',
+      [
+        ['POS', 'CIRCLE 55.7 -32.3 0.5'],
+        ['POS', 'RANGE 359.9 0.1 0 1'],
+        ['POS', 'POLYGON 150.4 2.2 150.6 2.2 150.5 2.4'],
+      ],
+    ],
+    [
+      'POS with indexed BAND and TIME',
+      [
+        ['POS', 'CIRCLE 55.7 -32.3 0.5'],
+        ['BAND', '600e-9'],
+        ['TIME', '60000 +Inf'],
+        ['CALIB', '2'],
+      ],
+    ],
   ])('%s', (_, pairs) => {
     const details = plan(pairs);
     expect(details.some((d) => /ivoa_obscore_rtree VIRTUAL TABLE/.test(d))).toBe(true);
@@ -52,23 +70,29 @@ describe('POS queries are driven by the R*Tree, never a scan of ivoa_obscore', (
   });
 
   test('POS with ID: the case-insensitive identifier index leads (migration 002), no scan', () => {
-    const details = plan([['POS', 'CIRCLE 55.7 -32.3 0.5'], ['ID', 'ivo://example.org/x']]);
+    const details = plan([
+      ['POS', 'CIRCLE 55.7 -32.3 0.5'],
+      ['ID', 'ivo://example.org/x'],
+    ]);
     expect(details.some((d) => /SEARCH ivoa_obscore USING INDEX ivoa_obscore_did_nocase/.test(d))).toBe(true);
     expect(details.filter((d) => /SCAN ivoa_obscore\b/.test(d))).toEqual([]);
   });
 
-  test('the prefilter keeps rows whose box meets the shape\'s; the exact test decides', () => {
+  test("the prefilter keeps rows whose box meets the shape's; the exact test decides", () => {
     const query = build([['POS', 'POLYGON 150.05 2.85 150.15 2.95 150.05 2.95']]);
     const [prefilter] = query.sql.match(/_id IN \(SELECT id FROM "ivoa_obscore_rtree" WHERE [^)]*\)/)!;
     // After the base URL of access_url, the prefilter's six values.
-    const boxed = fixture.db.prepare(`SELECT obs_id FROM ivoa_obscore WHERE ${prefilter}`).pluck().all(...query.params.slice(1, 7));
+    const boxed = fixture.db
+      .prepare(`SELECT obs_id FROM ivoa_obscore WHERE ${prefilter}`)
+      .pluck()
+      .all(...query.params.slice(1, 7));
     expect(boxed).toEqual(['triangle']);
     expect(fixture.run(query)).toEqual([]);
   });
 });
 
 describe('many values', () => {
-  test('1500 OR-ed values stay within SQLite\'s expression depth', () => {
+  test("1500 OR-ed values stay within SQLite's expression depth", () => {
     const bands: Pairs = Array.from({ length: 1500 }, (_, i) => ['BAND', `${10 + i}`]);
     expect(fixture.run(build([...bands, ['BAND', '750e-9']]))).toEqual(['i-calexp']);
     const positions: Pairs = Array.from({ length: 1500 }, (_, i) => ['POS', `CIRCLE ${100 + i / 100} -60 0.001`]);
@@ -79,12 +103,21 @@ describe('many values', () => {
     const positions: Pairs = Array.from({ length: MAX_CONSTRAINT_VALUES - 1 }, (_, i) => ['POS', `CIRCLE ${i / 100} -60 0.001`]);
     expect(fixture.run(build([...positions, ['POS', 'RANGE -Inf +Inf -Inf +Inf']]))).toEqual(ALL.filter((id) => id !== 'nulls'));
     expect(() => build([...positions, ['CALIB', '1'], ['CALIB', '2']])).toThrow(
-      new SiaError('UsageFault', `too many constraint values: ${MAX_CONSTRAINT_VALUES + 1} given, at most ${MAX_CONSTRAINT_VALUES} per query`),
+      new SiaError(
+        'UsageFault',
+        `too many constraint values: ${MAX_CONSTRAINT_VALUES + 1} given, at most ${MAX_CONSTRAINT_VALUES} per query`,
+      ),
     );
   });
 
   test('ID, CALIB and string values become one IN list each', () => {
-    const query = build([['ID', 'a'], ['ID', 'b'], ['CALIB', '1'], ['CALIB', '2'], ['COLLECTION', 'c']]);
+    const query = build([
+      ['ID', 'a'],
+      ['ID', 'b'],
+      ['CALIB', '1'],
+      ['CALIB', '2'],
+      ['COLLECTION', 'c'],
+    ]);
     expect(query.sql).toContain('obs_publisher_did COLLATE NOCASE IN (?, ?)');
     expect(query.sql).toContain('calib_level IN (?, ?)');
     expect(query.sql).toContain('obs_collection IN (?)');

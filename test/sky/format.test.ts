@@ -166,9 +166,7 @@ describe('error messages', () => {
 
   it('names the keyword when no context is given, and the SODA parameter for bare forms', () => {
     expect(messageOf(() => parseDaliShape('CIRCLE 10 100 1'))).toBe('latitude 100 out of range [-90, 90] in CIRCLE');
-    expect(messageOf(() => parseDaliCircle('10 20'))).toBe(
-      'CIRCLE needs 3 values (longitude latitude radius) but got 2 in CIRCLE',
-    );
+    expect(messageOf(() => parseDaliCircle('10 20'))).toBe('CIRCLE needs 3 values (longitude latitude radius) but got 2 in CIRCLE');
     expect(messageOf(() => parseDaliPolygon('1 2 3 4'))).toBe('POLYGON needs at least 3 vertices (got 2) in POLYGON');
     expect(messageOf(() => parseDaliPoint('1 2 3'))).toBe('POINT needs 2 values (longitude latitude) but got 3 in POINT');
     expect(messageOf(() => makeCircle({ ra: Infinity, dec: 0 }, 1))).toBe('longitude +Inf is not a finite number');

@@ -16,9 +16,7 @@ const FULL_SKY_SQ_DEG = 4 * Math.PI * SQ_DEG_PER_SR; // 41252.96…
 
 function inCartesianBox(box: CartesianBox, q: Point): boolean {
   const v = toUnitVector(q);
-  return (
-    v.x >= box.xMin && v.x <= box.xMax && v.y >= box.yMin && v.y <= box.yMax && v.z >= box.zMin && v.z <= box.zMax
-  );
+  return v.x >= box.xMin && v.x <= box.xMax && v.y >= box.yMin && v.y <= box.yMax && v.z >= box.zMin && v.z <= box.zMax;
 }
 
 function inSkyBox(box: Range, q: Point): boolean {

@@ -1,18 +1,9 @@
-import {
-  contains,
-  distanceToShape,
-  intersects,
-  makeCircle,
-  makePointShape,
-  makePolygon,
-  makeRange,
-} from '../../shared/sky';
+import { contains, distanceToShape, intersects, makeCircle, makePointShape, makePolygon, makeRange } from '../../shared/sky';
 import type { Polygon, Shape } from '../../shared/sky';
 import { midpoint, pointsOnEdges, p, poly } from './helpers';
 
 /** The same polygon given in the opposite winding (same first vertex). */
-const reversed = (polygon: Polygon): Polygon =>
-  makePolygon([polygon.vertices[0]!, ...polygon.vertices.slice(1).reverse()]);
+const reversed = (polygon: Polygon): Polygon => makePolygon([polygon.vertices[0]!, ...polygon.vertices.slice(1).reverse()]);
 
 describe('contains', () => {
   it('circle across the RA 0/360 wrap', () => {

@@ -4,7 +4,7 @@
  * i.e. wcslib with SIP) mapping the cutout's pixels where the source's map, and agreeing with
  * shared/wcs within 1 mas; and circle rectangles within one pixel of astropy's own computation
  * (circle outline by SkyCoord.directional_offset_by, all_world2pix, pixel centres by
- * separation). Skipped, with a message, when /usr/bin/python3 cannot import astropy.
+ * separation). Needs astropy (test/helpers/tools.ts).
  */
 import { writeFileSync } from 'node:fs';
 import { type GeneratedDataset, generateDemoRepository } from '../../shared/demo';
@@ -12,11 +12,8 @@ import { type FitsFile, type Rect, openFitsSync, scalarLookup } from '../../shar
 import { angularDistance, makeCircle } from '../../shared/sky';
 import { type SodaCutout, cutoutBuffer, planCutout } from '../../shared/soda';
 import { parseWcs } from '../../shared/wcs';
-import { hasAstropy, margins, runPython, tempDir, writeExposure, tanSpec } from './helpers';
-
-const available = hasAstropy();
-if (!available) console.warn('SODA astropy tests SKIPPED: /usr/bin/python3 cannot import astropy; install python3-astropy to run them');
-const describeIfAstropy = available ? describe : describe.skip;
+import { describeWith } from '../helpers/tools';
+import { margins, runPython, tempDir, writeExposure, tanSpec } from './helpers';
 
 const MAS = 1 / 3.6e6;
 
@@ -109,7 +106,7 @@ function rectOf([x0, y0, width, height]: readonly [number, number, number, numbe
   return { x0, y0, width, height };
 }
 
-describeIfAstropy('astropy reads the cutouts the same way', () => {
+describeWith('astropy', 'astropy reads the cutouts the same way', () => {
   let dir: ReturnType<typeof tempDir>;
   let datasets: GeneratedDataset[];
   const cases: Case[] = [];
@@ -134,7 +131,13 @@ describeIfAstropy('astropy reads the cutouts the same way', () => {
       for (const [where, x, y, radiusPixels] of circles) {
         const centre = wcs.pixelToSky0(x, y);
         const radius = radiusPixels * wcs.pixelScale;
-        const cutout: SodaCutout = { id: longId, spatial: { param: 'CIRCLE', shape: makeCircle(centre, radius) }, band: null, time: null, pol: null };
+        const cutout: SodaCutout = {
+          id: longId,
+          spatial: { param: 'CIRCLE', shape: makeCircle(centre, radius) },
+          band: null,
+          time: null,
+          pol: null,
+        };
         const plan = planCutout(file, cutout, { emMin: null, emMax: null, tMin: null, tMax: null })!;
         const rect = plan.hdus[0]!.rect;
         const name = `${label}, circle ${where}`;

@@ -7,7 +7,16 @@
  */
 import { utimesSync, writeFileSync } from 'node:fs';
 import { type GeneratedDataset, extensionHeader, generateDemoRepository } from '../../shared/demo';
-import { type FitsFile, type HduInfo, Header, type Rect, openFitsBuffer, openFitsSync, scalarLookup, writeFitsBuffer } from '../../shared/fits';
+import {
+  type FitsFile,
+  type HduInfo,
+  Header,
+  type Rect,
+  openFitsBuffer,
+  openFitsSync,
+  scalarLookup,
+  writeFitsBuffer,
+} from '../../shared/fits';
 import { bandOf } from '../../shared/obscore/bands';
 import { makeCircle, makePolygon, makeRange } from '../../shared/sky';
 import {
@@ -71,7 +80,9 @@ function checkCutout(source: FitsFile, plan: CutoutPlan, bytes: Buffer): FitsFil
     const { x0, y0, width, height } = planned.rect;
     expect(cut.axes).toEqual([width, height]);
     expect(cut.extname).toBe(planned.name);
-    expect(bytesOf(out.readRectBytes(cut, { x0: 0, y0: 0, width, height })).equals(bytesOf(source.readRectBytes(planned.index, planned.rect)))).toBe(true);
+    expect(
+      bytesOf(out.readRectBytes(cut, { x0: 0, y0: 0, width, height })).equals(bytesOf(source.readRectBytes(planned.index, planned.rect))),
+    ).toBe(true);
     const sourceWcs = parseWcs(scalarLookup(source.hdu(planned.index).header));
     const cutWcs = parseWcs(scalarLookup(cut.header));
     for (const [i, j] of [
@@ -143,7 +154,12 @@ describe('a synthetic Rubin exposure (parent origin 1000, 2000)', () => {
     const plan = planCutout(file, cutout, { ...UNKNOWN, polStates: '/I/Q/' })!;
     const primary = openFitsBuffer(cutoutBuffer(file, plan, cutout)).hdus[0]!.header;
     expect(primary.getString('SODA_ID')).toBe(cutout.id);
-    expect(primary.getCard('SODA_POS')).toEqual({ keyword: 'SODA_POS', type: 'string', value: 'CIRCLE 150 2 0.005', comment: 'SODA 1.0 CIRCLE, ICRS deg' });
+    expect(primary.getCard('SODA_POS')).toEqual({
+      keyword: 'SODA_POS',
+      type: 'string',
+      value: 'CIRCLE 150 2 0.005',
+      comment: 'SODA 1.0 CIRCLE, ICRS deg',
+    });
     expect(primary.getString('SODA_BND')).toBe('5.5e-7 +Inf');
     expect(primary.getString('SODA_TIM')).toBe('-Inf 60001.5');
     expect(primary.getString('SODA_POL')).toBe('I Q');
@@ -167,7 +183,9 @@ describe('a synthetic Rubin exposure (parent origin 1000, 2000)', () => {
     const plan = planCutout(file, cutoutOf({}), UNKNOWN)!;
     const bytes = cutoutBuffer(file, plan, cutoutOf({ id }));
     expect(bytes.toString('latin1', 0, 2880 * 2)).toContain('CONTINUE  ');
-    expect(openFitsBuffer(bytes).hdus[0]!.header.getString('SODA_ID')).toBe(`ivo://example.org/archive?path=${"a/b'c/".repeat(30)}%C3%A9%09%EF%BF%BD`);
+    expect(openFitsBuffer(bytes).hdus[0]!.header.getString('SODA_ID')).toBe(
+      `ivo://example.org/archive?path=${"a/b'c/".repeat(30)}%C3%A9%09%EF%BF%BD`,
+    );
   });
 
   test('the chunked form gives the same bytes, in chunks of whole rows within the limit', () => {
@@ -185,7 +203,8 @@ describe('a synthetic Rubin exposure (parent origin 1000, 2000)', () => {
 
   test('the size limit: a UsageError naming the limit, before anything is read', () => {
     const plan = planCutout(file, cutoutOf({}), UNKNOWN)!;
-    const expected = 'UsageError: the cutout would hold 36000 pixels (120×100 + 120×100 + 120×100); the limit is 35999 pixels: ask for a smaller region\n';
+    const expected =
+      'UsageError: the cutout would hold 36000 pixels (120×100 + 120×100 + 120×100); the limit is 35999 pixels: ask for a smaller region\n';
     expect(sodaFailure(() => cutoutBuffer(file, plan, cutoutOf({}), { maxPixels: 35999 }))).toBe(expected);
     expect(sodaFailure(() => cutoutChunks(file, plan, cutoutOf({}), { maxPixels: 35999 }))).toBe(expected);
     expect(cutoutBuffer(file, plan, cutoutOf({}), { maxPixels: 36000 }).length).toBeGreaterThan(36000 * 4);
@@ -225,7 +244,9 @@ describe('a synthetic Rubin exposure (parent origin 1000, 2000)', () => {
     const total: Rect = { x0: a.x0 + b.x0, y0: a.y0 + b.y0, width: b.width, height: b.height };
     expect(total).toEqual(planCutout(file, second, UNKNOWN)!.hdus[0]!.rect);
     expect([out.hdu(1).header.getNumber('LTV1'), out.hdu(1).header.getNumber('LTV2')]).toEqual([-1000 - total.x0, -2000 - total.y0]);
-    expect(bytesOf(out.readRectBytes(1, { x0: 0, y0: 0, width: b.width, height: b.height })).equals(bytesOf(file.readRectBytes(1, total)))).toBe(true);
+    expect(
+      bytesOf(out.readRectBytes(1, { x0: 0, y0: 0, width: b.width, height: b.height })).equals(bytesOf(file.readRectBytes(1, total))),
+    ).toBe(true);
     // The provenance is this cut's; the first cut's HISTORY stays.
     expect(out.hdus[0]!.header.getString('SODA_POS')).toContain('CIRCLE');
     expect(out.hdus[0]!.header.history().filter((h) => h.startsWith('SODA cutout of HDU 1'))).toHaveLength(2);
@@ -246,7 +267,11 @@ describe('headers and pixels of every kind', () => {
     const file = writeAndOpen('kinds.fits', [
       { header: new Header().set('OBJECT', 'kinds') },
       { header: header('U8'), data: Uint8Array.from({ length: n }, (_, i) => i % 256), shape },
-      { header: header('I16', (h) => h.set('BSCALE', 0.5).set('BZERO', 100).set('BLANK', -32768)), data: Int16Array.from({ length: n }, (_, i) => (i % 7 === 0 ? -32768 : i * 37 - 9000)), shape },
+      {
+        header: header('I16', (h) => h.set('BSCALE', 0.5).set('BZERO', 100).set('BLANK', -32768)),
+        data: Int16Array.from({ length: n }, (_, i) => (i % 7 === 0 ? -32768 : i * 37 - 9000)),
+        shape,
+      },
       { header: header('U16'), data: Uint16Array.from({ length: n }, (_, i) => (i * 97) % 65536), shape },
       { header: header('I32'), data: Int32Array.from({ length: n }, (_, i) => i * -123457), shape },
       { header: header('I64'), data: BigInt64Array.from({ length: n }, (_, i) => BigInt(i) * 3000000000000n - 2n ** 62n), shape },
@@ -279,7 +304,9 @@ describe('headers and pixels of every kind', () => {
 
   test('a single-image file: the primary HDU is cut and carries the provenance', () => {
     const { image } = planes(spec);
-    const file = writeAndOpen('single.fits', [{ header: extensionHeader('IMAGE', spec).set('OBJECT', 'single'), data: image, shape: [spec.width, spec.height] }]);
+    const file = writeAndOpen('single.fits', [
+      { header: extensionHeader('IMAGE', spec).set('OBJECT', 'single'), data: image, shape: [spec.width, spec.height] },
+    ]);
     const cutout = cutoutOf({ spatial: region(makeCircle(wcsOf(spec).pixelToSky0(10, 10), 5 * wcsOf(spec).pixelScale)) });
     const plan = planCutout(file, cutout, UNKNOWN)!;
     expect(plan.primary).toBe('cut');
@@ -304,7 +331,12 @@ describe('headers and pixels of every kind', () => {
     const rect: Rect = { x0: 5, y0: 7, width: 3, height: 2 };
     const plan: CutoutPlan = { primary: 'header', hdus: [{ index: 2, name: 'MASK', rect, imageSize: [37, 23] }] };
     const out = checkCutout(file, plan, cutoutBuffer(file, plan, cutoutOf({})));
-    expect(out.hdus[1]!.header.getCard('LTV1')).toEqual({ keyword: 'LTV1', type: 'float', value: -5, comment: 'image pixel = physical pixel + LTV' });
+    expect(out.hdus[1]!.header.getCard('LTV1')).toEqual({
+      keyword: 'LTV1',
+      type: 'float',
+      value: -5,
+      comment: 'image pixel = physical pixel + LTV',
+    });
     expect(out.hdus[1]!.header.getNumber('LTV2')).toBe(-7);
   });
 });
@@ -328,7 +360,12 @@ describe('the demo repository (i-band coadd with TAN, calexp with rotated TAN-SI
       makeCircle(wcs.pixelToSky0(0.3 * w, 0.6 * h), 40 * wcs.pixelScale),
       makeCircle(wcs.pixelToSky0(w - 3, 10), 25 * wcs.pixelScale),
       makePolygon([wcs.pixelToSky0(20, 30), wcs.pixelToSky0(200, 60), wcs.pixelToSky0(120, 250)]),
-      makeRange(wcs.pixelToSky0(w / 2, h / 2).ra - 0.02, wcs.pixelToSky0(w / 2, h / 2).ra + 0.02, -Infinity, wcs.pixelToSky0(w / 2, h / 2).dec),
+      makeRange(
+        wcs.pixelToSky0(w / 2, h / 2).ra - 0.02,
+        wcs.pixelToSky0(w / 2, h / 2).ra + 0.02,
+        -Infinity,
+        wcs.pixelToSky0(w / 2, h / 2).dec,
+      ),
     ];
     for (const shape of shapes) {
       const cutout = cutoutOf({ spatial: region(shape), band: { lo: 7e-7, hi: 7.1e-7 } });

@@ -8,6 +8,7 @@ import { type ImageHduInput, type Rect, writeFitsBuffer } from '../../shared/fit
 import { type Shape, contains, distanceToShape } from '../../shared/sky';
 import { SodaError, type SodaCutout, sodaErrorText } from '../../shared/soda';
 import type { CelestialWcs } from '../../shared/wcs';
+import { PYTHON } from '../helpers/python';
 
 export function tempDir(): { dir: string; path: (name: string) => string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'soda-test-'));
@@ -59,7 +60,15 @@ export function planes(spec: WcsSpec): { image: Float32Array; mask: Int32Array; 
 export function exposureHdus(spec: WcsSpec, id = 'synthetic'): ImageHduInput[] {
   const { image, mask, variance } = planes(spec);
   const shape = [spec.width, spec.height];
-  const primary = primaryHeader({ datasetType: 'calexp', id, dataId: { band: 'r', visit: 1, detector: 1 }, mjdObs: 60000.1, exptime: 30, psfFwhm: 0.7, binning: 1 });
+  const primary = primaryHeader({
+    datasetType: 'calexp',
+    id,
+    dataId: { band: 'r', visit: 1, detector: 1 },
+    mjdObs: 60000.1,
+    exptime: 30,
+    psfFwhm: 0.7,
+    binning: 1,
+  });
   return [
     { header: primary },
     { header: extensionHeader('IMAGE', spec), data: image, shape },
@@ -142,12 +151,6 @@ export function margins(outer: Rect, inner: Rect): { left: number; right: number
     bottom: inner.y0 - outer.y0,
     top: outer.y0 + outer.height - (inner.y0 + inner.height),
   };
-}
-
-const PYTHON = '/usr/bin/python3';
-
-export function hasAstropy(): boolean {
-  return spawnSync(PYTHON, ['-c', 'import astropy.wcs, astropy.coordinates, numpy'], { timeout: 60_000 }).status === 0;
 }
 
 /** Runs a Python script with JSON on stdin and returns its JSON stdout. */

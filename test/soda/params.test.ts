@@ -3,14 +3,7 @@
  * every rejection with its label and message, multiplicity for sync and async (§3.1), and the
  * combinations an async job turns into results (§6).
  */
-import {
-  SodaError,
-  type SodaParam,
-  combinations,
-  countCombinations,
-  parseSodaRequest,
-  sodaErrorText,
-} from '../../shared/soda';
+import { SodaError, type SodaParam, combinations, countCombinations, parseSodaRequest, sodaErrorText } from '../../shared/soda';
 import { sodaFailure } from './helpers';
 
 const SYNC = { multiValued: false } as const;
@@ -34,7 +27,9 @@ describe('accepted forms', () => {
   test('ID alone: one cutout of the whole dataset', () => {
     const request = parseSodaRequest(params(['ID', 'butler://dp02/20d28216-534a-4102-b8a7-1c7f32a9b78c']), SYNC);
     expect(request).toEqual({ ids: ['butler://dp02/20d28216-534a-4102-b8a7-1c7f32a9b78c'], spatial: [], bands: [], times: [], pol: [] });
-    expect(combinations(request)).toEqual([{ id: 'butler://dp02/20d28216-534a-4102-b8a7-1c7f32a9b78c', spatial: null, band: null, time: null, pol: null }]);
+    expect(combinations(request)).toEqual([
+      { id: 'butler://dp02/20d28216-534a-4102-b8a7-1c7f32a9b78c', spatial: null, band: null, time: null, pol: null },
+    ]);
   });
 
   test('the ID is opaque: used exactly as given', () => {
@@ -52,12 +47,21 @@ describe('accepted forms', () => {
     expect(polygon?.shape.kind).toBe('polygon');
     expect(polygon?.shape.kind === 'polygon' && polygon.shape.vertices).toHaveLength(4);
     // Keywords are case-insensitive, white space is free.
-    expect(spatial('  circle   12\t34 0.5 ')).toEqual({ param: 'POS', shape: { kind: 'circle', center: { ra: 12, dec: 34 }, radius: 0.5 } });
+    expect(spatial('  circle   12\t34 0.5 ')).toEqual({
+      param: 'POS',
+      shape: { kind: 'circle', center: { ra: 12, dec: 34 }, radius: 0.5 },
+    });
   });
 
   test('POS=RANGE with open sides (-Inf, +Inf), and a longitude range through 0/360', () => {
     const spatial = (value: string) => parseSodaRequest(params(['ID', 'a'], ['POS', value]), SYNC).spatial[0]?.shape;
-    expect(spatial('RANGE -Inf +Inf -Inf +Inf')).toEqual({ kind: 'range', raMin: -Infinity, raMax: Infinity, decMin: -Infinity, decMax: Infinity });
+    expect(spatial('RANGE -Inf +Inf -Inf +Inf')).toEqual({
+      kind: 'range',
+      raMin: -Infinity,
+      raMax: Infinity,
+      decMin: -Infinity,
+      decMax: Infinity,
+    });
     expect(spatial('RANGE 10 +Inf -Inf 5')).toEqual({ kind: 'range', raMin: 10, raMax: Infinity, decMin: -Infinity, decMax: 5 });
     expect(spatial('RANGE -10 10 -1 1')).toEqual({ kind: 'range', raMin: 350, raMax: 10, decMin: -1, decMax: 1 });
   });
@@ -99,7 +103,16 @@ describe('accepted forms', () => {
 
   test('unknown parameters are ignored, names are case-insensitive, blank values count as absent', () => {
     const request = parseSodaRequest(
-      params(['id', 'a'], ['RESPONSEFORMAT', 'application/fits'], ['RUNID', 'r'], ['FOO', 'bar'], ['pos', 'CIRCLE 1 2 3'], ['BAND', ''], ['TIME', '  '], ['POL', '']),
+      params(
+        ['id', 'a'],
+        ['RESPONSEFORMAT', 'application/fits'],
+        ['RUNID', 'r'],
+        ['FOO', 'bar'],
+        ['pos', 'CIRCLE 1 2 3'],
+        ['BAND', ''],
+        ['TIME', '  '],
+        ['POL', ''],
+      ),
       SYNC,
     );
     expect(request).toEqual({
@@ -121,7 +134,11 @@ describe('rejections: label and message', () => {
     ['zero radius', [ID, ['CIRCLE', '12 34 0']], 'UsageError: radius must be positive (got 0) in CIRCLE\n'],
     ['negative radius', [ID, ['POS', 'CIRCLE 12 34 -1']], 'UsageError: radius must be positive (got -1) in POS\n'],
     ['radius beyond 180', [ID, ['CIRCLE', '12 34 181']], 'UsageError: radius 181 exceeds 180 degrees in CIRCLE\n'],
-    ['circle with two values', [ID, ['CIRCLE', '12 34']], 'UsageError: CIRCLE needs 3 values (longitude latitude radius) but got 2 in CIRCLE\n'],
+    [
+      'circle with two values',
+      [ID, ['CIRCLE', '12 34']],
+      'UsageError: CIRCLE needs 3 values (longitude latitude radius) but got 2 in CIRCLE\n',
+    ],
     ['NaN', [ID, ['CIRCLE', '12 34 NaN']], 'UsageError: expected a number but found "NaN" in CIRCLE\n'],
     ['infinite radius', [ID, ['CIRCLE', '12 34 Inf']], 'UsageError: value Inf must be finite in CIRCLE\n'],
     ['infinite circle centre', [ID, ['POS', 'CIRCLE +Inf 34 1']], 'UsageError: value +Inf must be finite in POS\n'],
@@ -142,37 +159,105 @@ describe('rejections: label and message', () => {
     ['BAND from +Inf', [ID, ['BAND', '+Inf +Inf']], 'UsageError: lower bound cannot be +Inf in BAND\n'],
     ['TIME up to -Inf', [ID, ['TIME', '-Inf -Inf']], 'UsageError: upper bound cannot be -Inf in TIME\n'],
     ['TIME reversed', [ID, ['TIME', '60001 60000']], 'UsageError: lower bound 60001 exceeds upper bound 60000 in TIME\n'],
-    ['unknown POL', [ID, ['POL', 'Z']], 'UsageError: unknown polarization state "Z" in POL; expected one of I Q U V RR LL RL LR XX YY XY YX POLI POLA\n'],
+    [
+      'unknown POL',
+      [ID, ['POL', 'Z']],
+      'UsageError: unknown polarization state "Z" in POL; expected one of I Q U V RR LL RL LR XX YY XY YX POLI POLA\n',
+    ],
     ['POL is case-sensitive', [ID, ['POL', 'i']], 'UsageError: unknown polarization state "i" in POL'],
   ])('%s', (_name, list, expected) => {
     expectPrefix(failure(params(...list)), expected);
   });
 
   test('malformed values fail in async requests too', () => {
-    expect(failure(params(['ID', 'a'], ['CIRCLE', '1 2 3'], ['CIRCLE', '1 95 3']), ASYNC)).toBe('UsageError: latitude 95 out of range [-90, 90] in CIRCLE\n');
+    expect(failure(params(['ID', 'a'], ['CIRCLE', '1 2 3'], ['CIRCLE', '1 95 3']), ASYNC)).toBe(
+      'UsageError: latitude 95 out of range [-90, 90] in CIRCLE\n',
+    );
   });
 });
 
 describe('multiplicity (SODA §3.1)', () => {
   test.each<[string, Array<[string, string]>, string]>([
-    ['two IDs', [['ID', 'a'], ['ID', 'b']], 'MultiValuedParamNotSupported: ID has 2 values; this service takes one per request (the async service takes several)\n'],
-    ['POS and CIRCLE', [['ID', 'a'], ['POS', 'CIRCLE 1 2 3'], ['CIRCLE', '1 2 3']], 'MultiValuedParamNotSupported: 2 spatial constraints (POS, CIRCLE); this service takes one per request (the async service takes several)\n'],
-    ['CIRCLE and POLYGON', [['ID', 'a'], ['POLYGON', '0 0 1 0 1 1'], ['CIRCLE', '1 2 3']], 'MultiValuedParamNotSupported: 2 spatial constraints (POLYGON, CIRCLE)'],
-    ['two POS', [['ID', 'a'], ['POS', 'CIRCLE 1 2 3'], ['POS', 'RANGE 1 2 3 4']], 'MultiValuedParamNotSupported: 2 spatial constraints (POS, POS)'],
-    ['two BAND', [['ID', 'a'], ['BAND', '1 2'], ['BAND', '3 4']], 'MultiValuedParamNotSupported: BAND has 2 values'],
-    ['three TIME', [['ID', 'a'], ['TIME', '1 2'], ['TIME', '3 4'], ['TIME', '5 6']], 'MultiValuedParamNotSupported: TIME has 3 values'],
+    [
+      'two IDs',
+      [
+        ['ID', 'a'],
+        ['ID', 'b'],
+      ],
+      'MultiValuedParamNotSupported: ID has 2 values; this service takes one per request (the async service takes several)\n',
+    ],
+    [
+      'POS and CIRCLE',
+      [
+        ['ID', 'a'],
+        ['POS', 'CIRCLE 1 2 3'],
+        ['CIRCLE', '1 2 3'],
+      ],
+      'MultiValuedParamNotSupported: 2 spatial constraints (POS, CIRCLE); this service takes one per request (the async service takes several)\n',
+    ],
+    [
+      'CIRCLE and POLYGON',
+      [
+        ['ID', 'a'],
+        ['POLYGON', '0 0 1 0 1 1'],
+        ['CIRCLE', '1 2 3'],
+      ],
+      'MultiValuedParamNotSupported: 2 spatial constraints (POLYGON, CIRCLE)',
+    ],
+    [
+      'two POS',
+      [
+        ['ID', 'a'],
+        ['POS', 'CIRCLE 1 2 3'],
+        ['POS', 'RANGE 1 2 3 4'],
+      ],
+      'MultiValuedParamNotSupported: 2 spatial constraints (POS, POS)',
+    ],
+    [
+      'two BAND',
+      [
+        ['ID', 'a'],
+        ['BAND', '1 2'],
+        ['BAND', '3 4'],
+      ],
+      'MultiValuedParamNotSupported: BAND has 2 values',
+    ],
+    [
+      'three TIME',
+      [
+        ['ID', 'a'],
+        ['TIME', '1 2'],
+        ['TIME', '3 4'],
+        ['TIME', '5 6'],
+      ],
+      'MultiValuedParamNotSupported: TIME has 3 values',
+    ],
   ])('sync refuses %s', (_name, list, expected) => {
     expectPrefix(failure(params(...list)), expected);
   });
 
-  test('sync: several IDs are refused, never reduced to one (spec-notes §6.10)', () => {
+  test('sync: several IDs are refused, never reduced to one (docs/protocols.md, SODA 1.0)', () => {
     expect(failure(params(['ID', 'a'], ['ID', 'a']))).toMatch(/^MultiValuedParamNotSupported: ID has 2 values/);
   });
 
   test('async: 2 CIRCLE × 2 BAND give 4 cutouts (SODA §6), ID slowest, in the order given', () => {
-    const request = parseSodaRequest(params(['ID', 'a'], ['CIRCLE', '10 20 1'], ['BAND', '1e-7 2e-7'], ['CIRCLE', '11 21 2'], ['BAND', '3e-7 4e-7'], ['POL', 'I'], ['POL', 'V']), ASYNC);
+    const request = parseSodaRequest(
+      params(
+        ['ID', 'a'],
+        ['CIRCLE', '10 20 1'],
+        ['BAND', '1e-7 2e-7'],
+        ['CIRCLE', '11 21 2'],
+        ['BAND', '3e-7 4e-7'],
+        ['POL', 'I'],
+        ['POL', 'V'],
+      ),
+      ASYNC,
+    );
     expect(countCombinations(request)).toBe(4);
-    const circle = (ra: number, dec: number, radius: number) => ({ param: 'CIRCLE', shape: { kind: 'circle', center: { ra, dec }, radius } });
+    const circle = (ra: number, dec: number, radius: number) => ({
+      param: 'CIRCLE',
+      shape: { kind: 'circle', center: { ra, dec }, radius },
+    });
     expect(combinations(request)).toEqual([
       { id: 'a', spatial: circle(10, 20, 1), band: { lo: 1e-7, hi: 2e-7 }, time: null, pol: ['I', 'V'] },
       { id: 'a', spatial: circle(10, 20, 1), band: { lo: 3e-7, hi: 4e-7 }, time: null, pol: ['I', 'V'] },
@@ -183,7 +268,15 @@ describe('multiplicity (SODA §3.1)', () => {
 
   test('async: POS, CIRCLE and POLYGON together are one list of regions, in request order', () => {
     const request = parseSodaRequest(
-      params(['ID', 'a'], ['ID', 'b'], ['POLYGON', '0 0 1 0 1 1'], ['POS', 'RANGE 1 2 3 4'], ['CIRCLE', '1 2 3'], ['TIME', '1 2'], ['TIME', '3 4']),
+      params(
+        ['ID', 'a'],
+        ['ID', 'b'],
+        ['POLYGON', '0 0 1 0 1 1'],
+        ['POS', 'RANGE 1 2 3 4'],
+        ['CIRCLE', '1 2 3'],
+        ['TIME', '1 2'],
+        ['TIME', '3 4'],
+      ),
       ASYNC,
     );
     expect(request.spatial.map((s) => s.param)).toEqual(['POLYGON', 'POS', 'CIRCLE']);
@@ -191,8 +284,18 @@ describe('multiplicity (SODA §3.1)', () => {
     expect(all).toHaveLength(2 * 3 * 2);
     expect(countCombinations(request)).toBe(12);
     expect(all.map((c) => `${c.id}:${c.spatial?.param}:${c.time?.lo}`)).toEqual([
-      'a:POLYGON:1', 'a:POLYGON:3', 'a:POS:1', 'a:POS:3', 'a:CIRCLE:1', 'a:CIRCLE:3',
-      'b:POLYGON:1', 'b:POLYGON:3', 'b:POS:1', 'b:POS:3', 'b:CIRCLE:1', 'b:CIRCLE:3',
+      'a:POLYGON:1',
+      'a:POLYGON:3',
+      'a:POS:1',
+      'a:POS:3',
+      'a:CIRCLE:1',
+      'a:CIRCLE:3',
+      'b:POLYGON:1',
+      'b:POLYGON:3',
+      'b:POS:1',
+      'b:POS:3',
+      'b:CIRCLE:1',
+      'b:CIRCLE:3',
     ]);
     // Plain data: survives a structured clone (the worker thread boundary) unchanged.
     expect(structuredClone(all)).toEqual(all);
@@ -208,7 +311,14 @@ describe('multiplicity (SODA §3.1)', () => {
 });
 
 test('sodaErrorText is "<code>: <message>" and a newline, for every code', () => {
-  for (const code of ['Error', 'AuthenticationError', 'AuthorizationError', 'ServiceUnavailable', 'UsageError', 'MultiValuedParamNotSupported'] as const) {
+  for (const code of [
+    'Error',
+    'AuthenticationError',
+    'AuthorizationError',
+    'ServiceUnavailable',
+    'UsageError',
+    'MultiValuedParamNotSupported',
+  ] as const) {
     const err = new SodaError(code, 'something happened');
     expect(err).toBeInstanceOf(Error);
     expect(err.code).toBe(code);

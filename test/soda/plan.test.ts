@@ -44,8 +44,14 @@ beforeAll(() => {
     { header: extensionHeader('IMAGE', spec), data: image, shape },
   ]);
   write('nowcs.fits', [{ header: new Header() }, { header: new Header().set('EXTNAME', 'IMAGE'), data: image, shape }]);
-  write('sin.fits', [{ header: new Header() }, { header: withHeader((h) => h.set('CTYPE1', 'RA---SIN').set('CTYPE2', 'DEC--SIN')), data: image, shape }]);
-  write('fk4.fits', [{ header: new Header() }, { header: withHeader((h) => h.set('RADESYS', 'FK4').set('EQUINOX', 1950)), data: image, shape }]);
+  write('sin.fits', [
+    { header: new Header() },
+    { header: withHeader((h) => h.set('CTYPE1', 'RA---SIN').set('CTYPE2', 'DEC--SIN')), data: image, shape },
+  ]);
+  write('fk4.fits', [
+    { header: new Header() },
+    { header: withHeader((h) => h.set('RADESYS', 'FK4').set('EQUINOX', 1950)), data: image, shape },
+  ]);
 });
 
 afterAll(() => {
@@ -85,18 +91,24 @@ describe('which HDUs are cut', () => {
 
   test('a single-image file: the primary HDU itself is cut', () => {
     const plan = planCutout(files['single.fits']!, cutoutOf({ spatial: { param: 'POS', shape: inside } }), UNKNOWN)!;
-    expect(plan).toEqual({ primary: 'cut', hdus: [{ index: 0, name: 'IMAGE', rect: { x0: 25, y0: 45, width: 31, height: 31 }, imageSize: [120, 100] }] });
+    expect(plan).toEqual({
+      primary: 'cut',
+      hdus: [{ index: 0, name: 'IMAGE', rect: { x0: 25, y0: 45, width: 31, height: 31 }, imageSize: [120, 100] }],
+    });
   });
 
   test('a region off the image, or touching no image: null (sync answers 204)', () => {
     const away = makeCircle(wcs.pixelToSky0(400, 60), 10 * wcs.pixelScale);
     expect(planCutout(files['exposure.fits']!, cutoutOf({ spatial: { param: 'CIRCLE', shape: away } }), UNKNOWN)).toBeNull();
-    expect(planCutout(files['exposure.fits']!, cutoutOf({ spatial: { param: 'POS', shape: makeRange(10, 20, -5, 5) } }), UNKNOWN)).toBeNull();
+    expect(
+      planCutout(files['exposure.fits']!, cutoutOf({ spatial: { param: 'POS', shape: makeRange(10, 20, -5, 5) } }), UNKNOWN),
+    ).toBeNull();
   });
 });
 
 describe('BAND, TIME and POL against the coverage (SODA 1.0 §3.4: bounds of the archived dataset)', () => {
-  const plan = (filters: Parameters<typeof cutoutOf>[0], coverage: DatasetCoverage) => planCutout(files['exposure.fits']!, cutoutOf(filters), coverage);
+  const plan = (filters: Parameters<typeof cutoutOf>[0], coverage: DatasetCoverage) =>
+    planCutout(files['exposure.fits']!, cutoutOf(filters), coverage);
 
   test.each<[string, { lo: number; hi: number }, boolean]>([
     ['inside', { lo: 600e-9, hi: 610e-9 }, true],

@@ -13,7 +13,10 @@ let fx: TapFixture;
 let client: Client;
 
 beforeAll(async () => {
-  fx = await startTapStack({ workers: 1, env: { SYNC_TIMEOUT: '2', UWS_EXECUTION_DURATION_MAX: '60', SYNC_INLINE_BYTES: '8000', JOB_MAX_BYTES: '20000' } });
+  fx = await startTapStack({
+    workers: 1,
+    env: { SYNC_TIMEOUT: '2', UWS_EXECUTION_DURATION_MAX: '60', SYNC_INLINE_BYTES: '8000', JOB_MAX_BYTES: '20000' },
+  });
   client = new Client(fx.stack.url);
 }, 60000);
 afterAll(() => fx?.close());
@@ -118,7 +121,9 @@ test('a sync request whose worker stops (SIGTERM, no grace) is a 503 with Retry-
   const reply = await answer;
   expect(reply.status).toBe(503);
   expect(reply.headers.get('retry-after')).toBe('5');
-  expect(reply.text).toMatch(/the worker is shutting down; please retry|the worker running the request stopped before it answered; please retry/);
+  expect(reply.text).toMatch(
+    /the worker is shutting down; please retry|the worker running the request stopped before it answered; please retry/,
+  );
 }, 30000);
 
 test('a sync request whose worker dies is answered 503 within seconds, not after SYNC_TIMEOUT', async () => {

@@ -67,8 +67,12 @@ describe('the tutorial queries, verbatim, on the demo data', () => {
     expect(cell('access_url')).toBe(`${fx.stack.url}/api/datalink/links?ID=${I_COADD}`);
     expect(cell('access_format')).toBe('application/x-votable+xml;content=datalink');
     expect(cell('lsst_patch')).toBe('17');
-    expect(reply.text).toMatch(/<FIELD name="access_url" datatype="char" arraysize="\*" ucd="meta.ref.url" utype="obscore:Access.reference"/);
-    expect(reply.text).toMatch(/<FIELD name="access_format" datatype="char" arraysize="\*" ucd="meta.code.mime" utype="obscore:Access.format"/);
+    expect(reply.text).toMatch(
+      /<FIELD name="access_url" datatype="char" arraysize="\*" ucd="meta.ref.url" utype="obscore:Access.reference"/,
+    );
+    expect(reply.text).toMatch(
+      /<FIELD name="access_format" datatype="char" arraysize="\*" ucd="meta.code.mime" utype="obscore:Access.format"/,
+    );
     expect(reply.text).toMatch(/<FIELD name="s_ra" datatype="double" unit="deg" ucd="pos.eq.ra"/);
   });
 
@@ -80,10 +84,16 @@ describe('the tutorial queries, verbatim, on the demo data', () => {
       return tableRows(reply.text).map((r) => r[0]);
     };
     expect(await ids(`SELECT obs_publisher_did FROM ivoa.ObsCore WHERE access_url = '${url}'`)).toEqual([I_COADD]);
-    expect(await ids(`SELECT COUNT(*) FROM ivoa.ObsCore WHERE access_url LIKE '${fx.stack.url}/api/datalink/links?ID=%'`)).toEqual([String(fx.datasets.length)]);
+    expect(await ids(`SELECT COUNT(*) FROM ivoa.ObsCore WHERE access_url LIKE '${fx.stack.url}/api/datalink/links?ID=%'`)).toEqual([
+      String(fx.datasets.length),
+    ]);
     expect(await ids("SELECT COUNT(*) FROM ivoa.ObsCore WHERE access_url LIKE '/%'")).toEqual(['0']);
     expect(await ids(`SELECT UPPER(access_url) FROM ivoa.ObsCore WHERE obs_publisher_did = '${I_COADD}'`)).toEqual([url.toUpperCase()]);
-    expect(await ids(`SELECT d.u FROM (SELECT access_url AS u FROM ivoa.ObsCore WHERE obs_publisher_did = '${I_COADD}') AS d WHERE d.u = '${url}'`)).toEqual([url]);
+    expect(
+      await ids(
+        `SELECT d.u FROM (SELECT access_url AS u FROM ivoa.ObsCore WHERE obs_publisher_did = '${I_COADD}') AS d WHERE d.u = '${url}'`,
+      ),
+    ).toEqual([url]);
     const sorted = await ids('SELECT access_url FROM ivoa.ObsCore ORDER BY access_url DESC');
     expect(sorted).toEqual([...sorted].sort().reverse());
     expect(sorted.every((u) => String(u).startsWith(`${fx.stack.url}/`))).toBe(true);
@@ -110,24 +120,31 @@ describe('sync results streamed while they are produced', () => {
   function timedSync(query: string, extra: Record<string, string>) {
     const body = new URLSearchParams({ LANG: 'ADQL', QUERY: query, ...extra }).toString();
     const started = Date.now();
-    return new Promise<{ status: number; firstByteMs: number; bytes: number; complete: boolean; ms: number; head: string }>((resolve, reject) => {
-      const request = http.request(`${fx.stack.url}/api/tap/sync`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, (response) => {
-        let firstByteMs = -1;
-        let bytes = 0;
-        let head = '';
-        response.on('data', (chunk: Buffer) => {
-          if (firstByteMs < 0) firstByteMs = Date.now() - started;
-          if (head.length < 2000) head += chunk.toString('utf8', 0, 2000);
-          bytes += chunk.length;
-        });
-        const finish = (complete: boolean) => resolve({ status: response.statusCode ?? 0, firstByteMs, bytes, complete, ms: Date.now() - started, head });
-        response.on('end', () => finish(response.complete));
-        response.on('aborted', () => finish(false));
-        response.on('error', () => finish(false));
-      });
-      request.on('error', reject);
-      request.end(body);
-    });
+    return new Promise<{ status: number; firstByteMs: number; bytes: number; complete: boolean; ms: number; head: string }>(
+      (resolve, reject) => {
+        const request = http.request(
+          `${fx.stack.url}/api/tap/sync`,
+          { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+          (response) => {
+            let firstByteMs = -1;
+            let bytes = 0;
+            let head = '';
+            response.on('data', (chunk: Buffer) => {
+              if (firstByteMs < 0) firstByteMs = Date.now() - started;
+              if (head.length < 2000) head += chunk.toString('utf8', 0, 2000);
+              bytes += chunk.length;
+            });
+            const finish = (complete: boolean) =>
+              resolve({ status: response.statusCode ?? 0, firstByteMs, bytes, complete, ms: Date.now() - started, head });
+            response.on('end', () => finish(response.complete));
+            response.on('aborted', () => finish(false));
+            response.on('error', () => finish(false));
+          },
+        );
+        request.on('error', reject);
+        request.end(body);
+      },
+    );
   }
   // Every row of ObsCore with every other, several times over: far more rows than 2 s can
   // write, so the query is still running when SYNC_TIMEOUT (2 s here) stops it.
@@ -213,14 +230,22 @@ describe('formats and MAXREC', () => {
 describe('errors are DALI VOTable error documents', () => {
   const cases: [string, Record<string, string>, string][] = [
     ['no LANG', { QUERY: 'SELECT 1 FROM ivoa.ObsCore' }, 'LANG is missing: use LANG=ADQL'],
-    ['unknown LANG', { LANG: 'SQL', QUERY: 'SELECT 1 FROM ivoa.ObsCore' }, 'LANG=SQL is not supported (supported: ADQL, ADQL-2.0, ADQL-2.1)'],
+    [
+      'unknown LANG',
+      { LANG: 'SQL', QUERY: 'SELECT 1 FROM ivoa.ObsCore' },
+      'LANG=SQL is not supported (supported: ADQL, ADQL-2.0, ADQL-2.1)',
+    ],
     ['no QUERY', { LANG: 'ADQL' }, 'QUERY is missing'],
     ['syntax', { LANG: 'ADQL', QUERY: 'SELECT FROM ivoa.ObsCore' }, 'ADQL syntax error at line 1, column 8'],
     ['unknown table', { LANG: 'ADQL', QUERY: 'SELECT * FROM sqlite_master' }, 'unknown table "sqlite_master"'],
     ['private column', { LANG: 'ADQL', QUERY: 'SELECT "_file" FROM ivoa.ObsCore' }, 'unknown column "_file"'],
     ['format', { LANG: 'ADQL', QUERY: 'SELECT 1 FROM ivoa.ObsCore', RESPONSEFORMAT: 'fits' }, 'RESPONSEFORMAT=fits is not supported'],
     ['MAXREC', { LANG: 'ADQL', QUERY: 'SELECT 1 FROM ivoa.ObsCore', MAXREC: '-1' }, 'MAXREC must be a non-negative integer, not "-1"'],
-    ['geometry', { LANG: 'ADQL', QUERY: "SELECT 1 FROM ivoa.ObsCore WHERE 1 = CONTAINS(POINT('', s_ra, s_dec), CIRCLE('', 10, 95, 1))" }, 'invalid geometry'],
+    [
+      'geometry',
+      { LANG: 'ADQL', QUERY: "SELECT 1 FROM ivoa.ObsCore WHERE 1 = CONTAINS(POINT('', s_ra, s_dec), CIRCLE('', 10, 95, 1))" },
+      'invalid geometry',
+    ],
   ];
   test.each(cases)('%s → 400', async (_, params, message) => {
     const reply = await client.post('/api/tap/sync', params);
@@ -245,13 +270,36 @@ describe('errors are DALI VOTable error documents', () => {
 test('fuzz: mutated queries over HTTP get a result or a VOTable error, never a 500 or a hang', async () => {
   const next = seededRandom(42);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)]!;
-  const pieces = ["'", '(', ')', ',', ' AND ', ' OR ', '*', 'ivoa.ObsCore', 's_region', '1e309', '--', '"', ' WHERE ', 'CIRCLE(', 'POINT(', ' 0 ', ';', '\\', 'NULL'];
+  const pieces = [
+    "'",
+    '(',
+    ')',
+    ',',
+    ' AND ',
+    ' OR ',
+    '*',
+    'ivoa.ObsCore',
+    's_region',
+    '1e309',
+    '--',
+    '"',
+    ' WHERE ',
+    'CIRCLE(',
+    'POINT(',
+    ' 0 ',
+    ';',
+    '\\',
+    'NULL',
+  ];
   const statuses = new Set<number>();
   for (let i = 0; i < 150; i++) {
     let query = pick([...CORPUS.slice(0, 9), ...CORPUS.slice(9)]);
     for (let m = 0; m < 1 + Math.floor(next() * 3); m++) {
       const at = Math.floor(next() * (query.length + 1));
-      query = next() < 0.5 ? query.slice(0, at) + pick(pieces) + query.slice(at) : query.slice(0, at) + query.slice(at + 1 + Math.floor(next() * 5));
+      query =
+        next() < 0.5
+          ? query.slice(0, at) + pick(pieces) + query.slice(at)
+          : query.slice(0, at) + query.slice(at + 1 + Math.floor(next() * 5));
     }
     const reply = await sync(query, { MAXREC: '5' });
     statuses.add(reply.status);
@@ -267,7 +315,9 @@ describe('async (UWS) TAP jobs', () => {
     const job = await client.create('tap', { LANG: 'ADQL', QUERY: CORPUS[7]!, PHASE: 'RUN', RUNID: 'tutorial' });
     expect(await client.settle(job)).toBe('COMPLETED');
     const doc = (await client.get(job)).text;
-    expect(doc).toMatch(/<uws:result id="result" xlink:type="simple" xlink:href="[^"]+\/results\/result" size="\d+" mime-type="application\/x-votable\+xml"\/>/);
+    expect(doc).toMatch(
+      /<uws:result id="result" xlink:type="simple" xlink:href="[^"]+\/results\/result" size="\d+" mime-type="application\/x-votable\+xml"\/>/,
+    );
     expect(textOf(doc, 'uws:runId')).toBe('tutorial');
     const result = await client.get(`${job}/results/result`);
     expect(result.status).toBe(200);
@@ -303,10 +353,17 @@ describe('UPLOAD', () => {
   };
 
   test('an inline table joins the ObsCore table as TAP_UPLOAD.<name>', async () => {
-    const targets = votable([['cluster', 55.7467376, -32.2861552], ['nowhere', 10, 10]]);
+    const targets = votable([
+      ['cluster', 55.7467376, -32.2861552],
+      ['nowhere', 10, 10],
+    ]);
     const query =
       "SELECT u.name, o.lsst_band FROM TAP_UPLOAD.targets AS u JOIN ivoa.ObsCore AS o ON 1 = CONTAINS(POINT('ICRS', u.ra, u.dec), o.s_region) WHERE o.dataproduct_subtype = 'lsst.deepCoadd_calexp' ORDER BY o.lsst_band";
-    const reply = await client.request('POST', '/api/tap/sync', multipart({ LANG: 'ADQL', QUERY: query, UPLOAD: 'targets,param:tbl' }, { tbl: targets }));
+    const reply = await client.request(
+      'POST',
+      '/api/tap/sync',
+      multipart({ LANG: 'ADQL', QUERY: query, UPLOAD: 'targets,param:tbl' }, { tbl: targets }),
+    );
     expect(reply.status).toBe(200);
     const rows = tableRows(reply.text);
     expect(rows.every((r) => r[0] === 'cluster')).toBe(true);
@@ -315,10 +372,18 @@ describe('UPLOAD', () => {
   });
 
   test('upload errors name the table', async () => {
-    const missing = await client.request('POST', '/api/tap/sync', multipart({ LANG: 'ADQL', QUERY: 'SELECT * FROM TAP_UPLOAD.t', UPLOAD: 't,param:absent' }, {}));
+    const missing = await client.request(
+      'POST',
+      '/api/tap/sync',
+      multipart({ LANG: 'ADQL', QUERY: 'SELECT * FROM TAP_UPLOAD.t', UPLOAD: 't,param:absent' }, {}),
+    );
     expect(missing.status).toBe(400);
     expect(errorText(missing.text)).toBe('UPLOAD "t": no uploaded part named ABSENT (param:ABSENT)');
-    const bad = await client.request('POST', '/api/tap/sync', multipart({ LANG: 'ADQL', QUERY: 'SELECT * FROM TAP_UPLOAD.t', UPLOAD: 't,param:x' }, { x: 'a,b\n1,2\n' }));
+    const bad = await client.request(
+      'POST',
+      '/api/tap/sync',
+      multipart({ LANG: 'ADQL', QUERY: 'SELECT * FROM TAP_UPLOAD.t', UPLOAD: 't,param:x' }, { x: 'a,b\n1,2\n' }),
+    );
     expect(bad.status).toBe(400);
     expect(errorText(bad.text)).toMatch(/^UPLOAD "t": /);
     const scheme = await sync('SELECT 1 FROM ivoa.ObsCore', { UPLOAD: 't,ftp://example.org/t.xml' });
@@ -334,7 +399,8 @@ describe('UPLOAD', () => {
       else res.writeHead(404).end('not-this-text');
     });
     try {
-      const query = "SELECT u.name, o.lsst_band FROM TAP_UPLOAD.targets AS u JOIN ivoa.ObsCore AS o ON 1 = CONTAINS(POINT('ICRS', u.ra, u.dec), o.s_region) WHERE o.dataproduct_subtype = 'lsst.deepCoadd_calexp' ORDER BY o.lsst_band";
+      const query =
+        "SELECT u.name, o.lsst_band FROM TAP_UPLOAD.targets AS u JOIN ivoa.ObsCore AS o ON 1 = CONTAINS(POINT('ICRS', u.ra, u.dec), o.s_region) WHERE o.dataproduct_subtype = 'lsst.deepCoadd_calexp' ORDER BY o.lsst_band";
       for (const url of [`${server.origin}/t.xml`, `http://2130706433:${server.port}/t.xml`, `${server.origin}/moved`]) {
         const reply = await sync(query, { UPLOAD: `targets,${url}` });
         expect(reply.status).toBe(200);
@@ -348,7 +414,9 @@ describe('UPLOAD', () => {
       const other = await sync('SELECT * FROM TAP_UPLOAD.t', { UPLOAD: `t,http://127.0.0.2:${server.port}/t.xml` });
       expect(errorText(other.text)).toBe(`UPLOAD "t": cannot fetch http://127.0.0.2:${server.port}/t.xml: the address is not allowed`);
       const redirected = await sync('SELECT * FROM TAP_UPLOAD.t', { UPLOAD: `t,${server.origin}/elsewhere` });
-      expect(errorText(redirected.text)).toBe(`UPLOAD "t": cannot fetch ${server.origin}/elsewhere (redirected to http://127.0.0.2:${server.port}/t.xml): the address is not allowed`);
+      expect(errorText(redirected.text)).toBe(
+        `UPLOAD "t": cannot fetch ${server.origin}/elsewhere (redirected to http://127.0.0.2:${server.port}/t.xml): the address is not allowed`,
+      );
     } finally {
       await server.close();
     }

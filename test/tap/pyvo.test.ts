@@ -5,15 +5,17 @@
  */
 import { OBSCORE_COLUMNS } from '../../shared/obscore/columns';
 import { runPython } from '../helpers/python';
+import { describeWith } from '../helpers/tools';
 import { startTapStack, type TapFixture } from './fixture';
 
-let fx: TapFixture;
-beforeAll(async () => {
-  fx = await startTapStack({ workers: 1 });
-}, 60000);
-afterAll(() => fx?.close());
+describeWith('pyvo', 'pyvo against a live TAP service', () => {
+  let fx: TapFixture;
+  beforeAll(async () => {
+    fx = await startTapStack({ workers: 1 });
+  }, 60000);
+  afterAll(() => fx?.close());
 
-const SCRIPT = String.raw`
+  const SCRIPT = String.raw`
 import json, sys
 import pyvo
 url = sys.argv[1]
@@ -44,20 +46,21 @@ except pyvo.dal.DALQueryError as e:
 print(json.dumps(out))
 `;
 
-test('run_sync, run_async, submit_job + wait, getdataurl, maxrec and errors', async () => {
-  const out = JSON.parse(await runPython(SCRIPT, [`${fx.stack.url}/api/tap`], 120000)) as Record<string, unknown>;
-  const coadds = fx.datasets.filter((d) => d.datasetType === 'deepCoadd_calexp');
-  const bands = [...new Set(coadds.map((d) => d.band))].sort();
-  expect(out).toEqual({
-    sync_rows: 1,
-    dataurl: `${fx.stack.url}/api/datalink/links?ID=butler://dp02/20d28216-534a-4102-b8a7-1c7f32a9b78c`,
-    did: 'butler://dp02/20d28216-534a-4102-b8a7-1c7f32a9b78c',
-    bands,
-    counts: bands.map((b) => coadds.filter((d) => d.band === b).length),
-    async_rows: 3,
-    job_phase: 'COMPLETED',
-    job_rows: OBSCORE_COLUMNS.length,
-    maxrec_rows: 2,
-    error: expect.stringContaining('unknown column "nope"'),
-  });
-}, 150000);
+  test('run_sync, run_async, submit_job + wait, getdataurl, maxrec and errors', async () => {
+    const out = JSON.parse(await runPython(SCRIPT, [`${fx.stack.url}/api/tap`], 120000)) as Record<string, unknown>;
+    const coadds = fx.datasets.filter((d) => d.datasetType === 'deepCoadd_calexp');
+    const bands = [...new Set(coadds.map((d) => d.band))].sort();
+    expect(out).toEqual({
+      sync_rows: 1,
+      dataurl: `${fx.stack.url}/api/datalink/links?ID=butler://dp02/20d28216-534a-4102-b8a7-1c7f32a9b78c`,
+      did: 'butler://dp02/20d28216-534a-4102-b8a7-1c7f32a9b78c',
+      bands,
+      counts: bands.map((b) => coadds.filter((d) => d.band === b).length),
+      async_rows: 3,
+      job_phase: 'COMPLETED',
+      job_rows: OBSCORE_COLUMNS.length,
+      maxrec_rows: 2,
+      error: expect.stringContaining('unknown column "nope"'),
+    });
+  }, 150000);
+});

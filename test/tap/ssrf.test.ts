@@ -1,5 +1,5 @@
 /**
- * TAP UPLOAD by URL (TAP 1.1 §2.5.7) is not a way into the service's own network: on a stack
+ * TAP UPLOAD by URL (TAP 1.1 §2.7.6) is not a way into the service's own network: on a stack
  * without UPLOAD_URL_ALLOW, uploads from loopback (a real server with a table on it, the
  * stack's own Redis), from numeric spellings of loopback, from a name resolving to it and from
  * the link-local metadata address are refused, before any connection, with an error that does
@@ -19,7 +19,10 @@ const VOTABLE = `<?xml version="1.0"?>
 <FIELD name="name" datatype="char" arraysize="*"/><DATA><TABLEDATA><TR><TD>${SECRET}</TD></TR></TABLEDATA></DATA></TABLE></RESOURCE></VOTABLE>`;
 
 beforeAll(async () => {
-  [fx, tables] = await Promise.all([startTapStack({ workers: 1 }), serveLocal((_, res) => res.writeHead(200, { 'content-type': 'application/x-votable+xml' }).end(VOTABLE))]);
+  [fx, tables] = await Promise.all([
+    startTapStack({ workers: 1 }),
+    serveLocal((_, res) => res.writeHead(200, { 'content-type': 'application/x-votable+xml' }).end(VOTABLE)),
+  ]);
   client = new Client(fx.stack.url);
 }, 60000);
 afterAll(async () => {
@@ -38,7 +41,12 @@ test('the stack runs without UPLOAD_URL_ALLOW', () => {
 });
 
 test('a table served on 127.0.0.1 is refused, by address and by numeric spellings of it; nothing connects', async () => {
-  for (const url of [`http://127.0.0.1:${tables.port}/t.xml`, `http://2130706433:${tables.port}/t.xml`, `http://0x7f.1:${tables.port}/t.xml`, `http://[::ffff:7f00:1]:${tables.port}/t.xml`]) {
+  for (const url of [
+    `http://127.0.0.1:${tables.port}/t.xml`,
+    `http://2130706433:${tables.port}/t.xml`,
+    `http://0x7f.1:${tables.port}/t.xml`,
+    `http://[::ffff:7f00:1]:${tables.port}/t.xml`,
+  ]) {
     const reply = await upload(url);
     expect(reply.status).toBe(400);
     expect(reply.headers.get('content-type')).toBe('application/x-votable+xml');
@@ -72,6 +80,8 @@ test('an async job ends in ERROR with the same message', async () => {
   const url = `http://2130706433:${tables.port}/t.xml`;
   const job = await client.create('tap', { LANG: 'ADQL', QUERY: 'SELECT * FROM TAP_UPLOAD.t', UPLOAD: `t,${url}`, PHASE: 'RUN' });
   expect(await client.settle(job)).toBe('ERROR');
-  expect(unescapeXml(textOf((await client.get(job)).text, 'uws:message') ?? '')).toBe(`UPLOAD "t": cannot fetch ${url}: the address is not allowed`);
+  expect(unescapeXml(textOf((await client.get(job)).text, 'uws:message') ?? '')).toBe(
+    `UPLOAD "t": cannot fetch ${url}: the address is not allowed`,
+  );
   expect(tables.connections).toBe(0);
 });

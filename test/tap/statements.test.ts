@@ -34,7 +34,12 @@ afterAll(() => {
  * JavaScript; returns the CSV rows' DIDs and how many statements it prepared.
  */
 async function cone(ra: number, dec: number, radius: number, maxrec: number, nativeRows: boolean) {
-  const translated = translateAdql(parseAdql(`SELECT obs_publisher_did, s_ra, s_dec FROM ivoa.ObsCore WHERE 1 = CONTAINS(POINT('ICRS', s_ra, s_dec), CIRCLE('ICRS', ${ra}, ${dec}, ${radius}))`), PUBLISHED_TABLES);
+  const translated = translateAdql(
+    parseAdql(
+      `SELECT obs_publisher_did, s_ra, s_dec FROM ivoa.ObsCore WHERE 1 = CONTAINS(POINT('ICRS', s_ra, s_dec), CIRCLE('ICRS', ${ra}, ${dec}, ${radius}))`,
+    ),
+    PUBLISHED_TABLES,
+  );
   const db = obscoreConnection(file);
   const prepare = jest.spyOn(db, 'prepare');
   let csv = '';
@@ -48,26 +53,38 @@ async function cone(ra: number, dec: number, radius: number, maxrec: number, nat
   await writer.end(overflow);
   const prepared = prepare.mock.calls.map(([sql]) => sql);
   prepare.mockRestore();
-  const dids = csv.split('\r\n').slice(1, -1).map((line) => line.split(',')[0]!);
+  const dids = csv
+    .split('\r\n')
+    .slice(1, -1)
+    .map((line) => line.split(',')[0]!);
   return { dids, overflow, prepared };
 }
 
-test.each([true, false])('one statement for every cone; reusable after a MAXREC cut; the rows of the exact test (rows encoded in SQLite: %s)', async (nativeRows) => {
-  const first = await cone(10, 20, 8, 3, nativeRows);
-  expect(first.overflow).toBe(true);
-  expect(first.dids).toHaveLength(3);
-  // The query, and with SQLite encoding the rows, the two statements that end a batch.
-  expect(first.prepared).toHaveLength(nativeRows ? 3 : 1);
-  expect(first.prepared[0]!.includes('vo_csv_batch(')).toBe(nativeRows);
-  const second = await cone(200, -30, 8, 1000, nativeRows);
-  expect(second.prepared).toHaveLength(0);
-  expect(second.overflow).toBe(false);
-  const circle = makeCircle({ ra: 200, dec: -30 }, 8);
-  const db = obscoreConnection(file);
-  const expected = (db.prepare('SELECT obs_publisher_did AS did, s_ra AS ra, s_dec AS dec FROM ivoa_obscore').all() as { did: string; ra: number; dec: number }[])
-    .filter((r) => contains(circle, r))
-    .map((r) => r.did)
-    .sort();
-  expect(expected.length).toBeGreaterThan(10);
-  expect(second.dids.sort()).toEqual(expected);
-});
+test.each([true, false])(
+  'one statement for every cone; reusable after a MAXREC cut; the rows of the exact test (rows encoded in SQLite: %s)',
+  async (nativeRows) => {
+    const first = await cone(10, 20, 8, 3, nativeRows);
+    expect(first.overflow).toBe(true);
+    expect(first.dids).toHaveLength(3);
+    // The query, and with SQLite encoding the rows, the two statements that end a batch.
+    expect(first.prepared).toHaveLength(nativeRows ? 3 : 1);
+    expect(first.prepared[0]!.includes('vo_csv_batch(')).toBe(nativeRows);
+    const second = await cone(200, -30, 8, 1000, nativeRows);
+    expect(second.prepared).toHaveLength(0);
+    expect(second.overflow).toBe(false);
+    const circle = makeCircle({ ra: 200, dec: -30 }, 8);
+    const db = obscoreConnection(file);
+    const expected = (
+      db.prepare('SELECT obs_publisher_did AS did, s_ra AS ra, s_dec AS dec FROM ivoa_obscore').all() as {
+        did: string;
+        ra: number;
+        dec: number;
+      }[]
+    )
+      .filter((r) => contains(circle, r))
+      .map((r) => r.did)
+      .sort();
+    expect(expected.length).toBeGreaterThan(10);
+    expect(second.dids.sort()).toEqual(expected);
+  },
+);

@@ -1,5 +1,5 @@
 /**
- * Request budgets of the UWS job tree (UWS 1.1 §2.2.3, DALI 1.1 §5.1.2 lets a service bound
+ * Request budgets of the UWS job tree (UWS 1.1 §2.2.3, DALI 1.1 §2.1 lets a service bound
  * what it takes): PARAMS_MAX_BYTES is the total of a request's parameter names and values
  * (query string, urlencoded body and multipart fields together, upload file parts apart) and
  * of what one job stores however many requests built it; PARAMS_MAX_COUNT bounds both too.
@@ -30,7 +30,12 @@ async function jobCount(): Promise<number> {
 
 /** Job directories under RESULTS_DIR (dot entries are the temporary upload and sync areas). */
 function jobDirs(): string[] {
-  return fs.existsSync(stack.config.resultsDir) ? fs.readdirSync(stack.config.resultsDir).filter((name) => !name.startsWith('.')).sort() : [];
+  return fs.existsSync(stack.config.resultsDir)
+    ? fs
+        .readdirSync(stack.config.resultsDir)
+        .filter((name) => !name.startsWith('.'))
+        .sort()
+    : [];
 }
 
 function temporaryUploads(): string[] {
@@ -56,7 +61,11 @@ describe('a request is one budget of PARAMS_MAX_BYTES', () => {
     form.append('MODE', 'echo');
     for (const name of ['A', 'B', 'C']) form.append(name, 'x'.repeat(30000));
     const reply = await http.request('POST', LIST, form);
-    expect([reply.status, reply.headers.get('content-type'), reply.text]).toEqual([413, 'text/plain; charset=utf-8', `parameters larger than ${MAX_BYTES} bytes in total\n`]);
+    expect([reply.status, reply.headers.get('content-type'), reply.text]).toEqual([
+      413,
+      'text/plain; charset=utf-8',
+      `parameters larger than ${MAX_BYTES} bytes in total\n`,
+    ]);
     await expectNothingLeft(before);
     // An upload part counts by its name and file name only (its bytes have UPLOAD_MAX_BYTES).
     const upload = new FormData();
@@ -70,9 +79,14 @@ describe('a request is one budget of PARAMS_MAX_BYTES', () => {
 
   test('the query string and the urlencoded body count together', async () => {
     const before = await snapshot();
-    const reply = await http.request('POST', `${LIST}?Q=${'q'.repeat(10000)}`, new URLSearchParams({ MODE: 'echo', V: 'v'.repeat(60000) }).toString(), {
-      'content-type': 'application/x-www-form-urlencoded',
-    });
+    const reply = await http.request(
+      'POST',
+      `${LIST}?Q=${'q'.repeat(10000)}`,
+      new URLSearchParams({ MODE: 'echo', V: 'v'.repeat(60000) }).toString(),
+      {
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+    );
     expect([reply.status, reply.text]).toEqual([413, `parameters larger than ${MAX_BYTES} bytes in total\n`]);
     await expectNothingLeft(before);
   });
@@ -93,7 +107,10 @@ describe('the parameters a job stores stay within the budget', () => {
     const job = await http.create('fixture', { MODE: 'echo', A: 'a'.repeat(40000) });
     const reply = await http.post(`${job}/parameters`, { B: 'b'.repeat(40000) });
     // MODE + echo, A + 40000, B + 40000
-    expect([reply.status, reply.text]).toEqual([413, `a job's parameters hold at most ${MAX_BYTES} bytes of names and values; this would make ${4 + 4 + 1 + 40000 + 1 + 40000}\n`]);
+    expect([reply.status, reply.text]).toEqual([
+      413,
+      `a job's parameters hold at most ${MAX_BYTES} bytes of names and values; this would make ${4 + 4 + 1 + 40000 + 1 + 40000}\n`,
+    ]);
     expect((await http.get(`${job}/parameters/B`)).status).toBe(404);
     // Replacing a value by a smaller one is fine.
     expect((await http.post(`${job}/parameters`, { A: 'short' })).status).toBe(303);
@@ -104,12 +121,18 @@ describe('the parameters a job stores stay within the budget', () => {
     const job = await http.create('fixture', { MODE: 'echo' });
     expect((await http.request('PUT', `${job}/parameters/A`, 'a'.repeat(40000), { 'content-type': 'text/plain' })).status).toBe(303);
     const reply = await http.request('PUT', `${job}/parameters/B`, 'b'.repeat(40000), { 'content-type': 'text/plain' });
-    expect([reply.status, reply.text]).toEqual([413, `a job's parameters hold at most ${MAX_BYTES} bytes of names and values; this would make ${8 + 40001 + 40001}\n`]);
+    expect([reply.status, reply.text]).toEqual([
+      413,
+      `a job's parameters hold at most ${MAX_BYTES} bytes of names and values; this would make ${8 + 40001 + 40001}\n`,
+    ]);
     expect((await http.get(`${job}/parameters/B`)).status).toBe(404);
   });
 
   test('PUT of a new name beyond PARAMS_MAX_COUNT is 413; replacing one is not', async () => {
-    const params: [string, string][] = [['MODE', 'echo'], ...Array.from({ length: MAX_COUNT - 1 }, (_, i): [string, string] => [`P${i}`, String(i)])];
+    const params: [string, string][] = [
+      ['MODE', 'echo'],
+      ...Array.from({ length: MAX_COUNT - 1 }, (_, i): [string, string] => [`P${i}`, String(i)]),
+    ];
     const job = await http.create('fixture', params);
     const reply = await http.request('PUT', `${job}/parameters/EXTRA`, 'x', { 'content-type': 'text/plain' });
     expect([reply.status, reply.text]).toEqual([413, `a job holds at most ${MAX_COUNT} parameters; this would make ${MAX_COUNT + 1}\n`]);

@@ -54,7 +54,10 @@ describe('UWS XML', () => {
     quote: null,
     attempts: 1,
     error: { type: 'transient', message: 'boom <1>' },
-    parameters: [{ name: 'UP', value: 'x.xml', byReference: true, file: 'UP' }, { name: 'Q', value: 'a < b' }],
+    parameters: [
+      { name: 'UP', value: 'x.xml', byReference: true, file: 'UP' },
+      { name: 'Q', value: 'a < b' },
+    ],
     baseUrl: 'http://h',
   };
   const results = [{ id: 'r 1', file: 'r1', mimeType: 'text/csv', size: 42 }];
@@ -62,20 +65,41 @@ describe('UWS XML', () => {
 
   test('job document: exact element order, values, escapes, nil quote, errorSummary last', () => {
     const xml = jobXml(job, results, urls);
-    expect(elementSequence(xml, 'uws:job')).toEqual(['uws:jobId', 'uws:ownerId', 'uws:phase', 'uws:quote', 'uws:creationTime', 'uws:startTime', 'uws:endTime', 'uws:executionDuration', 'uws:destruction', 'uws:parameters', 'uws:results', 'uws:errorSummary']);
+    expect(elementSequence(xml, 'uws:job')).toEqual([
+      'uws:jobId',
+      'uws:ownerId',
+      'uws:phase',
+      'uws:quote',
+      'uws:creationTime',
+      'uws:startTime',
+      'uws:endTime',
+      'uws:executionDuration',
+      'uws:destruction',
+      'uws:parameters',
+      'uws:results',
+      'uws:errorSummary',
+    ]);
     expect(xml).toContain('<uws:ownerId>o&amp;&quot;&lt;&gt;</uws:ownerId>');
     expect(xml).toContain('<uws:quote xsi:nil="true"/>');
     expect(xml).toContain('<uws:creationTime>2026-01-02T03:04:05.006Z</uws:creationTime>');
     expect(xml).toContain('<uws:executionDuration>0</uws:executionDuration>');
-    expect(xml).toContain('<uws:parameter id="UP" byReference="true">http://h/api/svc/async/abc/parameters/UP</uws:parameter><uws:parameter id="Q">a &lt; b</uws:parameter>');
-    expect(xml).toContain('<uws:result id="r 1" xlink:type="simple" xlink:href="http://h/api/svc/async/abc/results/r%201" size="42" mime-type="text/csv"/>');
-    expect(xml).toContain('<uws:errorSummary type="transient" hasDetail="true"><uws:message>boom &lt;1&gt;</uws:message></uws:errorSummary>');
+    expect(xml).toContain(
+      '<uws:parameter id="UP" byReference="true">http://h/api/svc/async/abc/parameters/UP</uws:parameter><uws:parameter id="Q">a &lt; b</uws:parameter>',
+    );
+    expect(xml).toContain(
+      '<uws:result id="r 1" xlink:type="simple" xlink:href="http://h/api/svc/async/abc/results/r%201" size="42" mime-type="text/csv"/>',
+    );
+    expect(xml).toContain(
+      '<uws:errorSummary type="transient" hasDetail="true"><uws:message>boom &lt;1&gt;</uws:message></uws:errorSummary>',
+    );
     expect(xml.endsWith('</uws:job>')).toBe(true);
   });
 
   test('job list: jobrefs in the given order, ownerId nil when anonymous', () => {
     const xml = jobListXml([{ jobId: 'a', phase: 'PENDING', runId: 'r', owner: null, creationTime: 0 }], urls);
-    expect(xml).toContain('<uws:jobref id="a" xlink:type="simple" xlink:href="http://h/api/svc/async/a"><uws:phase>PENDING</uws:phase><uws:runId>r</uws:runId><uws:ownerId xsi:nil="true"/><uws:creationTime>1970-01-01T00:00:00.000Z</uws:creationTime></uws:jobref>');
+    expect(xml).toContain(
+      '<uws:jobref id="a" xlink:type="simple" xlink:href="http://h/api/svc/async/a"><uws:phase>PENDING</uws:phase><uws:runId>r</uws:runId><uws:ownerId xsi:nil="true"/><uws:creationTime>1970-01-01T00:00:00.000Z</uws:creationTime></uws:jobref>',
+    );
   });
 
   test('characters XML cannot carry are dropped', () => {
@@ -116,7 +140,21 @@ describe('ISO 8601 times', () => {
       ['0099-01-01', Date.parse('0099-01-01T00:00:00Z')], // not 1999 (Date.UTC's reading of 2-digit years)
     ];
     for (const [text, ms] of cases) expect([text, parseIsoTime(text)]).toEqual([text, ms]);
-    const garbage = ['201510', '2015-1026', '2015-10-26T', '2015-10-26T10:0', '2015-02-30', '2015-10-26T10:00:60', '2015-10-26T10:00+1', '2015-10-26T10:00+01:60', '2015-10-26Z', '2015-10-26T10:00ZZ', '2015-10-26T10:00:00.Z', 'T10:00', '15-10-26'];
+    const garbage = [
+      '201510',
+      '2015-1026',
+      '2015-10-26T',
+      '2015-10-26T10:0',
+      '2015-02-30',
+      '2015-10-26T10:00:60',
+      '2015-10-26T10:00+1',
+      '2015-10-26T10:00+01:60',
+      '2015-10-26Z',
+      '2015-10-26T10:00ZZ',
+      '2015-10-26T10:00:00.Z',
+      'T10:00',
+      '15-10-26',
+    ];
     for (const text of garbage) expect([text, parseIsoTime(text)]).toEqual([text, undefined]);
   });
 });
@@ -139,7 +177,10 @@ describe('configuration', () => {
   });
 
   test('AUTH_TOKENS are token:owner pairs', () => {
-    expect([...loadConfig({ AUTH_TOKENS: 'a:alice, b:bob', SIGNING_KEY: 'k' }).authTokens!]).toEqual([['a', 'alice'], ['b', 'bob']]);
+    expect([...loadConfig({ AUTH_TOKENS: 'a:alice, b:bob', SIGNING_KEY: 'k' }).authTokens!]).toEqual([
+      ['a', 'alice'],
+      ['b', 'bob'],
+    ]);
     expect(() => loadConfig({ AUTH_TOKENS: 'nocolon', SIGNING_KEY: 'k' })).toThrow(ConfigError);
   });
 
@@ -171,14 +212,25 @@ describe('configuration', () => {
   });
 
   test('`npm run api` with AUTH_TOKENS and no SIGNING_KEY does not start: one line naming SIGNING_KEY, exit 2', async () => {
-    const env = { PATH: process.env.PATH ?? '', VAR_DIR: varDir, AUTH_TOKENS: 'a:alice', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', REDIS_URL: 'redis://127.0.0.1:1' };
+    const env = {
+      PATH: process.env.PATH ?? '',
+      VAR_DIR: varDir,
+      AUTH_TOKENS: 'a:alice',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'silent',
+      REDIS_URL: 'redis://127.0.0.1:1',
+    };
     const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist/api/main.js')], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
     const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
     clearTimeout(timer);
-    expect([code, stderr]).toEqual([2, 'configuration error: SIGNING_KEY must be set when AUTH_TOKENS is (the key of signed file URLs; e.g. `openssl rand -base64 32`)\n']);
+    expect([code, stderr]).toEqual([
+      2,
+      'configuration error: SIGNING_KEY must be set when AUTH_TOKENS is (the key of signed file URLs; e.g. `openssl rand -base64 32`)\n',
+    ]);
   });
 
   test('an empty key file stops the start with SIGNING_KEY named', () => {
@@ -191,14 +243,16 @@ describe('configuration', () => {
   test('processes starting at once on a fresh VAR_DIR all end with one key', async () => {
     const script = `const { loadConfig } = require(${JSON.stringify(path.join(PROJECT_ROOT, 'dist/shared/config'))}); process.stdout.write(loadConfig({ VAR_DIR: process.argv[1] }).signingKey);`;
     const keys = await Promise.all(
-      Array.from({ length: 8 }, () =>
-        new Promise<string>((resolve, reject) => {
-          const child = spawn(process.execPath, ['-e', script, varDir], { stdio: ['ignore', 'pipe', 'inherit'] });
-          let out = '';
-          child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-          child.once('error', reject);
-          child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}`))));
-        }),
+      Array.from(
+        { length: 8 },
+        () =>
+          new Promise<string>((resolve, reject) => {
+            const child = spawn(process.execPath, ['-e', script, varDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+            let out = '';
+            child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+            child.once('error', reject);
+            child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}`))));
+          }),
       ),
     );
     expect(new Set(keys).size).toBe(1);
@@ -212,7 +266,9 @@ describe('configuration', () => {
     expect(() => loadConfig({ UWS_WAIT_MAX: '0' })).toThrow('UWS_WAIT_MAX=0: expected 1..3600');
     expect(() => loadConfig({ UWS_EXECUTION_DURATION: '7200' })).toThrow(/UWS_EXECUTION_DURATION/);
     expect(() => loadConfig({ PUBLIC_URL: 'example.org' })).toThrow(/PUBLIC_URL/);
-    expect(() => loadConfig({ UPLOAD_URL_ALLOW: '127.0.0.1, 10.0.0.0/33' })).toThrow('UPLOAD_URL_ALLOW: "10.0.0.0/33" is not an IP address, CIDR range (address/prefix) or host name');
+    expect(() => loadConfig({ UPLOAD_URL_ALLOW: '127.0.0.1, 10.0.0.0/33' })).toThrow(
+      'UPLOAD_URL_ALLOW: "10.0.0.0/33" is not an IP address, CIDR range (address/prefix) or host name',
+    );
   });
 });
 

@@ -16,7 +16,8 @@ beforeAll(async () => {
 });
 afterAll(async () => stack?.stop());
 
-const refusal = /^the service is not taking new work: \d+ bytes are free for results, less than the 4503599627370496 it needs \(RESULTS_MIN_FREE_BYTES\); please retry later$/;
+const refusal =
+  /^the service is not taking new work: \d+ bytes are free for results, less than the 4503599627370496 it needs \(RESULTS_MIN_FREE_BYTES\); please retry later$/;
 
 test('job creation is refused with 503 (UWS plain text) and nothing is recorded', async () => {
   const reply = await http.post('/api/fixture/async', { MODE: 'echo', PHASE: 'RUN' });

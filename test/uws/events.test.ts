@@ -46,14 +46,17 @@ test('a worker (abort only) hears no sync replies; each api hears only its own; 
     await apiA.onSyncMessage(names.syncReplies('aaaaaaaaaaaaaaaa'), (m) => toA.push(m));
     await apiB.onSyncMessage(names.syncReplies('bbbbbbbbbbbbbbbb'), (m) => toB.push(m));
 
-    expect(await subscribers(names.abort, names.phase, names.syncReplies('aaaaaaaaaaaaaaaa'), names.syncReplies('bbbbbbbbbbbbbbbb'))).toEqual([1, 1, 1, 1]);
+    expect(
+      await subscribers(names.abort, names.phase, names.syncReplies('aaaaaaaaaaaaaaaa'), names.syncReplies('bbbbbbbbbbbbbbbb')),
+    ).toEqual([1, 1, 1, 1]);
 
     const bytes = Buffer.from([0x7b, 0x7d, 0x0a, 0xff, 0x00, 0xfe]); // not UTF-8: must arrive untouched
     await client.publish(names.syncReplies('aaaaaaaaaaaaaaaa'), bytes);
     await worker.publishAbort('job1');
     await worker.publishPhase('job2', 'EXECUTING');
     const deadline = Date.now() + 5000;
-    while ((toA.length < 1 || aborted.length < 1 || phases.length < 1) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    while ((toA.length < 1 || aborted.length < 1 || phases.length < 1) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 10));
     expect(toA).toEqual([bytes]);
     expect(toB).toEqual([]);
     expect(aborted).toEqual(['job1']);

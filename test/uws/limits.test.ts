@@ -1,5 +1,5 @@
 /**
- * Limits are enforced, not just stored (UWS 1.1 §2.1.6–2.1.8): execution duration stops the
+ * Limits are enforced, not just stored (UWS 1.1 §2.1.4–2.1.6): execution duration stops the
  * work and ends the job in ERROR; an abort reaches the worker process running the job and
  * stops it; destruction deletes expired jobs and their files; quotes follow queue depth.
  */
@@ -37,7 +37,14 @@ describe.each([
 ])('%s', (_name, busy) => {
   test('exceeding the execution duration ends it in ERROR saying so, and the work stops', async () => {
     const heartbeat = path.join(stack.dir, `duration-${busy}.log`);
-    const job = await http.create('fixture', { MODE: 'sleep', SECONDS: '30', BUSY: busy, HEARTBEAT: heartbeat, EXECUTIONDURATION: '1', PHASE: 'RUN' });
+    const job = await http.create('fixture', {
+      MODE: 'sleep',
+      SECONDS: '30',
+      BUSY: busy,
+      HEARTBEAT: heartbeat,
+      EXECUTIONDURATION: '1',
+      PHASE: 'RUN',
+    });
     const started = Date.now();
     expect(await http.settle(job)).toBe('ERROR');
     expect(Date.now() - started).toBeLessThan(10000);
@@ -55,7 +62,8 @@ describe.each([
     const job = await http.create('fixture', { MODE: 'sleep', SECONDS: '30', BUSY: busy, HEARTBEAT: heartbeat, PHASE: 'RUN' });
     await untilExecuting(job);
     // The work itself has begun (its thread may take a moment to start on a busy machine).
-    for (let i = 0; i < 100 && (!fs.existsSync(heartbeat) || fs.readFileSync(heartbeat, 'utf8').split('\n').length < 5); i++) await sleep(50);
+    for (let i = 0; i < 100 && (!fs.existsSync(heartbeat) || fs.readFileSync(heartbeat, 'utf8').split('\n').length < 5); i++)
+      await sleep(50);
     expect((await http.post(`${job}/phase`, { PHASE: 'ABORT' })).status).toBe(303);
     expect(await http.phase(job)).toBe('ABORTED');
     const [before, after] = await heartbeatsAfter(heartbeat, 300);
@@ -71,7 +79,9 @@ describe.each([
 
 test('an aborted QUEUED job never executes', async () => {
   // Fill every slot of the worker (concurrency 4) so the next job waits in the queue.
-  const blockers = await Promise.all(Array.from({ length: 4 }, () => http.create('fixture', { MODE: 'sleep', SECONDS: '1', PHASE: 'RUN' })));
+  const blockers = await Promise.all(
+    Array.from({ length: 4 }, () => http.create('fixture', { MODE: 'sleep', SECONDS: '1', PHASE: 'RUN' })),
+  );
   const heartbeat = path.join(stack.dir, 'queued.log');
   const job = await http.create('fixture', { MODE: 'sleep', SECONDS: '1', HEARTBEAT: heartbeat, PHASE: 'RUN' });
   expect(await http.phase(job)).toBe('QUEUED');
@@ -108,7 +118,8 @@ test('the quote grows with the queue depth', async () => {
     expect(await http.settle(job)).toBe('COMPLETED');
     await sleep(1100); // durations are published at most once a second
   }
-  const quoteOf = async (job: string) => Date.parse((await http.get(`${job}/quote`)).text.trim()) - Date.parse(textOf((await http.get(job)).text, 'uws:creationTime')!);
+  const quoteOf = async (job: string) =>
+    Date.parse((await http.get(`${job}/quote`)).text.trim()) - Date.parse(textOf((await http.get(job)).text, 'uws:creationTime')!);
   const idle = await http.create('fixture', { MODE: 'echo' });
   const idleQuote = await quoteOf(idle);
   expect(idleQuote).toBeGreaterThan(100);

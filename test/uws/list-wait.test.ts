@@ -46,13 +46,24 @@ describe('job list', () => {
     expect(reply.status).toBe(200);
     expect(reply.text).toMatch(/<uws:jobs [^>]*version="1.1"/);
     expect(jobIds(reply.text)).toEqual(created.map((c) => c.id));
-    const ref = new RegExp(`<uws:jobref id="${created[0]!.id}" xlink:type="simple" xlink:href="${created[0]!.url}"><uws:phase>COMPLETED</uws:phase><uws:ownerId xsi:nil="true"/><uws:creationTime>[^<]+Z</uws:creationTime></uws:jobref>`);
+    const ref = new RegExp(
+      `<uws:jobref id="${created[0]!.id}" xlink:type="simple" xlink:href="${created[0]!.url}"><uws:phase>COMPLETED</uws:phase><uws:ownerId xsi:nil="true"/><uws:creationTime>[^<]+Z</uws:creationTime></uws:jobref>`,
+    );
     expect(reply.text).toMatch(ref);
   });
 
   test('PHASE filters; repeated PHASE is a union', async () => {
     expect(jobIds((await http.get(LIST, { PHASE: 'COMPLETED' })).text)).toEqual([created[0]!.id, created[1]!.id]);
-    expect(jobIds((await http.get(LIST, [['PHASE', 'ERROR'], ['PHASE', 'ABORTED']])).text)).toEqual([created[2]!.id, created[3]!.id]);
+    expect(
+      jobIds(
+        (
+          await http.get(LIST, [
+            ['PHASE', 'ERROR'],
+            ['PHASE', 'ABORTED'],
+          ])
+        ).text,
+      ),
+    ).toEqual([created[2]!.id, created[3]!.id]);
     expect(jobIds((await http.get(LIST, { PHASE: 'EXECUTING' })).text)).toEqual([]);
     expect((await http.get(LIST, { PHASE: 'DONE' })).status).toBe(400);
   });
@@ -63,7 +74,12 @@ describe('job list', () => {
   });
 
   test('LAST gives the n most recent, newest first; LAST must be a positive integer', async () => {
-    expect(jobIds((await http.get(LIST, { LAST: '3' })).text)).toEqual(created.slice(-3).reverse().map((c) => c.id));
+    expect(jobIds((await http.get(LIST, { LAST: '3' })).text)).toEqual(
+      created
+        .slice(-3)
+        .reverse()
+        .map((c) => c.id),
+    );
     for (const bad of ['0', '-1', 'x', '1.5']) expect((await http.get(LIST, { LAST: bad })).status).toBe(400);
   });
 
@@ -167,7 +183,7 @@ describe('WAIT', () => {
 
   test('a stale phase event (the phase the waiter already saw) does not end its WAIT', async () => {
     const { job, waiting } = await waitingOnExecutingJob();
-    const events = new UwsEvents(stack.config.redisUrl!, stack.config.queuePrefix);
+    const events = new UwsEvents(stack.config.redisUrl, stack.config.queuePrefix);
     try {
       await events.publishPhase(job.split('/').pop()!, 'EXECUTING');
       await sleep(300);
@@ -191,7 +207,8 @@ describe('WAIT', () => {
   test('many concurrent waiters on many jobs are all woken, and none is left registered', async () => {
     const jobs = await Promise.all(Array.from({ length: 20 }, () => http.create('fixture', { MODE: 'sleep', SECONDS: '0.2' })));
     const waits = jobs.flatMap((job) => [http.get(job, { WAIT: '-1' }), http.get(job, { WAIT: '-1' })]);
-    await sleep(50);
+    // Every waiter registers before the jobs run (how soon depends on the machine's load).
+    for (const deadline = Date.now() + 5000; stack.api!.hub.size < 40 && Date.now() < deadline;) await sleep(20);
     expect(stack.api!.hub.size).toBe(40);
     await Promise.all(jobs.map((job) => http.post(`${job}/phase`, { PHASE: 'RUN' })));
     const replies = await Promise.all(waits);

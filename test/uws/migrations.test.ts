@@ -11,7 +11,7 @@ import { jobStoreMigrations } from '../../migrations';
 
 const TABLE = 'knex_migrations_jobs';
 
-test('003_uws_results moves each job\'s JSON result list into uws_results', async () => {
+test("003_uws_results moves each job's JSON result list into uws_results", async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'migrate-'));
   const file = path.join(dir, 'jobs.sqlite');
   try {
@@ -19,11 +19,33 @@ test('003_uws_results moves each job\'s JSON result list into uws_results', asyn
     // The store as it was: the first two migrations only.
     await knex.migrate.up({ migrationSource: jobStoreMigrations, tableName: TABLE });
     await knex.migrate.up({ migrationSource: jobStoreMigrations, tableName: TABLE });
-    const results = Array.from({ length: 1234 }, (_, i) => ({ id: `cutout-${i + 1}`, file: 'cutouts.pack', mimeType: 'application/fits', size: 10 + i, offset: i * 100 }));
-    const row = { service: 'cutout', owner: null, run_id: null, creation_time: 1, execution_duration: 60, destruction: 2, quote: null, attempts: 1, parameters: '[]', base_url: null };
+    const results = Array.from({ length: 1234 }, (_, i) => ({
+      id: `cutout-${i + 1}`,
+      file: 'cutouts.pack',
+      mimeType: 'application/fits',
+      size: 10 + i,
+      offset: i * 100,
+    }));
+    const row = {
+      service: 'cutout',
+      owner: null,
+      run_id: null,
+      creation_time: 1,
+      execution_duration: 60,
+      destruction: 2,
+      quote: null,
+      attempts: 1,
+      parameters: '[]',
+      base_url: null,
+    };
     await knex('uws_jobs').insert([
       { ...row, job_id: 'done', phase: 'COMPLETED', results: JSON.stringify(results) },
-      { ...row, job_id: 'text', phase: 'COMPLETED', results: JSON.stringify([{ id: 'result', file: 'r.xml', mimeType: 'text/xml', size: 5 }]) },
+      {
+        ...row,
+        job_id: 'text',
+        phase: 'COMPLETED',
+        results: JSON.stringify([{ id: 'result', file: 'r.xml', mimeType: 'text/xml', size: 5 }]),
+      },
       { ...row, job_id: 'none', phase: 'PENDING', results: '[]' },
     ]);
     await knex.destroy();

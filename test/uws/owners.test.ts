@@ -21,7 +21,11 @@ beforeAll(async () => {
 afterAll(async () => stack?.stop());
 
 test('missing, malformed or unknown tokens answer 401 with a Bearer challenge', async () => {
-  for (const client of [anonymous, new Client(stack.url, { authorization: 'Basic YTpi' }), new Client(stack.url, { authorization: 'Bearer nope' })]) {
+  for (const client of [
+    anonymous,
+    new Client(stack.url, { authorization: 'Basic YTpi' }),
+    new Client(stack.url, { authorization: 'Bearer nope' }),
+  ]) {
     const reply = await client.get(LIST);
     expect(reply.status).toBe(401);
     expect(reply.headers.get('www-authenticate')).toMatch(/^Bearer /);
@@ -40,7 +44,18 @@ test('a job belongs to its creator: ownerId, /owner and the processor all see th
 
 test("another owner's job is 404 on every resource and every method, and stays untouched", async () => {
   const job = await alice.create('fixture', { MODE: 'echo' });
-  for (const resource of ['', '/phase', '/parameters', '/parameters/MODE', '/results', '/error', '/owner', '/quote', '/destruction', '/executionduration']) {
+  for (const resource of [
+    '',
+    '/phase',
+    '/parameters',
+    '/parameters/MODE',
+    '/results',
+    '/error',
+    '/owner',
+    '/quote',
+    '/destruction',
+    '/executionduration',
+  ]) {
     expect((await bob.get(`${job}${resource}`)).status).toBe(404);
   }
   expect((await bob.get(job, { WAIT: '5' })).status).toBe(404);

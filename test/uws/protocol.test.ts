@@ -1,7 +1,7 @@
 /**
  * UWS 1.1 over HTTP against a real stack (redis-server, SQLite job store, api, a worker
  * process): the resource tree, documents, status codes and parameter rules of UWS 1.1
- * §2.1–2.2 and DALI 1.1 §5, as spec-notes 4.1/4.2 list them.
+ * §2.1–2.2 and DALI 1.1 §2.1, as docs/protocols.md lists them.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,12 +13,29 @@ let http: Client;
 const LIST = '/api/fixture/async';
 
 beforeAll(async () => {
-  stack = await TestStack.start({ env: { UWS_EXECUTION_DURATION: '600', UWS_EXECUTION_DURATION_MAX: '3600', UWS_DESTRUCTION_MAX: '864000' } });
+  stack = await TestStack.start({
+    env: { UWS_EXECUTION_DURATION: '600', UWS_EXECUTION_DURATION_MAX: '3600', UWS_DESTRUCTION_MAX: '864000' },
+  });
   http = new Client(stack.url);
 });
 afterAll(async () => stack?.stop());
 
-const JOB_SEQUENCE = ['uws:jobId', 'uws:runId', 'uws:ownerId', 'uws:phase', 'uws:quote', 'uws:creationTime', 'uws:startTime', 'uws:endTime', 'uws:executionDuration', 'uws:destruction', 'uws:parameters', 'uws:results', 'uws:errorSummary', 'uws:jobInfo'];
+const JOB_SEQUENCE = [
+  'uws:jobId',
+  'uws:runId',
+  'uws:ownerId',
+  'uws:phase',
+  'uws:quote',
+  'uws:creationTime',
+  'uws:startTime',
+  'uws:endTime',
+  'uws:executionDuration',
+  'uws:destruction',
+  'uws:parameters',
+  'uws:results',
+  'uws:errorSummary',
+  'uws:jobInfo',
+];
 
 function inSchemaOrder(names: string[]): boolean {
   const positions = names.map((n) => JOB_SEQUENCE.indexOf(n));
@@ -44,7 +61,20 @@ describe('job creation', () => {
     expect(xml).toContain('xmlns:xlink="http://www.w3.org/1999/xlink"');
     expect(xml).toContain(' version="1.1"');
     const names = elementSequence(xml, 'uws:job');
-    expect(names).toEqual(['uws:jobId', 'uws:runId', 'uws:ownerId', 'uws:phase', 'uws:quote', 'uws:creationTime', 'uws:startTime', 'uws:endTime', 'uws:executionDuration', 'uws:destruction', 'uws:parameters', 'uws:results']);
+    expect(names).toEqual([
+      'uws:jobId',
+      'uws:runId',
+      'uws:ownerId',
+      'uws:phase',
+      'uws:quote',
+      'uws:creationTime',
+      'uws:startTime',
+      'uws:endTime',
+      'uws:executionDuration',
+      'uws:destruction',
+      'uws:parameters',
+      'uws:results',
+    ]);
     expect(inSchemaOrder(names)).toBe(true);
     expect(xml).toContain('<uws:ownerId xsi:nil="true"/>');
     expect(xml).toContain('<uws:startTime xsi:nil="true"/>');
@@ -74,11 +104,23 @@ describe('job creation', () => {
     const parameters = await http.get(`${reply.location}/parameters`);
     expect(elementSequence(parameters.text, 'uws:parameters')).toHaveLength(5);
     const ids = [...parameters.text.matchAll(/<uws:parameter id="([^"]+)">([^<]*)</g)].map((m) => [m[1], m[2]]);
-    expect(ids).toEqual([['FLAG', 'On'], ['FLAG', 'Off'], ['MODE', 'echo'], ['POS', 'CIRCLE 1 2 3'], ['POS', 'Circle 4 5 6']]);
+    expect(ids).toEqual([
+      ['FLAG', 'On'],
+      ['FLAG', 'Off'],
+      ['MODE', 'echo'],
+      ['POS', 'CIRCLE 1 2 3'],
+      ['POS', 'Circle 4 5 6'],
+    ]);
     await http.post(`${reply.location}/phase`, { phase: 'RUN' });
     expect(await http.settle(reply.location!)).toBe('COMPLETED');
     const echoed = JSON.parse((await http.get(`${reply.location}/results/result`)).text) as { parameters: string[][] };
-    expect(echoed.parameters).toEqual([['FLAG', 'On'], ['FLAG', 'Off'], ['MODE', 'echo'], ['POS', 'CIRCLE 1 2 3'], ['POS', 'Circle 4 5 6']]);
+    expect(echoed.parameters).toEqual([
+      ['FLAG', 'On'],
+      ['FLAG', 'Off'],
+      ['MODE', 'echo'],
+      ['POS', 'CIRCLE 1 2 3'],
+      ['POS', 'Circle 4 5 6'],
+    ]);
   });
 
   test('an inline multipart upload becomes a byReference parameter the job can read', async () => {
@@ -110,7 +152,12 @@ describe('job creation', () => {
 
   test('bad control values at creation answer 400 and create nothing', async () => {
     const before = (await http.get(LIST)).text.match(/<uws:jobref /g)?.length ?? 0;
-    const bad: Record<string, string>[] = [{ PHASE: 'ABORT' }, { EXECUTIONDURATION: 'ten' }, { EXECUTIONDURATION: '-5' }, { DESTRUCTION: 'tomorrow' }];
+    const bad: Record<string, string>[] = [
+      { PHASE: 'ABORT' },
+      { EXECUTIONDURATION: 'ten' },
+      { EXECUTIONDURATION: '-5' },
+      { DESTRUCTION: 'tomorrow' },
+    ];
     for (const params of bad) {
       const reply = await http.post(LIST, params);
       expect(reply.status).toBe(400);
@@ -180,7 +227,18 @@ describe('job list AFTER (UWS 1.1 §2.2.2.1)', () => {
   test('takes every ISO 8601 form the UWS validator sends; garbage is a 400', async () => {
     const job = await http.create('fixture', { MODE: 'echo' });
     const id = job.split('/').pop()!;
-    for (const after of ['2015', '2015-10', '20151026', '2015-10-26', '2015-10-26T10:00', '20151026T100000', '2015-10-26T10:00:00.000Z', '2015-10-26T10:00:00.5+01:00', '20151026T100000+0100', '2015-10-26T10:00+01']) {
+    for (const after of [
+      '2015',
+      '2015-10',
+      '20151026',
+      '2015-10-26',
+      '2015-10-26T10:00',
+      '20151026T100000',
+      '2015-10-26T10:00:00.000Z',
+      '2015-10-26T10:00:00.5+01:00',
+      '20151026T100000+0100',
+      '2015-10-26T10:00+01',
+    ]) {
       const reply = await http.get(LIST, { AFTER: after });
       expect([after, reply.status]).toEqual([after, 200]);
       expect(reply.text).toContain(`id="${id}"`);
@@ -196,13 +254,15 @@ describe('job list AFTER (UWS 1.1 §2.2.2.1)', () => {
   });
 });
 
-describe('parameter updates (UWS §2.1.11, DALI §5.1.2)', () => {
+describe('parameter updates (UWS §2.1.11, DALI 1.1 §2.1)', () => {
   test('POST to /parameters while PENDING replaces values of the same name and keeps the others', async () => {
     const job = await http.create('fixture', { MODE: 'echo', A: '1', B: '2' });
     const reply = await http.post(`${job}/parameters`, { a: 'one', C: '3', runid: 'later' });
     expect(reply.status).toBe(303);
     expect(reply.location).toBe(job);
-    const ids = [...(await http.get(`${job}/parameters`)).text.matchAll(/<uws:parameter id="([^"]+)">([^<]*)</g)].map((m) => `${m[1]}=${m[2]}`);
+    const ids = [...(await http.get(`${job}/parameters`)).text.matchAll(/<uws:parameter id="([^"]+)">([^<]*)</g)].map(
+      (m) => `${m[1]}=${m[2]}`,
+    );
     expect(ids).toEqual(['MODE=echo', 'B=2', 'A=one', 'C=3', 'RUNID=later']);
     expect(textOf((await http.get(job)).text, 'uws:runId')).toBe('later');
   });
@@ -281,7 +341,9 @@ describe('phase control', () => {
     const job = await http.create('fixture', { MODE: 'fail', MESSAGE: 'bad input: <nothing>', PHASE: 'RUN' });
     expect(await http.settle(job)).toBe('ERROR');
     const xml = (await http.get(job)).text;
-    expect(xml).toContain('<uws:errorSummary type="fatal" hasDetail="true"><uws:message>bad input: &lt;nothing&gt;</uws:message></uws:errorSummary>');
+    expect(xml).toContain(
+      '<uws:errorSummary type="fatal" hasDetail="true"><uws:message>bad input: &lt;nothing&gt;</uws:message></uws:errorSummary>',
+    );
     expect(elementSequence(xml, 'uws:job').slice(-2)).toEqual(['uws:results', 'uws:errorSummary']);
     const error = await http.get(`${job}/error`);
     expect(error.status).toBe(200);
@@ -373,9 +435,14 @@ describe('bad input', () => {
 
   test('a malformed multipart body is 400 with a plain-text reason, and leaves no upload behind', async () => {
     const before = await jobCount();
-    const reply = await http.request('POST', LIST, '--xyz\r\nContent-Disposition: form-data; name="MODE"\r\n\r\necho\r\n--xyz\r\nContent-Disposition: form-data; name="f"; filename="a"\r\n\r\npartial', {
-      'content-type': 'multipart/form-data; boundary=xyz',
-    });
+    const reply = await http.request(
+      'POST',
+      LIST,
+      '--xyz\r\nContent-Disposition: form-data; name="MODE"\r\n\r\necho\r\n--xyz\r\nContent-Disposition: form-data; name="f"; filename="a"\r\n\r\npartial',
+      {
+        'content-type': 'multipart/form-data; boundary=xyz',
+      },
+    );
     expect(reply.status).toBe(400);
     expect(reply.text).toMatch(/^malformed multipart body: /);
     expect(await jobCount()).toBe(before);

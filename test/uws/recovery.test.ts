@@ -31,7 +31,7 @@ test('a job whose worker process is killed mid-job is retried by another worker 
   await stack.startWorker();
   // The lock (2 s in tests) expires, the stalled check hands the job to the new worker.
   expect(await http.settle(job, 30000)).toBe('COMPLETED');
-  const row = await stack.api!.engine.store.get(job.split('/').pop()!);
+  const row = await stack.api!.engine.job(job.split('/').pop()!, { service: 'fixture' });
   expect(row?.attempts).toBe(2);
   expect((await http.get(`${job}/results/result`)).text).toBe('slept 3000 ms\n');
   await Promise.all(stack.workers.map((w) => w.stop('SIGKILL')));
@@ -43,12 +43,14 @@ test('a job whose workers die on every attempt ends in ERROR, not hanging in EXE
     const worker = await stack.startWorker();
     const id = job.split('/').pop()!;
     const end = Date.now() + 20000;
-    while ((await stack.api!.engine.store.get(id))!.attempts <= attempt && Date.now() < end) await sleep(100);
+    while ((await stack.api!.engine.job(id, { service: 'fixture' }))!.attempts <= attempt && Date.now() < end) await sleep(100);
     await worker.stop('SIGKILL');
   }
   await stack.startWorker();
   expect(await http.settle(job, 30000)).toBe('ERROR');
-  expect(textOf((await http.get(job)).text, 'uws:message')).toMatch(/^the worker running this job stopped 2 time\(s\); giving up after 2 attempt\(s\)$/);
+  expect(textOf((await http.get(job)).text, 'uws:message')).toMatch(
+    /^the worker running this job stopped 2 time\(s\); giving up after 2 attempt\(s\)$/,
+  );
   await Promise.all(stack.workers.map((w) => w.stop('SIGKILL')));
 });
 
@@ -90,10 +92,10 @@ test('a worker stopped with SIGTERM releases a long job to the queue, and anothe
   await stack.startWorker();
   expect(await http.settle(job)).toBe('COMPLETED');
   // The release did not spend an attempt.
-  expect((await stack.api!.engine.store.get(job.split('/').pop()!))?.attempts).toBe(1);
+  expect((await stack.api!.engine.job(job.split('/').pop()!, { service: 'fixture' }))?.attempts).toBe(1);
 });
 
-test('a worker stalled (SIGSTOP) past its lock while another attempt completes the job cannot remove that attempt\'s results', async () => {
+test("a worker stalled (SIGSTOP) past its lock while another attempt completes the job cannot remove that attempt's results", async () => {
   await Promise.all(stack.workers.map((w) => w.stop('SIGKILL')));
   const stalled = await stack.startWorker();
   const job = await http.create('fixture', { MODE: 'sleep', SECONDS: '3', PHASE: 'RUN' });
@@ -108,7 +110,7 @@ test('a worker stalled (SIGSTOP) past its lock while another attempt completes t
     // The lock (2 s) runs out; the stalled check gives the job to a second worker: attempt 2.
     await stack.startWorker();
     expect(await http.settle(job, 30000)).toBe('COMPLETED');
-    expect((await stack.api!.engine.store.get(id))?.attempts).toBe(2);
+    expect((await stack.api!.engine.job(id, { service: 'fixture' }))?.attempts).toBe(2);
   } finally {
     stalled.child.kill('SIGCONT');
   }

@@ -43,8 +43,15 @@ beforeAll(async () => {
   // Redis is back.
   stack = await TestStack.start({ workers: 0, redis, env: { SYNC_QUEUE_TIMEOUT: '2', SHUTDOWN_GRACE: String(SHUTDOWN_GRACE) } });
   await stack.stopApi();
-  const log = pino({ level: 'info', base: { component: 'api' } }, { write: (line: string) => void logLines.push(JSON.parse(line) as (typeof logLines)[number]) });
-  stack.api = await ApiServer.start({ config: { ...stack.config, serviceModules: [] }, services: loadServices({ serviceModules: [] }, fixtureServices), log });
+  const log = pino(
+    { level: 'info', base: { component: 'api' } },
+    { write: (line: string) => void logLines.push(JSON.parse(line) as (typeof logLines)[number]) },
+  );
+  stack.api = await ApiServer.start({
+    config: { ...stack.config, serviceModules: [] },
+    services: loadServices({ serviceModules: [] }, fixtureServices),
+    log,
+  });
   await stack.startWorker();
   http = new Client(stack.url);
 });
@@ -96,7 +103,9 @@ test('with Redis down, creation answers at once and sync answers 503; after Redi
     expect(reply.ms).toBeGreaterThanOrEqual(2000);
     expect(reply.ms).toBeLessThan(3000);
   }
-  console.log(`redis down: create RUN ${queued.ms} ms, create ${pending.ms} ms, sync 503 TAP ${sync.ms} / SODA ${soda.ms} / SIA ${sia.ms} ms`);
+  console.log(
+    `redis down: create RUN ${queued.ms} ms, create ${pending.ms} ms, sync 503 TAP ${sync.ms} / SODA ${soda.ms} / SIA ${sia.ms} ms`,
+  );
 
   // Back on the same port with the same directory: the connections come back by themselves.
   redis = await startRedisServer({ dir: redisDir, port: redis.port });
@@ -162,7 +171,13 @@ test('an api started while Redis is down serves anyway; its jobs run once Redis 
   // Down already after the previous test (both calls then do nothing).
   await stack.stopApi();
   await redis.stop();
-  const started = await timed(() => ApiServer.start({ config: { ...stack.config, serviceModules: [] }, services: loadServices({ serviceModules: [] }, fixtureServices), log: pino({ level: 'silent' }) }));
+  const started = await timed(() =>
+    ApiServer.start({
+      config: { ...stack.config, serviceModules: [] },
+      services: loadServices({ serviceModules: [] }, fixtureServices),
+      log: pino({ level: 'silent' }),
+    }),
+  );
   stack.api = started.value;
   // It waits a moment for its subscriptions, then serves without them.
   expect(started.ms).toBeLessThan(7000);

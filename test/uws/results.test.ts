@@ -18,8 +18,16 @@ afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 function input(extra: Partial<ProcessorInput>): ProcessorInput {
   return {
-    jobId: 'j', service: 'tap', owner: null, parameters: [], jobDir: dir, resultsDir: path.join(dir, 'results'),
-    executionDuration: 0, baseUrl: 'http://x', mode: 'async', ...extra,
+    jobId: 'j',
+    service: 'tap',
+    owner: null,
+    parameters: [],
+    jobDir: dir,
+    resultsDir: path.join(dir, 'results'),
+    executionDuration: 0,
+    baseUrl: 'http://x',
+    mode: 'async',
+    ...extra,
   };
 }
 
@@ -43,13 +51,23 @@ test('an async result is a file from the start, empty or not', async () => {
 
 test('a sync result stays in memory within the inline limit, else becomes a file announced once', async () => {
   const spills: string[] = [];
-  const small = openResult(input({ mode: 'sync', inlineLimit: 10, onSpill: (r) => spills.push(r.file) }), 'result', 'small.xml', 'text/xml');
+  const small = openResult(
+    input({ mode: 'sync', inlineLimit: 10, onSpill: (r) => spills.push(r.file) }),
+    'result',
+    'small.xml',
+    'text/xml',
+  );
   await write(small.stream, ['12345', '67890']);
   expect(Buffer.from(small.result().data!).toString()).toBe('1234567890');
   expect(fs.existsSync(path.join(dir, 'results'))).toBe(false);
   expect(spills).toEqual([]);
 
-  const large = openResult(input({ mode: 'sync', inlineLimit: 10, onSpill: (r) => spills.push(r.file) }), 'result', 'large.xml', 'text/xml');
+  const large = openResult(
+    input({ mode: 'sync', inlineLimit: 10, onSpill: (r) => spills.push(r.file) }),
+    'result',
+    'large.xml',
+    'text/xml',
+  );
   await write(large.stream, ['12345', '67890', 'abcdefghijklmnopqrstuvwxyz', 'end']);
   expect(large.result()).toEqual({ id: 'result', file: 'large.xml', mimeType: 'text/xml' });
   expect(fs.readFileSync(path.join(dir, 'results', 'large.xml'), 'utf8')).toBe('1234567890abcdefghijklmnopqrstuvwxyzend');

@@ -125,7 +125,13 @@ describe.each(backends)('%s job store', (_name, open) => {
     const job = newJob({ phase: 'QUEUED' });
     await store.create(job);
     await store.start(job.jobId, 2);
-    const results = Array.from({ length: 12345 }, (_, i) => ({ id: `cutout-${i + 1}`, file: '1/cutouts.pack', mimeType: 'application/fits', size: 100 + i, offset: i * 1000 }));
+    const results = Array.from({ length: 12345 }, (_, i) => ({
+      id: `cutout-${i + 1}`,
+      file: '1/cutouts.pack',
+      mimeType: 'application/fits',
+      size: 100 + i,
+      offset: i * 1000,
+    }));
     expect(await store.complete(job.jobId, 1, results)).toBe(true);
     expect(await store.results(job.jobId)).toEqual(results);
     expect(await store.result(job.jobId, 'cutout-12000')).toEqual(results[11999]);
@@ -143,7 +149,10 @@ describe.each(backends)('%s job store', (_name, open) => {
     expect(third.kind).toBe('exhausted');
     const read = (await store.get(job.jobId))!;
     expect(read.phase).toBe('ERROR');
-    expect(read.error).toEqual({ type: 'transient', message: 'the worker running this job stopped 2 time(s); giving up after 2 attempt(s)' });
+    expect(read.error).toEqual({
+      type: 'transient',
+      message: 'the worker running this job stopped 2 time(s); giving up after 2 attempt(s)',
+    });
     expect((await store.start(job.jobId, 2)).kind).toBe('gone');
   });
 
@@ -187,7 +196,12 @@ describe.each(backends)('%s job store', (_name, open) => {
     const base = Date.now() + 10_000_000;
     const made: NewJob[] = [];
     for (let i = 0; i < 5; i++) {
-      const job = newJob({ service: 'listsvc', owner: i === 4 ? 'bob' : 'alice', creationTime: base + i * 1000, phase: i === 3 ? 'ARCHIVED' : 'PENDING' });
+      const job = newJob({
+        service: 'listsvc',
+        owner: i === 4 ? 'bob' : 'alice',
+        creationTime: base + i * 1000,
+        phase: i === 3 ? 'ARCHIVED' : 'PENDING',
+      });
       made.push(job);
       await store.create(job);
     }

@@ -22,8 +22,12 @@ describe('VOSI availability', () => {
     const root = parseDocument(xml);
     expect(childNames(root)).toEqual(['available', 'upSince', 'downAt', 'backAt', 'note', 'note']);
     expect(root.children.map((c) => c.text)).toEqual([
-      'false', '2025-01-02T03:04:05.000Z', '2025-06-01T10:00:00.000Z', '2025-06-01T12:00:00.000Z',
-      'down for <maintenance> & "upgrades"', "back at 'noon'",
+      'false',
+      '2025-01-02T03:04:05.000Z',
+      '2025-06-01T10:00:00.000Z',
+      '2025-06-01T12:00:00.000Z',
+      'down for <maintenance> & "upgrades"',
+      "back at 'noon'",
     ]);
     expect(children(root, 'note')).toHaveLength(2);
   });

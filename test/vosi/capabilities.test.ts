@@ -1,7 +1,18 @@
 import { OBSCORE_DATA_MODEL } from '../../shared/obscore/columns';
 import {
-  adqlLanguage, capabilitiesXml, featureList, FEATURE_TYPES, geometryFeatures, OUTPUT_FORMAT_IDS, paramHttpCapability,
-  STANDARD_IDS, supportCapabilities, tableAccessExtension, tapCapability, UPLOAD_METHODS, type TableAccess,
+  adqlLanguage,
+  capabilitiesXml,
+  featureList,
+  FEATURE_TYPES,
+  geometryFeatures,
+  OUTPUT_FORMAT_IDS,
+  paramHttpCapability,
+  STANDARD_IDS,
+  supportCapabilities,
+  tableAccessExtension,
+  tapCapability,
+  UPLOAD_METHODS,
+  type TableAccess,
 } from '../../shared/vosi';
 import { child, childNames, children, parseDocument, type XmlElement } from './parse';
 
@@ -10,11 +21,15 @@ const TAP = 'http://example.org/api/tap';
 const ACCESS: TableAccess = {
   dataModels: [{ name: 'ObsCore-1.1', ivoId: OBSCORE_DATA_MODEL }],
   languages: [
-    adqlLanguage(['2.0', '2.1'], [
-      geometryFeatures(['POINT', 'CIRCLE', 'POLYGON', 'CONTAINS', 'INTERSECTS', 'DISTANCE']),
-      featureList(FEATURE_TYPES.string, ['ILIKE']),
-      featureList(FEATURE_TYPES.sets, ['UNION', 'EXCEPT', 'INTERSECT']),
-    ], 'ADQL <2.1> & 2.0'),
+    adqlLanguage(
+      ['2.0', '2.1'],
+      [
+        geometryFeatures(['POINT', 'CIRCLE', 'POLYGON', 'CONTAINS', 'INTERSECTS', 'DISTANCE']),
+        featureList(FEATURE_TYPES.string, ['ILIKE']),
+        featureList(FEATURE_TYPES.sets, ['UNION', 'EXCEPT', 'INTERSECT']),
+      ],
+      'ADQL <2.1> & 2.0',
+    ),
   ],
   outputFormats: [
     { mime: 'application/x-votable+xml', aliases: ['votable'], ivoId: OUTPUT_FORMAT_IDS.votableBinary2 },
@@ -64,7 +79,10 @@ describe('VOSI capabilities document', () => {
     ]);
     const urls = interfaces.map((i) => child(i, 'accessURL'));
     expect(urls.map((u) => [u.attributes.use, u.text])).toEqual([
-      ['full', `${TAP}/capabilities`], ['full', `${TAP}/availability`], ['full', `${TAP}/tables`], ['full', `${TAP}/examples`],
+      ['full', `${TAP}/capabilities`],
+      ['full', `${TAP}/availability`],
+      ['full', `${TAP}/tables`],
+      ['full', `${TAP}/examples`],
     ]);
   });
 
@@ -93,7 +111,13 @@ describe('VOSI capabilities document', () => {
         resultType: 'application/fits',
         params: [
           { name: 'ID', ucd: 'meta.ref.url;meta.curation', use: 'required', dataType: { datatype: 'char', arraysize: '*' } },
-          { name: 'CIRCLE', description: 'a <circle> & "more"', unit: 'deg', ucd: 'pos.outline;obs', dataType: { datatype: 'double', arraysize: '3', xtype: 'circle' } },
+          {
+            name: 'CIRCLE',
+            description: 'a <circle> & "more"',
+            unit: 'deg',
+            ucd: 'pos.outline;obs',
+            dataType: { datatype: 'double', arraysize: '3', xtype: 'circle' },
+          },
           { name: 'RUNID', std: false },
         ],
       }),
@@ -118,7 +142,9 @@ describe('VOSI capabilities document', () => {
   });
 
   test('a capability description precedes its interfaces', () => {
-    const [capability] = capabilities(capabilitiesXml([{ ...paramHttpCapability(STANDARD_IDS.siaQuery, 'http://x/sia/query'), description: 'SIA 2.0 query' }]));
+    const [capability] = capabilities(
+      capabilitiesXml([{ ...paramHttpCapability(STANDARD_IDS.siaQuery, 'http://x/sia/query'), description: 'SIA 2.0 query' }]),
+    );
     expect(childNames(capability!)).toEqual(['description', 'interface']);
   });
 });
@@ -143,8 +169,17 @@ describe('TAP capability with TAPRegExt', () => {
 
   test('children in the TableAccess sequence', () => {
     expect(childNames(tap!)).toEqual([
-      'interface', 'dataModel', 'language', 'outputFormat', 'outputFormat', 'uploadMethod', 'uploadMethod',
-      'retentionPeriod', 'executionDuration', 'outputLimit', 'uploadLimit',
+      'interface',
+      'dataModel',
+      'language',
+      'outputFormat',
+      'outputFormat',
+      'uploadMethod',
+      'uploadMethod',
+      'retentionPeriod',
+      'executionDuration',
+      'outputLimit',
+      'uploadLimit',
     ]);
   });
 
@@ -156,7 +191,15 @@ describe('TAP capability with TAPRegExt', () => {
 
   test('ADQL 2.0 and 2.1 with their IVOIDs, the description escaped, then the declared features', () => {
     const language = child(tap!, 'language');
-    expect(childNames(language)).toEqual(['name', 'version', 'version', 'description', 'languageFeatures', 'languageFeatures', 'languageFeatures']);
+    expect(childNames(language)).toEqual([
+      'name',
+      'version',
+      'version',
+      'description',
+      'languageFeatures',
+      'languageFeatures',
+      'languageFeatures',
+    ]);
     expect(child(language, 'name').text).toBe('ADQL');
     expect(children(language, 'version').map((v) => [v.text, v.attributes['ivo-id']])).toEqual([
       ['2.0', 'ivo://ivoa.net/std/ADQL#v2.0'],
@@ -180,7 +223,10 @@ describe('TAP capability with TAPRegExt', () => {
   test('output formats: mime, aliases, standard ivo-id only where given', () => {
     const formats = children(tap!, 'outputFormat');
     expect(formats.map((f) => f.attributes)).toEqual([{ 'ivo-id': 'ivo://ivoa.net/std/TAPRegExt#output-votable-binary2' }, {}]);
-    expect(formats.map((f) => childNames(f))).toEqual([['mime', 'alias'], ['mime', 'alias']]);
+    expect(formats.map((f) => childNames(f))).toEqual([
+      ['mime', 'alias'],
+      ['mime', 'alias'],
+    ]);
     expect(formats.map((f) => child(f, 'mime').text)).toEqual(['application/x-votable+xml', 'text/csv;header=present']);
   });
 
@@ -190,20 +236,38 @@ describe('TAP capability with TAPRegExt', () => {
       'ivo://ivoa.net/std/TAPRegExt#upload-http',
     ]);
     const limits = (name: string) => child(tap!, name).children.map((c) => [c.name, c.text, c.attributes.unit]);
-    expect(limits('retentionPeriod')).toEqual([['default', '604800', undefined], ['hard', '2592000', undefined]]);
-    expect(limits('executionDuration')).toEqual([['default', '600', undefined], ['hard', '3600', undefined]]);
-    expect(limits('outputLimit')).toEqual([['default', '100000', 'row'], ['hard', '1000000', 'row']]);
+    expect(limits('retentionPeriod')).toEqual([
+      ['default', '604800', undefined],
+      ['hard', '2592000', undefined],
+    ]);
+    expect(limits('executionDuration')).toEqual([
+      ['default', '600', undefined],
+      ['hard', '3600', undefined],
+    ]);
+    expect(limits('outputLimit')).toEqual([
+      ['default', '100000', 'row'],
+      ['hard', '1000000', 'row'],
+    ]);
     expect(limits('uploadLimit')).toEqual([['hard', '100000000', 'byte']]);
   });
 
   test('lists only what it is given: no data model, upload or limit elements when none are declared', () => {
-    const [minimal] = capabilities(capabilitiesXml([tapCapability(TAP, { languages: [adqlLanguage(['2.0'])], outputFormats: [{ mime: 'application/x-votable+xml' }] })]));
+    const [minimal] = capabilities(
+      capabilitiesXml([tapCapability(TAP, { languages: [adqlLanguage(['2.0'])], outputFormats: [{ mime: 'application/x-votable+xml' }] })]),
+    );
     expect(childNames(minimal!)).toEqual(['interface', 'language', 'outputFormat']);
     expect(childNames(child(minimal!, 'language'))).toEqual(['name', 'version']);
   });
 
   test('further interfaces follow the standard one', () => {
-    const extra = { type: 'vs:ParamHTTP', accessURL: `${TAP}/auth`, use: 'base', role: 'std', version: '1.1', securityMethods: ['ivo://ivoa.net/sso#token'] } as const;
+    const extra = {
+      type: 'vs:ParamHTTP',
+      accessURL: `${TAP}/auth`,
+      use: 'base',
+      role: 'std',
+      version: '1.1',
+      securityMethods: ['ivo://ivoa.net/sso#token'],
+    } as const;
     const [withAuth] = capabilities(capabilitiesXml([tapCapability(TAP, ACCESS, [extra])]));
     expect(children(withAuth!, 'interface').map((i) => child(i, 'accessURL').text)).toEqual([TAP, `${TAP}/auth`]);
   });

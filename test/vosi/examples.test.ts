@@ -19,7 +19,10 @@ const CUTOUT: Example = {
   id: 'cutout.circle',
   name: 'A circular cutout',
   capability: STANDARD_IDS.sodaSync,
-  parameters: [['ID', 'butler://dp02/0b8b7ac4-0000-4000-8000-000000000000'], ['CIRCLE', '55.7 -32.3 0.05']],
+  parameters: [
+    ['ID', 'butler://dp02/0b8b7ac4-0000-4000-8000-000000000000'],
+    ['CIRCLE', '55.7 -32.3 0.05'],
+  ],
 };
 
 const xml = examplesXhtml({
@@ -60,7 +63,11 @@ describe('DALI examples document', () => {
   });
 
   test('each example has exactly one name, as plain text in an h2 first', () => {
-    for (const [element, example] of [[exampleElements[0]!, CONE], [exampleElements[1]!, BANDS], [exampleElements[2]!, CUTOUT]] as const) {
+    for (const [element, example] of [
+      [exampleElements[0]!, CONE],
+      [exampleElements[1]!, BANDS],
+      [exampleElements[2]!, CUTOUT],
+    ] as const) {
       const names = withProperty(element, 'name');
       expect(names).toHaveLength(1);
       expect(element.children[0]).toBe(names[0]);
@@ -73,7 +80,10 @@ describe('DALI examples document', () => {
   test('TAP examples have one plain-text query in a pre, exact to the character, escaped in the source', () => {
     expect(xml).toContain('s_ra &lt; 60');
     expect(xml).toContain('IN (&apos;g&apos;, &apos;r&apos;)');
-    for (const [element, example] of [[exampleElements[0]!, CONE], [exampleElements[1]!, BANDS]] as const) {
+    for (const [element, example] of [
+      [exampleElements[0]!, CONE],
+      [exampleElements[1]!, BANDS],
+    ] as const) {
       const queries = withProperty(element, 'query');
       expect(queries).toHaveLength(1);
       expect(queries[0]!.name).toBe('pre');
@@ -84,7 +94,11 @@ describe('DALI examples document', () => {
   });
 
   test('layout: name, description, capability, query, tables, parameters, each only when given', () => {
-    expect(exampleElements.map(childNames)).toEqual([['h2', 'p', 'p', 'pre', 'p'], ['h2', 'pre', 'p'], ['h2', 'p', 'ul']]);
+    expect(exampleElements.map(childNames)).toEqual([
+      ['h2', 'p', 'p', 'pre', 'p'],
+      ['h2', 'pre', 'p'],
+      ['h2', 'p', 'ul'],
+    ]);
   });
 
   test('names and descriptions are escaped text', () => {

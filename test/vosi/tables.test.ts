@@ -38,7 +38,13 @@ describe('VOSI tableset from the published tables', () => {
   test('ivoa holds ivoa.ObsCore; TAP_SCHEMA holds its five tables', () => {
     const names = (schema: XmlElement) => children(schema, 'table').map((t) => child(t, 'name').text);
     expect(names(schemas[0]!)).toEqual(['ivoa.ObsCore']);
-    expect(names(schemas[1]!)).toEqual(['TAP_SCHEMA.schemas', 'TAP_SCHEMA.tables', 'TAP_SCHEMA.columns', 'TAP_SCHEMA.keys', 'TAP_SCHEMA.key_columns']);
+    expect(names(schemas[1]!)).toEqual([
+      'TAP_SCHEMA.schemas',
+      'TAP_SCHEMA.tables',
+      'TAP_SCHEMA.columns',
+      'TAP_SCHEMA.keys',
+      'TAP_SCHEMA.key_columns',
+    ]);
     expect(allTables.map((t) => t.attributes)).toEqual(PUBLISHED_TABLES.map(() => ({ type: 'table' })));
   });
 
@@ -75,7 +81,11 @@ describe('VOSI tableset from the published tables', () => {
 
   test('the xtype goes to extendedType; not-null columns are not nullable; non-standard columns say std="false"', () => {
     const obscore = table('ivoa.ObsCore');
-    expect(child(column(obscore, 's_region'), 'dataType').attributes).toEqual({ 'xsi:type': 'vs:VOTableType', arraysize: '*', extendedType: 'adql:REGION' });
+    expect(child(column(obscore, 's_region'), 'dataType').attributes).toEqual({
+      'xsi:type': 'vs:VOTableType',
+      arraysize: '*',
+      extendedType: 'adql:REGION',
+    });
     expect(children(column(obscore, 'obs_publisher_did'), 'flag').map((f) => f.text)).toEqual(['indexed', 'principal']);
     expect(child(column(obscore, 'calib_level'), 'dataType').text).toBe('int');
     expect(column(obscore, 'lsst_band').attributes).toEqual({ std: 'false' });
@@ -94,7 +104,10 @@ describe('VOSI tableset from the published tables', () => {
     expect(childNames(keys[0]!)).toEqual(['targetTable', 'fkColumn', 'description']);
     expect(child(keys[0]!, 'targetTable').text).toBe('TAP_SCHEMA.tables');
     const fk = child(keys[0]!, 'fkColumn');
-    expect(fk.children.map((c) => [c.name, c.text])).toEqual([['fromColumn', 'from_table'], ['targetColumn', 'table_name']]);
+    expect(fk.children.map((c) => [c.name, c.text])).toEqual([
+      ['fromColumn', 'from_table'],
+      ['targetColumn', 'table_name'],
+    ]);
     expect(childNames(table('TAP_SCHEMA.columns')).slice(-1)).toEqual(['foreignKey']);
   });
 
@@ -115,7 +128,11 @@ describe('VOSI tableset from the published tables', () => {
 
   test('descriptions and names are escaped', () => {
     const odd: TableDef = {
-      schema: 's', name: 's.t', sqlName: 's_t', type: 'view', description: `rows with a < b & c > "d" or 'e'`,
+      schema: 's',
+      name: 's.t',
+      sqlName: 's_t',
+      type: 'view',
+      description: `rows with a < b & c > "d" or 'e'`,
       columns: [{ name: 'x', datatype: 'short', description: 'x <&> y', sqlType: 'INTEGER', notNull: true }],
     };
     const xml = tablesetXml([{ name: 's', description: 'A & B' }], [odd]);

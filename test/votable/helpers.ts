@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
-import { createWriter, type Cell, type FieldDef, type ResultFormat, type WriterOptions } from '../../shared/votable';
-import type { BeginInfo } from '../../shared/votable';
+import { createWriter } from '../../shared/votable';
+import type { BeginInfo, Cell, FieldDef, ResultFormat, WriterOptions } from '../../shared/votable';
 
 /** Collects everything written, as text. */
 export class Collector extends Writable {

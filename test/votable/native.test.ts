@@ -35,15 +35,86 @@ const FIELDS: FieldDef[] = [
 const ARRAY_FIELD: FieldDef = { name: 'pos', datatype: 'double', arraysize: '2', xtype: 'point' };
 
 const TEXTS = [
-  '', ' ', 'plain', 'a,b', 'say "hi"', 'line\nbreak', 'cr\rlf\r\n', 'tab\there', 'back\\slash', '<tag> & \'quote\'',
-  'ctl\u0001\u000b\u001f', 'non\ufffechar\uffff', 'é中😀', '😀', 'true', ' Yes ', 'F', '0', 'no', 'maybe', ' 12.5 ', '0x1F',
-  '0o17', '0b101', '0x', '1e3', '-0', '+5', '.5', '5.', '.', 'Infinity', '-Infinity', 'infinity', 'NaN', '1_0', '12abc',
-  '-12', '+', '-', '9007199254740993', '-9223372036854775809', '1e400', ' \t7\n',
+  '',
+  ' ',
+  'plain',
+  'a,b',
+  'say "hi"',
+  'line\nbreak',
+  'cr\rlf\r\n',
+  'tab\there',
+  'back\\slash',
+  "<tag> & 'quote'",
+  'ctl\u0001\u000b\u001f',
+  'non\ufffechar\uffff',
+  'é中😀',
+  '😀',
+  'true',
+  ' Yes ',
+  'F',
+  '0',
+  'no',
+  'maybe',
+  ' 12.5 ',
+  '0x1F',
+  '0o17',
+  '0b101',
+  '0x',
+  '1e3',
+  '-0',
+  '+5',
+  '.5',
+  '5.',
+  '.',
+  'Infinity',
+  '-Infinity',
+  'infinity',
+  'NaN',
+  '1_0',
+  '12abc',
+  '-12',
+  '+',
+  '-',
+  '9007199254740993',
+  '-9223372036854775809',
+  '1e400',
+  ' \t7\n',
 ];
 const DOUBLES = [
-  0, -0, 1, -1, 0.1, 1 / 3, 1e21, 1e-7, 1.5e-7, 123e-20, 1e-6, 123456789012345680000, 5e-324, Number.MAX_VALUE, -Number.MIN_VALUE,
-  2 ** 53, 2 ** 63, -(2 ** 63), 2 ** 64 + 4096, 1e300, 2 ** 31, -(2 ** 31) - 1, 2 ** 15, 32767.9, -32768.5, 3.7, -3.7, 4294967296.5,
-  Infinity, -Infinity, 0.000001, 100, 1e20, 1.7976931348623157e308,
+  0,
+  -0,
+  1,
+  -1,
+  0.1,
+  1 / 3,
+  1e21,
+  1e-7,
+  1.5e-7,
+  123e-20,
+  1e-6,
+  123456789012345680000,
+  5e-324,
+  Number.MAX_VALUE,
+  -Number.MIN_VALUE,
+  2 ** 53,
+  2 ** 63,
+  -(2 ** 63),
+  2 ** 64 + 4096,
+  1e300,
+  2 ** 31,
+  -(2 ** 31) - 1,
+  2 ** 15,
+  32767.9,
+  -32768.5,
+  3.7,
+  -3.7,
+  4294967296.5,
+  Infinity,
+  -Infinity,
+  0.000001,
+  100,
+  1e20,
+  1.7976931348623157e308,
 ];
 const INTEGERS = [0, 1, -1, 2, 32767, 32768, -32769, 2 ** 31 - 1, 2 ** 31, -(2 ** 31) - 1, 2 ** 53 - 1, -(2 ** 53 - 1), 1234567890123];
 
@@ -94,11 +165,7 @@ async function document(format: ResultFormat, fields: FieldDef[], sql: string, n
   await writer.begin(fields);
   const db = obscoreConnection(file);
   const prepare = jest.spyOn(db, 'prepare');
-  const overflow = await writeRows(
-    { db, sql, params: [], columnCount: fields.length, cacheable: false },
-    writer,
-    { maxrec, nativeRows },
-  );
+  const overflow = await writeRows({ db, sql, params: [], columnCount: fields.length, cacheable: false }, writer, { maxrec, nativeRows });
   const encodedInSqlite = prepare.mock.calls.some(([text]) => text.includes('vo_'));
   prepare.mockRestore();
   await writer.end(overflow);
@@ -111,7 +178,10 @@ const select = (fields: FieldDef[], tail = 'ORDER BY k') => `SELECT ${fields.map
 
 /** Every batch of an encoded query, then its rest, as one text; and the rows it saw. */
 function encodeAll(db: Database.Database, sql: string, params: unknown[], token: number): { text: string; rows: number } {
-  const batches = db.prepare(sql).pluck().all(...params) as (Buffer | null)[];
+  const batches = db
+    .prepare(sql)
+    .pluck()
+    .all(...params) as (Buffer | null)[];
   const rows = db.prepare(BATCH_ROWS_SQL).pluck().get(token) as number;
   const rest = db.prepare(BATCH_END_SQL).pluck().get(token) as Buffer;
   return { text: Buffer.concat([...batches.filter((b) => b !== null), rest]).toString(), rows };
@@ -121,7 +191,13 @@ test('the encoders are built and load into the worker connection; batches, MAXRE
   const db = new Database(':memory:');
   expect(loadRowEncoders(db)).toBe(true);
   db.exec("CREATE TABLE t (x, y); INSERT INTO t VALUES (0.1, 7), (1e21, 'a,b'), (NULL, -0.0)");
-  const query = (token: number, maxrec: number) => encodedRowsQuery({ sql: 'SELECT x, y FROM t ORDER BY rowid', params: [] }, 2, { sqlFunction: 'vo_csv_batch', spec: 'fi' }, { token, maxrec });
+  const query = (token: number, maxrec: number) =>
+    encodedRowsQuery(
+      { sql: 'SELECT x, y FROM t ORDER BY rowid', params: [] },
+      2,
+      { sqlFunction: 'vo_csv_batch', spec: 'fi' },
+      { token, maxrec },
+    );
   const all = query(1, 10);
   expect(encodeAll(db, all.sql, all.params, 1)).toEqual({ text: '0.1,7\r\n1e+21,"a,b"\r\n,0\r\n', rows: 3 });
   // MAXREC 2: the third row is seen (the overflow) and not written.
@@ -187,12 +263,20 @@ test('100k random doubles: the shortest text, as JavaScript writes it', () => {
     bits.setUint32(4, Math.floor(next() * 2 ** 32));
     const x = bits.getFloat64(0);
     // Half of them of a usual size: decimals with up to 17 digits, integers, small fractions.
-    if (Number.isFinite(x)) values.push(values.length % 2 === 0 ? x : Number((next() * 10 ** Math.floor(next() * 30 - 10)).toPrecision(1 + Math.floor(next() * 17))));
+    if (Number.isFinite(x))
+      values.push(
+        values.length % 2 === 0 ? x : Number((next() * 10 ** Math.floor(next() * 30 - 10)).toPrecision(1 + Math.floor(next() * 17))),
+      );
   }
   db.exec('CREATE TABLE x (v REAL)');
   const insert = db.prepare('INSERT INTO x VALUES (?)');
   db.transaction(() => values.forEach((v) => insert.run(v)))();
-  const query = encodedRowsQuery({ sql: 'SELECT v FROM x ORDER BY rowid', params: [] }, 1, { sqlFunction: 'vo_tsv_batch', spec: 'f' }, { token: 1, maxrec: 1e6 });
+  const query = encodedRowsQuery(
+    { sql: 'SELECT v FROM x ORDER BY rowid', params: [] },
+    1,
+    { sqlFunction: 'vo_tsv_batch', spec: 'f' },
+    { token: 1, maxrec: 1e6 },
+  );
   const { text, rows } = encodeAll(db, query.sql, query.params, 1);
   expect(rows).toBe(values.length);
   const texts = text.split('\n');
@@ -207,8 +291,20 @@ test('formats and columns the encoders leave to JavaScript', () => {
   expect(rowEncoding('votable-binary2', [ARRAY_FIELD])).toBeUndefined();
   expect(rowEncoding('csv', [ARRAY_FIELD])).toEqual({ sqlFunction: 'vo_csv_batch', spec: 't' });
   expect(rowEncoding('votable-binary2', FIELDS.slice(0, 8))).toEqual({ sqlFunction: 'vo_binary2_batch', spec: 'BSILFDCC' });
-  expect(rowEncoding('csv', Array.from({ length: 998 }, (_, i) => ({ name: `c${i}`, datatype: 'int' as const })))).toBeUndefined();
-  expect(encodedRowsQuery({ sql: 'SELECT a, a FROM t WHERE b = ?', params: [5] }, 2, { sqlFunction: 'vo_csv_batch', spec: 'it' }, { token: 9, maxrec: 100 })).toEqual({
+  expect(
+    rowEncoding(
+      'csv',
+      Array.from({ length: 998 }, (_, i) => ({ name: `c${i}`, datatype: 'int' as const })),
+    ),
+  ).toBeUndefined();
+  expect(
+    encodedRowsQuery(
+      { sql: 'SELECT a, a FROM t WHERE b = ?', params: [5] },
+      2,
+      { sqlFunction: 'vo_csv_batch', spec: 'it' },
+      { token: 9, maxrec: 100 },
+    ),
+  ).toEqual({
     sql: "WITH vo_rows(c0, c1) AS (SELECT a, a FROM t WHERE b = ?) SELECT vo_csv_batch(?, ?, 'it', c0, c1) FROM vo_rows LIMIT ?",
     params: [5, 9, 100, 101],
   });
@@ -216,6 +312,8 @@ test('formats and columns the encoders leave to JavaScript', () => {
 
 test('ADQL cannot call the encoders: they are no published function', () => {
   for (const name of ['vo_csv_batch', 'vo_binary2_batch', 'vo_batch_rows', 'vo_batch_end']) {
-    expect(() => translateAdql(parseAdql(`SELECT ${name}(1, 2, 'f', s_ra) FROM ivoa.ObsCore`), PUBLISHED_TABLES)).toThrow(`unknown function "${name}"`);
+    expect(() => translateAdql(parseAdql(`SELECT ${name}(1, 2, 'f', s_ra) FROM ivoa.ObsCore`), PUBLISHED_TABLES)).toThrow(
+      `unknown function "${name}"`,
+    );
   }
 });

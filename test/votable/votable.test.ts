@@ -7,7 +7,15 @@ const HEAD =
   'xsi:schemaLocation="http://www.ivoa.net/xml/VOTable/v1.3 http://www.ivoa.net/xml/VOTable/v1.3">\n';
 
 const fields: FieldDef[] = [
-  { name: 's_ra', datatype: 'double', unit: 'deg', ucd: 'pos.eq.ra', utype: 'obscore:Char.SpatialAxis.Coverage.Location.Coord.Position2D.Value2.C1', id: 'ra', description: 'RA <ICRS> & more' },
+  {
+    name: 's_ra',
+    datatype: 'double',
+    unit: 'deg',
+    ucd: 'pos.eq.ra',
+    utype: 'obscore:Char.SpatialAxis.Coverage.Location.Coord.Position2D.Value2.C1',
+    id: 'ra',
+    description: 'RA <ICRS> & more',
+  },
   { name: 'obs_id', datatype: 'char', arraysize: '*' },
   { name: 'ok', datatype: 'boolean' },
   { name: 'n', datatype: 'long' },
@@ -28,7 +36,10 @@ it('writes exact TABLEDATA with INFO placement, escaping, nulls, NaN and boolean
     {
       overflow: true,
       info: {
-        infos: [{ name: 'QUERY', value: 'SELECT TOP 3 * FROM t WHERE a < 1', content: 'SELECT TOP 3 * FROM t WHERE a < 1' }, { name: 'standardID', value: 'ivo://ivoa.net/std/DataLink#links-1.1' }],
+        infos: [
+          { name: 'QUERY', value: 'SELECT TOP 3 * FROM t WHERE a < 1', content: 'SELECT TOP 3 * FROM t WHERE a < 1' },
+          { name: 'standardID', value: 'ivo://ivoa.net/std/DataLink#links-1.1' },
+        ],
         params: [{ name: 'maxrec', datatype: 'int', value: '3' }],
         tableName: 'results',
         extraResources: '<RESOURCE type="meta" utype="adhoc:service"/>',
@@ -137,7 +148,10 @@ it('encodes BINARY2 rows byte for byte: null mask, big-endian values, null width
 });
 
 it('keeps base64 output identical whatever the chunk size (3-byte groups carried across rows)', async () => {
-  const f: FieldDef[] = [{ name: 's', datatype: 'char', arraysize: '*' }, { name: 'x', datatype: 'double' }];
+  const f: FieldDef[] = [
+    { name: 's', datatype: 'char', arraysize: '*' },
+    { name: 'x', datatype: 'double' },
+  ];
   const rows = Array.from({ length: 500 }, (_, i) => [i % 5 === 0 ? null : 'y'.repeat(i % 13), i / 7]);
   const ref = streamBytes(await render('votable-binary2', f, rows));
   for (const chunkSize of [1, 2, 3, 4, 5, 100, 4096]) {
@@ -153,7 +167,14 @@ it('BINARY2 char cells hold UTF-8 of any length, multi-byte text included, and r
   const { readVotable } = await import('../../shared/votable/reader');
   const long = 'Ω'.repeat(40000); // 80 kB of UTF-8: more than the encoder's buffer holds
   const texts = ['café Ω 日本', '', 'plain ascii', long, '𝛼 outside the BMP'];
-  const fields: FieldDef[] = [{ name: 't', datatype: 'char', arraysize: '*' }, { name: 'n', datatype: 'int' }];
-  const xml = await render('votable-binary2', fields, texts.map((t, i) => [t, i]));
+  const fields: FieldDef[] = [
+    { name: 't', datatype: 'char', arraysize: '*' },
+    { name: 'n', datatype: 'int' },
+  ];
+  const xml = await render(
+    'votable-binary2',
+    fields,
+    texts.map((t, i) => [t, i]),
+  );
   expect(readVotable(xml).rows).toEqual(texts.map((t, i) => [t, i]));
 });

@@ -4,20 +4,12 @@
  */
 import { angularDistance } from '../../shared/sky';
 import { headerFromRecord, parseWcs } from '../../shared/wcs';
-import { AstropyAnswer, astropyAvailable, runAstropy } from './astropy';
+import { describeWith } from '../helpers/tools';
+import { type AstropyAnswer, runAstropy } from './astropy';
 import { HEADERS, pixelGrid } from './headers';
 
 const MAS_IN_DEG = 1 / 3_600_000;
-const available = astropyAvailable();
-if (!available) {
-  console.warn(
-    'astropy is not installed for /usr/bin/python3: skipping the astropy comparisons ' +
-      '(install with: apt-get install -y python3-astropy)',
-  );
-}
-const describeWithAstropy = available ? describe : describe.skip;
-
-describeWithAstropy('parseWcs agrees with astropy.wcs', () => {
+describeWith('astropy', 'parseWcs agrees with astropy.wcs', () => {
   const grids = HEADERS.map(({ header }) => pixelGrid(header));
   let answers: AstropyAnswer[] = [];
   const report: string[] = [];
@@ -27,7 +19,7 @@ describeWithAstropy('parseWcs agrees with astropy.wcs', () => {
   });
 
   afterAll(() => {
-      console.log(`max errors against astropy.wcs:\n${report.join('\n')}`);
+    console.log(`max errors against astropy.wcs:\n${report.join('\n')}`);
   });
 
   HEADERS.forEach(({ name, header }, index) => {
@@ -57,9 +49,7 @@ describeWithAstropy('parseWcs agrees with astropy.wcs', () => {
       );
       if (wcs.sip !== undefined) {
         // The comparison is sensitive: dropping the distortion moves positions by arcseconds.
-        const plain = parseWcs(
-          headerFromRecord({ ...header, CTYPE1: 'RA---TAN', CTYPE2: 'DEC--TAN' }),
-        );
+        const plain = parseWcs(headerFromRecord({ ...header, CTYPE1: 'RA---TAN', CTYPE2: 'DEC--TAN' }));
         const worst = Math.max(
           ...grid.map(([x, y], k) => {
             const [ra, dec] = answer.sky[k]!;

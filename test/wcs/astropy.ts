@@ -4,8 +4,7 @@
  */
 import { spawnSync } from 'child_process';
 import type { HeaderValue } from '../../shared/wcs';
-
-const PYTHON = '/usr/bin/python3';
+import { PYTHON } from '../helpers/python';
 
 const SCRIPT = String.raw`
 import json, sys, warnings
@@ -42,11 +41,6 @@ export interface AstropyAnswer {
   readonly sky: ReadonlyArray<readonly [number, number]>;
   /** all_world2pix of those sky positions (origin = 1). */
   readonly pixels: ReadonlyArray<readonly [number, number]>;
-}
-
-export function astropyAvailable(): boolean {
-  const probe = spawnSync(PYTHON, ['-c', 'import astropy.wcs, numpy'], { timeout: 60_000 });
-  return probe.status === 0;
 }
 
 export function runAstropy(cases: readonly AstropyCase[]): AstropyAnswer[] {

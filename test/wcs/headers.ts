@@ -74,7 +74,10 @@ export function fitInverseSip(header: Header, order: number): Header {
     grid: 40,
   });
   const result: Header = { AP_ORDER: order, BP_ORDER: order };
-  for (const [name, poly] of [['AP', ap], ['BP', bp]] as const) {
+  for (const [name, poly] of [
+    ['AP', ap],
+    ['BP', bp],
+  ] as const) {
     for (const { p, q, coefficient } of poly.terms) result[`${name}_${p}_${q}`] = coefficient;
   }
   return result;

@@ -1,7 +1,7 @@
 import { angularDistance, contains, distanceToShape, skyBoundingBox } from '../../shared/sky';
 import { WcsError, headerFromRecord, parseWcs } from '../../shared/wcs';
 import type { HeaderValue } from '../../shared/wcs';
-import { HEADERS, Header, fitInverseSip } from './headers';
+import { HEADERS, type Header, fitInverseSip } from './headers';
 
 const headerNamed = (prefix: string): Header => {
   const found = HEADERS.find((h) => h.name.startsWith(prefix));
@@ -184,13 +184,28 @@ describe('footprint', () => {
 
 describe('errors', () => {
   it.each([
-    [{ CTYPE1: 'RA---SIN', CTYPE2: 'DEC--SIN' }, "unsupported projection SIN in CTYPE1 = 'RA---SIN'; only TAN (optionally TAN-SIP) is supported"],
-    [{ CTYPE1: 'RA---TPV', CTYPE2: 'DEC--TPV' }, "unsupported projection TPV in CTYPE1 = 'RA---TPV'; only TAN (optionally TAN-SIP) is supported"],
+    [
+      { CTYPE1: 'RA---SIN', CTYPE2: 'DEC--SIN' },
+      "unsupported projection SIN in CTYPE1 = 'RA---SIN'; only TAN (optionally TAN-SIP) is supported",
+    ],
+    [
+      { CTYPE1: 'RA---TPV', CTYPE2: 'DEC--TPV' },
+      "unsupported projection TPV in CTYPE1 = 'RA---TPV'; only TAN (optionally TAN-SIP) is supported",
+    ],
     [{ CTYPE1: 'RA---TAN-ZPX', CTYPE2: 'DEC--TAN-ZPX' }, "unsupported distortion ZPX in CTYPE1 = 'RA---TAN-ZPX'; only SIP is supported"],
-    [{ CTYPE1: 'GLON-TAN', CTYPE2: 'GLAT-TAN' }, "unsupported celestial coordinate type GLON in CTYPE1 = 'GLON-TAN'; only equatorial RA/DEC is supported"],
-    [{ CTYPE1: 'LINEAR', CTYPE2: '' }, "no celestial RA/DEC axis pair in CTYPE1 = 'LINEAR', CTYPE2 = ''; expected e.g. RA---TAN and DEC--TAN"],
+    [
+      { CTYPE1: 'GLON-TAN', CTYPE2: 'GLAT-TAN' },
+      "unsupported celestial coordinate type GLON in CTYPE1 = 'GLON-TAN'; only equatorial RA/DEC is supported",
+    ],
+    [
+      { CTYPE1: 'LINEAR', CTYPE2: '' },
+      "no celestial RA/DEC axis pair in CTYPE1 = 'LINEAR', CTYPE2 = ''; expected e.g. RA---TAN and DEC--TAN",
+    ],
     [{ CTYPE1: 'RA---TAN', CTYPE2: 'DEC--TAN-SIP' }, "CTYPE1 = 'RA---TAN' and CTYPE2 = 'DEC--TAN-SIP' disagree about SIP distortion"],
-    [{ CTYPE1: 'RA---TAN-SIP', CTYPE2: 'DEC--TAN-SIP', A_ORDER: undefined }, "CTYPE1 = 'RA---TAN-SIP' declares SIP distortion but A_ORDER is missing"],
+    [
+      { CTYPE1: 'RA---TAN-SIP', CTYPE2: 'DEC--TAN-SIP', A_ORDER: undefined },
+      "CTYPE1 = 'RA---TAN-SIP' declares SIP distortion but A_ORDER is missing",
+    ],
     [{ CD1_1: 0, CD1_2: 0 }, 'the CD matrix of the celestial axes is singular'],
     [{ CUNIT1: 'arcsec' }, "unsupported unit CUNIT1 = 'arcsec'; celestial axes must be in deg"],
     [{ CRVAL2: 95 }, 'CRVAL2 = 95 is not a valid declination'],
@@ -206,8 +221,8 @@ describe('errors', () => {
   });
 
   it('requires the celestial axes to be the first two', () => {
-    expect(
-      errorOf({ ...TAN, NAXIS: 3, CTYPE1: 'FREQ', CTYPE2: 'DEC--TAN', CTYPE3: 'RA---TAN' }),
-    ).toBe('the celestial axes must be the first two image axes, but RA is axis 3');
+    expect(errorOf({ ...TAN, NAXIS: 3, CTYPE1: 'FREQ', CTYPE2: 'DEC--TAN', CTYPE3: 'RA---TAN' })).toBe(
+      'the celestial axes must be the first two image axes, but RA is axis 3',
+    );
   });
 });

@@ -4,7 +4,7 @@
  * MAXREC/overflow and the service's self-description (an `adhoc:this` descriptor, SIA 2.0
  * §3.2). Errors are UsageFault… messages for the VOTable error document.
  */
-import { loadConfig, type Config } from '../../shared/config';
+import type { Config } from '../../shared/config';
 import { serviceDescriptorXml } from '../../shared/datalink/links';
 import { OBSCORE_COLUMNS } from '../../shared/obscore/columns';
 import { buildSiaQuery, SIA_PARAMETERS, SiaError } from '../../shared/sia';
@@ -14,8 +14,6 @@ import { columnField, createWriter, FILE_EXTENSIONS, RESPONSE_FORMATS_HINT, reso
 import { obscoreConnection, writeRows } from '../obscore';
 
 export const SIA_QUERY_ID = 'ivo://ivoa.net/std/SIA#query-2.0';
-
-let config: Config | undefined;
 
 const FIELDS: FieldDef[] = OBSCORE_COLUMNS.map((c) => columnField(c, c.description));
 
@@ -27,14 +25,20 @@ function selfDescription(baseUrl: string): string {
     standardId: SIA_QUERY_ID,
     accessUrl: `${baseUrl}/api/sia/query`,
     params: SIA_PARAMETERS.map((p) => ({
-      name: p.name, datatype: p.datatype, arraysize: p.arraysize, xtype: p.xtype, unit: p.unit, ucd: p.ucd, description: p.description,
+      name: p.name,
+      datatype: p.datatype,
+      arraysize: p.arraysize,
+      xtype: p.xtype,
+      unit: p.unit,
+      ucd: p.ucd,
+      description: p.description,
       values: p.options ? p.options.map((o) => `<OPTION value="${o}"/>`).join('') : undefined,
     })),
   });
 }
 
-export async function process(input: ProcessorInput): Promise<ProducedResult[]> {
-  config ??= loadConfig();
+/** `config`: the worker's, from the thread's parent (worker/thread.ts). */
+export async function process(input: ProcessorInput, config: Config): Promise<ProducedResult[]> {
   let query: ReturnType<typeof buildSiaQuery>;
   try {
     query = buildSiaQuery(input.parameters, config.tap, input.baseUrl);

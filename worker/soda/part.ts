@@ -4,7 +4,7 @@ import { cutRange, type CutPart } from './processor';
 
 const part = workerData as CutPart;
 try {
-  parentPort?.postMessage(cutRange(part.input, part.cutouts, part.first, part.pack));
+  parentPort?.postMessage(cutRange(part));
 } catch (err) {
   // The error's class does not cross threads: its name tells a user's error (JobFailure).
   parentPort?.postMessage({ error: (err as Error).message, name: (err as Error).name });

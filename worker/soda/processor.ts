@@ -7,19 +7,27 @@
  */
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { loadConfig, type Config } from '../../shared/config';
+import type { Config } from '../../shared/config';
 import { openFitsSync, type FitsFile } from '../../shared/fits';
 import { canonicalId, DatasetLookup } from '../../shared/obscore/lookup';
 import type { JobParameter } from '../../shared/uws/model';
-import { combinations, cutoutBuffer, LruCache, parseSodaRequest, planCutout, SodaError, sodaErrorText, type SodaCutout } from '../../shared/soda';
+import {
+  combinations,
+  cutoutBuffer,
+  LruCache,
+  parseSodaRequest,
+  planCutout,
+  SodaError,
+  sodaErrorText,
+  type SodaCutout,
+} from '../../shared/soda';
 import { containedPath } from '../../shared/storage';
 import { ResultPack, writeResult } from '../../shared/uws/results';
 import { JobFailure, type ProcessorInput, type ProducedResult } from '../../shared/uws/service';
 
 const OPEN_FILES = 32;
 
-let config: Config | undefined;
-let lookup: DatasetLookup | undefined;
+let threadLookup: DatasetLookup | undefined;
 /** Open files of this thread: the cutouts of one image (a job's combinations come grouped by ID) share one handle. */
 const openFiles = new LruCache<string, FitsFile>(OPEN_FILES, (file) => file.close());
 
@@ -50,13 +58,27 @@ function withoutRepeatedIds(parameters: readonly JobParameter[]): JobParameter[]
   });
 }
 
+/** The thread's ObsCore lookup (one configuration per thread: OBSCORE_DB does not change). */
+function datasets(config: Config): DatasetLookup {
+  threadLookup ??= new DatasetLookup(config.obscoreDb);
+  return threadLookup;
+}
+
+export interface CutPart {
+  input: ProcessorInput;
+  /** The worker's configuration (a cutting thread gets it from its parent as well). */
+  config: Config;
+  first: number;
+  cutouts: readonly SodaCutout[];
+  pack: string;
+}
+
 /**
  * Cuts `cutouts` (combinations first+1, first+2, …) into one pack file. Each combination gets
  * its entry (§6): a FITS cutout, or the text of why that one has none.
  */
-export function cutRange(input: ProcessorInput, cutouts: readonly SodaCutout[], first: number, packFile: string): ProducedResult[] {
-  config ??= loadConfig();
-  lookup ??= new DatasetLookup(config.obscoreDb);
+export function cutRange({ input, config, cutouts, first, pack: packFile }: CutPart): ProducedResult[] {
+  const lookup = datasets(config);
   const results: ProducedResult[] = [];
   const pack = new ResultPack(input, packFile);
   try {
@@ -70,19 +92,16 @@ export function cutRange(input: ProcessorInput, cutouts: readonly SodaCutout[], 
         results.push(pack.add(id, 'text/plain', Buffer.from(sodaErrorText(err))));
         continue;
       }
-      results.push(bytes ? pack.add(id, 'application/fits', bytes) : pack.add(id, 'text/plain', Buffer.from(`UsageError: no overlap: the region, BAND or TIME does not overlap ${cutout.id}\n`)));
+      results.push(
+        bytes
+          ? pack.add(id, 'application/fits', bytes)
+          : pack.add(id, 'text/plain', Buffer.from(`UsageError: no overlap: the region, BAND or TIME does not overlap ${cutout.id}\n`)),
+      );
     }
   } finally {
     pack.close();
   }
   return results;
-}
-
-export interface CutPart {
-  input: ProcessorInput;
-  first: number;
-  cutouts: readonly SodaCutout[];
-  pack: string;
 }
 
 /** A range cut by a thread of its own (worker/soda/part.ts); ended with this thread if it is stopped. */
@@ -98,15 +117,17 @@ function cutInThread(part: CutPart): Promise<ProducedResult[]> {
   });
 }
 
-export async function process(input: ProcessorInput): Promise<ProducedResult[]> {
-  config ??= loadConfig();
-  lookup ??= new DatasetLookup(config.obscoreDb);
+/** `config`: the worker's, from the thread's parent (worker/thread.ts). */
+export async function process(input: ProcessorInput, config: Config): Promise<ProducedResult[]> {
   const sync = input.mode === 'sync';
   try {
-    const request = parseSodaRequest(withoutRepeatedIds(input.parameters), { multiValued: !sync, maxCombinations: config.cutoutMaxCombinations });
+    const request = parseSodaRequest(withoutRepeatedIds(input.parameters), {
+      multiValued: !sync,
+      maxCombinations: config.cutoutMaxCombinations,
+    });
     const cutouts = combinations(request);
     if (sync) {
-      const bytes = cut(cutouts[0]!, config, lookup);
+      const bytes = cut(cutouts[0]!, config, datasets(config));
       return bytes ? [writeResult(input, 'cutout', 'cutout.fits', 'application/fits', bytes)] : [];
     }
     // Large jobs are cut by several threads, each a contiguous range of the combinations (so
@@ -115,8 +136,10 @@ export async function process(input: ProcessorInput): Promise<ProducedResult[]> 
     const parts = Math.max(1, Math.min(config.cutoutThreads, Math.floor(cutouts.length / config.cutoutSplitMin)));
     const size = Math.ceil(cutouts.length / parts);
     const ranges = Array.from({ length: parts }, (_, k) => ({ first: k * size, cutouts: cutouts.slice(k * size, (k + 1) * size) }));
-    const others = ranges.slice(1).map((range, k) => cutInThread({ input, first: range.first, cutouts: range.cutouts, pack: `cutouts-${k + 2}.pack` }));
-    const results = cutRange(input, ranges[0]!.cutouts, 0, 'cutouts.pack');
+    const others = ranges
+      .slice(1)
+      .map((range, k) => cutInThread({ input, config, first: range.first, cutouts: range.cutouts, pack: `cutouts-${k + 2}.pack` }));
+    const results = cutRange({ input, config, first: 0, cutouts: ranges[0]!.cutouts, pack: 'cutouts.pack' });
     for (const more of await Promise.all(others)) results.push(...more);
     return results;
   } catch (err) {

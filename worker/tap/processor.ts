@@ -10,7 +10,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { AdqlSyntaxError, parseAdql } from '../../shared/adql';
 import { AdqlValidationError, translateAdql } from '../../shared/adql/translate';
-import { loadConfig, type Config } from '../../shared/config';
+import type { Config } from '../../shared/config';
 import { PUBLISHED_TABLES } from '../../shared/obscore/store';
 import { ShapeError } from '../../shared/sky';
 import { parseTapRequest } from '../../shared/tap/params';
@@ -19,8 +19,6 @@ import { JobFailure, type ProcessorInput, type ProducedResult } from '../../shar
 import { columnField, createWriter, FILE_EXTENSIONS } from '../../shared/votable';
 import { obscoreConnection, prepareRows, writeRows } from '../obscore';
 import { createUploadTables } from './uploads';
-
-let config: Config | undefined;
 
 /** A user's mistake in the query, as the error document shows it. */
 function userError(err: unknown): JobFailure | undefined {
@@ -31,8 +29,8 @@ function userError(err: unknown): JobFailure | undefined {
   return undefined;
 }
 
-export async function process(input: ProcessorInput): Promise<ProducedResult[]> {
-  config ??= loadConfig();
+/** `config`: the worker's, from the thread's parent (worker/thread.ts). */
+export async function process(input: ProcessorInput, config: Config): Promise<ProducedResult[]> {
   try {
     return await runQuery(input, config);
   } catch (err) {
@@ -53,11 +51,20 @@ async function runQuery(input: ProcessorInput, config: Config): Promise<Produced
   });
   try {
     const translated = translateAdql(ast, [...PUBLISHED_TABLES, ...uploads.tables], { baseUrl: input.baseUrl });
-    const rows = { db, sql: translated.sql, params: translated.params, columnCount: translated.columns.length, cacheable: uploads.tables.length === 0 };
+    const rows = {
+      db,
+      sql: translated.sql,
+      params: translated.params,
+      columnCount: translated.columns.length,
+      cacheable: uploads.tables.length === 0,
+    };
     prepareRows(rows);
     const output = openResult(input, 'result', `result.${FILE_EXTENSIONS[request.format.format]}`, request.format.contentType);
     const writer = createWriter(request.format.format, output.stream);
-    await writer.begin(translated.columns.map((c) => columnField(c, c.column?.description)), { infos: [{ name: 'QUERY', value: request.query }] });
+    await writer.begin(
+      translated.columns.map((c) => columnField(c, c.column?.description)),
+      { infos: [{ name: 'QUERY', value: request.query }] },
+    );
     const overflow = await writeRows(rows, writer, { maxrec: request.maxrec, nativeRows: config.nativeRows });
     await writer.end(overflow);
     return [output.result()];

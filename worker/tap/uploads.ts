@@ -95,10 +95,15 @@ function tableDef(name: string, fields: readonly FieldDef[]): TableDef {
   };
 }
 
-const sqlCell = (cell: Cell): string | number | bigint | null => (cell === undefined ? null : typeof cell === 'boolean' ? (cell ? 1 : 0) : cell);
+const sqlCell = (cell: Cell): string | number | bigint | null =>
+  cell === undefined ? null : typeof cell === 'boolean' ? (cell ? 1 : 0) : cell;
 
 /** Reads every upload and creates its temporary table; returns the definitions and a cleanup. */
-export async function createUploadTables(db: BetterSqlite3.Database, uploads: readonly TableUpload[], context: UploadContext): Promise<{ tables: TableDef[]; drop(): void }> {
+export async function createUploadTables(
+  db: BetterSqlite3.Database,
+  uploads: readonly TableUpload[],
+  context: UploadContext,
+): Promise<{ tables: TableDef[]; drop(): void }> {
   const tables: TableDef[] = [];
   const drop = () => {
     for (const table of tables) db.exec(`DROP TABLE IF EXISTS temp."${table.sqlName}"`);

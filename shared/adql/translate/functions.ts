@@ -5,8 +5,26 @@
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import {
-  BOUNDARY_TOLERANCE_DEG, angularDistance, area, contains, coveringCircle, formatDali, formatStcs, intersects, makeBox, makeCircle, makePoint, makePointShape,
-  makePolygon, parseDaliCircle, parseDaliPoint, parseDaliPolygon, parseStcs, type Circle, type Point, type Shape,
+  BOUNDARY_TOLERANCE_DEG,
+  angularDistance,
+  area,
+  contains,
+  coveringCircle,
+  formatDali,
+  formatStcs,
+  intersects,
+  makeBox,
+  makeCircle,
+  makePoint,
+  makePointShape,
+  makePolygon,
+  parseDaliCircle,
+  parseDaliPoint,
+  parseDaliPolygon,
+  parseStcs,
+  type Circle,
+  type Point,
+  type Shape,
 } from '../../sky';
 
 const CACHE_LIMIT = 2048;
@@ -92,7 +110,8 @@ export function registerAdqlFunctions(db: BetterSqlite3.Database): void {
       : formatStcs(makeCircle({ ra: num(a[0]!, 'CIRCLE'), dec: num(a[1]!, 'CIRCLE') }, num(a[2]!, 'CIRCLE'), 'CIRCLE')),
   );
   fn('adql_box', (...a) => {
-    const [center, rest] = a.length === 3 ? [pointOf(a[0]!, 'BOX'), a.slice(1)] : [{ ra: num(a[0]!, 'BOX'), dec: num(a[1]!, 'BOX') }, a.slice(2)];
+    const [center, rest] =
+      a.length === 3 ? [pointOf(a[0]!, 'BOX'), a.slice(1)] : [{ ra: num(a[0]!, 'BOX'), dec: num(a[1]!, 'BOX') }, a.slice(2)];
     return formatStcs(makeBox(center, num(rest[0]!, 'BOX'), num(rest[1]!, 'BOX'), 'BOX'));
   });
   fn('adql_polygon', (...a) => {
@@ -112,8 +131,11 @@ export function registerAdqlFunctions(db: BetterSqlite3.Database): void {
       return angularDistance(inner.center, outer.center) + inner.radius <= outer.radius + BOUNDARY_TOLERANCE_DEG ? 1 : 0;
     }
     // A cap of at most a hemisphere is convex: a polygon lies in it when all its vertices do.
-    if (outer.kind === 'circle' && inner.kind === 'polygon' && outer.radius <= 90) return inner.vertices.every((v) => contains(outer, v)) ? 1 : 0;
-    throw new Error(`CONTAINS: a ${inner.kind} in a ${outer.kind} is not supported (POINT in any shape, CIRCLE or POLYGON in a CIRCLE are)`);
+    if (outer.kind === 'circle' && inner.kind === 'polygon' && outer.radius <= 90)
+      return inner.vertices.every((v) => contains(outer, v)) ? 1 : 0;
+    throw new Error(
+      `CONTAINS: a ${inner.kind} in a ${outer.kind} is not supported (POINT in any shape, CIRCLE or POLYGON in a CIRCLE are)`,
+    );
   });
   // CONTAINS(POINT(ra, dec), CIRCLE(cra, cdec, r)) on numbers, once per candidate row: the
   // circle of a query is constant, so it is checked once and kept (compared by value: a
@@ -122,14 +144,22 @@ export function registerAdqlFunctions(db: BetterSqlite3.Database): void {
   db.function('adql_point_in_circle', { deterministic: true }, (ra: Value, dec: Value, cra: Value, cdec: Value, r: Value) => {
     if (ra === null || dec === null || cra === null || cdec === null || r === null) return null;
     if (cone === undefined || cone.ra !== cra || cone.dec !== cdec || cone.r !== r) {
-      cone = { ra: cra, dec: cdec, r, circle: makeCircle({ ra: num(cra, 'CIRCLE'), dec: num(cdec, 'CIRCLE') }, num(r, 'CIRCLE'), 'CIRCLE') };
+      cone = {
+        ra: cra,
+        dec: cdec,
+        r,
+        circle: makeCircle({ ra: num(cra, 'CIRCLE'), dec: num(cdec, 'CIRCLE') }, num(r, 'CIRCLE'), 'CIRCLE'),
+      };
     }
     return contains(cone.circle, makePoint(num(ra, 'POINT'), num(dec, 'POINT'), 'POINT')) ? 1 : 0;
   });
   fn('adql_intersects', (a, b) => (intersects(shapeOf(a), shapeOf(b)) ? 1 : 0));
   fn('adql_distance', (...a) =>
     a.length === 4
-      ? angularDistance({ ra: num(a[0]!, 'DISTANCE'), dec: num(a[1]!, 'DISTANCE') }, { ra: num(a[2]!, 'DISTANCE'), dec: num(a[3]!, 'DISTANCE') })
+      ? angularDistance(
+          { ra: num(a[0]!, 'DISTANCE'), dec: num(a[1]!, 'DISTANCE') },
+          { ra: num(a[2]!, 'DISTANCE'), dec: num(a[3]!, 'DISTANCE') },
+        )
       : angularDistance(pointOf(a[0]!, 'DISTANCE'), pointOf(a[1]!, 'DISTANCE')),
   );
   fn('adql_area', (s) => area(shapeOf(s)));

@@ -6,8 +6,17 @@
  * Numeric literals are written from their parsed value (never the source text).
  */
 import type {
-  AdqlQuery, ColumnRef, Expression, Identifier, OrderItem, QuerySpecification, SelectItem, SetOperation, SourceLocation,
-  TableName, TableReference,
+  AdqlQuery,
+  ColumnRef,
+  Expression,
+  Identifier,
+  OrderItem,
+  QuerySpecification,
+  SelectItem,
+  SetOperation,
+  SourceLocation,
+  TableName,
+  TableReference,
 } from '../ast';
 import { columnSqlName, publishedLinkSql, unqualified, type ColumnDef, type TableDef } from '../../tapschema/model';
 import { conePrefilter } from '../../obscore/cone';
@@ -18,7 +27,10 @@ export type SqlParam = string | number | null;
 
 export class AdqlValidationError extends Error {
   override name = 'AdqlValidationError';
-  constructor(message: string, readonly loc: SourceLocation | null = null) {
+  constructor(
+    message: string,
+    readonly loc: SourceLocation | null = null,
+  ) {
     super(message);
   }
 }
@@ -88,23 +100,62 @@ function typeOfColumn(def: ColumnDef): TypeInfo {
 }
 
 const MATH_SQL: Readonly<Record<string, string>> = {
-  ABS: 'abs', CEILING: 'ceil', DEGREES: 'degrees', EXP: 'exp', FLOOR: 'floor', LOG: 'ln', LOG10: 'log10', MOD: 'mod',
-  PI: 'pi', POWER: 'power', RADIANS: 'radians', SQRT: 'sqrt', RAND: 'adql_rand', ROUND: 'round', TRUNCATE: 'adql_truncate',
-  ACOS: 'acos', ASIN: 'asin', ATAN: 'atan', ATAN2: 'atan2', COS: 'cos', SIN: 'sin', TAN: 'tan', LOWER: 'lower', UPPER: 'upper',
+  ABS: 'abs',
+  CEILING: 'ceil',
+  DEGREES: 'degrees',
+  EXP: 'exp',
+  FLOOR: 'floor',
+  LOG: 'ln',
+  LOG10: 'log10',
+  MOD: 'mod',
+  PI: 'pi',
+  POWER: 'power',
+  RADIANS: 'radians',
+  SQRT: 'sqrt',
+  RAND: 'adql_rand',
+  ROUND: 'round',
+  TRUNCATE: 'adql_truncate',
+  ACOS: 'acos',
+  ASIN: 'asin',
+  ATAN: 'atan',
+  ATAN2: 'atan2',
+  COS: 'cos',
+  SIN: 'sin',
+  TAN: 'tan',
+  LOWER: 'lower',
+  UPPER: 'upper',
   COALESCE: 'coalesce',
 };
 
 const GEOMETRY_SQL: Readonly<Record<string, string>> = {
-  POINT: 'adql_point', CIRCLE: 'adql_circle', POLYGON: 'adql_polygon', BOX: 'adql_box', REGION: 'adql_region',
-  CONTAINS: 'adql_contains', INTERSECTS: 'adql_intersects', DISTANCE: 'adql_distance', AREA: 'adql_area',
-  COORD1: 'adql_coord1', COORD2: 'adql_coord2', CENTROID: 'adql_centroid',
+  POINT: 'adql_point',
+  CIRCLE: 'adql_circle',
+  POLYGON: 'adql_polygon',
+  BOX: 'adql_box',
+  REGION: 'adql_region',
+  CONTAINS: 'adql_contains',
+  INTERSECTS: 'adql_intersects',
+  DISTANCE: 'adql_distance',
+  AREA: 'adql_area',
+  COORD1: 'adql_coord1',
+  COORD2: 'adql_coord2',
+  CENTROID: 'adql_centroid',
 };
 
 const GEOMETRY_TYPES: Readonly<Record<string, TypeInfo>> = {
-  POINT: { ...CHAR, xtype: 'point' }, CIRCLE: { ...CHAR, xtype: 'circle' }, POLYGON: { ...CHAR, xtype: 'polygon' },
-  BOX: { ...CHAR, xtype: 'polygon' }, CENTROID: { ...CHAR, xtype: 'point' }, REGION: { ...CHAR, xtype: 'adql:REGION' },
-  CONTAINS: INT, INTERSECTS: INT, DISTANCE: { datatype: 'double', unit: 'deg' }, AREA: { datatype: 'double', unit: 'deg**2' },
-  COORD1: { datatype: 'double', unit: 'deg' }, COORD2: { datatype: 'double', unit: 'deg' }, COORDSYS: CHAR,
+  POINT: { ...CHAR, xtype: 'point' },
+  CIRCLE: { ...CHAR, xtype: 'circle' },
+  POLYGON: { ...CHAR, xtype: 'polygon' },
+  BOX: { ...CHAR, xtype: 'polygon' },
+  CENTROID: { ...CHAR, xtype: 'point' },
+  REGION: { ...CHAR, xtype: 'adql:REGION' },
+  CONTAINS: INT,
+  INTERSECTS: INT,
+  DISTANCE: { datatype: 'double', unit: 'deg' },
+  AREA: { datatype: 'double', unit: 'deg**2' },
+  COORD1: { datatype: 'double', unit: 'deg' },
+  COORD2: { datatype: 'double', unit: 'deg' },
+  COORDSYS: CHAR,
 };
 
 /** Translates a parsed query; throws AdqlValidationError for names that are not published. */
@@ -145,7 +196,10 @@ class Translator {
     const left = this.query(op.left, parent);
     const right = this.query(op.right, parent);
     if (left.columns.length !== right.columns.length) {
-      throw new AdqlValidationError(`${op.op} operands have different numbers of columns (${left.columns.length} and ${right.columns.length})`, op.loc);
+      throw new AdqlValidationError(
+        `${op.op} operands have different numbers of columns (${left.columns.length} and ${right.columns.length})`,
+        op.loc,
+      );
     }
     const params: SqlParam[] = [...left.params, ...right.params];
     let sql = `SELECT * FROM (${left.sql}) ${op.op}${op.all ? ' ALL' : ''} SELECT * FROM (${right.sql})`;
@@ -252,7 +306,8 @@ class Translator {
     const obscoreRow = (e: Expression | undefined, name: string): { rowId: string; source: Source } | null => {
       if (e?.kind !== 'column') return null;
       const hit = this.findColumn(e, scope, false);
-      if (hit === null || !scope.sources.includes(hit.source) || hit.source.table?.sqlName !== 'ivoa_obscore' || hit.column.name !== name) return null;
+      if (hit === null || !scope.sources.includes(hit.source) || hit.source.table?.sqlName !== 'ivoa_obscore' || hit.column.name !== name)
+        return null;
       return { rowId: `${q(hit.source.sqlAlias)}."_id"`, source: hit.source };
     };
     const out: { sql: string; params: SqlParam[] }[] = [];
@@ -298,7 +353,10 @@ class Translator {
         let sql: string;
         if (o.target.kind === 'position') {
           if (o.target.position < 1 || o.target.position > scope.outputs.length) {
-            throw new AdqlValidationError(`ORDER BY position ${o.target.position} is not in the select list (1 to ${scope.outputs.length})`, o.loc);
+            throw new AdqlValidationError(
+              `ORDER BY position ${o.target.position} is not in the select list (1 to ${scope.outputs.length})`,
+              o.loc,
+            );
           }
           sql = String(o.target.position);
         } else {
@@ -331,7 +389,11 @@ class Translator {
         const table = this.resolveTable(ref.table);
         const sqlAlias = `t${++this.aliasCounter}`;
         scope.sources.push({
-          label: table.name, table, alias: ref.alias, sqlAlias, merged: new Set(),
+          label: table.name,
+          table,
+          alias: ref.alias,
+          sqlAlias,
+          merged: new Set(),
           columns: table.columns.map((c) => ({ name: c.name, sqlName: columnSqlName(c), type: typeOfColumn(c), def: c })),
         });
         return `${q(table.sqlName)} AS ${q(sqlAlias)}`;
@@ -341,7 +403,11 @@ class Translator {
         params.push(...sub.params);
         const sqlAlias = `t${++this.aliasCounter}`;
         scope.sources.push({
-          label: ref.alias.name, table: null, alias: ref.alias, sqlAlias, merged: new Set(),
+          label: ref.alias.name,
+          table: null,
+          alias: ref.alias,
+          sqlAlias,
+          merged: new Set(),
           columns: sub.columns.map((c) => ({ name: c.name, sqlName: c.name, type: typeOfOutput(c), def: c.column })),
         });
         return `(${sub.sql}) AS ${q(sqlAlias)}`;
@@ -355,9 +421,10 @@ class Translator {
           // Compare the shared columns explicitly: physical names may differ between tables.
           const lefts = scope.sources.slice(0, leftCount);
           const rights = scope.sources.slice(leftCount);
-          const names = ref.condition?.kind === 'using'
-            ? ref.condition.columns.map((c) => c.name.toLowerCase())
-            : lefts.flatMap((s) => s.columns.map((c) => c.name)).filter((n) => rights.some((s) => s.columns.some((c) => c.name === n)));
+          const names =
+            ref.condition?.kind === 'using'
+              ? ref.condition.columns.map((c) => c.name.toLowerCase())
+              : lefts.flatMap((s) => s.columns.map((c) => c.name)).filter((n) => rights.some((s) => s.columns.some((c) => c.name === n)));
           const conds = names.map((n) => {
             const l = this.sideColumn(lefts, n, ref.loc, params);
             const r = this.sideColumn(rights, n, ref.loc, params);
@@ -411,7 +478,8 @@ class Translator {
       if (hits.length > 1 && !(ref.table === null && hits[0]!.source.merged.has(hits[0]!.column.name))) {
         if (!strict) return hits[0]!;
         throw new AdqlValidationError(
-          `ambiguous column "${written(ref.column)}" (in ${hits.map((h) => h.source.label).join(', ')})`, ref.loc,
+          `ambiguous column "${written(ref.column)}" (in ${hits.map((h) => h.source.label).join(', ')})`,
+          ref.loc,
         );
       }
       if (hits.length >= 1) return hits[0]!;
@@ -423,7 +491,10 @@ class Translator {
   }
 
   private refText(ref: ColumnRef): string {
-    return [ref.schema, ref.table, ref.column].filter((x): x is Identifier => x !== null).map(written).join('.');
+    return [ref.schema, ref.table, ref.column]
+      .filter((x): x is Identifier => x !== null)
+      .map(written)
+      .join('.');
   }
 
   private listing(sources: Source[]): string {
@@ -434,7 +505,10 @@ class Translator {
     const hit = this.findColumn(ref, scope, true);
     if (hit !== null) return hit;
     if (ref.table !== null) {
-      const qualifier = [ref.schema, ref.table].filter((x): x is Identifier => x !== null).map(written).join('.');
+      const qualifier = [ref.schema, ref.table]
+        .filter((x): x is Identifier => x !== null)
+        .map(written)
+        .join('.');
       throw new AdqlValidationError(`unknown table "${qualifier}" in column reference "${this.refText(ref)}"`, ref.loc);
     }
     const listing = scope.sources.length > 0 ? ` (in ${this.listing(scope.sources)})` : '';
@@ -484,7 +558,15 @@ class Translator {
         // CONTAINS(POINT(a, b), CIRCLE(c, d, r)), the cone of nearly every query: compared on
         // numbers, without building and parsing the two shapes' STC-S text per row.
         const [point, circle] = e.args;
-        if (e.name === 'CONTAINS' && point?.kind === 'geometry' && point.name === 'POINT' && point.args.length === 2 && circle?.kind === 'geometry' && circle.name === 'CIRCLE' && circle.args.length === 3) {
+        if (
+          e.name === 'CONTAINS' &&
+          point?.kind === 'geometry' &&
+          point.name === 'POINT' &&
+          point.args.length === 2 &&
+          circle?.kind === 'geometry' &&
+          circle.name === 'CIRCLE' &&
+          circle.args.length === 3
+        ) {
           // Constant arguments bound: the SQL of every cone is then the same text, and the
           // worker reuses its prepared statement (numbers reach the function as numbers either way).
           const args = [...point.args, ...circle.args].map((arg) => {
@@ -510,9 +592,12 @@ class Translator {
       case 'cast': {
         const inner = x(e.expr);
         switch (e.type.name) {
-          case 'INTEGER': case 'SMALLINT': case 'BIGINT':
+          case 'INTEGER':
+          case 'SMALLINT':
+          case 'BIGINT':
             return `CAST(${inner} AS INTEGER)`;
-          case 'REAL': case 'DOUBLE PRECISION':
+          case 'REAL':
+          case 'DOUBLE PRECISION':
             return `CAST(${inner} AS REAL)`;
           default:
             return e.type.length !== null ? `substr(CAST(${inner} AS TEXT), 1, ${e.type.length})` : `CAST(${inner} AS TEXT)`;
@@ -596,13 +681,20 @@ class Translator {
       }
       case 'cast':
         switch (e.type.name) {
-          case 'INTEGER': return INT;
-          case 'SMALLINT': return { datatype: 'short' };
-          case 'BIGINT': return LONG;
-          case 'REAL': return { datatype: 'float' };
-          case 'DOUBLE PRECISION': return DOUBLE;
-          case 'TIMESTAMP': return { ...CHAR, xtype: 'timestamp' };
-          default: return e.type.length !== null ? { datatype: 'char', arraysize: `${e.type.length}*` } : CHAR;
+          case 'INTEGER':
+            return INT;
+          case 'SMALLINT':
+            return { datatype: 'short' };
+          case 'BIGINT':
+            return LONG;
+          case 'REAL':
+            return { datatype: 'float' };
+          case 'DOUBLE PRECISION':
+            return DOUBLE;
+          case 'TIMESTAMP':
+            return { ...CHAR, xtype: 'timestamp' };
+          default:
+            return e.type.length !== null ? { datatype: 'char', arraysize: `${e.type.length}*` } : CHAR;
         }
       case 'subquery': {
         const c = this.query(e.query, scope).columns[0];
@@ -646,7 +738,9 @@ function constantShape(e: Expression | undefined): Shape | null {
         return points.length === 0 && numbers.length === 3 ? makeCircle({ ra: numbers[0]!, dec: numbers[1]! }, numbers[2]!) : null;
       case 'BOX':
         if (points.length === 1 && numbers.length === 2) return makeBox(points[0]!, numbers[0]!, numbers[1]!);
-        return points.length === 0 && numbers.length === 4 ? makeBox({ ra: numbers[0]!, dec: numbers[1]! }, numbers[2]!, numbers[3]!) : null;
+        return points.length === 0 && numbers.length === 4
+          ? makeBox({ ra: numbers[0]!, dec: numbers[1]! }, numbers[2]!, numbers[3]!)
+          : null;
       case 'POLYGON':
         if (points.length > 0) return numbers.length === 0 ? makePolygon(points) : null;
         if (numbers.length % 2 !== 0) return null;

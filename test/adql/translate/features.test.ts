@@ -10,7 +10,6 @@ beforeAll(async () => {
 });
 afterAll(() => fx.close());
 
-
 describe('spatial prefilters', () => {
   /** The index searches of a query's plan. */
   const plan = (adql: string): string => {
@@ -62,7 +61,9 @@ describe('spatial prefilters', () => {
       expect(plan(adql)).not.toMatch(RTREE);
     }
     // An invalid constant circle is left to the SQL function, which reports it.
-    expect(() => fx.run('SELECT obs_id FROM ivoa.ObsCore WHERE 1 = CONTAINS(POINT(s_ra, s_dec), CIRCLE(0, 95, 1))')).toThrow(/latitude 95 out of range/);
+    expect(() => fx.run('SELECT obs_id FROM ivoa.ObsCore WHERE 1 = CONTAINS(POINT(s_ra, s_dec), CIRCLE(0, 95, 1))')).toThrow(
+      /latitude 95 out of range/,
+    );
   });
 
   test('the private _id column stays unreachable', () => {
@@ -77,7 +78,7 @@ describe('more SQL', () => {
     );
     expect(rows).toEqual([{ band: 'r', n: 4 }]);
     const corr = fx.run(
-      'SELECT t.table_name, (SELECT COUNT(*) FROM TAP_SCHEMA.columns AS c WHERE c.table_name = t.table_name) AS n FROM TAP_SCHEMA.tables AS t WHERE t.schema_name = \'ivoa\'',
+      "SELECT t.table_name, (SELECT COUNT(*) FROM TAP_SCHEMA.columns AS c WHERE c.table_name = t.table_name) AS n FROM TAP_SCHEMA.tables AS t WHERE t.schema_name = 'ivoa'",
     );
     expect(corr.rows).toEqual([{ table_name: 'ivoa.ObsCore', n: 37 }]);
   });
@@ -87,21 +88,25 @@ describe('more SQL', () => {
       "SELECT lsst_band FROM ivoa.ObsCore WHERE calib_level = 3 EXCEPT SELECT lsst_band FROM ivoa.ObsCore WHERE lsst_band = 'r' ORDER BY lsst_band DESC",
     );
     expect(rows.map((r) => r.lsst_band)).toEqual(['i', 'g']);
-    expect(fx.run("SELECT obs_id FROM ivoa.ObsCore WHERE lsst_band = 'r' INTERSECT SELECT obs_id FROM ivoa.ObsCore WHERE calib_level = 2").rows).toEqual([{ obs_id: 'calexp-r' }]);
+    expect(
+      fx.run("SELECT obs_id FROM ivoa.ObsCore WHERE lsst_band = 'r' INTERSECT SELECT obs_id FROM ivoa.ObsCore WHERE calib_level = 2").rows,
+    ).toEqual([{ obs_id: 'calexp-r' }]);
     expect(fx.run('SELECT lsst_band FROM ivoa.ObsCore UNION ALL SELECT lsst_band FROM ivoa.ObsCore').rows).toHaveLength(16);
   });
 
   test('NATURAL join and t.*', () => {
     // schemas and tables share schema_name, utype and description: NATURAL compares all three.
     expect(fx.run('SELECT * FROM TAP_SCHEMA.schemas NATURAL JOIN TAP_SCHEMA.tables').rows).toHaveLength(0);
-    const { rows, translated } = fx.run("SELECT s.*, t.table_name FROM TAP_SCHEMA.schemas AS s JOIN TAP_SCHEMA.tables AS t USING (schema_name) WHERE t.table_name LIKE 'TAP%' ORDER BY 5");
+    const { rows, translated } = fx.run(
+      "SELECT s.*, t.table_name FROM TAP_SCHEMA.schemas AS s JOIN TAP_SCHEMA.tables AS t USING (schema_name) WHERE t.table_name LIKE 'TAP%' ORDER BY 5",
+    );
     expect(rows).toHaveLength(5);
     expect(translated.columns.map((c) => c.name)).toEqual(['schema_name', 'utype', 'description', 'schema_index', 'table_name']);
   });
 
   test('math and trig functions run in SQLite', () => {
     const { rows } = fx.run(
-      'SELECT ABS(-2) AS a, CEILING(1.2) AS b, FLOOR(1.8) AS c, DEGREES(PI()) AS d, RADIANS(180) AS e, EXP(0) AS f, LOG(EXP(2)) AS g, LOG10(1000) AS h, MOD(7, 3) AS i, POWER(2, 10) AS j, ROUND(2.567, 2) AS k, TRUNCATE(2.567, 1) AS l, COT(PI() / 4) AS m, ATAN2(1, 1) AS n, ASIN(1) AS o, UPPER(\'ab\') AS p, LOWER(\'AB\') AS q, CAST(3.7 AS VARCHAR(2)) AS r FROM TAP_SCHEMA.schemas WHERE schema_name = \'ivoa\'',
+      "SELECT ABS(-2) AS a, CEILING(1.2) AS b, FLOOR(1.8) AS c, DEGREES(PI()) AS d, RADIANS(180) AS e, EXP(0) AS f, LOG(EXP(2)) AS g, LOG10(1000) AS h, MOD(7, 3) AS i, POWER(2, 10) AS j, ROUND(2.567, 2) AS k, TRUNCATE(2.567, 1) AS l, COT(PI() / 4) AS m, ATAN2(1, 1) AS n, ASIN(1) AS o, UPPER('ab') AS p, LOWER('AB') AS q, CAST(3.7 AS VARCHAR(2)) AS r FROM TAP_SCHEMA.schemas WHERE schema_name = 'ivoa'",
     );
     const r = rows[0]!;
     expect(r).toMatchObject({ a: 2, b: 2, c: 1, d: 180, f: 1, h: 3, i: 1, j: 1024, k: 2.57, l: 2.5, p: 'AB', q: 'ab', r: '3.' });
@@ -123,7 +128,9 @@ describe('more SQL', () => {
 
 describe('geometry functions', () => {
   test('POLYGON, BOX and REGION', () => {
-    const poly = fx.run('SELECT obs_id FROM ivoa.ObsCore WHERE 1 = CONTAINS(POINT(s_ra, s_dec), POLYGON(55.5, -32.5, 55.9, -32.5, 55.9, -32.1, 55.5, -32.1))');
+    const poly = fx.run(
+      'SELECT obs_id FROM ivoa.ObsCore WHERE 1 = CONTAINS(POINT(s_ra, s_dec), POLYGON(55.5, -32.5, 55.9, -32.5, 55.9, -32.1, 55.5, -32.1))',
+    );
     expect(poly.rows).toHaveLength(5);
     const box = fx.run('SELECT obs_id FROM ivoa.ObsCore WHERE 1 = CONTAINS(POINT(s_ra, s_dec), BOX(150, 2, 1, 1))');
     expect(ids(box.rows)).toEqual(['far-coadd-r']);
@@ -143,15 +150,18 @@ describe('geometry functions', () => {
 
   test('CONTAINS of a circle or polygon in a circle', () => {
     const { rows } = fx.run(
-      'SELECT CONTAINS(CIRCLE(10, 10, 1), CIRCLE(10, 10.5, 2)) AS inside, CONTAINS(CIRCLE(10, 10, 1), CIRCLE(10, 12, 1.5)) AS outside, CONTAINS(BOX(10, 10, 1, 1), CIRCLE(10, 10, 1)) AS box FROM TAP_SCHEMA.schemas WHERE schema_name = \'ivoa\'',
+      "SELECT CONTAINS(CIRCLE(10, 10, 1), CIRCLE(10, 10.5, 2)) AS inside, CONTAINS(CIRCLE(10, 10, 1), CIRCLE(10, 12, 1.5)) AS outside, CONTAINS(BOX(10, 10, 1, 1), CIRCLE(10, 10, 1)) AS box FROM TAP_SCHEMA.schemas WHERE schema_name = 'ivoa'",
     );
     expect(rows).toEqual([{ inside: 1, outside: 0, box: 1 }]);
     expect(() => fx.run('SELECT CONTAINS(CIRCLE(10, 10, 1), BOX(10, 10, 5, 5)) AS x FROM TAP_SCHEMA.schemas')).toThrow(/not supported/);
   });
 
   test('AVG keeps the unit, COUNT is long', () => {
-    const { translated, rows } = fx.run("SELECT AVG(s_ra) AS m, COUNT(obs_id) AS n FROM ivoa.ObsCore WHERE lsst_tract = 4431");
-    expect(translated.columns.map((c) => [c.datatype, c.unit])).toEqual([['double', 'deg'], ['long', undefined]]);
+    const { translated, rows } = fx.run('SELECT AVG(s_ra) AS m, COUNT(obs_id) AS n FROM ivoa.ObsCore WHERE lsst_tract = 4431');
+    expect(translated.columns.map((c) => [c.datatype, c.unit])).toEqual([
+      ['double', 'deg'],
+      ['long', undefined],
+    ]);
     expect(rows[0]!.m as number).toBeCloseTo((55.75 + 55.8 + 55.6) / 3, 10);
   });
 
@@ -195,7 +205,9 @@ describe('robustness', () => {
 
   test('LEFT, RIGHT and FULL joins run', () => {
     for (const join of ['LEFT OUTER JOIN', 'RIGHT JOIN', 'FULL JOIN']) {
-      const { rows } = fx.run(`SELECT s.schema_name, t.table_name FROM TAP_SCHEMA.schemas AS s ${join} TAP_SCHEMA.tables AS t ON s.schema_name = t.schema_name`);
+      const { rows } = fx.run(
+        `SELECT s.schema_name, t.table_name FROM TAP_SCHEMA.schemas AS s ${join} TAP_SCHEMA.tables AS t ON s.schema_name = t.schema_name`,
+      );
       expect(rows).toHaveLength(PUBLISHED_TABLES.length);
     }
   });

@@ -38,10 +38,22 @@ function entry(spec: RowSpec): ObscoreEntry {
   const did = spec.did ?? `butler://dp02/00000000-0000-0000-0000-${spec.id.padStart(12, '0').slice(-12)}`;
   const record = Object.fromEntries(OBSCORE_COLUMNS.map((c) => [c.name, null])) as ObscoreRecord;
   Object.assign(record, {
-    dataproduct_type: 'image', dataproduct_subtype: spec.subtype, calib_level: spec.subtype === 'lsst.calexp' ? 2 : 3,
-    obs_collection: 'LSST.DP02', obs_id: spec.id, obs_publisher_did: did, access_url: `/api/datalink/links?ID=${did}`,
-    access_format: 'application/x-votable+xml;content=datalink', s_ra: spec.ra, s_dec: spec.dec, s_fov: 0.28, s_region: formatStcs(region),
-    facility_name: 'Rubin:Simonyi', instrument_name: 'LSSTCam-imSim', lsst_band: spec.band, lsst_tract: spec.tract ?? null,
+    dataproduct_type: 'image',
+    dataproduct_subtype: spec.subtype,
+    calib_level: spec.subtype === 'lsst.calexp' ? 2 : 3,
+    obs_collection: 'LSST.DP02',
+    obs_id: spec.id,
+    obs_publisher_did: did,
+    access_url: `/api/datalink/links?ID=${did}`,
+    access_format: 'application/x-votable+xml;content=datalink',
+    s_ra: spec.ra,
+    s_dec: spec.dec,
+    s_fov: 0.28,
+    s_region: formatStcs(region),
+    facility_name: 'Rubin:Simonyi',
+    instrument_name: 'LSSTCam-imSim',
+    lsst_band: spec.band,
+    lsst_tract: spec.tract ?? null,
     lsst_patch: spec.patch ?? null,
   });
   return { record, file: `${spec.id}.fits`, fileSize: 1000, fileMtime: 0, region };

@@ -10,7 +10,6 @@ beforeAll(async () => {
 });
 afterAll(() => fx.close());
 
-
 describe('Rubin tutorial queries', () => {
   const circleQuery =
     "SELECT * FROM ivoa.ObsCore WHERE 1=CONTAINS( POINT('ICRS', ivoa.ObsCore.s_ra, ivoa.ObsCore.s_dec), CIRCLE('ICRS', 55.74673760481304, -32.286155241413624, 10) )";
@@ -42,16 +41,27 @@ describe('Rubin tutorial queries', () => {
 
   test('tract/patch/LIKE values', () => {
     const { rows } = fx.run(CORPUS[8]!);
-    expect(rows[0]).toEqual({ access_url: `/api/datalink/links?ID=${DID}`, dataproduct_subtype: 'lsst.deepCoadd_calexp', lsst_patch: 17, lsst_tract: 4431, lsst_band: 'i' });
+    expect(rows[0]).toEqual({
+      access_url: `/api/datalink/links?ID=${DID}`,
+      dataproduct_subtype: 'lsst.deepCoadd_calexp',
+      lsst_patch: 17,
+      lsst_tract: 4431,
+      lsst_band: 'i',
+    });
   });
 
   test('GROUP BY counts and output names', () => {
     const { rows, translated } = fx.run(CORPUS[5]!);
     expect(translated.columns.map((c) => [c.name, c.datatype])).toEqual([
-      ['dataproduct_type', 'char'], ['dataproduct_subtype', 'char'], ['calib_level', 'int'], ['count', 'long'],
+      ['dataproduct_type', 'char'],
+      ['dataproduct_subtype', 'char'],
+      ['calib_level', 'int'],
+      ['count', 'long'],
     ]);
     expect(rows.map((r) => [r.dataproduct_subtype, r.count]).sort()).toEqual([
-      ['lsst.calexp', 3], ['lsst.deepCoadd_calexp', 4], ['lsst.goodSeeingDiff_differenceExp', 1],
+      ['lsst.calexp', 3],
+      ['lsst.deepCoadd_calexp', 4],
+      ['lsst.goodSeeingDiff_differenceExp', 1],
     ]);
   });
 });
@@ -63,7 +73,9 @@ describe('TAP_SCHEMA', () => {
   });
 
   test('ObsCore columns with datatype and UCD', () => {
-    const { rows } = fx.run("SELECT column_name, datatype, ucd FROM tap_schema.columns WHERE table_name = 'ivoa.ObsCore' ORDER BY column_index");
+    const { rows } = fx.run(
+      "SELECT column_name, datatype, ucd FROM tap_schema.columns WHERE table_name = 'ivoa.ObsCore' ORDER BY column_index",
+    );
     expect(rows.find((r) => r.column_name === 's_ra')).toEqual({ column_name: 's_ra', datatype: 'double', ucd: 'pos.eq.ra' });
   });
 
@@ -74,7 +86,7 @@ describe('TAP_SCHEMA', () => {
 
   test('join of tables and columns with aliases', () => {
     const { rows } = fx.run(
-      "SELECT t.table_name, COUNT(*) AS n FROM TAP_SCHEMA.tables AS t JOIN TAP_SCHEMA.columns AS c ON t.table_name = c.table_name GROUP BY t.table_name ORDER BY n DESC, 1",
+      'SELECT t.table_name, COUNT(*) AS n FROM TAP_SCHEMA.tables AS t JOIN TAP_SCHEMA.columns AS c ON t.table_name = c.table_name GROUP BY t.table_name ORDER BY n DESC, 1',
     );
     expect(rows[0]).toEqual({ table_name: 'ivoa.ObsCore', n: OBSCORE_COLUMNS.length });
     expect(rows).toHaveLength(PUBLISHED_TABLES.length);
@@ -97,7 +109,13 @@ describe('query features', () => {
   });
 
   test('DISTINCT', () => {
-    expect(fx.run('SELECT DISTINCT lsst_band FROM ivoa.ObsCore ORDER BY lsst_band').rows.map((r) => r.lsst_band)).toEqual(['g', 'i', 'r', 'y', 'z']);
+    expect(fx.run('SELECT DISTINCT lsst_band FROM ivoa.ObsCore ORDER BY lsst_band').rows.map((r) => r.lsst_band)).toEqual([
+      'g',
+      'i',
+      'r',
+      'y',
+      'z',
+    ]);
   });
 
   test('LIKE is case-sensitive, ILIKE is not', () => {
@@ -110,16 +128,26 @@ describe('query features', () => {
   test('IN list, IN subquery, EXISTS and scalar subquery', () => {
     expect(fx.run("SELECT obs_id FROM ivoa.ObsCore WHERE lsst_band IN ('g', 'i')").rows).toHaveLength(2);
     expect(
-      fx.run("SELECT table_name FROM TAP_SCHEMA.tables WHERE table_name IN (SELECT table_name FROM TAP_SCHEMA.columns WHERE column_name = 's_ra')").rows,
+      fx.run(
+        "SELECT table_name FROM TAP_SCHEMA.tables WHERE table_name IN (SELECT table_name FROM TAP_SCHEMA.columns WHERE column_name = 's_ra')",
+      ).rows,
     ).toEqual([{ table_name: 'ivoa.ObsCore' }]);
     expect(
-      fx.run("SELECT s.schema_name FROM TAP_SCHEMA.schemas AS s WHERE EXISTS (SELECT * FROM TAP_SCHEMA.tables AS t WHERE t.schema_name = s.schema_name AND t.table_name LIKE '%ObsCore')").rows,
+      fx.run(
+        "SELECT s.schema_name FROM TAP_SCHEMA.schemas AS s WHERE EXISTS (SELECT * FROM TAP_SCHEMA.tables AS t WHERE t.schema_name = s.schema_name AND t.table_name LIKE '%ObsCore')",
+      ).rows,
     ).toEqual([{ schema_name: 'ivoa' }]);
-    expect(fx.run('SELECT obs_id FROM ivoa.ObsCore WHERE s_ra = (SELECT MAX(s_ra) FROM ivoa.ObsCore)').rows).toEqual([{ obs_id: 'west-of-0' }]);
+    expect(fx.run('SELECT obs_id FROM ivoa.ObsCore WHERE s_ra = (SELECT MAX(s_ra) FROM ivoa.ObsCore)').rows).toEqual([
+      { obs_id: 'west-of-0' },
+    ]);
   });
 
   test('UNION, CASE, CAST, COALESCE, math, concatenation, <>', () => {
-    expect(fx.run("SELECT obs_id FROM ivoa.ObsCore WHERE lsst_band = 'g' UNION SELECT obs_id FROM ivoa.ObsCore WHERE lsst_band = 'i' ORDER BY 1").rows.map((r) => r.obs_id)).toEqual(['coadd-g', 'coadd-i']);
+    expect(
+      fx
+        .run("SELECT obs_id FROM ivoa.ObsCore WHERE lsst_band = 'g' UNION SELECT obs_id FROM ivoa.ObsCore WHERE lsst_band = 'i' ORDER BY 1")
+        .rows.map((r) => r.obs_id),
+    ).toEqual(['coadd-g', 'coadd-i']);
     const { rows, translated } = fx.run(
       "SELECT CASE WHEN calib_level > 2 THEN 'coadd' ELSE 'visit' END AS k, CAST(s_ra AS INTEGER) AS ira, COALESCE(lsst_tract, -1) AS tr, SQRT(16) AS four, obs_id || '/' || lsst_band AS tag, 7 / 2 AS half FROM ivoa.ObsCore WHERE obs_id = 'calexp-r' AND lsst_band <> 'g' AND lsst_band != 'i'",
     );
@@ -162,7 +190,11 @@ describe('geometry', () => {
     expect(rows[0]!.a as number).toBeCloseTo(0.04, 3);
     expect(rows[0]!.c1).toBe(55.8);
     expect(translated.columns.map((c) => [c.name, c.datatype, c.xtype])).toEqual([
-      ['obs_id', 'char', undefined], ['d', 'double', undefined], ['p', 'char', 'point'], ['a', 'double', undefined], ['c1', 'double', undefined],
+      ['obs_id', 'char', undefined],
+      ['d', 'double', undefined],
+      ['p', 'char', 'point'],
+      ['a', 'double', undefined],
+      ['c1', 'double', undefined],
     ]);
   });
 });
@@ -173,7 +205,9 @@ describe('validation', () => {
   });
 
   test('unknown column lists the columns in scope', () => {
-    expect(fail('SELECT foo FROM ivoa.ObsCore')).toBe(`unknown column "foo" (in ivoa.ObsCore: ${OBSCORE_COLUMNS.map((c) => c.name).join(', ')})`);
+    expect(fail('SELECT foo FROM ivoa.ObsCore')).toBe(
+      `unknown column "foo" (in ivoa.ObsCore: ${OBSCORE_COLUMNS.map((c) => c.name).join(', ')})`,
+    );
   });
 
   test('ambiguous column', () => {

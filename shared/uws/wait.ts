@@ -1,7 +1,7 @@
 /**
- * Blocking job reads (UWS 1.1 §2.2.1.2) are event-driven: the process's one Redis
+ * Blocking job reads (UWS 1.1 §2.2.1.2) are event-driven: the api process's one Redis
  * subscription (UwsEvents) calls `notify` on every phase change, which wakes the requests
- * waiting on that job. Nothing polls.
+ * waiting on that job (UwsEngine.waitForChange). Nothing polls.
  */
 export interface Waiter {
   /** Resolves true on a phase change of the job, false when the time is up or it is closed. */
@@ -32,18 +32,17 @@ export class WaitHub {
       this.waiters.set(jobId, set);
     }
     const waiters = set;
-    let timer: NodeJS.Timeout | undefined;
     let wake!: (changed: boolean) => void;
     const changed = new Promise<boolean>((resolve) => {
       wake = (value: boolean) => {
-        if (timer) clearTimeout(timer);
+        clearTimeout(timer);
         waiters.delete(wake);
         if (waiters.size === 0 && this.waiters.get(jobId) === waiters) this.waiters.delete(jobId);
         resolve(value);
       };
     });
     waiters.add(wake);
-    timer = setTimeout(() => wake(false), timeoutMs);
+    const timer = setTimeout(() => wake(false), timeoutMs);
     return { changed, close: () => wake(false) };
   }
 }
