@@ -8,6 +8,7 @@ const ENDPOINTS: Readonly<Record<string, readonly string[]>> = {
   tap: ['sync', 'async', 'capabilities', 'availability', 'tables', 'examples'],
   cutout: ['sync', 'async', 'capabilities', 'availability'],
   sia: ['query', 'capabilities', 'availability'],
+  bulk: ['async', 'capabilities', 'availability'],
 };
 
 export function landingPage(base: string, services: Iterable<UwsService>): string {

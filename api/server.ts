@@ -23,6 +23,7 @@ import { WaitHub } from '../shared/uws/wait';
 import { authenticate } from './auth';
 import { refuseWhenSpaceLow } from './disk';
 import { errorHandler, sendText } from './http/errors';
+import { bulkRouter } from './bulk/router';
 import { datalinkRouter } from './datalink/router';
 import { filesRouter } from './files/router';
 import { landingPage } from './landing';
@@ -72,11 +73,12 @@ export function createApp(
   app.use('/api', authenticate(config.authTokens));
   app.use(refuseWhenSpaceLow(config));
   for (const service of engine.services.values()) {
-    if (service.asyncJobs !== false) app.use(`/api/${service.name}/async`, uwsRouter({ config, engine, hub, service }));
+    if (service.asyncJobs !== false) app.use(`/api/${service.name}/async`, uwsRouter({ config, engine, hub, service, log }));
   }
   if (engine.services.has('tap')) app.use('/api/tap', tapRouter({ config, sync, log }));
   if (engine.services.has('cutout')) app.use('/api/cutout', sodaRouter(config, sync, log));
   if (engine.services.has('sia')) app.use('/api/sia', siaRouter(config, sync, log));
+  if (engine.services.has('bulk')) app.use('/api/bulk', bulkRouter(config, log));
   app.use('/api/datalink', datalinkRouter(config, lookup, log));
   app.use('/api/files', filesRouter(config));
   app.use((req, res) => sendText(res, 404, `no resource ${req.path}`));

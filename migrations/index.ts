@@ -9,6 +9,7 @@ import * as obscoreSkyIndex from './obscore/003_sky_index';
 import * as uwsJobs from './jobs/001_uws_jobs';
 import * as jobBaseUrl from './jobs/002_job_base_url';
 import * as jobResults from './jobs/003_uws_results';
+import * as jobProgress from './jobs/004_job_progress';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -34,6 +35,7 @@ export const jobStoreMigrations = new ListedMigrations([
   ['001_uws_jobs', uwsJobs],
   ['002_job_base_url', jobBaseUrl],
   ['003_uws_results', jobResults],
+  ['004_job_progress', jobProgress],
 ]);
 export const obscoreMigrations = new ListedMigrations([
   ['001_obscore', obscore],

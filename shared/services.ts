@@ -1,9 +1,11 @@
 /**
- * The application's services: the built-in protocols (TAP, SODA cutouts, SIA) and any listed
+ * The application's services: the built-in protocols (TAP, SODA cutouts, SIA), bulk cutout
+ * batches, and any listed
  * in SERVICE_MODULES (compiled JS modules exporting `services: UwsService[]`, e.g. the test
  * fixtures). It sits above the protocols and the UWS engine: the application names its
  * services and hands them to the engine; nothing in shared/uws knows a protocol.
  */
+import { BULK_SERVICE } from './bulk/service';
 import type { Config } from './config';
 import { compiledModule } from './runtime';
 import { SIA_SERVICE } from './sia/service';
@@ -11,7 +13,7 @@ import { CUTOUT_SERVICE } from './soda/service';
 import { TAP_SERVICE } from './tap/service';
 import type { UwsService } from './uws/service';
 
-export const BUILTIN_SERVICES: readonly UwsService[] = [TAP_SERVICE, CUTOUT_SERVICE, SIA_SERVICE];
+export const BUILTIN_SERVICES: readonly UwsService[] = [TAP_SERVICE, CUTOUT_SERVICE, SIA_SERVICE, BULK_SERVICE];
 
 export function loadServices(config: Pick<Config, 'serviceModules'>, extra: readonly UwsService[] = []): Map<string, UwsService> {
   const services = new Map<string, UwsService>();

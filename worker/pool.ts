@@ -9,7 +9,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../shared/config';
 import { StatementCanceller, TASK_CANCELLED, TASK_IN_STATEMENTS, taskState } from '../shared/db/cancel';
-import type { ThreadMessage, ThreadReply, ThreadSpill, ThreadTask } from './thread';
+import type { ThreadData, ThreadMessage, ThreadReply, ThreadSpill, ThreadTask } from './thread';
 
 /**
  * How long a cancelled task's thread may take to come out of an interrupted statement before
@@ -50,17 +50,20 @@ export class ThreadPool {
   private nextKey = 1;
   private closed = false;
 
-  /** At most `config.workerConcurrency` idle threads are kept. */
+  /** At most `maxIdle` (default WORKER_CONCURRENCY) idle threads are kept; `niceness` is their nice value. */
   constructor(
     private readonly entry: string,
     private readonly config: Config,
+    private readonly options: { niceness?: number; maxIdle?: number } = {},
   ) {}
 
   /** Runs `task` in a thread; `onSpill` hears its first result become a growing file (ThreadSpill). */
   run(task: Omit<ThreadTask, 'cancelKey' | 'state'>, onSpill?: (spilled: ThreadSpill['spilled']) => void): RunningTask {
     if (this.closed) throw new Error('thread pool closed');
     // The configuration travels once per thread, not with every task.
-    const thread = this.idle.pop() ?? new Worker(this.entry, { workerData: this.config });
+    const thread =
+      this.idle.pop() ??
+      new Worker(this.entry, { workerData: { config: this.config, niceness: this.options.niceness ?? 0 } satisfies ThreadData });
     const cancelKey = this.nextKey++;
     const state = taskState();
     this.busy.set(thread, cancelKey);
@@ -104,7 +107,7 @@ export class ThreadPool {
         return;
       }
       cleanup();
-      if (!this.closed && this.idle.length < this.config.workerConcurrency) {
+      if (!this.closed && this.idle.length < (this.options.maxIdle ?? this.config.workerConcurrency)) {
         this.idle.push(thread);
         markExited();
       } else stop();

@@ -5,20 +5,20 @@
  * an abort racing a completion leaves exactly one outcome.
  */
 import fs from 'node:fs/promises';
-import path from 'node:path';
-import { Worker as QueueWorker, WaitingError, type Job as QueueEntry } from 'bullmq';
-import { fallbackBaseUrl, type Config } from '../shared/config';
+import { DelayedError, Worker as QueueWorker, WaitingChildrenError, WaitingError, type Job as QueueEntry } from 'bullmq';
+import type { Config } from '../shared/config';
 import type { Logger } from '../shared/log';
 import { channels, connectRedis, type Redis } from '../shared/redis';
 import type { UwsEvents } from '../shared/uws/events';
-import { attemptDir, jobDir, removeAttempts, removeJobFiles } from '../shared/uws/files';
-import type { JobError, JobResult } from '../shared/uws/model';
+import { attemptDir, removeAttempts, removeJobFiles } from '../shared/uws/files';
+import type { Job, JobError, JobResult } from '../shared/uws/model';
 import type { Phase } from '../shared/uws/phase';
 import { queueName, type QueueEntryData } from '../shared/uws/queue';
 import type { UwsService } from '../shared/uws/service';
 import type { JobStore } from '../shared/uws/store';
+import { PartRunner, secondsLeft } from './parts';
 import { SyncRunner } from './sync-runner';
-import { TaskRunner } from './task';
+import { jobTask, storedResults, TaskRunner, type TaskEnd } from './task';
 
 export interface RunnerDeps {
   config: Config;
@@ -34,6 +34,11 @@ const STOP_MARGIN_S = 3;
 /** How often the store is asked whether running jobs are still this worker's to run, ms. */
 const RUNNING_CHECK_MS = 2000;
 
+/** How long a job held back by its owner's limit of running jobs waits before it is tried again, ms. */
+const OWNER_LIMIT_RETRY_MS = 1000;
+
+type OkReply = Extract<Extract<TaskEnd, { kind: 'replied' }>['reply'], { ok: true }>;
+
 export class JobRunner {
   private readonly workers: QueueWorker<QueueEntryData>[] = [];
   /** The attempt of each job running here. */
@@ -42,6 +47,7 @@ export class JobRunner {
   private readonly tasks: TaskRunner;
   private readonly connection: Redis;
   private readonly sync: SyncRunner;
+  private readonly parts: PartRunner;
   private readonly means = new Map<string, { mean: number; writtenAt: number }>();
   private stopping = false;
   /** SHUTDOWN_GRACE has run out: running jobs are being released to the queue. */
@@ -51,6 +57,7 @@ export class JobRunner {
     this.tasks = new TaskRunner(deps.config, deps.events);
     this.connection = connectRedis(deps.config.redisUrl);
     this.sync = new SyncRunner({ ...deps, tasks: this.tasks });
+    this.parts = new PartRunner({ ...deps, connection: this.connection });
   }
 
   async start(): Promise<void> {
@@ -75,6 +82,7 @@ export class JobRunner {
       this.workers.push(worker);
     }
     await Promise.all(this.workers.map((w) => w.waitUntilReady()));
+    await this.parts.start();
     this.sync.start();
     this.watch = setInterval(() => void this.checkRunning(), RUNNING_CHECK_MS);
     this.watch.unref();
@@ -108,6 +116,11 @@ export class JobRunner {
   private async process(service: UwsService, entry: QueueEntry<QueueEntryData>, token?: string): Promise<void> {
     const { store, config, log } = this.deps;
     const { jobId } = entry.data;
+    if (entry.data.step === 'finish') return this.finishSplit(service, entry, token);
+    if (!(await this.ownerHasRoom(service, jobId))) {
+      await entry.moveToDelayed(Date.now() + OWNER_LIMIT_RETRY_MS, token);
+      throw new DelayedError();
+    }
     const outcome = await store.start(jobId, config.uws.maxAttempts);
     if (outcome.kind === 'gone') return;
     if (outcome.kind === 'exhausted') {
@@ -130,16 +143,9 @@ export class JobRunner {
     };
 
     const started = Date.now();
-    const ended = this.tasks.runTask({
-      id: jobId,
-      service,
-      owner: job.owner,
-      parameters: job.parameters,
-      baseUrl: job.baseUrl ?? fallbackBaseUrl(config),
-      dir: jobDir(config.resultsDir, jobId),
-      resultsDir: dir,
-      seconds: job.executionDuration,
-    });
+    const ended = this.tasks.runTask(
+      jobTask(config, service, job, attempt, job.executionDuration, service.parts ? { kind: 'start' } : undefined),
+    );
     this.running.set(jobId, attempt);
     // A job that got here while the worker was stopping, after the grace period had run out
     // (e.g. during the EXECUTING publish above), is released like the others, not run to its end.
@@ -185,17 +191,10 @@ export class JobRunner {
       if (!counted) await this.afterLoss(jobId, discard);
       return;
     }
+    if (service.parts && (reply.parts ?? 0) > 0) return this.split(service, entry, token, job, reply);
     let results: JobResult[];
     try {
-      results = await Promise.all(
-        reply.results.map(async (r) => ({
-          id: r.id,
-          file: path.posix.join(String(attempt), r.file),
-          mimeType: r.mimeType,
-          size: r.size ?? (await fs.stat(path.join(dir, r.file))).size,
-          ...(r.offset === undefined ? {} : { offset: r.offset }),
-        })),
-      );
+      results = await storedResults(reply.results, attempt, dir);
     } catch (err) {
       if (!(await fail({ type: 'fatal', message: `internal error: a result file is missing (${(err as Error).message})` })))
         await this.afterLoss(jobId, discard);
@@ -209,6 +208,91 @@ export class JobRunner {
     // Attempts whose worker died left their directories: only this one's results count.
     await removeAttempts(config.resultsDir, jobId, attempt);
     this.recordDuration(service.name, Date.now() - started);
+  }
+
+  /** Whether the job's owner may start another job of the service (UwsService.maxRunningPerOwner). */
+  private async ownerHasRoom(service: UwsService, jobId: string): Promise<boolean> {
+    const max = service.maxRunningPerOwner?.(this.deps.config) ?? 0;
+    if (max <= 0) return true;
+    const job = await this.deps.store.get(jobId);
+    if (!job || job.phase !== 'QUEUED') return true; // a retry, or gone: start() decides
+    return (await this.deps.store.executingCount(service.name, job.owner)) < max;
+  }
+
+  /**
+   * The start step of a split job planned `reply.parts` parts: its results so far and its
+   * progress are recorded, the parts go to the parts queue as children of the job's entry,
+   * and the entry waits for them (BullMQ waiting-children), freeing this worker's slot.
+   */
+  private async split(
+    service: UwsService,
+    entry: QueueEntry<QueueEntryData>,
+    token: string | undefined,
+    job: Job,
+    reply: OkReply,
+  ): Promise<void> {
+    const { store, config } = this.deps;
+    const { jobId } = job;
+    const attempt = job.attempts;
+    const dir = attemptDir(config.resultsDir, jobId, attempt);
+    const results = await storedResults(reply.results, attempt, dir);
+    const recorded =
+      (await store.setProgress(jobId, attempt, reply.total ?? null, reply.message ?? null)) &&
+      (await store.addResults(jobId, attempt, results, { done: 0, ok: 0, failed: 0, bytes: 0 }));
+    if (!recorded) {
+      await this.afterLoss(jobId, () => fs.rm(dir, { recursive: true, force: true }));
+      return;
+    }
+    await this.parts.add(service, entry, attempt, reply.parts!);
+    await entry.updateData({ jobId, attempt, step: 'finish' });
+    if (await entry.moveToWaitingChildren(token!)) throw new WaitingChildrenError();
+    await this.finishSplit(service, entry, token);
+  }
+
+  /**
+   * Every part of a split job is done: the finish step makes the job's last results (e.g. a
+   * manifest) and the job is COMPLETED keeping what its parts recorded. A job that was
+   * aborted or failed meanwhile keeps its results as they are.
+   */
+  private async finishSplit(service: UwsService, entry: QueueEntry<QueueEntryData>, token: string | undefined): Promise<void> {
+    const { store, config, log } = this.deps;
+    const { jobId, attempt } = entry.data;
+    const job = await store.get(jobId);
+    if (attempt === undefined || !job || job.phase !== 'EXECUTING' || job.attempts !== attempt) return;
+    const keepAndFail = (error: JobError) => this.finish(jobId, () => store.fail(jobId, error, attempt), 'ERROR');
+    const overrun = { type: 'fatal', message: `execution duration of ${job.executionDuration} s exceeded; the job was stopped` } as const;
+    const seconds = secondsLeft(job);
+    if (seconds === undefined) {
+      await keepAndFail(overrun);
+      return;
+    }
+    const dir = attemptDir(config.resultsDir, jobId, attempt);
+    const ended = this.tasks.runTask(jobTask(config, service, job, attempt, seconds, { kind: 'finish' }));
+    this.running.set(jobId, attempt);
+    let end: TaskEnd;
+    try {
+      end = await ended;
+      if (end.kind !== 'replied') await end.exited;
+    } finally {
+      this.running.delete(jobId);
+    }
+    if (end.kind === 'stopped') {
+      if (end.reason === 'duration') await keepAndFail(overrun);
+      if (end.reason === 'shutdown') {
+        await entry.moveToWait(token);
+        throw new WaitingError();
+      }
+      return;
+    }
+    const reply = end.kind === 'replied' ? end.reply : { ok: false as const, message: `internal error: ${end.error.message}` };
+    if (!reply.ok) {
+      log.error({ jobId, message: reply.message }, 'finishing a split job failed');
+      await keepAndFail({ type: 'fatal', message: reply.message });
+      return;
+    }
+    const results = await storedResults(reply.results, attempt, dir);
+    if (await this.finish(jobId, () => store.completePlaced(jobId, attempt, results), 'COMPLETED'))
+      await removeAttempts(config.resultsDir, jobId, attempt);
   }
 
   /** After this attempt's outcome did not count: its own files go; a deleted job's directory goes whole. */
@@ -258,7 +342,7 @@ export class JobRunner {
     const deadline = new Promise<void>(
       (resolve) => (giveUp = setTimeout(resolve, (this.deps.config.uws.shutdownGrace + STOP_MARGIN_S) * 1000)),
     );
-    await Promise.race([Promise.all([...this.workers.map((w) => w.close()), this.sync.stop()]), deadline]);
+    await Promise.race([Promise.all([...this.workers.map((w) => w.close()), this.sync.stop(), this.parts.stop()]), deadline]);
     clearTimeout(giveUp);
     clearTimeout(grace);
     await this.tasks.close();

@@ -4,11 +4,14 @@
  * request's SYNC_TIMEOUT), one abort subscription, one account of how a task ended. The
  * callers decide what an end means (the store and the queue; the reply to the api).
  */
-import type { Config } from '../shared/config';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { fallbackBaseUrl, type Config } from '../shared/config';
 import { compiledModule } from '../shared/runtime';
 import type { UwsEvents } from '../shared/uws/events';
-import type { JobParameter } from '../shared/uws/model';
-import type { UwsService } from '../shared/uws/service';
+import { attemptDir, jobDir } from '../shared/uws/files';
+import type { Job, JobParameter, PlacedResult } from '../shared/uws/model';
+import type { ProcessorInput, ProducedResult, UwsService } from '../shared/uws/service';
 import { TaskCancelled, ThreadPool, type CancelReason, type RunningTask } from './pool';
 import type { ThreadReply, ThreadSpill } from './thread';
 
@@ -28,6 +31,8 @@ export interface TaskSpec {
   resultsDir: string;
   /** Seconds the work may run before it is stopped ('duration'); 0 = unlimited. */
   seconds: number;
+  /** Split jobs: the step this task runs (ProcessorInput.step). */
+  step?: ProcessorInput['step'];
   /**
    * DALI-sync requests: results up to `inlineLimit` bytes come back in memory; `onSpill`
    * hears when the first one became a file instead (it grows until the task ends).
@@ -48,16 +53,65 @@ export type TaskEnd = (
   exited: Promise<void>;
 };
 
+/** The task of one attempt at a UWS job: its parameters, its directories and base URL, `seconds` to run. */
+export function jobTask(
+  config: Config,
+  service: UwsService,
+  job: Pick<Job, 'jobId' | 'owner' | 'parameters' | 'baseUrl'>,
+  attempt: number,
+  seconds: number,
+  step?: ProcessorInput['step'],
+): TaskSpec {
+  return {
+    id: job.jobId,
+    service,
+    owner: job.owner,
+    parameters: job.parameters,
+    baseUrl: job.baseUrl ?? fallbackBaseUrl(config),
+    dir: jobDir(config.resultsDir, job.jobId),
+    resultsDir: attemptDir(config.resultsDir, job.jobId, attempt),
+    seconds,
+    ...(step ? { step } : {}),
+  };
+}
+
+/**
+ * The results a task produced, as the store keeps them: files relative to the job's results
+ * directory (under the attempt's), sizes read where the processor did not give them, and each
+ * at its place (the processor's `seq`, else `firstSeq` onwards in order).
+ */
+export async function storedResults(
+  produced: readonly ProducedResult[],
+  attempt: number,
+  attemptDir: string,
+  firstSeq = 0,
+): Promise<PlacedResult[]> {
+  let next = firstSeq;
+  return Promise.all(
+    produced.map(async (r) => ({
+      id: r.id,
+      file: path.posix.join(String(attempt), r.file),
+      mimeType: r.mimeType,
+      size: r.size ?? (await fs.stat(path.join(attemptDir, r.file))).size,
+      ...(r.offset === undefined ? {} : { offset: r.offset }),
+      seq: r.seq ?? next++,
+    })),
+  );
+}
+
 export class TaskRunner {
   private readonly pool: ThreadPool;
-  private readonly running = new Map<string, RunningTask>();
+  /** Running tasks by id: the parts of one job may run side by side. */
+  private readonly running = new Map<string, Set<RunningTask>>();
   private readonly earlyAborts = new Map<string, number>();
 
+  /** `threads`: the pool's nice value and idle threads kept (ThreadPool). */
   constructor(
     private readonly config: Config,
     private readonly events: UwsEvents,
+    threads: { niceness?: number; maxIdle?: number } = {},
   ) {
-    this.pool = new ThreadPool(compiledModule(require.resolve('./thread')), config);
+    this.pool = new ThreadPool(compiledModule(require.resolve('./thread')), config, threads);
   }
 
   /** Listens for aborts (one subscription for every task of this worker). */
@@ -66,9 +120,9 @@ export class TaskRunner {
   }
 
   private onAbort(id: string): void {
-    const task = this.running.get(id);
-    if (task) {
-      task.cancel('abort');
+    const tasks = this.running.get(id);
+    if (tasks) {
+      for (const task of tasks) task.cancel('abort');
       return;
     }
     const now = Date.now();
@@ -96,12 +150,15 @@ export class TaskRunner {
           mode: sync ? 'sync' : 'async',
           ...(sync ? { inlineLimit: sync.inlineLimit } : {}),
           maxBytes: this.config.jobMaxBytes,
+          ...(spec.step ? { step: spec.step } : {}),
         },
       },
       sync?.onSpill,
     );
-    this.running.set(id, task);
-    if (this.earlyAborts.delete(id)) task.cancel('abort');
+    let tasks = this.running.get(id);
+    if (!tasks) this.running.set(id, (tasks = new Set()));
+    tasks.add(task);
+    if (this.earlyAborts.has(id)) task.cancel('abort');
     const timer = spec.seconds > 0 ? setTimeout(() => task.cancel('duration'), spec.seconds * 1000) : undefined;
     const { exited } = task;
     return task.promise
@@ -112,14 +169,20 @@ export class TaskRunner {
       )
       .finally(() => {
         clearTimeout(timer);
-        // Another task of the same id (a job's next attempt) may have started meanwhile.
-        if (this.running.get(id) === task) this.running.delete(id);
+        // Other tasks of the same id (a job's next attempt, its other parts) may run on.
+        tasks.delete(task);
+        if (tasks.size === 0 && this.running.get(id) === tasks) this.running.delete(id);
       });
   }
 
   /** Stops the task of `id`, if it runs here. */
   cancel(id: string, reason: CancelReason): void {
-    this.running.get(id)?.cancel(reason);
+    for (const task of this.running.get(id) ?? []) task.cancel(reason);
+  }
+
+  /** Stops every task running here. */
+  cancelAll(reason: CancelReason): void {
+    for (const tasks of this.running.values()) for (const task of tasks) task.cancel(reason);
   }
 
   /** Ends every thread; running tasks are stopped (their statements interrupted first). */

@@ -5,12 +5,14 @@
  * what goes to Redis, the main thread sends.
  */
 import { mkdirSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Config } from '../shared/config';
 import { runStatementsFor } from '../shared/db/cancel';
 import { encodeSyncMessage } from '../shared/dali/sync-messages';
 import { outputCounter } from '../shared/uws/results';
-import type { ProcessorInput, ProducedResult } from '../shared/uws/service';
+import type { ProgressDelta } from '../shared/uws/model';
+import type { ProcessorInput, ProcessorOutcome, ProducedResult } from '../shared/uws/service';
 
 export interface ThreadTask {
   processorModule: string;
@@ -25,7 +27,8 @@ export interface ThreadTask {
 }
 
 export type ThreadReply = (
-  { ok: true; results: ProducedResult[] } | { ok: false; message: string; errorType: 'transient' | 'fatal'; userError: boolean }
+  | { ok: true; results: ProducedResult[]; parts?: number; total?: number; message?: string; progress?: ProgressDelta }
+  | { ok: false; message: string; errorType: 'transient' | 'fatal'; userError: boolean }
 ) & {
   /**
    * DALI-sync requests: the reply as the api reads it (shared/dali/sync-messages.ts), with the
@@ -49,10 +52,24 @@ export type ThreadMessage = ThreadReply | ThreadSpill;
  * The built-in processors take the worker's configuration as a second argument (a processor
  * of SERVICE_MODULES, written to shared/uws/service.ts Processor, ignores it).
  */
-type ThreadProcessor = (input: ProcessorInput, config: Config) => Promise<ProducedResult[]>;
+type ThreadProcessor = (input: ProcessorInput, config: Config) => Promise<ProducedResult[] | ProcessorOutcome>;
 
-/** Given by the pool when it made this thread (ThreadPool): the environment is not read again here. */
-const config = workerData as Config;
+/** What the pool gives a thread when it makes it (ThreadPool). */
+export interface ThreadData {
+  /** The worker's configuration: the environment is not read again here. */
+  config: Config;
+  /** The thread's nice value (Linux: per thread), for work that yields to the rest. */
+  niceness: number;
+}
+
+const { config, niceness } = workerData as ThreadData;
+if (niceness !== 0) {
+  try {
+    setPriority(niceness);
+  } catch {
+    // not permitted here: the work runs at the process's priority
+  }
+}
 
 const processors = new Map<string, ThreadProcessor>();
 
@@ -97,7 +114,8 @@ parentPort?.on('message', (task: ThreadTask) => {
       // follows, after this message.
       else task.input.onSpill = (spilled) => parentPort?.postMessage({ spilled } satisfies ThreadSpill);
       if (task.input.maxBytes !== undefined) task.input.written = outputCounter();
-      reply = { ok: true, results: await load(task.processorModule)(task.input, config) };
+      const outcome = await load(task.processorModule)(task.input, config);
+      reply = Array.isArray(outcome) ? { ok: true, results: outcome } : { ok: true, ...outcome };
     } catch (err) {
       const error = err as Error & { type?: unknown };
       reply = {

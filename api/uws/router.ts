@@ -5,8 +5,11 @@
  * (the project does not reveal that another owner's job exists); illegal in the current
  * phase → 403; malformed request → 400; over the parameter limits → 413.
  */
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import express, { type Request, type Response, type Router } from 'express';
 import type { Config } from '../../shared/config';
+import type { Logger } from '../../shared/log';
 import { newJobId } from '../../shared/ids';
 import { acceptsParameters, mergeParameters, type JobScope, type UwsEngine } from '../../shared/uws/engine';
 import { containedPath } from '../../shared/storage';
@@ -14,13 +17,23 @@ import { removeJobFiles, resultsDir, uploadsDir } from '../../shared/uws/files';
 import type { Job, JobParameter } from '../../shared/uws/model';
 import { isPhase, type Phase } from '../../shared/uws/phase';
 import type { WaitHub } from '../../shared/uws/wait';
-import { plainErrorDocument, type UwsService } from '../../shared/uws/service';
+import { ParameterError, plainErrorDocument, type ResultBody, type UwsService } from '../../shared/uws/service';
 import { isoTime, parseIsoTime } from '../../shared/uws/time';
 import { jobListXml, jobXml, parametersXml, parameterValue, resultsXml, type JobUrls } from '../../shared/uws/xml';
 import { ownerOf } from '../auth';
 import { HttpError, sendDocument, sendFileOr404, sendValue } from '../http/errors';
-import { keepUploads, parameterBytes, paramLimits, readParams, readText, uploadParameters, type RequestParams } from '../http/params';
+import {
+  keepUploads,
+  parameterBytes,
+  paramLimits,
+  readParams,
+  readText,
+  uploadParameters,
+  type RequestParams,
+  type UploadedFile,
+} from '../http/params';
 import { baseUrl } from '../http/base-url';
+import { parseRange } from '../http/range';
 
 /** Job-control parameters of UWS, not passed on to the job's parameter list. */
 const CONTROL_PARAMETERS = new Set(['PHASE', 'ACTION', 'EXECUTIONDURATION', 'DESTRUCTION']);
@@ -32,6 +45,7 @@ export interface UwsRouterDeps {
   engine: UwsEngine;
   hub: WaitHub;
   service: UwsService;
+  log: Logger;
 }
 
 function nonNegativeInteger(name: string, text: string): number {
@@ -53,7 +67,7 @@ function phaseParam(text: string): Phase {
 const noJob = (jobId: string) => new HttpError(404, `no job ${jobId}`);
 
 export function uwsRouter(deps: UwsRouterDeps): Router {
-  const { config, engine, hub, service } = deps;
+  const { config, engine, hub, service, log } = deps;
   const router = express.Router();
   const limits = paramLimits(config);
 
@@ -96,6 +110,26 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
   function jobParameters(params: RequestParams): JobParameter[] {
     const list: JobParameter[] = params.list.filter((p) => !CONTROL_PARAMETERS.has(p.name)).map((p) => ({ name: p.name, value: p.value }));
     return [...list, ...uploadParameters(params.files)];
+  }
+
+  /**
+   * The service's own check of the parameters a job would hold (UwsService.validate): uploads
+   * are read where they are, in the request's temporary files or the job's directory.
+   */
+  async function validateParameters(parameters: readonly JobParameter[], files: readonly UploadedFile[], jobId: string): Promise<void> {
+    if (!service.validate) return;
+    const pending = new Map(files.map((f) => [f.stored, f.path]));
+    const upload = async (file: string): Promise<Buffer> => {
+      const where = pending.get(file) ?? containedPath(uploadsDir(config.resultsDir, jobId), file);
+      if (where === undefined) throw new ParameterError(`no uploaded file ${JSON.stringify(file)}`);
+      return fs.readFile(where);
+    };
+    try {
+      await service.validate(parameters, { config, upload });
+    } catch (err) {
+      if (err instanceof ParameterError) throw new HttpError(err.status, err.message);
+      throw err;
+    }
   }
 
   /**
@@ -163,6 +197,7 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
       const base = baseUrl(config, req);
       const parameters = jobParameters(params);
       checkStoredParameters(parameters);
+      await validateParameters(parameters, params.files, jobId);
       await keepUploads(params.files, uploadsDir(config.resultsDir, jobId));
       const job = await engine.create({
         jobId,
@@ -298,6 +333,7 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
       if (!acceptsParameters(job)) throw new HttpError(403, `parameters can only be changed while PENDING (job is ${job.phase})`);
       const merged = mergeParameters(job.parameters, jobParameters(params));
       checkStoredParameters(merged);
+      await validateParameters(merged, params.files, job.jobId);
       await keepUploads(params.files, uploadsDir(config.resultsDir, job.jobId));
       const runId = params.get('RUNID');
       if (!(await engine.setParameters(job, merged, runId)).ok) throw new HttpError(403, 'parameters can only be changed while PENDING');
@@ -327,6 +363,7 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
     const value = await readText(req, config.uws.paramsMaxBytes);
     const merged = mergeParameters(job.parameters, [{ name, value }]);
     checkStoredParameters(merged);
+    await validateParameters(merged, [], job.jobId);
     if (!(await engine.setParameters(job, merged, name === 'RUNID' ? value : undefined)).ok)
       throw new HttpError(403, 'parameters can only be changed while PENDING');
     seeOther(res, urls(req).job(job.jobId));
@@ -342,6 +379,11 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
     const result = await engine.result(job, req.params.resultId);
     const file = result && containedPath(resultsDir(config.resultsDir, job.jobId), result.file);
     if (!result || !file) throw new HttpError(404, `job ${job.jobId} has no result ${req.params.resultId}`);
+    const body = await service.resultBody?.(job, result, path.dirname(file), config);
+    if (body) {
+      await sendBody(req, res, body, result.mimeType);
+      return;
+    }
     await sendFileOr404(
       res,
       file,
@@ -350,6 +392,36 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
       result.offset === undefined ? undefined : { offset: result.offset, size: result.size },
     );
   });
+
+  /**
+   * A result the service makes as it is sent (UwsService.resultBody), with one byte range
+   * when asked for (a resumed download); bytes go out as the client takes them.
+   */
+  async function sendBody(req: Request, res: Response, body: ResultBody, contentType: string): Promise<void> {
+    const range = parseRange(req.headers.range, body.size);
+    res.setHeader('Content-Type', contentType);
+    res.setHeader('Accept-Ranges', 'bytes');
+    if (range.kind === 'unsatisfiable') {
+      throw new HttpError(416, `range not satisfiable: the result has ${body.size} bytes`, { 'Content-Range': `bytes */${body.size}` });
+    }
+    if (range.kind === 'range') {
+      res.status(206).setHeader('Content-Range', `bytes ${range.start}-${range.endInclusive}/${body.size}`);
+      res.setHeader('Content-Length', String(range.endInclusive - range.start + 1));
+    } else res.setHeader('Content-Length', String(body.size));
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    const gone = new AbortController();
+    res.once('close', () => gone.abort());
+    try {
+      await body.write(res, range.kind === 'range' ? range : undefined, gone.signal);
+    } catch (err) {
+      // Headers are out: a body cut short must look incomplete to the client, not complete.
+      if (!gone.signal.aborted) log.warn({ err, jobId: req.params.jobId }, 'result body failed while being sent');
+      res.destroy();
+    }
+  }
 
   router.use('/:jobId/{*rest}', async (req, res) => {
     await findJob(req, res);

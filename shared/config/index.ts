@@ -1,6 +1,6 @@
 /**
- * Configuration from environment variables. The names in `FIXED` are part of the project's
- * fixed interface (design.md §4); every limit has a documented default so nothing is needed
+ * Configuration from environment variables. Their names are part of the project's fixed
+ * interface (docs/architecture.md); every limit has a documented default so nothing is needed
  * to start. A bad value stops the process at start with a message naming the variable.
  */
 import os from 'node:os';
@@ -111,6 +111,28 @@ export interface Config {
   cutoutThreads: number;
   /** Combinations each thread must get before a cutout job is split (CUTOUT_SPLIT_MIN). */
   cutoutSplitMin: number;
+  bulk: BulkLimits;
+}
+
+/** Limits of bulk cutout batches (/api/bulk), published in its /capabilities. */
+export interface BulkLimits {
+  /** Rows of one positions table (BULK_MAX_ROWS; more is a 413 at creation). */
+  maxRows: number;
+  /** POSITION parameters of one job (BULK_MAX_POSITIONS). */
+  maxPositions: number;
+  /** Stamps of one job (BULK_MAX_STAMPS); rows past it are `not_run`, with the reason. */
+  maxStamps: number;
+  /** Bytes of stamps of one job (BULK_MAX_BYTES); stamps past it are `not_run`. */
+  maxBytes: number;
+  /** Bulk jobs of one owner executing at once (BULK_MAX_JOBS_PER_OWNER); others wait QUEUED. */
+  maxJobsPerOwner: number;
+  /**
+   * Stamps of 64×64 pixels in one part of a batch (BULK_PART_STAMPS; larger stamps make
+   * fewer): about a second of one thread's work, so a batch spreads over every worker.
+   */
+  partStamps: number;
+  /** Parts of batches one worker process cuts at once, each in a low-priority thread (BULK_PART_CONCURRENCY; default the cores). */
+  partConcurrency: number;
 }
 
 /**
@@ -230,6 +252,15 @@ export function readConfig(env: Env = process.env): EnvConfig {
     cutoutMaxCombinations: integer(env, 'CUTOUT_MAX_COMBINATIONS', 10000, 1),
     cutoutThreads: integer(env, 'CUTOUT_THREADS', Math.min(4, cores), 1, 64),
     cutoutSplitMin: integer(env, 'CUTOUT_SPLIT_MIN', 2000, 1),
+    bulk: {
+      maxRows: integer(env, 'BULK_MAX_ROWS', 100_000, 1),
+      maxPositions: integer(env, 'BULK_MAX_POSITIONS', 1000, 1),
+      maxStamps: integer(env, 'BULK_MAX_STAMPS', 1_000_000, 1),
+      maxBytes: integer(env, 'BULK_MAX_BYTES', 10 * 2 ** 30, 1),
+      maxJobsPerOwner: integer(env, 'BULK_MAX_JOBS_PER_OWNER', 4, 1),
+      partStamps: integer(env, 'BULK_PART_STAMPS', 2048, 1),
+      partConcurrency: integer(env, 'BULK_PART_CONCURRENCY', cores, 1, 64),
+    },
   };
   const { uws } = config;
   if (uws.executionDurationMax > 0 && (uws.executionDurationDefault === 0 || uws.executionDurationDefault > uws.executionDurationMax)) {
@@ -313,6 +344,13 @@ export function configEnv(config: Config): Record<string, string> {
     CUTOUT_MAX_COMBINATIONS: String(config.cutoutMaxCombinations),
     CUTOUT_THREADS: String(config.cutoutThreads),
     CUTOUT_SPLIT_MIN: String(config.cutoutSplitMin),
+    BULK_MAX_ROWS: String(config.bulk.maxRows),
+    BULK_MAX_POSITIONS: String(config.bulk.maxPositions),
+    BULK_MAX_STAMPS: String(config.bulk.maxStamps),
+    BULK_MAX_BYTES: String(config.bulk.maxBytes),
+    BULK_MAX_JOBS_PER_OWNER: String(config.bulk.maxJobsPerOwner),
+    BULK_PART_STAMPS: String(config.bulk.partStamps),
+    BULK_PART_CONCURRENCY: String(config.bulk.partConcurrency),
   };
   if (config.publicUrl) env.PUBLIC_URL = config.publicUrl;
   if (config.authTokens) {

@@ -124,7 +124,7 @@ function formatInterval(interval: Interval): string {
 }
 
 /** Header text is ASCII 32–126 (FITS 4.0 §4.1.1): anything else in an opaque ID is %-encoded (UTF-8). */
-function asciiText(text: string): string {
+export function asciiText(text: string): string {
   const percent = (c: string): string =>
     [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('');
   return text.replace(/[^\x20-\x7e]/gu, percent);
@@ -332,4 +332,33 @@ function* chunksOf(
     const primary = plan.primary === 'cut' && i === 0;
     yield* hduChunks(file, planned, cutHeader(file, planned, primary, primary && plan.hdus.length > 1, primary ? extra : []), chunkBytes);
   }
+}
+
+/**
+ * The cached headers of one file for callers that lay out cut HDUs themselves (bulk stamps:
+ * many small cutouts of one image, some padded beyond its edge). Byte for byte what
+ * cutoutBuffer writes for the same rectangles; one cache lookup per call of cutLayouts.
+ */
+export interface CutLayouts {
+  /** The output primary header (the source's, NAXIS = 0, EXTEND = T), then `extra`, END and padding. */
+  primaryHeader(extra: readonly Card[]): Buffer;
+  /**
+   * HDU `index` cut to `rect` as an IMAGE extension: its header (NAXISn the rectangle's size,
+   * CRPIXja and LTVn moved by its origin) and a data area of width × height pixels for the
+   * caller to fill with big-endian stored values, the padding after it zeroed. The rectangle
+   * may reach beyond the image: only CRPIX and LTV move, so the WCS stays exact (Paper I §2.1).
+   */
+  cutHdu(index: number, rect: Rect): { bytes: Buffer; data: Buffer };
+}
+
+/** The file's CutLayouts (`cache` as in CutoutOptions: undefined the module-wide one, null none). */
+export function cutLayouts(file: FitsFile, cache?: HeaderCache | null): CutLayouts {
+  const headers = fileHeaders(file, cache);
+  return {
+    primaryHeader: (extra) => primaryHeader(file, headers, extra),
+    cutHdu: (index, rect) => {
+      const cut = templateFor(file, headers, index);
+      return cut.template.layout(shifted(cut.origin, rect), [rect.width, rect.height]);
+    },
+  };
 }

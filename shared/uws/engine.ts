@@ -231,6 +231,7 @@ export class UwsEngine {
       error: null,
       parameters: options.parameters,
       baseUrl: options.baseUrl ?? null,
+      progress: null,
     };
     // Marked before the row exists: reconciliation must not take a job on its way to the
     // queue for a lost one.

@@ -21,6 +21,31 @@ export interface JobResult {
   offset?: number;
 }
 
+/**
+ * A result with its place in the job's result list: results recorded while a job runs (a
+ * batch's finished parts) are placed by the processor, so that a part done twice (its worker
+ * died after recording it) replaces its rows instead of adding them again.
+ */
+export interface PlacedResult extends JobResult {
+  seq: number;
+}
+
+/**
+ * What a running job has done (shown in uws:jobInfo): `total` items when known, `done` of
+ * them finished, `ok` and `failed` among those, `bytes` written, and a line of text.
+ */
+export interface JobProgress {
+  total: number | null;
+  done: number;
+  ok: number;
+  failed: number;
+  bytes: number;
+  message: string | null;
+}
+
+/** What finished work adds to a job's progress. */
+export type ProgressDelta = Pick<JobProgress, 'done' | 'ok' | 'failed' | 'bytes'>;
+
 export type ErrorType = 'transient' | 'fatal';
 
 export interface JobError {
@@ -47,6 +72,8 @@ export interface Job {
   parameters: JobParameter[];
   /** The base URL the job was created through (PUBLIC_URL or the request's host): links in results start with it. */
   baseUrl: string | null;
+  /** Null until the job's processor reports any (JobStore.setProgress). */
+  progress: JobProgress | null;
 }
 
 /** What a job list shows of each job (ShortJobDescription). */

@@ -12,10 +12,28 @@ import { COMMAND_TIMEOUT_MS, isConnectionError, isUnavailableError, RedisUnavail
 
 export interface QueueEntryData {
   jobId: string;
+  /**
+   * A split job waiting for its parts (BullMQ's waiting-children): when they are done, the
+   * entry comes back with step 'finish' for the attempt that split it.
+   */
+  step?: 'finish';
+  attempt?: number;
+}
+
+/** A part of a split job: a BullMQ child of the job's entry, in its service's parts queue. */
+export interface PartEntryData {
+  jobId: string;
+  attempt: number;
+  /** 1-based. */
+  part: number;
 }
 
 export function queueName(service: string): string {
   return `uws-${service}`;
+}
+
+export function partsQueueName(service: string): string {
+  return `uws-${service}-parts`;
 }
 
 export const QUEUE_EVENTS_MAX_LEN = 1000;

@@ -2,7 +2,9 @@
  * What a service declares to get a UWS job tree at /api/<name>/async: its name, how its
  * jobs are processed, and how a failed job's error document looks. The engine does the rest.
  */
-import type { ErrorType, Job, JobParameter } from './model';
+import type { Writable } from 'node:stream';
+import type { Config } from '../config';
+import type { ErrorType, Job, JobParameter, JobResult, ProgressDelta } from './model';
 
 /** What a processor is given; it runs in a worker thread, so all of it is plain data. */
 export interface ProcessorInput {
@@ -38,6 +40,13 @@ export interface ProcessorInput {
    * travels to helper threads as the same memory). Made in the processor's thread.
    */
   written?: BigInt64Array;
+  /**
+   * Which step of a job that splits into parts (UwsService.parts) this run is: 'start' plans
+   * the work (and may return ProcessorOutcome.parts), 'part' does part `part` (1-based) of it,
+   * 'finish' runs once after every part. Absent for jobs that do not split. Every step of an
+   * attempt shares `resultsDir`.
+   */
+  step?: { kind: 'start' } | { kind: 'part'; part: number } | { kind: 'finish' };
 }
 
 export interface ProducedResult {
@@ -52,10 +61,57 @@ export interface ProducedResult {
   size?: number;
   /** Where the result starts in `file` when results share one file (then `size` is given). */
   offset?: number;
+  /**
+   * The result's place in the job's list, for results recorded while the job runs (split
+   * jobs): a part done again replaces its rows. Results without one are listed first, in order.
+   */
+  seq?: number;
+}
+
+/**
+ * What a processor of a service with `parts` returns instead of a result list: its results,
+ * and, from the 'start' step, how many parts the work splits into (each runs as a BullMQ child
+ * job on whichever worker is free; the 'finish' step runs when all are done), the number of
+ * items the job has and a message for its progress; from a 'part' step, what the part adds
+ * to the progress.
+ */
+export interface ProcessorOutcome {
+  results: ProducedResult[];
+  parts?: number;
+  total?: number;
+  message?: string;
+  progress?: ProgressDelta;
 }
 
 /** The function a processor module exports as `process`. */
-export type Processor = (input: ProcessorInput) => Promise<ProducedResult[]>;
+export type Processor = (input: ProcessorInput) => Promise<ProducedResult[] | ProcessorOutcome>;
+
+/** How the parts of a service's split jobs run on each worker. */
+export interface PartOptions {
+  /** Parts a worker runs at once (each in a processor thread of its own pool). */
+  concurrency(config: Config): number;
+  /**
+   * The parts' threads run at this nice value (Linux sets it per thread), so that sync
+   * requests and small jobs on the same machine keep their CPU while a batch runs.
+   */
+  niceness: number;
+  /**
+   * Removes what part `part` wrote in `attemptDir` when its outcome did not count (its job
+   * ended, or another attempt took it over, before the part was recorded), so that what the
+   * job shows is what it recorded.
+   */
+  discard(attemptDir: string, part: number): Promise<void>;
+}
+
+/**
+ * A result the service makes when it is asked for rather than reading it from a file (e.g.
+ * an archive assembled from the files of other results): its size and how to write it.
+ */
+export interface ResultBody {
+  size: number;
+  /** Writes the bytes (or those of the inclusive `range`) to `out`, ending it. */
+  write(out: Writable, range?: { start: number; endInclusive: number }, signal?: AbortSignal): Promise<void>;
+}
 
 /** A failure the user should read in errorSummary: thrown by processors. */
 export class JobFailure extends Error {
@@ -83,6 +139,42 @@ export interface UwsService {
   asyncJobs?: boolean;
   /** The /error resource of a job in ERROR (DALI 1.1 §4.2); plain text when not given. */
   errorDocument?(job: Job): ErrorDocument;
+  /**
+   * Checks a job's parameters when it is created and whenever they change, so that a bad
+   * request is refused at once (400, or 413 for a limit) instead of ending in ERROR later.
+   * Throws a ParameterError; `upload` reads an inline upload's bytes by its stored file name.
+   */
+  validate?(parameters: readonly JobParameter[], context: ValidationContext): Promise<void>;
+  /**
+   * Jobs that split into parts (ProcessorOutcome.parts): their processor is run with
+   * ProcessorInput.step, the parts on every worker at once.
+   */
+  parts?: PartOptions;
+  /** Most jobs of one owner EXECUTING at once (0 or absent: no limit); others wait QUEUED. */
+  maxRunningPerOwner?(config: Config): number;
+  /**
+   * A result the service makes on request (ResultBody), or undefined to serve the result's
+   * file as it is. `attemptDir` is the directory of the attempt that wrote the result.
+   */
+  resultBody?(job: Job, result: JobResult, attemptDir: string, config: Config): Promise<ResultBody | undefined>;
+}
+
+export interface ValidationContext {
+  config: Config;
+  upload: (file: string) => Promise<Buffer>;
+}
+
+/** A job's parameters refused by UwsService.validate: the message as the client reads it. */
+export class ParameterError extends Error {
+  override readonly name = 'ParameterError';
+
+  constructor(
+    message: string,
+    /** 400, or 413 when a limit is exceeded. */
+    readonly status: 400 | 413 = 400,
+  ) {
+    super(message);
+  }
 }
 
 export function plainErrorDocument(job: Job): ErrorDocument {

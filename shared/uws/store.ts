@@ -9,7 +9,7 @@ import { Batcher } from '../batch';
 import { openDatabase, type DatabaseOptions } from '../db';
 import { createExecutor, placeholders, type SqlExecutor, type SqlStatement, type SqlValue } from '../db/executor';
 import { migrateJobStore } from '../../migrations';
-import type { Job, JobError, JobListFilter, JobParameter, JobRef, JobResult } from './model';
+import type { Job, JobError, JobListFilter, JobParameter, JobProgress, JobRef, JobResult, PlacedResult, ProgressDelta } from './model';
 import { isFinal, sourcesOf, type Phase } from './phase';
 
 interface JobRow {
@@ -29,6 +29,12 @@ interface JobRow {
   error_message: string | null;
   parameters: string;
   base_url: string | null;
+  progress_total: number | string | null;
+  progress_done: number | string;
+  progress_ok: number | string;
+  progress_failed: number | string;
+  progress_bytes: number | string;
+  progress_message: string | null;
 }
 
 interface ResultRow {
@@ -69,10 +75,41 @@ function toJob(row: JobRow): Job {
     error: row.error_message === null ? null : { type: row.error_type === 'transient' ? 'transient' : 'fatal', message: row.error_message },
     parameters: JSON.parse(row.parameters) as JobParameter[],
     baseUrl: row.base_url,
+    progress: toProgress(row),
   };
 }
 
-export type NewJob = Omit<Job, 'startTime' | 'endTime' | 'attempts' | 'error'>;
+function toProgress(row: JobRow): JobProgress | null {
+  const done = Number(row.progress_done ?? 0);
+  if (row.progress_total === null && done === 0 && row.progress_message === null) return null;
+  return {
+    total: row.progress_total === null ? null : Number(row.progress_total),
+    done,
+    ok: Number(row.progress_ok),
+    failed: Number(row.progress_failed),
+    bytes: Number(row.progress_bytes),
+    message: row.progress_message,
+  };
+}
+
+/** One INSERT of results, each at its place; a place already taken is overwritten (a part done again). */
+function resultInserts(jobId: string, results: readonly PlacedResult[]): SqlStatement[] {
+  const statements: SqlStatement[] = [];
+  for (let start = 0; start < results.length; start += RESULT_ROWS_PER_INSERT) {
+    const chunk = results.slice(start, start + RESULT_ROWS_PER_INSERT);
+    const bindings: SqlValue[] = [];
+    for (const r of chunk) bindings.push(jobId, r.seq, r.id, r.file, r.mimeType, r.size, r.offset ?? null);
+    statements.push({
+      sql:
+        `INSERT INTO uws_results (job_id, seq, result_id, file, mime_type, size, byte_offset) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')} ` +
+        'ON CONFLICT (job_id, seq) DO UPDATE SET result_id = excluded.result_id, file = excluded.file, mime_type = excluded.mime_type, size = excluded.size, byte_offset = excluded.byte_offset',
+      bindings,
+    });
+  }
+  return statements;
+}
+
+export type NewJob = Omit<Job, 'startTime' | 'endTime' | 'attempts' | 'error' | 'progress'>;
 
 /** What a worker gets when it takes a job. */
 export type StartOutcome =
@@ -265,23 +302,73 @@ export class JobStore {
    * job over cannot complete it (nor touch the results of the attempt that did).
    */
   async complete(jobId: string, attempt: number, results: readonly JobResult[], now = Date.now()): Promise<boolean> {
-    const statements: SqlStatement[] = [
+    return this.sql.atomically([
       {
         sql: "UPDATE uws_jobs SET phase = 'COMPLETED', end_time = ? WHERE job_id = ? AND phase = 'EXECUTING' AND attempts = ?",
         bindings: [now, jobId, attempt],
       },
       { sql: 'DELETE FROM uws_results WHERE job_id = ?', bindings: [jobId] },
-    ];
-    for (let start = 0; start < results.length; start += RESULT_ROWS_PER_INSERT) {
-      const chunk = results.slice(start, start + RESULT_ROWS_PER_INSERT);
-      const bindings: SqlValue[] = [];
-      chunk.forEach((r, i) => bindings.push(jobId, start + i, r.id, r.file, r.mimeType, r.size, r.offset ?? null));
-      statements.push({
-        sql: `INSERT INTO uws_results (job_id, seq, result_id, file, mime_type, size, byte_offset) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
-        bindings,
-      });
-    }
-    return this.sql.atomically(statements);
+      ...resultInserts(
+        jobId,
+        results.map((r, seq) => ({ ...r, seq })),
+      ),
+    ]);
+  }
+
+  /**
+   * EXECUTING → COMPLETED keeping the results recorded while the job ran (addResults), with
+   * `results` placed among them; like complete, only by the job's current attempt.
+   */
+  async completePlaced(jobId: string, attempt: number, results: readonly PlacedResult[], now = Date.now()): Promise<boolean> {
+    return this.sql.atomically([
+      {
+        sql: "UPDATE uws_jobs SET phase = 'COMPLETED', end_time = ? WHERE job_id = ? AND phase = 'EXECUTING' AND attempts = ?",
+        bindings: [now, jobId, attempt],
+      },
+      ...resultInserts(jobId, results),
+    ]);
+  }
+
+  /**
+   * Results of a job that is still running (UWS lists them while EXECUTING, and keeps them
+   * when the job is aborted), with what that work adds to its progress; only while `attempt`
+   * is the job's current one and the job is EXECUTING. Returns whether they were recorded.
+   */
+  async addResults(jobId: string, attempt: number, results: readonly PlacedResult[], delta: ProgressDelta): Promise<boolean> {
+    return this.sql.atomically([
+      {
+        sql:
+          'UPDATE uws_jobs SET progress_done = progress_done + ?, progress_ok = progress_ok + ?, progress_failed = progress_failed + ?, ' +
+          "progress_bytes = progress_bytes + ? WHERE job_id = ? AND phase = 'EXECUTING' AND attempts = ?",
+        bindings: [delta.done, delta.ok, delta.failed, delta.bytes, jobId, attempt],
+      },
+      ...resultInserts(jobId, results),
+    ]);
+  }
+
+  /**
+   * Starts (or restarts, for a new attempt) a running job's progress: `total` items, none done,
+   * and a message; only while `attempt` is the current one.
+   */
+  async setProgress(jobId: string, attempt: number, total: number | null, message: string | null): Promise<boolean> {
+    return (
+      (await this.sql.run(
+        'UPDATE uws_jobs SET progress_total = ?, progress_done = 0, progress_ok = 0, progress_failed = 0, progress_bytes = 0, progress_message = ? ' +
+          "WHERE job_id = ? AND phase = 'EXECUTING' AND attempts = ?",
+        [total, message, jobId, attempt],
+      )) > 0
+    );
+  }
+
+  /** Owners' EXECUTING jobs of a service (BULK_MAX_JOBS_PER_OWNER counts them). */
+  async executingCount(service: string, owner: string | null): Promise<number> {
+    const [row] = await this.sql.all<{ n: number | string }>(
+      owner === null
+        ? "SELECT COUNT(*) AS n FROM uws_jobs WHERE service = ? AND owner IS NULL AND phase = 'EXECUTING'"
+        : "SELECT COUNT(*) AS n FROM uws_jobs WHERE service = ? AND owner = ? AND phase = 'EXECUTING'",
+      owner === null ? [service] : [service, owner],
+    );
+    return Number(row?.n ?? 0);
   }
 
   /**

@@ -4,7 +4,7 @@
  * and `<uws:results/>` is always present.
  */
 import { escapeXml, XML_DECLARATION } from '../xml';
-import type { Job, JobRef, JobParameter, JobResult } from './model';
+import type { Job, JobProgress, JobRef, JobParameter, JobResult } from './model';
 import { isoTime } from './time';
 
 export const UWS_NS = 'http://www.ivoa.net/xml/UWS/v1.0';
@@ -53,6 +53,28 @@ function resultsBody(jobUrl: string, results: readonly JobResult[]): string {
   return results.map((r) => resultXml(jobUrl, r)).join('');
 }
 
+/**
+ * The job's progress inside uws:jobInfo (UWS 1.1 §2.1.13: any content): the element names
+ * Rubin's TAP service uses (percentComplete, itemsProcessed, totalItems, message), then items
+ * ok and failed, bytes written and, while the job runs, the estimated end (ISO 8601).
+ */
+export function progressXml(job: Pick<Job, 'phase' | 'startTime'>, progress: JobProgress, now = Date.now()): string {
+  const { total, ok, failed, bytes, message } = progress;
+  const done = total === null ? progress.done : Math.min(progress.done, total);
+  const parts = ['<progress>'];
+  if (total !== null) parts.push(`<percentComplete>${total === 0 ? 100 : Math.floor((1000 * done) / total) / 10}</percentComplete>`);
+  parts.push(`<itemsProcessed>${done}</itemsProcessed>`);
+  if (total !== null) parts.push(`<totalItems>${total}</totalItems>`);
+  if (message !== null) parts.push(`<message>${escapeXml(message)}</message>`);
+  parts.push(`<itemsOk>${ok}</itemsOk><itemsFailed>${failed}</itemsFailed><bytes>${bytes}</bytes>`);
+  if (job.phase === 'EXECUTING' && total !== null && done > 0 && done < total && job.startTime !== null) {
+    const elapsed = Math.max(0, now - job.startTime);
+    parts.push(`<estimatedEnd>${isoTime(now + Math.round((elapsed * (total - done)) / done))}</estimatedEnd>`);
+  }
+  parts.push('</progress>');
+  return parts.join('');
+}
+
 /** The job document; `results` are the job's results (kept apart from its row: JobStore.results). */
 export function jobXml(job: Job, results: readonly JobResult[], urls: JobUrls): string {
   const jobUrl = urls.job(job.jobId);
@@ -74,6 +96,7 @@ export function jobXml(job: Job, results: readonly JobResult[], urls: JobUrls): 
     job.error
       ? `<uws:errorSummary type="${job.error.type}" hasDetail="true"><uws:message>${escapeXml(job.error.message)}</uws:message></uws:errorSummary>`
       : '',
+    job.progress ? `<uws:jobInfo>${progressXml(job, job.progress)}</uws:jobInfo>` : '',
     '</uws:job>',
   ];
   return parts.join('');

@@ -76,7 +76,8 @@ export interface CapabilityExtension {
 }
 
 export interface Capability {
-  standardID: string;
+  /** Absent for a service no IVOA standard describes (VOResource 1.1 makes it optional). */
+  standardID?: string;
   description?: string;
   interfaces: readonly CapabilityInterface[];
   extension?: CapabilityExtension;

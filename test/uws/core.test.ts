@@ -7,7 +7,7 @@ import { ConfigError, loadConfig } from '../../shared/config';
 import { PROJECT_ROOT } from '../../shared/runtime';
 import { canTransition, isActive, isFinal, PHASES, sourcesOf } from '../../shared/uws/phase';
 import { isoTime, parseIsoTime } from '../../shared/uws/time';
-import { jobListXml, jobXml } from '../../shared/uws/xml';
+import { jobListXml, jobXml, progressXml } from '../../shared/uws/xml';
 import type { Job } from '../../shared/uws/model';
 import { escapeXml } from '../../shared/xml';
 import { containedPath } from '../../shared/storage';
@@ -39,6 +39,36 @@ describe('phase state machine', () => {
   });
 });
 
+describe('UWS jobInfo progress', () => {
+  const start = Date.UTC(2026, 0, 2, 3, 4, 0);
+  const progress = { total: 400, done: 100, ok: 90, failed: 10, bytes: 123456, message: 'cutting <part 2>' };
+
+  test('Rubin element names, counts, escaped message and an estimated end from the rate so far', () => {
+    const xml = progressXml({ phase: 'EXECUTING', startTime: start }, progress, start + 10000);
+    expect(xml).toBe(
+      '<progress><percentComplete>25</percentComplete><itemsProcessed>100</itemsProcessed><totalItems>400</totalItems>' +
+        '<message>cutting &lt;part 2&gt;</message><itemsOk>90</itemsOk><itemsFailed>10</itemsFailed><bytes>123456</bytes>' +
+        '<estimatedEnd>2026-01-02T03:04:40.000Z</estimatedEnd></progress>',
+    );
+  });
+
+  test('no estimate once finished; done never shown past the total (a part counted twice after a retry)', () => {
+    const xml = progressXml({ phase: 'COMPLETED', startTime: start }, { ...progress, done: 401, message: null }, start + 10000);
+    expect(xml).toContain('<percentComplete>100</percentComplete><itemsProcessed>400</itemsProcessed>');
+    expect(xml).not.toContain('estimatedEnd');
+    expect(xml).not.toContain('<message>');
+  });
+
+  test('unknown total: items only; an empty batch is 100% done', () => {
+    expect(progressXml({ phase: 'EXECUTING', startTime: start }, { ...progress, total: null })).not.toMatch(
+      /percentComplete|totalItems|estimatedEnd/,
+    );
+    expect(progressXml({ phase: 'EXECUTING', startTime: start }, { ...progress, total: 0, done: 0 })).toContain(
+      '<percentComplete>100</percentComplete>',
+    );
+  });
+});
+
 describe('UWS XML', () => {
   const job: Job = {
     jobId: 'abc',
@@ -59,6 +89,7 @@ describe('UWS XML', () => {
       { name: 'Q', value: 'a < b' },
     ],
     baseUrl: 'http://h',
+    progress: null,
   };
   const results = [{ id: 'r 1', file: 'r1', mimeType: 'text/csv', size: 42 }];
   const urls = { job: (id: string) => `http://h/api/svc/async/${id}` };

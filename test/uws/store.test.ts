@@ -68,7 +68,7 @@ describe.each(backends)('%s job store', (_name, open) => {
     const job = newJob({ runId: 'run-1', quote: 1234567890123 });
     await store.create(job);
     const read = (await store.get(job.jobId)) as Job;
-    expect(read).toEqual({ ...job, startTime: null, endTime: null, attempts: 0, error: null });
+    expect(read).toEqual({ ...job, startTime: null, endTime: null, attempts: 0, error: null, progress: null });
     expect(await store.results(job.jobId)).toEqual([]);
     expect(typeof read.creationTime).toBe('number');
     expect(await store.get('nope')).toBeUndefined();
@@ -138,6 +138,78 @@ describe.each(backends)('%s job store', (_name, open) => {
     expect(await store.result(job.jobId, 'cutout-0')).toBeUndefined();
     expect(await store.delete(job.jobId)).toBe(true);
     expect(await store.results(job.jobId)).toEqual([]);
+  });
+
+  test('results recorded while EXECUTING, placed: a part done twice replaces its rows; progress adds up; none after the job ends', async () => {
+    const job = newJob({ phase: 'QUEUED' });
+    await store.create(job);
+    await store.start(job.jobId, 3);
+    const stamp = (seq: number, offset: number) => ({
+      id: `stamp-${seq}`,
+      file: '1/part-1.pack',
+      mimeType: 'application/fits',
+      size: 10,
+      offset,
+      seq,
+    });
+    expect(await store.setProgress(job.jobId, 1, 40, '40 stamps in 2 parts')).toBe(true);
+    expect(
+      await store.addResults(job.jobId, 1, [{ id: 'manifest', file: '1/manifest.xml', mimeType: 'text/xml', size: 0, seq: 0 }], {
+        done: 0,
+        ok: 0,
+        failed: 0,
+        bytes: 0,
+      }),
+    ).toBe(true);
+    expect(await store.addResults(job.jobId, 1, [stamp(12, 0), stamp(11, 10)], { done: 20, ok: 18, failed: 2, bytes: 180 })).toBe(true);
+    // The same part again (its worker died after recording it): the same places, new values.
+    expect(await store.addResults(job.jobId, 1, [stamp(12, 100), stamp(11, 110)], { done: 20, ok: 18, failed: 2, bytes: 180 })).toBe(true);
+    expect((await store.results(job.jobId)).map((r) => [r.id, r.offset])).toEqual([
+      ['manifest', undefined],
+      ['stamp-11', 110],
+      ['stamp-12', 100],
+    ]);
+    expect((await store.get(job.jobId))!.progress).toEqual({
+      total: 40,
+      done: 40,
+      ok: 36,
+      failed: 4,
+      bytes: 360,
+      message: '40 stamps in 2 parts',
+    });
+    // Another attempt's parts do not count; the job's own attempt completes it keeping its rows.
+    expect(await store.addResults(job.jobId, 2, [stamp(13, 0)], { done: 1, ok: 1, failed: 0, bytes: 10 })).toBe(false);
+    expect(
+      await store.completePlaced(job.jobId, 1, [{ id: 'manifest', file: '1/manifest.xml', mimeType: 'text/xml', size: 999, seq: 0 }]),
+    ).toBe(true);
+    expect((await store.results(job.jobId)).map((r) => [r.id, r.size])).toEqual([
+      ['manifest', 999],
+      ['stamp-11', 10],
+      ['stamp-12', 10],
+    ]);
+    expect(await store.addResults(job.jobId, 1, [stamp(14, 0)], { done: 1, ok: 1, failed: 0, bytes: 10 })).toBe(false);
+    expect(await store.setProgress(job.jobId, 1, 1, null)).toBe(false);
+  });
+
+  test("executingCount counts an owner's EXECUTING jobs of a service (anonymous ones apart)", async () => {
+    const owner = `o${Math.random().toString(36).slice(2, 8)}`;
+    const jobs = [
+      newJob({ owner, phase: 'QUEUED' }),
+      newJob({ owner, phase: 'QUEUED' }),
+      newJob({ owner, phase: 'QUEUED', service: 'other' }),
+    ];
+    for (const j of jobs) {
+      await store.create(j);
+      await store.start(j.jobId, 3);
+    }
+    expect(await store.executingCount('svc', owner)).toBe(2);
+    expect(await store.executingCount('other', owner)).toBe(1);
+    await store.transition(jobs[0]!.jobId, 'ABORTED');
+    expect(await store.executingCount('svc', owner)).toBe(1);
+    const anonymous = newJob({ owner: null, phase: 'QUEUED', service: 'anon-svc' });
+    await store.create(anonymous);
+    await store.start(anonymous.jobId, 3);
+    expect(await store.executingCount('anon-svc', null)).toBe(1);
   });
 
   test('two workers taking the same job: attempts count, and a job out of attempts ends in ERROR', async () => {

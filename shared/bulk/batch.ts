@@ -1,0 +1,195 @@
+/**
+ * A bulk job's files in its attempt directory, written by the worker's steps and read by the
+ * api to serve the manifest while the job runs and the archives at any time:
+ *
+ *   plan.json          the start step's plan: one row per manifest row (input row × band ×
+ *                      image) with what resolution found, and for each stamp to cut its part;
+ *   part-<n>.json      the stamps part n cuts, grouped by image and ordered by pixel row;
+ *   part-<n>.pack      part n's stamps, one after the other (each also a result of its own);
+ *   part-<n>.done.json what became of each stamp of part n: written last, atomically, so a
+ *                      part either has all its outcomes or none (a part redone after its
+ *                      worker died overwrites the same files with the same bytes);
+ *   manifest.xml/.csv  the finish step's manifest (VOTable result; CSV member of the archive).
+ *
+ * Archives are never written: their layout (zip or tar of stored members, CRCs computed when
+ * the stamps were cut) is made from these files on request and streamed from the packs.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { bufferMember, tarLayout, zipLayout, type ArchiveLayout, type ArchiveMember } from '../archive';
+import { writeManifestCsv, writeManifestVotable, type ManifestRow, type ManifestStatus } from './manifest';
+import type { EdgeMode, Packaging, Plane } from './params';
+import type { PixelBox, StampProvenance } from './stamp';
+
+export const PLAN_FILE = 'plan.json';
+export const MANIFEST_FILE = 'manifest.xml';
+export const MANIFEST_CSV = 'manifest.csv';
+export const MANIFEST_TYPE = 'application/x-votable+xml';
+
+/** Result places (uws_results.seq): the manifest, the archive, the part archives, then the stamps. */
+export const SEQ = { manifest: 0, archive: 1, part: 2, stamp: 10_000_000 } as const;
+
+/** One manifest row as planned: its `status` is what a cut would give (ok, partial) or final. */
+export interface PlannedRow extends Omit<ManifestRow, 'url' | 'bytes'> {
+  /** The part that cuts it (1-based); absent for rows with nothing to cut. */
+  readonly part?: number;
+  /** Its result id (`stamp-<k>`, k its manifest row). */
+  readonly result?: string;
+  /** Exact size of the stamp's FITS file, known before it is cut. */
+  readonly bytes?: number;
+}
+
+export interface BatchPlan {
+  /** Epoch ms: every archive member is dated by it, so archives are the same bytes each time. */
+  readonly createdAt: number;
+  readonly packaging: Packaging;
+  readonly dryRun: boolean;
+  readonly parts: number;
+  readonly rows: readonly PlannedRow[];
+}
+
+/** One stamp of a part: its manifest row (0-based index), where to cut it and how. */
+export interface PartStamp {
+  readonly index: number;
+  readonly source: string;
+  readonly box: PixelBox;
+  readonly result: string;
+  /** What the stamp's primary header records. */
+  readonly provenance: StampProvenance;
+}
+
+export interface PartPlan {
+  readonly planes: readonly Plane[];
+  readonly edge: Exclude<EdgeMode, 'skip'>;
+  readonly stamps: readonly PartStamp[];
+}
+
+/** What became of one stamp of a part. */
+export interface StampOutcome {
+  readonly index: number;
+  readonly status: ManifestStatus;
+  readonly message?: string;
+  /** Where the stamp is in the part's pack, for ok and partial. */
+  readonly offset?: number;
+  readonly bytes?: number;
+  readonly crc32?: number;
+}
+
+export const partFile = (part: number): string => `part-${part}.json`;
+export const packFile = (part: number): string => `part-${part}.pack`;
+export const doneFile = (part: number): string => `part-${part}.done.json`;
+export const archiveFile = (packaging: Exclude<Packaging, 'none'>, part?: number): string =>
+  `${part === undefined ? 'archive' : `part-${part}`}.${packaging}`;
+export const ARCHIVE_TYPES = { zip: 'application/zip', tar: 'application/x-tar' } as const;
+
+/** Writes `value` as JSON to `file` so that readers see the old file or the whole new one. */
+export function writeJsonAtomic(file: string, value: unknown): void {
+  const temporary = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  fs.writeFileSync(temporary, JSON.stringify(value));
+  fs.renameSync(temporary, file);
+}
+
+function readJson<T>(file: string): T {
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+}
+
+export function readPlan(dir: string): BatchPlan {
+  return readJson<BatchPlan>(path.join(dir, PLAN_FILE));
+}
+
+export function readPart(dir: string, part: number): PartPlan {
+  return readJson<PartPlan>(path.join(dir, partFile(part)));
+}
+
+/** Part n's outcomes, or undefined while it has not finished. */
+export function readDone(dir: string, part: number): StampOutcome[] | undefined {
+  try {
+    return readJson<StampOutcome[]>(path.join(dir, doneFile(part)));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/** Every finished part's outcomes, by manifest row index. */
+export function readOutcomes(dir: string, plan: BatchPlan, parts?: readonly number[]): Map<number, StampOutcome> {
+  const outcomes = new Map<number, StampOutcome>();
+  for (const part of parts ?? Array.from({ length: plan.parts }, (_, k) => k + 1)) {
+    for (const outcome of readDone(dir, part) ?? []) outcomes.set(outcome.index, outcome);
+  }
+  return outcomes;
+}
+
+/**
+ * The manifest's rows: each planned row with its stamp's outcome, or `not_run` with
+ * `pending` as its message while its part has not finished.
+ */
+export function* manifestRows(
+  plan: BatchPlan,
+  outcomes: ReadonlyMap<number, StampOutcome>,
+  resultUrl: (resultId: string) => string,
+  pending: string,
+): Generator<ManifestRow> {
+  for (const [index, planned] of plan.rows.entries()) {
+    const { part, result, ...row } = planned;
+    if (part === undefined || result === undefined || plan.dryRun) {
+      yield row;
+      continue;
+    }
+    const outcome = outcomes.get(index);
+    if (!outcome) {
+      yield { ...row, status: 'not_run', message: pending, member: null, bytes: null };
+      continue;
+    }
+    const cut = outcome.offset !== undefined;
+    yield {
+      ...row,
+      status: outcome.status,
+      message: outcome.message ?? row.message,
+      member: cut ? row.member : null,
+      url: cut ? resultUrl(result) : null,
+      bytes: cut ? (outcome.bytes ?? null) : null,
+    };
+  }
+}
+
+/** The manifest as bytes: VOTable (the `manifest` result) or CSV (the archive's member). */
+export async function manifestBytes(rows: Iterable<ManifestRow>, format: 'votable' | 'csv'): Promise<Buffer> {
+  const out = new PassThrough();
+  const chunks: Buffer[] = [];
+  out.on('data', (chunk: Buffer) => chunks.push(chunk));
+  await (format === 'votable' ? writeManifestVotable(rows, out) : writeManifestCsv(rows, out));
+  return Buffer.concat(chunks);
+}
+
+/** The stamps cut by `parts` (every part by default), as archive members in manifest order. */
+export function stampMembers(dir: string, plan: BatchPlan, parts?: readonly number[]): ArchiveMember[] {
+  const outcomes = readOutcomes(dir, plan, parts);
+  const mtime = new Date(plan.createdAt);
+  const members: ArchiveMember[] = [];
+  for (const [index, row] of plan.rows.entries()) {
+    const outcome = outcomes.get(index);
+    if (row.part === undefined || !row.member || outcome?.offset === undefined) continue;
+    members.push({
+      name: row.member,
+      size: outcome.bytes!,
+      crc32: outcome.crc32!,
+      mtime,
+      source: { file: path.join(dir, packFile(row.part)), offset: outcome.offset },
+    });
+  }
+  return members;
+}
+
+/** An archive of `members` in the job's format. */
+export function archiveLayout(packaging: Exclude<Packaging, 'none'>, members: readonly ArchiveMember[]): ArchiveLayout {
+  return packaging === 'zip' ? zipLayout(members) : tarLayout(members);
+}
+
+/** The whole batch's archive: every stamp, then manifest.csv (written by the finish step). */
+export function batchArchive(dir: string, plan: BatchPlan): ArchiveLayout {
+  if (plan.packaging === 'none') throw new Error('a batch with PACKAGE=none has no archive');
+  const csv = fs.readFileSync(path.join(dir, MANIFEST_CSV));
+  return archiveLayout(plan.packaging, [...stampMembers(dir, plan), bufferMember(MANIFEST_CSV, csv, new Date(plan.createdAt))]);
+}

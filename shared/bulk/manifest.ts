@@ -1,0 +1,211 @@
+/**
+ * The manifest of a bulk job: one row per stamp asked for (input row × band × image), saying
+ * what became of it. It is the job's `manifest` result (VOTable 1.4 TABLEDATA: FIELDs with
+ * units and UCDs, so TOPCAT plots it and joins it back to the input on `row`) and
+ * `manifest.csv` inside the archive (RFC 4180, CRLF). Written with the project's streaming
+ * result writers (shared/votable createWriter), so 100,000 rows take constant memory.
+ *
+ * Columns (MANIFEST_FIELDS): row, id, ra, dec, band, status, message, obs_publisher_did,
+ * dataproduct_subtype, t_min, x0, y0, nx, ny, member, url, bytes. A value that is missing
+ * (no image found: no did, no box; an invalid row: no position) is null: an empty TD in the
+ * VOTable (§6), an empty field in the CSV.
+ *
+ * Member names (the stamp's path inside the archive): stamps/<stem>_<band>[_<n>].fits, the
+ * stem from safeMemberStem (positions.ts); MemberNamer keeps them unique within a job.
+ */
+import type { Writable } from 'node:stream';
+import { createWriter } from '../votable';
+import type { BeginInfo, Cell, FieldDef, ResultWriter, WriterOptions } from '../votable/types';
+import { safeMemberStem } from './positions';
+
+export const MANIFEST_STATUSES = ['ok', 'partial', 'no_coverage', 'invalid', 'too_large', 'error', 'not_run'] as const;
+/**
+ * ok: the stamp was cut whole; partial: it runs off the image (clipped or padded, per EDGE);
+ * no_coverage: no image of the band covers the position; invalid: the row cannot be used (no
+ * position, a bad value); too_large: the stamp exceeds the size limit; error: cutting failed;
+ * not_run: the job stopped (limit, abort) before this row.
+ */
+export type ManifestStatus = (typeof MANIFEST_STATUSES)[number];
+
+/** One manifest row; absent and null values are written as nulls. */
+export interface ManifestRow {
+  /** 1-based row of the positions table (or the POSITION's number). */
+  readonly row: number;
+  /** The row's id column, else the row number as text. */
+  readonly id: string;
+  /** Requested position, ICRS degrees; NaN (an invalid row) is written as null. */
+  readonly ra?: number | null;
+  readonly dec?: number | null;
+  /** Band label: a filter letter or an interval's label (BulkBand.label). */
+  readonly band?: string | null;
+  readonly status: ManifestStatus;
+  /** Why the status is not ok (empty text is written as null). */
+  readonly message?: string | null;
+  /** The image cut: its ObsCore obs_publisher_did and dataproduct_subtype. */
+  readonly obsPublisherDid?: string | null;
+  readonly dataproductSubtype?: string | null;
+  /** The image's t_min (MJD). */
+  readonly tMin?: number | null;
+  /** The stamp's pixel box in the image, 0-based (the overlap with EDGE=clip, the full box with pad). */
+  readonly x0?: number | null;
+  readonly y0?: number | null;
+  readonly nx?: number | null;
+  readonly ny?: number | null;
+  /** The stamp's path inside the archive (memberName). */
+  readonly member?: string | null;
+  /** The stamp as a result of its own. */
+  readonly url?: string | null;
+  /** Size of the stamp's FITS file. */
+  readonly bytes?: number | null;
+}
+
+const text = (name: string, ucd: string, description: string): FieldDef => ({ name, datatype: 'char', arraysize: '*', ucd, description });
+
+/** The manifest's columns, in order (VOTable 1.4 FIELD attributes; UCD1+ words; ObsCore's for its columns). */
+export const MANIFEST_FIELDS: readonly FieldDef[] = [
+  { name: 'row', datatype: 'int', ucd: 'meta.record', description: '1-based row of the positions table: join the input on it' },
+  text('id', 'meta.id', "The row's id column, else its row number"),
+  { name: 'ra', datatype: 'double', unit: 'deg', ucd: 'pos.eq.ra;meta.main', description: 'Requested right ascension (ICRS)' },
+  { name: 'dec', datatype: 'double', unit: 'deg', ucd: 'pos.eq.dec;meta.main', description: 'Requested declination (ICRS)' },
+  text('band', 'instr.bandpass', 'Band: a filter letter, or a wavelength interval lo_hi in units of 1e-9 m'),
+  text('status', 'meta.code.status', `What became of the stamp: ${MANIFEST_STATUSES.join(', ')}`),
+  text('message', 'meta.note', 'Why the status is not ok'),
+  text('obs_publisher_did', 'meta.ref.ivoid', 'Dataset identifier of the image cut (ObsCore obs_publisher_did)'),
+  text('dataproduct_subtype', 'meta.code.class', 'Data product subtype of the image cut (ObsCore)'),
+  {
+    name: 't_min',
+    datatype: 'double',
+    unit: 'd',
+    ucd: 'time.start;obs.exposure',
+    description: 'Start of the observation of the image (MJD)',
+  },
+  {
+    name: 'x0',
+    datatype: 'int',
+    unit: 'pixel',
+    ucd: 'pos.cartesian.x;instr.pixel',
+    description: 'First column of the stamp in the image (0-based)',
+  },
+  {
+    name: 'y0',
+    datatype: 'int',
+    unit: 'pixel',
+    ucd: 'pos.cartesian.y;instr.pixel',
+    description: 'First row of the stamp in the image (0-based)',
+  },
+  { name: 'nx', datatype: 'int', unit: 'pixel', ucd: 'meta.number;instr.pixel', description: 'Columns of the stamp' },
+  { name: 'ny', datatype: 'int', unit: 'pixel', ucd: 'meta.number;instr.pixel', description: 'Rows of the stamp' },
+  text('member', 'meta.ref;meta.file', "The stamp's path inside the archive"),
+  text('url', 'meta.ref.url', 'The stamp as a result of its own'),
+  { name: 'bytes', datatype: 'long', unit: 'byte', ucd: 'phys.size;meta.file', description: "Size of the stamp's FITS file" },
+];
+
+function numberCell(value: number | null | undefined): Cell {
+  return value === null || value === undefined || !Number.isFinite(value) ? null : value;
+}
+
+function textCell(value: string | null | undefined): Cell {
+  return value === null || value === undefined || value === '' ? null : value;
+}
+
+/** The row's cells in MANIFEST_FIELDS order. */
+export function manifestCells(r: ManifestRow): Cell[] {
+  return [
+    r.row,
+    r.id,
+    numberCell(r.ra),
+    numberCell(r.dec),
+    textCell(r.band),
+    r.status,
+    textCell(r.message),
+    textCell(r.obsPublisherDid),
+    textCell(r.dataproductSubtype),
+    numberCell(r.tMin),
+    numberCell(r.x0),
+    numberCell(r.y0),
+    numberCell(r.nx),
+    numberCell(r.ny),
+    textCell(r.member),
+    textCell(r.url),
+    numberCell(r.bytes),
+  ];
+}
+
+export interface ManifestWriteOptions extends WriterOptions {
+  /** INFOs and PARAMs of the VOTable (ignored by CSV); the TABLE is named `manifest`. */
+  readonly info?: BeginInfo;
+}
+
+async function writeManifest(
+  writer: ResultWriter,
+  rows: Iterable<ManifestRow> | AsyncIterable<ManifestRow>,
+  info: BeginInfo | undefined,
+): Promise<void> {
+  await writer.begin([...MANIFEST_FIELDS], { tableName: 'manifest', ...info });
+  for await (const row of rows) {
+    const wait = writer.row(manifestCells(row));
+    if (wait) await wait;
+  }
+  await writer.end(false);
+}
+
+/** The manifest as a VOTable 1.4 (TABLEDATA) to `out`, ended unless options.endStream is false. */
+export function writeManifestVotable(
+  rows: Iterable<ManifestRow> | AsyncIterable<ManifestRow>,
+  out: Writable,
+  options: ManifestWriteOptions = {},
+): Promise<void> {
+  return writeManifest(createWriter('votable', out, options), rows, options.info);
+}
+
+/** The manifest as CSV (RFC 4180: a header line, CRLF) to `out`, ended unless options.endStream is false. */
+export function writeManifestCsv(
+  rows: Iterable<ManifestRow> | AsyncIterable<ManifestRow>,
+  out: Writable,
+  options: ManifestWriteOptions = {},
+): Promise<void> {
+  return writeManifest(createWriter('csv', out, options), rows, options.info);
+}
+
+/** Characters a member name keeps from a band label (labels from params.ts have no others). */
+function safeLabel(band: string): string {
+  return band.replace(/[^A-Za-z0-9._-]/gu, '_');
+}
+
+/**
+ * `stamps/<stem>_<band>[_<n>].fits`: `stem` from safeMemberStem, `n` (if given) telling apart
+ * several stamps of one row and band (MATCH=all: one per image). Unique only per id; see MemberNamer.
+ */
+export function memberName(stem: string, band: string, n?: number | string): string {
+  return `stamps/${stem}_${safeLabel(band)}${n === undefined ? '' : `_${n}`}.fits`;
+}
+
+/**
+ * Hands out the member names of one job, each unique regardless of case (archives are unpacked
+ * on macOS and Windows, whose file systems ignore it): memberName(safeMemberStem(id), band, n),
+ * and when that is taken (two rows with one id, or ids differing only in case) the same with
+ * `_<row>` appended, then `_<row>_2`, `_<row>_3`, … should even that be taken.
+ */
+export class MemberNamer {
+  private readonly taken = new Set<string>();
+
+  /** Names handed out so far. */
+  get size(): number {
+    return this.taken.size;
+  }
+
+  /** Whether `name` (regardless of case) has been handed out. */
+  has(name: string): boolean {
+    return this.taken.has(name.toLowerCase());
+  }
+
+  /** A new unique name for the stamp of input row `row` (1-based), whose id is `id`, in `band`. */
+  name(id: string, band: string, row: number, n?: number): string {
+    const stem = safeMemberStem(id);
+    const suffix = n === undefined ? '' : `${n}_`;
+    let name = memberName(stem, band, n);
+    for (let k = 1; this.has(name); k++) name = memberName(stem, band, `${suffix}${row}${k === 1 ? '' : `_${k}`}`);
+    this.taken.add(name.toLowerCase());
+    return name;
+  }
+}

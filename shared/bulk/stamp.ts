@@ -1,0 +1,431 @@
+/**
+ * One stamp of a bulk job: a small FITS file cut from one image at one position, made with the
+ * SODA cutout machinery (shared/soda/cutout.ts cutLayouts: the same cached primary header and
+ * per-HDU templates, so a clipped stamp's extensions are byte for byte a SODA cutout's).
+ *
+ * Layout: the image's primary header (NAXIS = 0, EXTEND = T) with the provenance below, then
+ * one IMAGE extension per plane asked for, in the order IMAGE, MASK, VARIANCE: the plane's
+ * header with NAXISn the stamp's size and CRPIXja / LTVn moved by the stamp's origin in the
+ * image (FITS WCS Paper I §2.1: CRPIX is in the pixel grid, so the WCS stays exact; SIP terms
+ * are relative to CRPIX), then the stored pixels copied unchanged (big-endian both sides, FITS
+ * 4.0 §5.2, so BITPIX/BZERO/BSCALE/BLANK keep their meaning).
+ *
+ * Edges, for a box {x0, y0, nx, ny} (0-based, in the image's pixel grid) that runs off the image:
+ *   clip  the HDU holds only the overlap, as a SODA cutout would (its origin the overlap's);
+ *   pad   the HDU is nx × ny, its origin (x0, y0) even when negative; pixels off the image are
+ *         NaN in floating-point planes (FITS 4.0 §5.3), the NO_DATA bit in the integer MASK
+ *         plane (MP_NO_DATA of the MASK header, Rubin's default bit 8 when absent), and BLANK
+ *         in any other integer plane (a plane without BLANK cannot be padded). So every padded
+ *         stamp of a job has one shape, and its WCS is the image's, shifted.
+ *
+ * Provenance in the primary header (after the image's own cards):
+ *   BULK_ID   the input row's id (non-ASCII %-encoded; long ids continue on CONTINUE cards,
+ *             FITS 4.0 §4.2.1.2)
+ *   BULK_ROW  the 1-based row of the positions table
+ *   BULK_RA, BULK_DEC  the requested position [deg, ICRS]
+ *   BULK_BND  the band (a filter letter, or the label of a wavelength interval)
+ *   BULK_SRC  obs_publisher_did of the image cut
+ *   HISTORY   the edge mode, and per plane the stamp's pixel ranges in the image (as SODA's HISTORY).
+ *
+ * Cost: files stay open in a small LRU and their headers formatted once (a HeaderCache), so a
+ * stamp costs two stats (the file version, here and in the HeaderCache), one pread per row
+ * per plane, a few 80-byte card rewrites and its CRC-32.
+ */
+import { statSync } from 'node:fs';
+import { crc32 } from '../archive/crc32';
+import { type Bitpix, type Card, FitsError, type FitsFile, Header, type HduInfo, type Rect, openFitsSync, padToBlock } from '../fits';
+import { DEFAULT_MAX_CUTOUT_PIXELS, HeaderCache, asciiText, cutLayouts } from '../soda/cutout';
+import { LruCache } from '../soda/lru';
+import type { ManifestStatus } from './manifest';
+import type { Plane } from './params';
+import { PLANES } from './params';
+
+/** A pixel box, 0-based, in an image's grid: columns x0 … x0 + nx − 1, rows y0 … y0 + ny − 1. */
+export interface PixelBox {
+  readonly x0: number;
+  readonly y0: number;
+  readonly nx: number;
+  readonly ny: number;
+}
+
+/** What the stamp's primary header records of the request (see the top of this file). */
+export interface StampProvenance {
+  /** The row's id (its id column, else the row number). */
+  readonly id: string;
+  /** 1-based row of the positions table. */
+  readonly row: number;
+  /** Requested position, ICRS degrees. */
+  readonly ra: number;
+  readonly dec: number;
+  /** Band label (BulkBand.label). */
+  readonly band: string;
+  /** obs_publisher_did of the image. */
+  readonly did: string;
+}
+
+export interface StampOptions {
+  /** Planes to cut, each an IMAGE extension with that EXTNAME; written in the order IMAGE, MASK, VARIANCE. */
+  readonly planes: readonly Plane[];
+  readonly edge: 'clip' | 'pad';
+  readonly provenance: StampProvenance;
+  /** Largest stamp in pixels over its planes; default DEFAULT_MAX_CUTOUT_PIXELS (SODA's). */
+  readonly maxPixels?: number;
+}
+
+/** What a stamp holds, known without cutting it. */
+export interface StampPlan {
+  /** The stamp's pixels in the image grid: the overlap (clip), or the whole box (pad). */
+  readonly box: PixelBox;
+  /** The part of the box on the image. */
+  readonly overlap: PixelBox;
+  /** The box runs off the image: the manifest's `partial`. */
+  readonly partial: boolean;
+  /** Exact size of the FITS file in bytes (whole 2880-byte blocks, FITS 4.0 §3.1). */
+  readonly bytes: number;
+}
+
+export interface Stamp extends StampPlan {
+  /** The FITS file; its length is `bytes`. */
+  readonly data: Buffer;
+  /** CRC-32 (zip's, shared/archive/crc32.ts) of `data`. */
+  readonly crc32: number;
+}
+
+/**
+ * A stamp that cannot be made for a reason the manifest names: `no_coverage` (the box misses
+ * the image) or `too_large` (more pixels than maxPixels). Anything else thrown (FitsError, I/O)
+ * is the manifest's `error`.
+ */
+export class StampError extends Error {
+  constructor(
+    readonly status: Extract<ManifestStatus, 'no_coverage' | 'too_large'>,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StampError';
+  }
+}
+
+/** Rubin's mask plane NO_DATA when the MASK header names no MP_NO_DATA (afw's default plane order: bit 8, value 256). */
+export const DEFAULT_NO_DATA_BIT = 8;
+
+/**
+ * Each row's stretch read straight into place (one pread per row), as SODA cutouts do: for
+ * stamps of wide images, reading whole rows and copying costs more than it saves.
+ */
+const STRIDED = { maxGapBytes: 0 } as const;
+
+/** One plane of an open image, found once. */
+interface PlaneHdu {
+  readonly plane: Plane;
+  readonly hdu: HduInfo;
+  readonly width: number;
+  readonly height: number;
+  readonly bytesPerPixel: number;
+  /** Header length of the plane's extension in a stamp (the template's: independent of the box). */
+  headerBytes?: number;
+  /** One stored pixel, big-endian, that pads beyond the image; made when first needed. */
+  fill?: Buffer;
+}
+
+interface OpenImage {
+  readonly file: FitsFile;
+  readonly planes: Map<Plane, PlaneHdu>;
+}
+
+export interface StampCutterOptions {
+  /** Images kept open (least recently used closed first); default 16. */
+  readonly openFiles?: number;
+  /** Where formatted headers are kept; default a cache of this cutter's own (not SODA's module-wide one). */
+  readonly headerCache?: HeaderCache;
+}
+
+/**
+ * Cuts stamps, keeping images open and their headers formatted between stamps. One per worker
+ * (it is synchronous and not shared across threads); close() releases the files.
+ */
+export class StampCutter {
+  private readonly files: LruCache<string, OpenImage>;
+  readonly headerCache: HeaderCache;
+  /** Reused for rows of a padded stamp that must be spread out. */
+  private scratch = Buffer.alloc(0);
+
+  constructor(options: StampCutterOptions = {}) {
+    this.files = new LruCache<string, OpenImage>(options.openFiles ?? 16, (image) => image.file.close());
+    this.headerCache = options.headerCache ?? new HeaderCache();
+  }
+
+  /** Times an image had to be opened (cache misses); a job's stamps of one image open it once. */
+  get filesOpened(): number {
+    return this.files.misses;
+  }
+
+  /** What the stamp of `box` would hold and its exact size, without reading pixels. */
+  plan(source: string, box: PixelBox, options: StampOptions): StampPlan {
+    const image = this.open(source);
+    const planes = this.planesOf(image, options.planes);
+    const shape = stampShape(planes[0]!, box, options);
+    const layouts = cutLayouts(image.file, this.headerCache);
+    let bytes = layouts.primaryHeader(provenanceCards(options.provenance, planes, shape, options.edge)).length;
+    for (const p of planes) {
+      p.headerBytes ??= headerBytesOf(layouts, p);
+      bytes += p.headerBytes + padToBlock(shape.box.nx * shape.box.ny * p.bytesPerPixel);
+    }
+    return { ...shape, bytes };
+  }
+
+  /**
+   * The stamp of `box` from the FITS file at `source` (an absolute path). Throws StampError
+   * (no_coverage, too_large), FitsError for a file without a plane asked for or a plane that
+   * cannot be padded, and any I/O error.
+   */
+  cut(source: string, box: PixelBox, options: StampOptions): Stamp {
+    const image = this.open(source);
+    const planes = this.planesOf(image, options.planes);
+    const shape = stampShape(planes[0]!, box, options);
+    const layouts = cutLayouts(image.file, this.headerCache);
+    const parts = [layouts.primaryHeader(provenanceCards(options.provenance, planes, shape, options.edge))];
+    const { overlap, partial } = shape;
+    const rect = toRect(overlap);
+    for (const p of planes) {
+      const { bytes, data } = layouts.cutHdu(p.hdu.index, toRect(shape.box));
+      p.headerBytes ??= bytes.length - padToBlock(data.length);
+      if (!partial || options.edge === 'clip') {
+        image.file.readRectBytes(p.hdu.index, rect, data, STRIDED);
+      } else {
+        p.fill ??= fillPixel(image.file, p);
+        data.fill(p.fill);
+        const bpp = p.bytesPerPixel;
+        const rowBytes = shape.box.nx * bpp;
+        const runBytes = overlap.nx * bpp;
+        const start = (overlap.y0 - shape.box.y0) * rowBytes + (overlap.x0 - shape.box.x0) * bpp;
+        if (overlap.nx === shape.box.nx) {
+          // Whole rows of the stamp: they are contiguous in it too.
+          image.file.readRectBytes(p.hdu.index, rect, data.subarray(start, start + runBytes * overlap.ny), STRIDED);
+        } else {
+          if (this.scratch.length < runBytes * overlap.ny) this.scratch = Buffer.allocUnsafe(runBytes * overlap.ny);
+          const rows = image.file.readRectBytes(p.hdu.index, rect, this.scratch, STRIDED);
+          for (let r = 0; r < overlap.ny; r++) data.set(rows.subarray(r * runBytes, (r + 1) * runBytes), start + r * rowBytes);
+        }
+      }
+      parts.push(bytes);
+    }
+    const data = Buffer.concat(parts);
+    return { ...shape, bytes: data.length, data, crc32: crc32(data) };
+  }
+
+  /** Closes every open image. The cutter can be used again (images are reopened). */
+  close(): void {
+    this.files.clear();
+  }
+
+  /** The image, open; a file changed on disk (size or mtime) is opened afresh. */
+  private open(source: string): OpenImage {
+    const stat = statSync(source);
+    return this.files.getOrCreate(`${source}\0${stat.size}\0${stat.mtimeMs}`, () => ({ file: openFitsSync(source), planes: new Map() }));
+  }
+
+  /** The planes asked for, in PLANES order, each a 2-D image of one size. */
+  private planesOf(image: OpenImage, wanted: readonly Plane[]): PlaneHdu[] {
+    const planes = PLANES.filter((plane) => wanted.includes(plane)).map((plane) => planeHdu(image, plane));
+    if (planes.length === 0) throw new RangeError('a stamp needs at least one plane');
+    const [first] = planes;
+    for (const p of planes) {
+      if (p.width !== first!.width || p.height !== first!.height) {
+        throw new FitsError(
+          `${image.file.name}: the ${p.plane} plane is ${p.width}x${p.height}, the ${first!.plane} plane ${first!.width}x${first!.height}; stamps need one pixel grid`,
+        );
+      }
+    }
+    return planes;
+  }
+}
+
+function planeHdu(image: OpenImage, plane: Plane): PlaneHdu {
+  let found = image.planes.get(plane);
+  if (found) return found;
+  const hdu = image.file.findHdu(plane);
+  if (!hdu) throw new FitsError(`${image.file.name} has no ${plane} plane (an IMAGE extension with EXTNAME = '${plane}')`);
+  // imageLayout checks it is a readable 2-D image (not a table, not tile-compressed, not a cube).
+  const layout = image.file.imageLayout(hdu);
+  found = { plane, hdu, width: layout.width, height: layout.height, bytesPerPixel: layout.bytesPerPixel };
+  image.planes.set(plane, found);
+  return found;
+}
+
+function checkBox(box: PixelBox): void {
+  const { x0, y0, nx, ny } = box;
+  if (![x0, y0, nx, ny].every(Number.isSafeInteger) || nx < 1 || ny < 1) {
+    throw new RangeError(`a stamp box needs integer x0, y0 and positive integer nx, ny, not ${JSON.stringify(box)}`);
+  }
+}
+
+/** The part of `box` on a width × height image, or null. */
+export function boxOverlap(box: PixelBox, width: number, height: number): PixelBox | null {
+  checkBox(box);
+  const x0 = Math.max(0, box.x0);
+  const y0 = Math.max(0, box.y0);
+  const x1 = Math.min(width, box.x0 + box.nx);
+  const y1 = Math.min(height, box.y0 + box.ny);
+  return x1 > x0 && y1 > y0 ? { x0, y0, nx: x1 - x0, ny: y1 - y0 } : null;
+}
+
+function stampShape(
+  plane: PlaneHdu,
+  box: PixelBox,
+  options: Pick<StampOptions, 'planes' | 'edge' | 'maxPixels'>,
+): Omit<StampPlan, 'bytes'> {
+  const overlap = boxOverlap(box, plane.width, plane.height);
+  if (!overlap) {
+    throw new StampError(
+      'no_coverage',
+      `the box x ${box.x0}..${box.x0 + box.nx - 1}, y ${box.y0}..${box.y0 + box.ny - 1} misses the ${plane.width}x${plane.height} image`,
+    );
+  }
+  const partial = overlap.nx !== box.nx || overlap.ny !== box.ny;
+  const out = options.edge === 'pad' ? box : overlap;
+  const planes = PLANES.filter((p) => options.planes.includes(p)).length;
+  const pixels = out.nx * out.ny * planes;
+  const limit = options.maxPixels ?? DEFAULT_MAX_CUTOUT_PIXELS;
+  if (pixels > limit)
+    throw new StampError(
+      'too_large',
+      `the stamp would hold ${pixels} pixels (${out.nx}x${out.ny} x ${planes} planes); the limit is ${limit}`,
+    );
+  return { box: { x0: out.x0, y0: out.y0, nx: out.nx, ny: out.ny }, overlap, partial };
+}
+
+function toRect(box: PixelBox): Rect {
+  return { x0: box.x0, y0: box.y0, width: box.nx, height: box.ny };
+}
+
+function headerBytesOf(layouts: ReturnType<typeof cutLayouts>, plane: PlaneHdu): number {
+  const { bytes, data } = layouts.cutHdu(plane.hdu.index, { x0: 0, y0: 0, width: 1, height: 1 });
+  return bytes.length - padToBlock(data.length);
+}
+
+function range(start: number, length: number): string {
+  return `${start}..${start + length - 1}`;
+}
+
+/** The provenance cards of the primary header (see the top of this file). */
+function provenanceCards(p: StampProvenance, planes: readonly PlaneHdu[], shape: Omit<StampPlan, 'bytes'>, edge: 'clip' | 'pad'): Card[] {
+  const h = new Header();
+  h.set('BULK_ID', asciiText(p.id), 'id of the row of the positions table');
+  h.set('BULK_ROW', p.row, '1-based row of the positions table');
+  // A row without a usable position is never cut; the check keeps Header.set from throwing.
+  if (Number.isFinite(p.ra)) h.set('BULK_RA', p.ra, '[deg] requested position, ICRS', { numberType: 'float' });
+  if (Number.isFinite(p.dec)) h.set('BULK_DEC', p.dec, '[deg] requested position, ICRS', { numberType: 'float' });
+  h.set('BULK_BND', asciiText(p.band), 'band');
+  h.set('BULK_SRC', asciiText(p.did), 'obs_publisher_did of the image cut');
+  const { box, partial } = shape;
+  const how = !partial ? 'inside the image' : edge === 'pad' ? 'padded beyond the image' : 'clipped to the image';
+  h.addHistory(`bulk stamp, EDGE=${edge}: ${how}`);
+  for (const plane of planes) {
+    const name = plane.hdu.extname ? ` (${plane.hdu.extname})` : '';
+    h.addHistory(
+      `bulk stamp of HDU ${plane.hdu.index}${name}: x ${range(box.x0, box.nx)}, y ${range(box.y0, box.ny)} of ${plane.width}x${plane.height} (0-based)`,
+    );
+  }
+  return [...h.cards];
+}
+
+const INTEGER_RANGE: Readonly<Record<8 | 16 | 32 | 64, readonly [bigint, bigint]>> = {
+  8: [0n, 255n], // §5.2.1: BITPIX 8 is unsigned
+  16: [-(2n ** 15n), 2n ** 15n - 1n],
+  32: [-(2n ** 31n), 2n ** 31n - 1n],
+  64: [-(2n ** 63n), 2n ** 63n - 1n],
+};
+
+/** One stored value, big-endian (§5.2). */
+function storedPixel(bitpix: Bitpix, value: bigint | number): Buffer {
+  const out = Buffer.alloc(Math.abs(bitpix) / 8);
+  switch (bitpix) {
+    case 8:
+      out.writeUInt8(Number(value));
+      break;
+    case 16:
+      out.writeInt16BE(Number(value));
+      break;
+    case 32:
+      out.writeInt32BE(Number(value));
+      break;
+    case 64:
+      out.writeBigInt64BE(BigInt(value));
+      break;
+    case -32:
+      out.writeFloatBE(Number(value));
+      break;
+    case -64:
+      out.writeDoubleBE(Number(value));
+      break;
+  }
+  return out;
+}
+
+/**
+ * The stored value that pads a plane beyond the image: NaN for floating point (§5.3: NaN is the
+ * undefined value there, whatever BZERO/BSCALE say); for the integer MASK the NO_DATA bit, as
+ * the stored value whose physical value (BZERO + BSCALE × stored, §4.4.2.5) has that bit; for
+ * other integer planes BLANK (§4.4.2.5: stored BLANK is undefined).
+ */
+function fillPixel(file: FitsFile, plane: PlaneHdu): Buffer {
+  const layout = file.imageLayout(plane.hdu);
+  const { bitpix } = layout;
+  if (bitpix < 0) return storedPixel(bitpix, NaN);
+  const bits = bitpix as 8 | 16 | 32 | 64;
+  const [min, max] = INTEGER_RANGE[bits];
+  const label = `${file.name} ${plane.plane} plane (BITPIX ${bitpix})`;
+  if (plane.plane !== 'MASK') {
+    if (layout.scaling.blank === null)
+      throw new FitsError(`${label} has no BLANK: pixels beyond the image cannot be padded (use EDGE=clip)`);
+    return storedPixel(bitpix, BigInt(layout.scaling.blank));
+  }
+  const card = plane.hdu.header.getCard('MP_NO_DATA');
+  const bit = card === undefined ? DEFAULT_NO_DATA_BIT : card.type === 'integer' || card.type === 'float' ? Number(card.value) : NaN;
+  if (!(Number.isInteger(bit) && bit >= 0 && bit < bits)) {
+    throw new FitsError(`${label}: MP_NO_DATA = ${Number.isNaN(bit) ? `a ${card?.type} value` : bit} is not a bit of the mask`);
+  }
+  const { bzero, bscale } = layout.scaling;
+  let stored: bigint;
+  if (bzero === 0 && bscale === 1) {
+    // The bit itself, also the sign bit: masks are bit fields, whatever sign the integer has.
+    stored = bits === 8 ? BigInt.asUintN(8, 1n << BigInt(bit)) : BigInt.asIntN(bits, 1n << BigInt(bit));
+  } else {
+    // Unsigned masks (BZERO = 2^(BITPIX−1), §5.2.5): stored = physical − BZERO.
+    const value = (2 ** bit - bzero) / bscale;
+    if (!Number.isSafeInteger(value))
+      throw new FitsError(`${label}: the NO_DATA value ${2 ** bit} has no stored value with BZERO ${bzero}, BSCALE ${bscale}`);
+    stored = BigInt(value);
+  }
+  if (stored < min || stored > max) throw new FitsError(`${label}: the NO_DATA value ${2 ** bit} does not fit`);
+  return storedPixel(bitpix, stored);
+}
+
+/** The cutter behind the functions below: one per process (worker thread). */
+const shared = new StampCutter();
+
+/** The stamp's FITS bytes (StampCutter.cut with a module-wide cutter). */
+export function cutStamp(source: string, box: PixelBox, options: StampOptions): Buffer {
+  return shared.cut(source, box, options).data;
+}
+
+/** The stamp with its box, overlap, size and CRC-32 (StampCutter.cut with a module-wide cutter). */
+export function cutStampWithInfo(source: string, box: PixelBox, options: StampOptions): Stamp {
+  return shared.cut(source, box, options);
+}
+
+/** The stamp's box and overlap without cutting it (for DRYRUN manifests); `bytes` its exact size. */
+export function planStamp(source: string, box: PixelBox, options: StampOptions): StampPlan {
+  return shared.plan(source, box, options);
+}
+
+/** Exact size in bytes of the stamp cutStamp would make: header blocks plus data blocks. */
+export function stampBytes(source: string, box: PixelBox, options: StampOptions): number {
+  return shared.plan(source, box, options).bytes;
+}
+
+/** Closes the images the module-wide cutter keeps open. */
+export function closeStampFiles(): void {
+  shared.close();
+}
