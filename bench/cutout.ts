@@ -25,7 +25,7 @@ import { request, startBenchStack } from './stack';
 const DIR = path.join(PROJECT_ROOT, 'var', 'bench');
 const STAMP = 64;
 
-interface Stamp {
+export interface Stamp {
   id: string;
   file: string;
   ra: number;
@@ -34,7 +34,7 @@ interface Stamp {
   radius: number;
 }
 
-async function demoRepository(): Promise<{ dataDir: string; obscoreDb: string; datasets: GeneratedDataset[] }> {
+export async function demoRepository(): Promise<{ dataDir: string; obscoreDb: string; datasets: GeneratedDataset[] }> {
   const dataDir = path.join(DIR, 'demo');
   const obscoreDb = path.join(DIR, 'obscore-demo.sqlite');
   const marker = path.join(dataDir, 'datasets.json');
@@ -49,7 +49,7 @@ async function demoRepository(): Promise<{ dataDir: string; obscoreDb: string; d
 }
 
 /** `perImage` random stamps fully inside each image. */
-function stamps(images: readonly GeneratedDataset[], perImage: number, seed: number): Stamp[] {
+export function stamps(images: readonly GeneratedDataset[], perImage: number, seed: number): Stamp[] {
   const next = seededRandom(seed);
   return images.flatMap((image) => {
     const file = openFitsSync(image.path);
@@ -75,7 +75,7 @@ function pixelScale(wcs: ReturnType<typeof parseWcs>, x: number, y: number): num
   return Math.hypot(dRa, b.dec - a.dec);
 }
 
-const circle = (s: Stamp) => `${s.ra.toFixed(7)} ${s.dec.toFixed(7)} ${s.radius.toFixed(7)}`;
+export const circle = (s: Stamp) => `${s.ra.toFixed(7)} ${s.dec.toFixed(7)} ${s.radius.toFixed(7)}`;
 
 export async function benchCutout(): Promise<void> {
   const { dataDir, obscoreDb, datasets } = await demoRepository();

@@ -3,7 +3,7 @@
 Usage: /usr/bin/python3 cutout_astropy.py JOB.json   (JOB written by bench/cutout.ts)
 
 JOB = {"out_dir": dir for output files, "stamps": [{"file": path, "ra": deg, "dec": deg,
-       "size": pixels}, ...]}
+       "size": pixels}, ...], "planes": ["IMAGE", ...] (optional; default the three)}
 
 Each file is opened once (memmap) with its IMAGE/MASK/VARIANCE arrays and WCS built once,
 outside the timing, like the service's cached handles. Timed per stamp: Cutout2D of the three
@@ -27,7 +27,7 @@ import astropy.units as u
 warnings.simplefilter("ignore", FITSFixedWarning)
 
 job = json.load(open(sys.argv[1]))
-planes = ("IMAGE", "MASK", "VARIANCE")
+planes = tuple(job.get("planes", ("IMAGE", "MASK", "VARIANCE")))
 opened = {}
 for stamp in job["stamps"]:
     if stamp["file"] not in opened:

@@ -1,4 +1,5 @@
 /** `npm run bench`: every benchmark in turn. */
+import { benchBulk } from './bulk';
 import { benchCutout } from './cutout';
 import { benchFits } from './fits';
 import { benchTap } from './tap';
@@ -9,6 +10,7 @@ void (async () => {
   await benchFits();
   await benchTap();
   await benchCutout();
+  await benchBulk();
 })().catch((err: unknown) => {
   console.error(err);
   process.exit(1);

@@ -87,7 +87,12 @@ export interface RowsOptions {
   maxrec: number;
   /** Let SQLite encode the rows where the writer allows it (Config.nativeRows). */
   nativeRows: boolean;
+  /** Hears the rows written so far, now and then (async jobs' progress). */
+  onRows?: (written: number) => void;
 }
+
+/** Rows between two calls of RowsOptions.onRows. */
+const ROWS_PER_REPORT = 4096;
 
 /**
  * Writes the query's rows until `maxrec`; returns whether more were there (the overflow DALI
@@ -112,6 +117,7 @@ async function streamRows(query: RowsQuery, writer: ResultWriter, options: RowsO
     if (writer.rowCount >= maxrec) return true;
     const wait = writer.row(row);
     if (wait) await wait;
+    if (options.onRows && writer.rowCount % ROWS_PER_REPORT === 0) options.onRows(writer.rowCount);
   }
   return false;
 }

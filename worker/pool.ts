@@ -9,7 +9,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../shared/config';
 import { StatementCanceller, TASK_CANCELLED, TASK_IN_STATEMENTS, taskState } from '../shared/db/cancel';
-import type { ThreadData, ThreadMessage, ThreadReply, ThreadSpill, ThreadTask } from './thread';
+import type { ThreadData, ThreadMessage, ThreadProgress, ThreadReply, ThreadSpill, ThreadTask } from './thread';
 
 /**
  * How long a cancelled task's thread may take to come out of an interrupted statement before
@@ -57,8 +57,12 @@ export class ThreadPool {
     private readonly options: { niceness?: number; maxIdle?: number } = {},
   ) {}
 
-  /** Runs `task` in a thread; `onSpill` hears its first result become a growing file (ThreadSpill). */
-  run(task: Omit<ThreadTask, 'cancelKey' | 'state'>, onSpill?: (spilled: ThreadSpill['spilled']) => void): RunningTask {
+  /**
+   * Runs `task` in a thread; `onSpill` hears its first result become a growing file
+   * (ThreadSpill), `onProgress` its progress reports (ThreadProgress).
+   */
+  run(task: Omit<ThreadTask, 'cancelKey' | 'state'>, listeners: TaskListeners = {}): RunningTask {
+    const { onSpill, onProgress } = listeners;
     if (this.closed) throw new Error('thread pool closed');
     // The configuration travels once per thread, not with every task.
     const thread =
@@ -84,7 +88,7 @@ export class ThreadPool {
     const stop = (graceMs = 0) => {
       this.terminating.add(thread);
       const onReply = (message: ThreadMessage) => {
-        if (!isSpill(message)) terminate();
+        if (isReply(message)) terminate();
       };
       const terminate = () => {
         clearTimeout(timer);
@@ -104,6 +108,10 @@ export class ThreadPool {
     const onMessage = (reply: ThreadMessage) => {
       if (isSpill(reply)) {
         onSpill?.(reply.spilled);
+        return;
+      }
+      if (isProgress(reply)) {
+        onProgress?.(reply.report);
         return;
       }
       cleanup();
@@ -164,6 +172,20 @@ export class ThreadPool {
   }
 }
 
+/** What a task's thread tells while it runs. */
+export interface TaskListeners {
+  onSpill?: (spilled: ThreadSpill['spilled']) => void;
+  onProgress?: (report: ThreadProgress['report']) => void;
+}
+
 function isSpill(message: ThreadMessage): message is ThreadSpill {
   return 'spilled' in message;
+}
+
+function isProgress(message: ThreadMessage): message is ThreadProgress {
+  return 'report' in message && !('ok' in message);
+}
+
+function isReply(message: ThreadMessage): message is ThreadReply {
+  return 'ok' in message;
 }

@@ -11,7 +11,7 @@ import type { Logger } from '../shared/log';
 import { channels, connectRedis, type Redis } from '../shared/redis';
 import type { UwsEvents } from '../shared/uws/events';
 import { attemptDir, removeAttempts, removeJobFiles } from '../shared/uws/files';
-import type { Job, JobError, JobResult } from '../shared/uws/model';
+import type { Job, JobError, JobProgress, JobResult, ProgressReport } from '../shared/uws/model';
 import type { Phase } from '../shared/uws/phase';
 import { queueName, type QueueEntryData } from '../shared/uws/queue';
 import type { UwsService } from '../shared/uws/service';
@@ -36,6 +36,13 @@ const RUNNING_CHECK_MS = 2000;
 
 /** How long a job held back by its owner's limit of running jobs waits before it is tried again, ms. */
 const OWNER_LIMIT_RETRY_MS = 1000;
+
+const NO_PROGRESS = { done: 0, ok: 0, failed: 0, bytes: 0 } as const;
+
+/** A processor's report as the store keeps it: what it left out is 0, or unknown. */
+function fullProgress(report: ProgressReport): JobProgress {
+  return { total: null, message: null, ...NO_PROGRESS, ...report };
+}
 
 type OkReply = Extract<Extract<TaskEnd, { kind: 'replied' }>['reply'], { ok: true }>;
 
@@ -143,9 +150,11 @@ export class JobRunner {
     };
 
     const started = Date.now();
-    const ended = this.tasks.runTask(
-      jobTask(config, service, job, attempt, job.executionDuration, service.parts ? { kind: 'start' } : undefined),
-    );
+    const record = (report: ProgressReport) => store.setProgress(jobId, attempt, fullProgress(report));
+    const ended = this.tasks.runTask({
+      ...jobTask(config, service, job, attempt, job.executionDuration, service.parts ? { kind: 'start' } : undefined),
+      onProgress: (report) => void record(report).catch((err: unknown) => log.warn({ err, jobId }, 'progress not recorded')),
+    });
     this.running.set(jobId, attempt);
     // A job that got here while the worker was stopping, after the grace period had run out
     // (e.g. during the EXECUTING publish above), is released like the others, not run to its end.
@@ -200,6 +209,8 @@ export class JobRunner {
         await this.afterLoss(jobId, discard);
       return;
     }
+    // The last report: a job that reported progress ends showing where it ended.
+    if (reply.report) await record(reply.report);
     const completed = await this.finish(jobId, () => store.complete(jobId, attempt, results), 'COMPLETED');
     if (!completed) {
       await this.afterLoss(jobId, discard); // aborted, destroyed or taken over by another attempt meanwhile
@@ -237,8 +248,8 @@ export class JobRunner {
     const dir = attemptDir(config.resultsDir, jobId, attempt);
     const results = await storedResults(reply.results, attempt, dir);
     const recorded =
-      (await store.setProgress(jobId, attempt, reply.total ?? null, reply.message ?? null)) &&
-      (await store.addResults(jobId, attempt, results, { done: 0, ok: 0, failed: 0, bytes: 0 }));
+      (await store.setProgress(jobId, attempt, { ...NO_PROGRESS, total: reply.total ?? null, message: reply.message ?? null })) &&
+      (await store.addResults(jobId, attempt, results, NO_PROGRESS));
     if (!recorded) {
       await this.afterLoss(jobId, () => fs.rm(dir, { recursive: true, force: true }));
       return;

@@ -10,7 +10,7 @@ import { fallbackBaseUrl, type Config } from '../shared/config';
 import { compiledModule } from '../shared/runtime';
 import type { UwsEvents } from '../shared/uws/events';
 import { attemptDir, jobDir } from '../shared/uws/files';
-import type { Job, JobParameter, PlacedResult } from '../shared/uws/model';
+import type { Job, JobParameter, PlacedResult, ProgressReport } from '../shared/uws/model';
 import type { ProcessorInput, ProducedResult, UwsService } from '../shared/uws/service';
 import { TaskCancelled, ThreadPool, type CancelReason, type RunningTask } from './pool';
 import type { ThreadReply, ThreadSpill } from './thread';
@@ -38,6 +38,8 @@ export interface TaskSpec {
    * hears when the first one became a file instead (it grows until the task ends).
    */
   sync?: { inlineLimit: number; onSpill: (spilled: ThreadSpill['spilled']) => void };
+  /** Async jobs: the processor's progress reports (ProcessorInput.progress), about once a second at most. */
+  onProgress?: (report: ProgressReport) => void;
 }
 
 export type TaskEnd = (
@@ -153,7 +155,7 @@ export class TaskRunner {
           ...(spec.step ? { step: spec.step } : {}),
         },
       },
-      sync?.onSpill,
+      { onSpill: sync?.onSpill, onProgress: spec.onProgress },
     );
     let tasks = this.running.get(id);
     if (!tasks) this.running.set(id, (tasks = new Set()));

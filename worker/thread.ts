@@ -11,7 +11,7 @@ import type { Config } from '../shared/config';
 import { runStatementsFor } from '../shared/db/cancel';
 import { encodeSyncMessage } from '../shared/dali/sync-messages';
 import { outputCounter } from '../shared/uws/results';
-import type { ProgressDelta } from '../shared/uws/model';
+import type { ProgressDelta, ProgressReport } from '../shared/uws/model';
 import type { ProcessorInput, ProcessorOutcome, ProducedResult } from '../shared/uws/service';
 
 export interface ThreadTask {
@@ -27,7 +27,17 @@ export interface ThreadTask {
 }
 
 export type ThreadReply = (
-  | { ok: true; results: ProducedResult[]; parts?: number; total?: number; message?: string; progress?: ProgressDelta }
+  | {
+      ok: true;
+      results: ProducedResult[];
+      parts?: number;
+      total?: number;
+      message?: string;
+      /** A part of a split job: what it adds to the job's progress. */
+      progress?: ProgressDelta;
+      /** A job that reported progress (ProcessorInput.progress): its last report. */
+      report?: ProgressReport;
+    }
   | { ok: false; message: string; errorType: 'transient' | 'fatal'; userError: boolean }
 ) & {
   /**
@@ -46,7 +56,31 @@ export interface ThreadSpill {
   spilled: { id: string; file: string; mimeType: string };
 }
 
-export type ThreadMessage = ThreadReply | ThreadSpill;
+/** Posted while a task runs: how far it has come (ProcessorInput.progress), at most about once a second. */
+export interface ThreadProgress {
+  report: ProgressReport;
+}
+
+export type ThreadMessage = ThreadReply | ThreadSpill | ThreadProgress;
+
+/** Reports are passed on at most this often, ms; the last one comes with the reply. */
+const PROGRESS_EVERY_MS = 1000;
+
+/** A throttled ProcessorInput.progress; `last` is the latest report, sent or not. */
+function progressReporter(): { report: (r: ProgressReport) => void; last: () => ProgressReport | undefined } {
+  let latest: ProgressReport | undefined;
+  let sentAt = 0;
+  return {
+    report: (r) => {
+      latest = r;
+      const now = Date.now();
+      if (now - sentAt < PROGRESS_EVERY_MS) return;
+      sentAt = now;
+      parentPort?.postMessage({ report: r } satisfies ThreadProgress);
+    },
+    last: () => latest,
+  };
+}
 
 /**
  * The built-in processors take the worker's configuration as a second argument (a processor
@@ -114,8 +148,12 @@ parentPort?.on('message', (task: ThreadTask) => {
       // follows, after this message.
       else task.input.onSpill = (spilled) => parentPort?.postMessage({ spilled } satisfies ThreadSpill);
       if (task.input.maxBytes !== undefined) task.input.written = outputCounter();
+      const reporter = task.input.mode === 'async' && task.input.step === undefined ? progressReporter() : undefined;
+      if (reporter) task.input.progress = reporter.report;
       const outcome = await load(task.processorModule)(task.input, config);
       reply = Array.isArray(outcome) ? { ok: true, results: outcome } : { ok: true, ...outcome };
+      const report = reporter?.last();
+      if (report) reply.report = report;
     } catch (err) {
       const error = err as Error & { type?: unknown };
       reply = {

@@ -43,6 +43,9 @@ export interface JobProgress {
   message: string | null;
 }
 
+/** What a processor reports of its progress as it goes (the rest is kept as it was: 0, or null). */
+export type ProgressReport = Pick<JobProgress, 'done'> & Partial<JobProgress>;
+
 /** What finished work adds to a job's progress. */
 export type ProgressDelta = Pick<JobProgress, 'done' | 'ok' | 'failed' | 'bytes'>;
 

@@ -4,7 +4,7 @@
  */
 import type { Writable } from 'node:stream';
 import type { Config } from '../config';
-import type { ErrorType, Job, JobParameter, JobResult, ProgressDelta } from './model';
+import type { ErrorType, Job, JobParameter, JobResult, ProgressDelta, ProgressReport } from './model';
 
 /** What a processor is given; it runs in a worker thread, so all of it is plain data. */
 export interface ProcessorInput {
@@ -47,6 +47,12 @@ export interface ProcessorInput {
    * attempt shares `resultsDir`.
    */
   step?: { kind: 'start' } | { kind: 'part'; part: number } | { kind: 'finish' };
+  /**
+   * Async jobs that do not split: reports how far the job has come (shown in uws:jobInfo),
+   * as often as the processor likes; it reaches the store at most about once a second, and
+   * the last report when the job ends. Set in the processor's thread.
+   */
+  progress?: (report: ProgressReport) => void;
 }
 
 export interface ProducedResult {

@@ -347,15 +347,16 @@ export class JobStore {
   }
 
   /**
-   * Starts (or restarts, for a new attempt) a running job's progress: `total` items, none done,
-   * and a message; only while `attempt` is the current one.
+   * Sets a running job's progress (a new attempt starts it afresh); only while `attempt` is
+   * the current one and the job is EXECUTING.
    */
-  async setProgress(jobId: string, attempt: number, total: number | null, message: string | null): Promise<boolean> {
+  async setProgress(jobId: string, attempt: number, progress: JobProgress): Promise<boolean> {
+    const { total, done, ok, failed, bytes, message } = progress;
     return (
       (await this.sql.run(
-        'UPDATE uws_jobs SET progress_total = ?, progress_done = 0, progress_ok = 0, progress_failed = 0, progress_bytes = 0, progress_message = ? ' +
+        'UPDATE uws_jobs SET progress_total = ?, progress_done = ?, progress_ok = ?, progress_failed = ?, progress_bytes = ?, progress_message = ? ' +
           "WHERE job_id = ? AND phase = 'EXECUTING' AND attempts = ?",
-        [total, message, jobId, attempt],
+        [total, done, ok, failed, bytes, message, jobId, attempt],
       )) > 0
     );
   }

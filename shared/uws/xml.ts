@@ -54,7 +54,7 @@ function resultsBody(jobUrl: string, results: readonly JobResult[]): string {
 }
 
 /**
- * The job's progress inside uws:jobInfo (UWS 1.1 §2.1.13: any content): the element names
+ * The job's progress inside uws:jobInfo (UWS 1.1 §2.1, Job Info: any content): the element names
  * Rubin's TAP service uses (percentComplete, itemsProcessed, totalItems, message), then items
  * ok and failed, bytes written and, while the job runs, the estimated end (ISO 8601).
  */

@@ -3,7 +3,7 @@ import type { GeneratedDataset } from '../../shared/demo';
 import { openFitsSync, scalarLookup } from '../../shared/fits';
 import { seededRandom } from '../../shared/random';
 import { parseWcs } from '../../shared/wcs';
-import type { Client } from '../helpers/http';
+import { unescapeXml, type Client } from '../helpers/http';
 import { fieldNames, tableRows } from '../tap/fixture';
 
 export const TARGET = { ra: 55.7467376, dec: -32.2861552 };
@@ -11,7 +11,7 @@ export const TARGET = { ra: 55.7467376, dec: -32.2861552 };
 /** A manifest (VOTable) as one record per row, cells as text ('' for null). */
 export function manifestRecords(votable: string): Record<string, string>[] {
   const names = fieldNames(votable);
-  return tableRows(votable).map((cells) => Object.fromEntries(names.map((n, i) => [n, cells[i] ?? ''])));
+  return tableRows(votable).map((cells) => Object.fromEntries(names.map((n, i) => [n, unescapeXml(cells[i] ?? '')])));
 }
 
 export async function manifestOf(client: Client, jobUrl: string): Promise<Record<string, string>[]> {

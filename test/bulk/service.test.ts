@@ -516,6 +516,19 @@ print(json.dumps({'version': pyvo.__version__, 'phase': job.phase, 'parsedPhase'
   }, 90000);
 });
 
+describeWith(['pyvo', 'astropy'], "the README's Python example", () => {
+  test('runs as written against the service: manifest read with astropy, a stamp opened from the archive', async () => {
+    const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const block = /\*\*From Python\*\*[^\n]*\n\n```python\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(block).toBeDefined();
+    const dir = fs.mkdtempSync(path.join(scratch, 'readme-'));
+    fs.writeFileSync(path.join(dir, 'targets.csv'), `id,ra,dec\ncluster,${TARGET.ra},${TARGET.dec}\nfar,10,10\n`);
+    const script = `import os\nos.chdir(${JSON.stringify(dir)})\n${block!.replace('http://127.0.0.1:8080', fx.stack.url)}\nprint('STAMP', stamp[1].data.shape, len(manifest), row['id'])\n`;
+    const out = await runPython(script, [], 90000);
+    expect(out).toMatch(/STAMP \(64, 64\) 4 cluster\s*$/);
+  }, 120000);
+});
+
 test('manifestRecords reads null cells as empty text', () => {
   expect(manifestRecords('<FIELD name="a" datatype="int"/><FIELD name="b" datatype="char"/><TR><TD>1</TD><TD/></TR>')).toEqual([
     { a: '1', b: '' },

@@ -152,6 +152,10 @@ describe('SODA async', () => {
     const doc = (await client.get(`${job}/results`)).text;
     const ids = [...doc.matchAll(/<uws:result id="([^"]+)"[^>]*mime-type="application\/fits"/g)].map((m) => m[1]);
     expect(ids).toEqual(circles.map((_, i) => `cutout-${i + 1}`));
+    // Progress in uws:jobInfo: every combination counted, over both threads.
+    expect((await client.get(job)).text).toContain(
+      '<progress><percentComplete>100</percentComplete><itemsProcessed>400</itemsProcessed><totalItems>400</totalItems><message>400 cutouts</message>',
+    );
     const jobId = job.slice(job.lastIndexOf('/') + 1);
     expect(fs.readdirSync(path.join(fx.stack.config.resultsDir, jobId, 'results', '1')).sort()).toEqual(['cutouts-2.pack', 'cutouts.pack']);
     for (const n of [1, 200, 201, 400]) {

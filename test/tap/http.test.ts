@@ -324,6 +324,10 @@ describe('async (UWS) TAP jobs', () => {
     expect(result.headers.get('content-type')).toBe('application/x-votable+xml');
     expect(tableRows(result.text)).toHaveLength(1);
     expect(result.text).toContain(`${fx.stack.url}/api/datalink/links?ID=${I_COADD}`);
+    // Progress in uws:jobInfo: the rows are the items, counted when the job ends.
+    expect(doc).toContain(
+      '<uws:jobInfo><progress><percentComplete>100</percentComplete><itemsProcessed>1</itemsProcessed><totalItems>1</totalItems><message>1 rows</message>',
+    );
   });
 
   test('a failing query ends in ERROR with the message in errorSummary and a VOTable /error', async () => {

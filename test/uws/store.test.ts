@@ -152,7 +152,9 @@ describe.each(backends)('%s job store', (_name, open) => {
       offset,
       seq,
     });
-    expect(await store.setProgress(job.jobId, 1, 40, '40 stamps in 2 parts')).toBe(true);
+    expect(await store.setProgress(job.jobId, 1, { total: 40, done: 0, ok: 0, failed: 0, bytes: 0, message: '40 stamps in 2 parts' })).toBe(
+      true,
+    );
     expect(
       await store.addResults(job.jobId, 1, [{ id: 'manifest', file: '1/manifest.xml', mimeType: 'text/xml', size: 0, seq: 0 }], {
         done: 0,
@@ -188,7 +190,7 @@ describe.each(backends)('%s job store', (_name, open) => {
       ['stamp-12', 10],
     ]);
     expect(await store.addResults(job.jobId, 1, [stamp(14, 0)], { done: 1, ok: 1, failed: 0, bytes: 10 })).toBe(false);
-    expect(await store.setProgress(job.jobId, 1, 1, null)).toBe(false);
+    expect(await store.setProgress(job.jobId, 1, { total: 1, done: 1, ok: 1, failed: 0, bytes: 0, message: null })).toBe(false);
   });
 
   test("executingCount counts an owner's EXECUTING jobs of a service (anonymous ones apart)", async () => {

@@ -71,18 +71,22 @@ export interface CutPart {
   first: number;
   cutouts: readonly SodaCutout[];
   pack: string;
+  /** Cutouts made so far by every thread of the job (shared memory), for its progress. */
+  done?: Int32Array;
 }
 
 /**
  * Cuts `cutouts` (combinations first+1, first+2, …) into one pack file. Each combination gets
  * its entry (§6): a FITS cutout, or the text of why that one has none.
  */
-export function cutRange({ input, config, cutouts, first, pack: packFile }: CutPart): ProducedResult[] {
+export function cutRange({ input, config, cutouts, first, pack: packFile, done }: CutPart, onEach?: () => void): ProducedResult[] {
   const lookup = datasets(config);
   const results: ProducedResult[] = [];
   const pack = new ResultPack(input, packFile);
   try {
     for (const [i, cutout] of cutouts.entries()) {
+      if (done) Atomics.add(done, 0, 1);
+      onEach?.();
       const id = `cutout-${first + i + 1}`;
       let bytes: Buffer | null;
       try {
@@ -107,7 +111,9 @@ export function cutRange({ input, config, cutouts, first, pack: packFile }: CutP
 /** A range cut by a thread of its own (worker/soda/part.ts); ended with this thread if it is stopped. */
 function cutInThread(part: CutPart): Promise<ProducedResult[]> {
   return new Promise((resolve, reject) => {
-    const thread = new Worker(path.join(__dirname, `part${path.extname(__filename)}`), { workerData: part });
+    // Functions do not cross threads: the progress is reported by the job's own thread.
+    const workerData: CutPart = { ...part, input: { ...part.input, progress: undefined } };
+    const thread = new Worker(path.join(__dirname, `part${path.extname(__filename)}`), { workerData });
     thread.once('message', (results: ProducedResult[] | { error: string; name: string }) => {
       if (!('error' in results)) resolve(results);
       else reject(results.name === 'JobFailure' ? new JobFailure(results.error) : new Error(results.error));
@@ -136,11 +142,20 @@ export async function process(input: ProcessorInput, config: Config): Promise<Pr
     const parts = Math.max(1, Math.min(config.cutoutThreads, Math.floor(cutouts.length / config.cutoutSplitMin)));
     const size = Math.ceil(cutouts.length / parts);
     const ranges = Array.from({ length: parts }, (_, k) => ({ first: k * size, cutouts: cutouts.slice(k * size, (k + 1) * size) }));
+    // Progress (uws:jobInfo): combinations cut by every thread, counted in shared memory.
+    const done = new Int32Array(new SharedArrayBuffer(4));
+    const report = () => input.progress?.({ total: cutouts.length, done: Atomics.load(done, 0) });
     const others = ranges
       .slice(1)
-      .map((range, k) => cutInThread({ input, config, first: range.first, cutouts: range.cutouts, pack: `cutouts-${k + 2}.pack` }));
-    const results = cutRange({ input, config, first: 0, cutouts: ranges[0]!.cutouts, pack: 'cutouts.pack' });
-    for (const more of await Promise.all(others)) results.push(...more);
+      .map((range, k) => cutInThread({ input, config, first: range.first, cutouts: range.cutouts, pack: `cutouts-${k + 2}.pack`, done }));
+    const results = cutRange({ input, config, first: 0, cutouts: ranges[0]!.cutouts, pack: 'cutouts.pack', done }, report);
+    const ticker = setInterval(report, 1000);
+    try {
+      for (const more of await Promise.all(others)) results.push(...more);
+    } finally {
+      clearInterval(ticker);
+    }
+    input.progress?.({ total: cutouts.length, done: cutouts.length, message: `${cutouts.length} cutouts` });
     return results;
   } catch (err) {
     if (err instanceof SodaError) throw new JobFailure(sodaErrorText(err).trimEnd());

@@ -65,8 +65,19 @@ async function runQuery(input: ProcessorInput, config: Config): Promise<Produced
       translated.columns.map((c) => columnField(c, c.column?.description)),
       { infos: [{ name: 'QUERY', value: request.query }] },
     );
-    const overflow = await writeRows(rows, writer, { maxrec: request.maxrec, nativeRows: config.nativeRows });
+    input.progress?.({ done: 0, message: 'running the query' });
+    const overflow = await writeRows(rows, writer, {
+      maxrec: request.maxrec,
+      nativeRows: config.nativeRows,
+      onRows: input.progress && ((written) => input.progress!({ done: written, message: 'writing the result' })),
+    });
     await writer.end(overflow);
+    // Rows are the items of a query: how many there were is known at the end.
+    input.progress?.({
+      done: writer.rowCount,
+      total: writer.rowCount,
+      message: `${writer.rowCount} rows${overflow ? ' (MAXREC reached)' : ''}`,
+    });
     return [output.result()];
   } finally {
     uploads.drop();
