@@ -64,7 +64,7 @@ export async function pool<T>(count: number, concurrency: number, task: (i: numb
 }
 
 /** CPU time (user + system, ms) a process has used, from /proc (Linux). */
-function cpuMs(pid: number): number {
+export function cpuMs(pid: number): number {
   try {
     const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks at USER_HZ=100

@@ -95,8 +95,9 @@ export class PartRunner {
   }
 
   /**
-   * Adds parts 1…count of the attempt as children of the job's queue entry. A failed part
-   * does not hold its job back (ignoreDependencyOnFailure): the finish step sees what it lacks.
+   * Adds parts 1…count of the attempt as children of the job's queue entry. A part that keeps
+   * failing (UWS_MAX_ATTEMPTS) does not hold its job back (ignoreDependencyOnFailure): the
+   * finish step sees what it lacks.
    */
   async add(service: UwsService, parent: QueueEntry<QueueEntryData>, attempt: number, count: number): Promise<void> {
     const { jobId } = parent.data;
@@ -111,6 +112,8 @@ export class PartRunner {
           opts: {
             jobId: `${jobId}-${attempt}-${part}`,
             parent: ref,
+            // A part whose thread failed is tried again; after that its job goes on without it.
+            attempts: this.deps.config.uws.maxAttempts,
             ignoreDependencyOnFailure: true,
             removeOnComplete: true,
             removeOnFail: { age: 86400, count: 10000 },

@@ -256,7 +256,6 @@ export class JobRunner {
     }
     await this.parts.add(service, entry, attempt, reply.parts!);
     await entry.updateData({ jobId, attempt, step: 'finish' });
-    if (await entry.moveToWaitingChildren(token!)) throw new WaitingChildrenError();
     await this.finishSplit(service, entry, token);
   }
 
@@ -268,6 +267,9 @@ export class JobRunner {
   private async finishSplit(service: UwsService, entry: QueueEntry<QueueEntryData>, token: string | undefined): Promise<void> {
     const { store, config, log } = this.deps;
     const { jobId, attempt } = entry.data;
+    // Only once every part is done: a worker that died between marking the entry for the
+    // finish and moving it to wait for its parts leaves it back in the queue early.
+    if (await entry.moveToWaitingChildren(token!)) throw new WaitingChildrenError();
     const job = await store.get(jobId);
     if (attempt === undefined || !job || job.phase !== 'EXECUTING' || job.attempts !== attempt) return;
     const keepAndFail = (error: JobError) => this.finish(jobId, () => store.fail(jobId, error, attempt), 'ERROR');

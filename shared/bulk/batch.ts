@@ -55,13 +55,20 @@ export interface PartStamp {
   readonly source: string;
   readonly box: PixelBox;
   readonly result: string;
+  /** Its name in the archive. */
+  readonly member: string;
   /** What the stamp's primary header records. */
   readonly provenance: StampProvenance;
 }
 
+/** What a part needs, without reading the whole plan. */
 export interface PartPlan {
   readonly planes: readonly Plane[];
   readonly edge: Exclude<EdgeMode, 'skip'>;
+  readonly packaging: Packaging;
+  /** BatchPlan.createdAt. */
+  readonly createdAt: number;
+  /** By image, then pixel row. */
   readonly stamps: readonly PartStamp[];
 }
 
@@ -131,24 +138,31 @@ export function* manifestRows(
   resultUrl: (resultId: string) => string,
   pending: string,
 ): Generator<ManifestRow> {
-  for (const [index, planned] of plan.rows.entries()) {
-    const { part, result, ...row } = planned;
-    if (part === undefined || result === undefined || plan.dryRun) {
+  for (const [index, row] of plan.rows.entries()) {
+    // The manifest's writers read the columns by name: a planned row is a manifest row as it is.
+    if (row.part === undefined || row.result === undefined || plan.dryRun) {
       yield row;
       continue;
     }
     const outcome = outcomes.get(index);
-    if (!outcome) {
-      yield { ...row, status: 'not_run', message: pending, member: null, bytes: null };
-      continue;
-    }
-    const cut = outcome.offset !== undefined;
+    const cut = outcome?.offset !== undefined;
     yield {
-      ...row,
-      status: outcome.status,
-      message: outcome.message ?? row.message,
+      row: row.row,
+      id: row.id,
+      ra: row.ra,
+      dec: row.dec,
+      band: row.band,
+      status: outcome ? outcome.status : 'not_run',
+      message: outcome ? (outcome.message ?? row.message) : pending,
+      obsPublisherDid: row.obsPublisherDid,
+      dataproductSubtype: row.dataproductSubtype,
+      tMin: row.tMin,
+      x0: row.x0,
+      y0: row.y0,
+      nx: row.nx,
+      ny: row.ny,
       member: cut ? row.member : null,
-      url: cut ? resultUrl(result) : null,
+      url: cut ? resultUrl(row.result) : null,
       bytes: cut ? (outcome.bytes ?? null) : null,
     };
   }
@@ -163,21 +177,40 @@ export async function manifestBytes(rows: Iterable<ManifestRow>, format: 'votabl
   return Buffer.concat(chunks);
 }
 
-/** The stamps cut by `parts` (every part by default), as archive members in manifest order. */
+/**
+ * The stamps cut by `parts` (every part by default), as archive members in the order they lie
+ * in the packs (part by part, each in the order it was cut): the archive is then read straight
+ * through, a pack at a time, with few large reads; manifest.csv says which row is which member.
+ */
 export function stampMembers(dir: string, plan: BatchPlan, parts?: readonly number[]): ArchiveMember[] {
   const outcomes = readOutcomes(dir, plan, parts);
   const mtime = new Date(plan.createdAt);
-  const members: ArchiveMember[] = [];
+  const placed: { part: number; offset: number; member: ArchiveMember }[] = [];
   for (const [index, row] of plan.rows.entries()) {
     const outcome = outcomes.get(index);
     if (row.part === undefined || !row.member || outcome?.offset === undefined) continue;
-    members.push({
-      name: row.member,
-      size: outcome.bytes!,
-      crc32: outcome.crc32!,
-      mtime,
-      source: { file: path.join(dir, packFile(row.part)), offset: outcome.offset },
+    const file = path.join(dir, packFile(row.part));
+    placed.push({
+      part: row.part,
+      offset: outcome.offset,
+      member: { name: row.member, size: outcome.bytes!, crc32: outcome.crc32!, mtime, source: { file, offset: outcome.offset } },
     });
+  }
+  placed.sort((a, b) => a.part - b.part || a.offset - b.offset);
+  return placed.map((p) => p.member);
+}
+
+/** The stamps part `part` cut, as archive members (from its own files: no need of the whole plan). */
+export function partMembers(dir: string, part: number, plan: PartPlan, outcomes: readonly StampOutcome[]): ArchiveMember[] {
+  const byIndex = new Map(outcomes.map((o) => [o.index, o]));
+  const mtime = new Date(plan.createdAt);
+  const file = path.join(dir, packFile(part));
+  const members: ArchiveMember[] = [];
+  // In the order they were cut: the archive then reads the pack straight through.
+  for (const stamp of plan.stamps) {
+    const outcome = byIndex.get(stamp.index);
+    if (outcome?.offset === undefined) continue;
+    members.push({ name: stamp.member, size: outcome.bytes!, crc32: outcome.crc32!, mtime, source: { file, offset: outcome.offset } });
   }
   return members;
 }

@@ -131,6 +131,10 @@ interface PlaneHdu {
 interface OpenImage {
   readonly file: FitsFile;
   readonly planes: Map<Plane, PlaneHdu>;
+  /** How its stamps' headers are made: found once per opened version of the file. */
+  layouts?: ReturnType<typeof cutLayouts>;
+  /** Whole rows y0 … y1 − 1 of planes read ahead (StampCutter.readRows), big-endian as stored. */
+  window?: { y0: number; y1: number; rows: Map<Plane, Buffer> };
 }
 
 export interface StampCutterOptions {
@@ -138,6 +142,11 @@ export interface StampCutterOptions {
   readonly openFiles?: number;
   /** Where formatted headers are kept; default a cache of this cutter's own (not SODA's module-wide one). */
   readonly headerCache?: HeaderCache;
+  /**
+   * How long an image's size and mtime are trusted before they are looked at again (a file
+   * changed on disk is then opened afresh), ms; default 1000: a stat per stamp costs ~20 µs.
+   */
+  readonly statEveryMs?: number;
 }
 
 /**
@@ -149,10 +158,16 @@ export class StampCutter {
   readonly headerCache: HeaderCache;
   /** Reused for rows of a padded stamp that must be spread out. */
   private scratch = Buffer.alloc(0);
+  /** When each source's size and mtime were last looked at, and the cache key they gave. */
+  private readonly checked = new Map<string, { at: number; key: string }>();
+  private readonly statEveryMs: number;
+  /** Plane rectangles copied from rows read ahead (readRows) rather than read from the file. */
+  rowsAheadUsed = 0;
 
   constructor(options: StampCutterOptions = {}) {
     this.files = new LruCache<string, OpenImage>(options.openFiles ?? 16, (image) => image.file.close());
     this.headerCache = options.headerCache ?? new HeaderCache();
+    this.statEveryMs = options.statEveryMs ?? 1000;
   }
 
   /** Times an image had to be opened (cache misses); a job's stamps of one image open it once. */
@@ -165,7 +180,7 @@ export class StampCutter {
     const image = this.open(source);
     const planes = this.planesOf(image, options.planes);
     const shape = stampShape(planes[0]!, box, options);
-    const layouts = cutLayouts(image.file, this.headerCache);
+    const layouts = this.layoutsOf(image);
     let bytes = layouts.primaryHeader(provenanceCards(options.provenance, planes, shape, options.edge)).length;
     for (const p of planes) {
       p.headerBytes ??= headerBytesOf(layouts, p);
@@ -183,7 +198,7 @@ export class StampCutter {
     const image = this.open(source);
     const planes = this.planesOf(image, options.planes);
     const shape = stampShape(planes[0]!, box, options);
-    const layouts = cutLayouts(image.file, this.headerCache);
+    const layouts = this.layoutsOf(image);
     const parts = [layouts.primaryHeader(provenanceCards(options.provenance, planes, shape, options.edge))];
     const { overlap, partial } = shape;
     const rect = toRect(overlap);
@@ -191,7 +206,7 @@ export class StampCutter {
       const { bytes, data } = layouts.cutHdu(p.hdu.index, toRect(shape.box));
       p.headerBytes ??= bytes.length - padToBlock(data.length);
       if (!partial || options.edge === 'clip') {
-        image.file.readRectBytes(p.hdu.index, rect, data, STRIDED);
+        this.readRect(image, p, rect, data);
       } else {
         p.fill ??= fillPixel(image.file, p);
         data.fill(p.fill);
@@ -201,10 +216,10 @@ export class StampCutter {
         const start = (overlap.y0 - shape.box.y0) * rowBytes + (overlap.x0 - shape.box.x0) * bpp;
         if (overlap.nx === shape.box.nx) {
           // Whole rows of the stamp: they are contiguous in it too.
-          image.file.readRectBytes(p.hdu.index, rect, data.subarray(start, start + runBytes * overlap.ny), STRIDED);
+          this.readRect(image, p, rect, data.subarray(start, start + runBytes * overlap.ny));
         } else {
           if (this.scratch.length < runBytes * overlap.ny) this.scratch = Buffer.allocUnsafe(runBytes * overlap.ny);
-          const rows = image.file.readRectBytes(p.hdu.index, rect, this.scratch, STRIDED);
+          const rows = this.readRect(image, p, rect, this.scratch);
           for (let r = 0; r < overlap.ny; r++) data.set(rows.subarray(r * runBytes, (r + 1) * runBytes), start + r * rowBytes);
         }
       }
@@ -220,9 +235,79 @@ export class StampCutter {
   }
 
   /** The image, open; a file changed on disk (size or mtime) is opened afresh. */
+  /**
+   * Reads whole rows y0 … y1 − 1 (clipped to the image) of `planes` of the image at `source`
+   * ahead, in one positioned read per plane (or a few for large spans): the stamps cut next
+   * from those rows copy them from memory instead of reading each of their rows from the file.
+   * A bulk part cuts its stamps of one image in pixel-row order, so each row is read once.
+   * Replaces the image's earlier rows; `releaseRows` frees them.
+   */
+  readRows(source: string, planes: readonly Plane[], y0: number, y1: number): void {
+    const image = this.open(source);
+    const wanted = this.planesOf(image, planes);
+    const height = wanted[0]!.height;
+    const from = Math.max(0, y0);
+    const to = Math.min(height, y1);
+    image.window = undefined;
+    if (to <= from) return;
+    const rows = new Map<Plane, Buffer>();
+    for (const p of wanted) {
+      const bytes = image.file.readRectBytes(p.hdu.index, { x0: 0, y0: from, width: p.width, height: to - from });
+      rows.set(p.plane, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    }
+    image.window = { y0: from, y1: to, rows };
+  }
+
+  /**
+   * The stored bytes of `rect` of a plane into `into`: copied from the rows read ahead when they
+   * hold it (StampCutter.readRows), else read from the file, one positioned read per row.
+   */
+  private readRect(image: OpenImage, p: PlaneHdu, rect: Rect, into: Uint8Array): Uint8Array {
+    const window = image.window;
+    const rows = window?.rows.get(p.plane);
+    if (!window || !rows || rect.y0 < window.y0 || rect.y0 + rect.height > window.y1) {
+      return image.file.readRectBytes(p.hdu.index, rect, into, STRIDED);
+    }
+    this.rowsAheadUsed++;
+    const bpp = p.bytesPerPixel;
+    const rowBytes = p.width * bpp;
+    const runBytes = rect.width * bpp;
+    for (let r = 0; r < rect.height; r++) {
+      const from = (rect.y0 - window.y0 + r) * rowBytes + rect.x0 * bpp;
+      into.set(rows.subarray(from, from + runBytes), r * runBytes);
+    }
+    return into.subarray(0, runBytes * rect.height);
+  }
+
+  /** Bytes of one whole row over `planes` of the image at `source`, or undefined when it cannot be read as stamps need. */
+  rowBytes(source: string, planes: readonly Plane[]): number | undefined {
+    try {
+      return this.planesOf(this.open(source), planes).reduce((sum, p) => sum + p.width * p.bytesPerPixel, 0);
+    } catch {
+      return undefined; // each stamp then says why (StampCutter.cut)
+    }
+  }
+
+  private layoutsOf(image: OpenImage): ReturnType<typeof cutLayouts> {
+    return (image.layouts ??= cutLayouts(image.file, this.headerCache));
+  }
+
+  /** Frees the rows read ahead for every image. */
+  releaseRows(): void {
+    for (const image of this.files.values()) image.window = undefined;
+  }
+
+  /** The image, open; a file changed on disk (size or mtime, looked at once a second) is opened afresh. */
   private open(source: string): OpenImage {
-    const stat = statSync(source);
-    return this.files.getOrCreate(`${source}\0${stat.size}\0${stat.mtimeMs}`, () => ({ file: openFitsSync(source), planes: new Map() }));
+    const now = Date.now();
+    let checked = this.checked.get(source);
+    if (!checked || now - checked.at >= this.statEveryMs) {
+      const stat = statSync(source);
+      checked = { at: now, key: `${source}\0${stat.size}\0${stat.mtimeMs}` };
+      if (this.checked.size >= 4096) this.checked.clear();
+      this.checked.set(source, checked);
+    }
+    return this.files.getOrCreate(checked.key, () => ({ file: openFitsSync(source), planes: new Map() }));
   }
 
   /** The planes asked for, in PLANES order, each a 2-D image of one size. */

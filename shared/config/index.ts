@@ -131,7 +131,7 @@ export interface BulkLimits {
    * fewer): about a second of one thread's work, so a batch spreads over every worker.
    */
   partStamps: number;
-  /** Parts of batches one worker process cuts at once, each in a low-priority thread (BULK_PART_CONCURRENCY; default the cores). */
+  /** Parts of batches one worker process cuts at once, each in a low-priority thread (BULK_PART_CONCURRENCY; default 1: npm start runs a worker per core). */
   partConcurrency: number;
 }
 
@@ -259,7 +259,7 @@ export function readConfig(env: Env = process.env): EnvConfig {
       maxBytes: integer(env, 'BULK_MAX_BYTES', 10 * 2 ** 30, 1),
       maxJobsPerOwner: integer(env, 'BULK_MAX_JOBS_PER_OWNER', 4, 1),
       partStamps: integer(env, 'BULK_PART_STAMPS', 2048, 1),
-      partConcurrency: integer(env, 'BULK_PART_CONCURRENCY', cores, 1, 64),
+      partConcurrency: integer(env, 'BULK_PART_CONCURRENCY', 1, 1, 64),
     },
   };
   const { uws } = config;

@@ -47,6 +47,11 @@ export class LruCache<K, V> {
     return made;
   }
 
+  /** The values kept, oldest use first (no use is recorded). */
+  values(): IterableIterator<V> {
+    return this.entries.values();
+  }
+
   clear(): void {
     if (this.onEvict) for (const [key, value] of this.entries) this.onEvict(value, key);
     this.entries.clear();

@@ -155,9 +155,17 @@ export function writeResult(input: ProcessorInput, id: string, file: string, mim
  * (bulk cutouts) then creates one file instead of thousands — file creation, not the
  * cutting, is what such a job would otherwise spend its time on.
  */
+/** Bytes a pack gathers before it writes them. */
+const PACK_WRITE_BYTES = 4 << 20;
+/** And at most this many results (IOV_MAX is 1024 on Linux). */
+const PACK_WRITE_BUFFERS = 1000;
+
 export class ResultPack {
   private fd: number | undefined;
   private offset = 0;
+  /** Results not yet written: thousands of small writes cost more than a few large ones. */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
 
   constructor(
     private readonly input: ProcessorInput,
@@ -167,14 +175,38 @@ export class ResultPack {
   add(id: string, mimeType: string, bytes: Buffer): ProducedResult {
     chargeOutput(this.input, bytes.length);
     this.fd ??= fs.openSync(path.join(this.input.resultsDir, this.file), 'w');
-    fs.writeSync(this.fd, bytes);
+    this.pending.push(bytes);
+    this.pendingBytes += bytes.length;
+    if (this.pendingBytes >= PACK_WRITE_BYTES || this.pending.length >= PACK_WRITE_BUFFERS) this.flush();
     const result = { id, file: this.file, mimeType, size: bytes.length, offset: this.offset };
     this.offset += bytes.length;
     return result;
   }
 
+  /** Writes what was added so far, in one system call (no copy into one buffer first). */
+  flush(): void {
+    if (this.fd === undefined || this.pending.length === 0) return;
+    let written = fs.writevSync(this.fd, this.pending);
+    // A short write (rare, e.g. a signal): the rest one buffer at a time.
+    for (const buffer of this.pending) {
+      if (written >= buffer.length) {
+        written -= buffer.length;
+        continue;
+      }
+      fs.writeSync(this.fd, buffer, written);
+      written = 0;
+    }
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+
+  /** Writes what is left and closes the file; its results are readable from then on. */
   close(): void {
-    if (this.fd !== undefined) fs.closeSync(this.fd);
-    this.fd = undefined;
+    try {
+      this.flush();
+    } finally {
+      if (this.fd !== undefined) fs.closeSync(this.fd);
+      this.fd = undefined;
+    }
   }
 }

@@ -403,7 +403,39 @@ describe('caches', () => {
     }
   });
 
-  test('a file changed on disk is opened afresh', () => {
+  test('rows read ahead (readRows): the same stamps byte for byte, inside, across every edge and past the rows read', () => {
+    const boxes: PixelBox[] = [
+      { x0: 3, y0: 4, nx: 7, ny: 5 },
+      { x0: -3, y0: -2, nx: 8, ny: 8 },
+      { x0: SPEC.width - 4, y0: SPEC.height - 3, nx: 9, ny: 9 },
+      { x0: 0, y0: 10, nx: SPEC.width, ny: 6 },
+      { x0: 5, y0: SPEC.height - 6, nx: 4, ny: 4 },
+    ];
+    const ahead = new StampCutter();
+    const plain = new StampCutter();
+    try {
+      for (const edge of ['clip', 'pad'] as const) {
+        // Rows 0 … height − 8: the last boxes fall (partly) outside them and are read from the file.
+        ahead.readRows(exposure, ALL, -5, SPEC.height - 8);
+        for (const box of boxes) {
+          expect([edge, box, ahead.cut(exposure, box, options(edge)).data.equals(plain.cut(exposure, box, options(edge)).data)]).toEqual([
+            edge,
+            box,
+            true,
+          ]);
+        }
+        ahead.releaseRows();
+      }
+      // Boxes 1, 2 and 4 lie within the rows read (3 planes each, per edge mode); 3 and 5 do not.
+      expect(ahead.rowsAheadUsed).toBe(2 * 3 * 3);
+      expect(plain.rowsAheadUsed).toBe(0);
+    } finally {
+      ahead.close();
+      plain.close();
+    }
+  });
+
+  test('a file changed on disk is opened afresh (its size and mtime looked at every statEveryMs)', () => {
     const path = dir.path('changing.fits');
     const spec = tanSpec({ width: 10, height: 10, ra: 0, dec: 0, arcsecPerPixel: 1 });
     const write = (value: number, mtime: number): void => {
@@ -413,7 +445,7 @@ describe('caches', () => {
       );
       utimesSync(path, mtime, mtime);
     };
-    const cutter = new StampCutter();
+    const cutter = new StampCutter({ statEveryMs: 0 });
     try {
       write(1, 1_000_000);
       const first = openFitsBuffer(cutter.cut(path, { x0: 0, y0: 0, nx: 2, ny: 2 }, options('pad', ['IMAGE'])).data);

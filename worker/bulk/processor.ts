@@ -31,9 +31,9 @@ import {
   partFile,
   readOutcomes,
   readPart,
+  partMembers,
   readPlan,
   SEQ,
-  stampMembers,
   writeJsonAtomic,
   type BatchPlan,
   type PartPlan,
@@ -47,7 +47,7 @@ import type { BulkRequest } from '../../shared/bulk/params';
 import { positionsFromRequest, type PositionsTable } from '../../shared/bulk/positions';
 import { resolveStamps, type PlannedStamp } from '../../shared/bulk/resolve';
 import { bulkRequest, missingPart, positionsOf, uploadedPart } from '../../shared/bulk/service';
-import { StampCutter, StampError, type PixelBox, type StampProvenance } from '../../shared/bulk/stamp';
+import { StampCutter, StampError, type PixelBox, type StampOptions, type StampPlan, type StampProvenance } from '../../shared/bulk/stamp';
 import { FetchError, fetchPublic } from '../../shared/net/fetch';
 import { SodaError, sodaErrorText } from '../../shared/soda';
 import { containedPath } from '../../shared/storage';
@@ -115,8 +115,15 @@ const MANIFEST_STATUS: Record<PlannedStamp['status'], ManifestStatus> = {
   error: 'error',
 };
 
-function boxColumns(box: PixelBox | undefined): Pick<PlannedRow, 'x0' | 'y0' | 'nx' | 'ny'> {
-  return box ? { x0: box.x0, y0: box.y0, nx: box.nx, ny: box.ny } : {};
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** The row's pixel box columns (none without a box). */
+function setBox(row: Mutable<PlannedRow>, box: PixelBox | undefined): void {
+  if (!box) return;
+  row.x0 = box.x0;
+  row.y0 = box.y0;
+  row.nx = box.nx;
+  row.ny = box.ny;
 }
 
 interface Cut extends PartStamp {
@@ -126,14 +133,16 @@ interface Cut extends PartStamp {
 /**
  * Parts of about a second's work each (BULK_PART_STAMPS stamps of 64×64 pixels, in pixels over
  * the planes), over stamps already in image and pixel-row order; never more stamps than that.
+ * The first parts are smaller (1/8, 1/4, 1/2 of that), so the first results come early.
  */
 function splitIntoParts(cuts: readonly Cut[], partStamps: number): Cut[][] {
-  const budget = partStamps * STAMP_PIXELS;
   const parts: Cut[][] = [];
   let current: Cut[] = [];
   let pixels = 0;
+  const limit = () => Math.max(1, Math.round(partStamps * Math.min(1, 2 ** (parts.length - 3))));
   for (const cut of cuts) {
-    if (current.length > 0 && (pixels + cut.pixels > budget || current.length >= partStamps)) {
+    const stamps = limit();
+    if (current.length > 0 && (pixels + cut.pixels > stamps * STAMP_PIXELS || current.length >= stamps)) {
       parts.push(current);
       current = [];
       pixels = 0;
@@ -147,6 +156,20 @@ function splitIntoParts(cuts: readonly Cut[], partStamps: number): Cut[][] {
 
 async function start(input: ProcessorInput, config: Config): Promise<ProcessorOutcome> {
   const request = bulkRequest(input.parameters, config);
+  // What each stamp will be and its size in bytes. DRYRUN plans every stamp exactly; a batch
+  // plans the first stamp of each image and output shape, and takes its size for the others
+  // of that shape (their provenance cards may differ in length: within a FITS block or two,
+  // which is all BULK_MAX_BYTES needs; the cut stamps' sizes in the manifest are exact).
+  const shapes = new Map<string, StampPlan>();
+  const planOf = (source: string, s: PlannedStamp, box: PixelBox, options: StampOptions): StampPlan => {
+    if (request.dryRun) return cutter().plan(source, box, options);
+    const partial = s.status === 'partial';
+    const out = options.edge === 'clip' && s.clipped ? s.clipped : box;
+    const key = `${source}\0${out.nx}\0${out.ny}\0${partial}`;
+    let shape = shapes.get(key);
+    if (!shape) shapes.set(key, (shape = cutter().plan(source, box, options)));
+    return { box: out, overlap: s.clipped ?? box, partial, bytes: shape.bytes };
+  };
   const table = await positionsTable(input, request, config);
   const planned = resolveStamps(obscoreConnection(config.obscoreDb), config.dataDir, table.rows, request, {
     maxPixels: config.cutoutMaxPixels,
@@ -154,64 +177,80 @@ async function start(input: ProcessorInput, config: Config): Promise<ProcessorOu
   const { maxStamps, maxBytes } = config.bulk;
   const edge = request.edge === 'pad' ? 'pad' : 'clip';
   const namer = new MemberNamer();
-  const rows: PlannedRow[] = [];
+  const rows: Mutable<PlannedRow>[] = [];
   const cuts: Cut[] = [];
+  const sources = new Map<string, string | undefined>();
   let bytes = 0;
   for (const [index, s] of planned.entries()) {
-    const base = {
+    const image = s.image;
+    // One object per row, written out (30,000 rows: spreads cost more than the rest of the loop).
+    const row: Mutable<PlannedRow> = {
       row: s.row,
       id: s.id,
       ra: s.ra,
       dec: s.dec,
       band: s.band,
-      obsPublisherDid: s.image?.did ?? null,
-      dataproductSubtype: s.image?.subtype ?? null,
-      tMin: s.image?.tMin ?? null,
+      status: MANIFEST_STATUS[s.status],
+      message: s.message,
+      obsPublisherDid: image?.did ?? null,
+      dataproductSubtype: image?.subtype ?? null,
+      tMin: image?.tMin ?? null,
     };
-    const status = MANIFEST_STATUS[s.status];
-    const source = s.image && containedPath(config.dataDir, s.image.file);
-    if (!s.cut || !s.box || !source) {
-      rows.push({ ...base, status, message: s.message, ...boxColumns(s.clipped ?? s.box) });
+    rows.push(row);
+    let source: string | undefined;
+    if (image) {
+      source = sources.get(image.file);
+      if (source === undefined && !sources.has(image.file)) sources.set(image.file, (source = containedPath(config.dataDir, image.file)));
+    }
+    if (!s.cut || !s.box || !source || !image) {
+      setBox(row, s.clipped ?? s.box);
       continue;
     }
-    const provenance: StampProvenance = { id: s.id, row: s.row, ra: s.ra, dec: s.dec, band: s.band, did: s.image.did };
-    let plan;
+    const provenance: StampProvenance = { id: s.id, row: s.row, ra: s.ra, dec: s.dec, band: s.band, did: image.did };
+    let plan: StampPlan;
     try {
-      plan = cutter().plan(source, s.box, { planes: request.planes, edge, provenance, maxPixels: config.cutoutMaxPixels });
+      plan = planOf(source, s, s.box, { planes: request.planes, edge, provenance, maxPixels: config.cutoutMaxPixels });
     } catch (err) {
-      const failed = err instanceof StampError ? err.status : 'error';
-      rows.push({ ...base, status: failed, message: (err as Error).message, ...boxColumns(s.box) });
+      row.status = err instanceof StampError ? err.status : 'error';
+      row.message = (err as Error).message;
+      setBox(row, s.box);
       continue;
     }
-    let limit: string | undefined;
-    if (cuts.length >= maxStamps) limit = `not cut: the job reached BULK_MAX_STAMPS (${maxStamps} stamps)`;
-    else if (bytes + plan.bytes > maxBytes) limit = `not cut: the job's stamps would exceed BULK_MAX_BYTES (${maxBytes} bytes)`;
-    if (limit) {
-      rows.push({ ...base, status: 'not_run', message: limit, ...boxColumns(plan.box), bytes: plan.bytes });
+    setBox(row, plan.box);
+    row.bytes = plan.bytes;
+    if (cuts.length >= maxStamps) {
+      row.status = 'not_run';
+      row.message = `not cut: the job reached BULK_MAX_STAMPS (${maxStamps} stamps)`;
+      continue;
+    }
+    if (bytes + plan.bytes > maxBytes) {
+      row.status = 'not_run';
+      row.message = `not cut: the job's stamps would exceed BULK_MAX_BYTES (${maxBytes} bytes)`;
       continue;
     }
     bytes += plan.bytes;
     const result = `stamp-${index + 1}`;
     const member = request.dryRun ? null : namer.name(s.id, s.band, s.row, s.n);
-    rows.push({ ...base, status, message: s.message, ...boxColumns(plan.box), member, result, bytes: plan.bytes });
-    cuts.push({ index, source, box: s.box, result, provenance, pixels: s.box.nx * s.box.ny * request.planes.length });
+    row.member = member;
+    row.result = result;
+    cuts.push({ index, source, box: s.box, result, member: member ?? '', provenance, pixels: s.box.nx * s.box.ny * request.planes.length });
   }
+  const createdAt = Date.now();
   // Each image once, its rows read in order: by file, then pixel row, then column.
   cuts.sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : a.box.y0 - b.box.y0 || a.box.x0 - b.box.x0));
   const parts = request.dryRun ? [] : splitIntoParts(cuts, config.bulk.partStamps);
-  const partOf = new Map<number, number>();
   for (const [k, part] of parts.entries()) {
-    const partPlan: PartPlan = { planes: request.planes, edge, stamps: part.map(({ pixels: _pixels, ...stamp }) => stamp) };
+    const partPlan: PartPlan = {
+      planes: request.planes,
+      edge,
+      packaging: request.packaging,
+      createdAt,
+      stamps: part.map(({ pixels: _pixels, ...stamp }) => stamp),
+    };
     writeJsonAtomic(path.join(input.resultsDir, partFile(k + 1)), partPlan);
-    for (const cut of part) partOf.set(cut.index, k + 1);
+    for (const cut of part) rows[cut.index]!.part = k + 1;
   }
-  const plan: BatchPlan = {
-    createdAt: Date.now(),
-    packaging: request.packaging,
-    dryRun: request.dryRun,
-    parts: parts.length,
-    rows: rows.map((row, index) => (partOf.has(index) ? { ...row, part: partOf.get(index)! } : row)),
-  };
+  const plan: BatchPlan = { createdAt, packaging: request.packaging, dryRun: request.dryRun, parts: parts.length, rows };
   writeJsonAtomic(path.join(input.resultsDir, 'plan.json'), plan);
   const images = new Set(cuts.map((c) => c.source)).size;
   const message = request.dryRun
@@ -229,45 +268,78 @@ async function start(input: ProcessorInput, config: Config): Promise<ProcessorOu
 // ---------------------------------------------------------------------------------------------
 // part n
 
+/** Rows of an image read ahead at once, at most (over the planes): bounds a part's memory. */
+const READ_AHEAD_BYTES = 64 << 20;
+
+/**
+ * The stamps of one image in pixel-row order, in runs whose rows (over the planes) fit
+ * READ_AHEAD_BYTES: each run's rows are read once (StampCutter.readRows) for all its stamps.
+ */
+function rowRuns(stamps: readonly PartStamp[], rowBytes: number): PartStamp[][] {
+  const maxRows = Math.max(1, Math.floor(READ_AHEAD_BYTES / rowBytes));
+  const runs: PartStamp[][] = [];
+  let run: PartStamp[] = [];
+  let first = 0;
+  for (const s of stamps) {
+    const top = Math.max(0, s.box.y0);
+    if (run.length > 0 && s.box.y0 + s.box.ny - first > maxRows) {
+      runs.push(run);
+      run = [];
+    }
+    if (run.length === 0) first = top;
+    run.push(s);
+  }
+  if (run.length > 0) runs.push(run);
+  return runs;
+}
+
 function cutPart(input: ProcessorInput, config: Config, part: number): ProcessorOutcome {
   const dir = input.resultsDir;
-  const { planes, edge, stamps } = readPart(dir, part);
+  const plan = readPart(dir, part);
+  const { planes, edge, stamps } = plan;
   const pack = new ResultPack(input, packFile(part));
   const results: ProducedResult[] = [];
   const outcomes: StampOutcome[] = [];
   const progress = { done: 0, ok: 0, failed: 0, bytes: 0 };
+  const stampCutter = cutter();
+  const cutOne = (s: PartStamp): StampOutcome => {
+    try {
+      const stamp = stampCutter.cut(s.source, s.box, { planes, edge, provenance: s.provenance, maxPixels: config.cutoutMaxPixels });
+      const result = pack.add(s.result, 'application/fits', stamp.data);
+      results.push({ ...result, seq: SEQ.stamp + s.index });
+      progress.ok++;
+      progress.bytes += stamp.bytes;
+      return { index: s.index, status: stamp.partial ? 'partial' : 'ok', offset: result.offset!, bytes: stamp.bytes, crc32: stamp.crc32 };
+    } catch (err) {
+      // JOB_MAX_BYTES (a JobFailure) ends the part: the job records none of it.
+      if (err instanceof JobFailure) throw err;
+      progress.failed++;
+      return { index: s.index, status: err instanceof StampError ? err.status : 'error', message: (err as Error).message };
+    }
+  };
   try {
-    for (const s of stamps) {
-      let outcome: StampOutcome;
-      try {
-        const stamp = cutter().cut(s.source, s.box, { planes, edge, provenance: s.provenance, maxPixels: config.cutoutMaxPixels });
-        const result = pack.add(s.result, 'application/fits', stamp.data);
-        results.push({ ...result, seq: SEQ.stamp + s.index });
-        outcome = {
-          index: s.index,
-          status: stamp.partial ? 'partial' : 'ok',
-          offset: result.offset!,
-          bytes: stamp.bytes,
-          crc32: stamp.crc32,
-        };
-        progress.ok++;
-        progress.bytes += stamp.bytes;
-      } catch (err) {
-        // JOB_MAX_BYTES (a JobFailure) ends the part: the rest of its stamps are not_run.
-        if (err instanceof JobFailure) throw err;
-        outcome = { index: s.index, status: err instanceof StampError ? err.status : 'error', message: (err as Error).message };
-        progress.failed++;
+    for (const group of byImage(stamps)) {
+      const rowBytes = stampCutter.rowBytes(group[0]!.source, planes);
+      for (const run of rowRuns(group, rowBytes ?? Infinity)) {
+        if (rowBytes !== undefined) {
+          const top = Math.min(...run.map((s) => s.box.y0));
+          const bottom = Math.max(...run.map((s) => s.box.y0 + s.box.ny));
+          stampCutter.readRows(run[0]!.source, planes, top, bottom);
+        }
+        for (const s of run) {
+          outcomes.push(cutOne(s));
+          progress.done++;
+        }
       }
-      outcomes.push(outcome);
-      progress.done++;
+      stampCutter.releaseRows();
     }
   } finally {
     pack.close();
+    stampCutter.releaseRows();
   }
   writeJsonAtomic(path.join(dir, doneFile(part)), outcomes);
-  const plan = readPlan(dir);
   if (plan.packaging !== 'none') {
-    const layout = archiveLayout(plan.packaging, stampMembers(dir, plan, [part]));
+    const layout = archiveLayout(plan.packaging, partMembers(dir, part, plan, outcomes));
     results.unshift({
       id: `part-${part}`,
       file: archiveFile(plan.packaging, part),
@@ -277,6 +349,17 @@ function cutPart(input: ProcessorInput, config: Config, part: number): Processor
     });
   }
   return { results, progress };
+}
+
+/** Consecutive stamps of one image (a part lists them grouped). */
+function byImage(stamps: readonly PartStamp[]): PartStamp[][] {
+  const groups: PartStamp[][] = [];
+  for (const s of stamps) {
+    const last = groups[groups.length - 1];
+    if (last && last[0]!.source === s.source) last.push(s);
+    else groups.push([s]);
+  }
+  return groups;
 }
 
 // ---------------------------------------------------------------------------------------------
