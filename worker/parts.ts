@@ -12,14 +12,15 @@
  * BullMQ's stalled check gives the part to another worker, which does it again (the part's
  * results take the same places in the job's list, so nothing is listed twice).
  */
-import { Queue, WaitingError, Worker as QueueWorker, type Job as QueueEntry } from 'bullmq';
+import { Job as QueueJob, Queue, WaitingError, Worker as QueueWorker, type Job as QueueEntry } from 'bullmq';
 import type { Config } from '../shared/config';
 import type { Logger } from '../shared/log';
 import type { Redis } from '../shared/redis';
 import type { UwsEvents } from '../shared/uws/events';
 import { attemptDir } from '../shared/uws/files';
 import type { Job, ProgressDelta } from '../shared/uws/model';
-import { partsQueueName, QUEUE_EVENTS_MAX_LEN, type PartEntryData, type QueueEntryData } from '../shared/uws/queue';
+import { isFinal } from '../shared/uws/phase';
+import { partsQueueName, queueName, QUEUE_EVENTS_MAX_LEN, type PartEntryData, type QueueEntryData } from '../shared/uws/queue';
 import type { UwsService } from '../shared/uws/service';
 import type { JobStore } from '../shared/uws/store';
 import { jobTask, storedResults, TaskRunner } from './task';
@@ -52,6 +53,10 @@ export class PartRunner {
   private readonly tasks: TaskRunner | undefined;
   private readonly workers: QueueWorker<PartEntryData>[] = [];
   private readonly queues = new Map<string, Queue<PartEntryData>>();
+  /** The services' job queues, to reach a part's parent entry. */
+  private readonly jobQueues = new Map<string, Queue<QueueEntryData>>();
+  /** Jobs whose waiting parts this worker has removed (a few thousand remembered). */
+  private readonly cleared = new Set<string>();
   private readonly splitting: UwsService[];
 
   constructor(private readonly deps: PartRunnerDeps) {
@@ -127,7 +132,12 @@ export class PartRunner {
     const { store, config, log } = this.deps;
     const { jobId, attempt, part } = entry.data;
     const job = await store.get(jobId);
-    if (!job || job.phase !== 'EXECUTING' || job.attempts !== attempt) return; // aborted, ended or taken over: skip
+    if (!job || job.phase !== 'EXECUTING' || job.attempts !== attempt) {
+      // Aborted, ended or taken over: skip. A job that ended has its waiting parts removed at
+      // once, rather than each taken and skipped in turn (thousands, ahead of other batches).
+      if (!job || isFinal(job.phase)) await this.clearWaitingParts(service, jobId);
+      return;
+    }
     const seconds = secondsLeft(job);
     if (seconds === undefined) {
       await this.overran(job);
@@ -155,6 +165,27 @@ export class PartRunner {
       return;
     }
     throw end.kind === 'failed' ? end.error : new Error(end.reply.ok ? 'unreachable' : end.reply.message);
+  }
+
+  /** Removes the waiting parts of a job that has ended (those running or done are left). */
+  private async clearWaitingParts(service: UwsService, jobId: string): Promise<void> {
+    if (this.cleared.has(jobId)) return;
+    if (this.cleared.size >= 4096) this.cleared.clear();
+    this.cleared.add(jobId);
+    let queue = this.jobQueues.get(service.name);
+    if (!queue) {
+      queue = new Queue<QueueEntryData>(queueName(service.name), {
+        connection: this.deps.connection,
+        prefix: this.deps.config.queuePrefix,
+      });
+      this.jobQueues.set(service.name, queue);
+    }
+    try {
+      const parent = await QueueJob.fromId<QueueEntryData>(queue, jobId);
+      await parent?.removeUnprocessedChildren();
+    } catch (err) {
+      this.deps.log.warn({ err, jobId }, 'waiting parts of an ended job not removed: they are skipped one by one');
+    }
   }
 
   /**
@@ -189,7 +220,7 @@ export class PartRunner {
     const grace = setTimeout(() => this.tasks?.cancelAll('shutdown'), this.deps.config.uws.shutdownGrace * 1000);
     await Promise.all(this.workers.map((w) => w.close()));
     clearTimeout(grace);
-    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    await Promise.all([...this.queues.values(), ...this.jobQueues.values()].map((q) => q.close()));
     await this.tasks?.close();
   }
 }

@@ -142,8 +142,12 @@ export class JobRunner {
     // This attempt's own directory: whatever happens, it removes only what it wrote.
     const dir = attemptDir(config.resultsDir, jobId, attempt);
     const discard = () => fs.rm(dir, { recursive: true, force: true });
-    /** ERROR for this attempt; an ERROR job keeps no attempt's files (dead attempts' included). */
+    /**
+     * ERROR for this attempt; an ERROR job keeps no attempt's files (dead attempts' included).
+     * This attempt's own files go first, so that no client sees ERROR beside a partial result.
+     */
     const fail = async (error: JobError): Promise<boolean> => {
+      await discard();
       const failed = await this.finish(jobId, () => store.fail(jobId, error, attempt), 'ERROR');
       if (failed) await removeAttempts(config.resultsDir, jobId);
       return failed;
