@@ -41,7 +41,7 @@ const ADD_BATCH = 500;
 
 /**
  * Seconds a job may still run (0: unlimited), or undefined when its execution duration
- * (UWS 1.1 §2.2.3.4) has run out.
+ * (UWS 1.1 §2.1.4) has run out.
  */
 export function secondsLeft(job: Pick<Job, 'executionDuration' | 'startTime'>, now = Date.now()): number | undefined {
   if (job.executionDuration <= 0) return 0;
