@@ -167,7 +167,13 @@ async function download(service: Service, url: string, file: string): Promise<vo
   const have = fs.existsSync(partial) ? fs.statSync(partial).size : 0;
   const reply = await service.request(url, have > 0 ? { headers: { Range: `bytes=${have}-` } } : {});
   if (reply.status === 416) {
-    fs.renameSync(partial, file); // already whole
+    // Nothing left past what we have: whole if it is exactly the archive's size, else start over.
+    const size = Number(/\/(\d+)$/.exec(reply.headers.get('content-range') ?? '')?.[1]);
+    if (size === have) fs.renameSync(partial, file);
+    else {
+      fs.rmSync(partial);
+      await download(service, url, file);
+    }
     return;
   }
   if (reply.status !== 200 && reply.status !== 206) throw new UsageError(`downloading ${url} answered ${reply.status}`);
@@ -188,6 +194,23 @@ async function download(service: Service, url: string, file: string): Promise<vo
   if (process.stdout.isTTY) process.stdout.write('\n');
   if (total > 0 && fs.statSync(partial).size !== total) throw new UsageError(`the download of ${url} stopped early: run again to resume`);
   fs.renameSync(partial, file);
+}
+
+/** The records of a CSV text: split at line ends outside quotes. */
+function csvRecords(csv: string): string[] {
+  const records: string[] = [];
+  let start = 0;
+  let quoted = false;
+  for (let i = 0; i < csv.length; i++) {
+    const c = csv[i];
+    if (c === '"') quoted = !quoted;
+    else if (!quoted && (c === '\n' || c === '\r')) {
+      if (i > start) records.push(csv.slice(start, i));
+      start = i + 1;
+    }
+  }
+  if (start < csv.length) records.push(csv.slice(start));
+  return records;
 }
 
 /** The fields of one CSV line (RFC 4180 quoting). */
@@ -223,7 +246,8 @@ function csvFields(line: string): string[] {
 
 /** Stamps per status in the manifest. */
 export function statusCounts(csv: string): Map<string, number> {
-  const lines = csv.split(/\r?\n/).filter(Boolean);
+  // Records end with CRLF (RFC 4180); a quoted field may hold a line break of its own.
+  const lines = csvRecords(csv);
   const status = csvFields(lines[0] ?? '').indexOf('status');
   const counts = new Map<string, number>();
   for (const line of lines.slice(1)) {
@@ -245,7 +269,10 @@ async function main(argv: string[]): Promise<number> {
   const stateFile = path.join(opts.out, STATE_FILE);
   const state = fs.existsSync(stateFile) ? (JSON.parse(fs.readFileSync(stateFile, 'utf8')) as { job: string; input: string }) : undefined;
   let job: string | undefined;
-  if (state?.input === input && (await service.request(state.job)).status === 200) {
+  // The same table again: the same job, unless it is gone or ended without results to fetch.
+  const previous = state?.input === input ? await service.request(state.job) : undefined;
+  const usable = previous?.status === 200 && !/<uws:phase>(ERROR|ABORTED)</.test(await previous.text());
+  if (usable && state) {
     job = state.job;
     console.log(`continuing ${job}`);
   } else {

@@ -379,7 +379,14 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
     const result = await engine.result(job, req.params.resultId);
     const file = result && containedPath(resultsDir(config.resultsDir, job.jobId), result.file);
     if (!result || !file) throw new HttpError(404, `job ${job.jobId} has no result ${req.params.resultId}`);
-    const body = await service.resultBody?.(job, result, path.dirname(file), config);
+    let body: ResultBody | undefined;
+    try {
+      body = await service.resultBody?.(job, result, path.dirname(file), config);
+    } catch (err) {
+      // Its files are gone (the job's attempt was replaced or its files removed): as for a file.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new HttpError(404, 'result file not found');
+      throw err;
+    }
     if (body) {
       await sendBody(req, res, body, result.mimeType);
       return;
@@ -398,7 +405,8 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
    * when asked for (a resumed download); bytes go out as the client takes them.
    */
   async function sendBody(req: Request, res: Response, body: ResultBody, contentType: string): Promise<void> {
-    const range = parseRange(req.headers.range, body.size);
+    // Range applies to GET only (RFC 9110 §14.2): a HEAD is answered for the whole body.
+    const range = req.method === 'HEAD' ? ({ kind: 'whole' } as const) : parseRange(req.headers.range, body.size);
     res.setHeader('Content-Type', contentType);
     res.setHeader('Accept-Ranges', 'bytes');
     if (range.kind === 'unsatisfiable') {

@@ -10,6 +10,8 @@ import { ArchiveError, checkMemberName } from './zip';
 
 const BLOCK = 512;
 const COPY_CHUNK = 1 << 20;
+/** The largest pax extended header read (tar.ts writes a few hundred bytes). */
+const MAX_PAX_BYTES = 1 << 20;
 
 function field(h: Buffer, at: number, length: number): string {
   const raw = h.subarray(at, at + length);
@@ -59,6 +61,10 @@ export function extractTar(file: string, dir: string): string[] {
       const prefix = field(header, 345, 155);
       const name = pax.get('path') ?? (prefix ? `${prefix}/${field(header, 0, 100)}` : field(header, 0, 100));
       const size = pax.has('size') ? Number(pax.get('size')) : octalField(header, 124, 12);
+      // A hostile archive must not send the reader backwards or ask for absurd buffers.
+      if (!Number.isSafeInteger(size) || size < 0)
+        throw new ArchiveError(`tar: bad member size ${JSON.stringify(pax.get('size') ?? size)}`);
+      if (type === 'x' && size > MAX_PAX_BYTES) throw new ArchiveError(`tar: a pax header of ${size} bytes`);
       pax = new Map();
       const data = at + BLOCK;
       at = data + Math.ceil(size / BLOCK) * BLOCK;

@@ -90,11 +90,16 @@ export const archiveFile = (packaging: Exclude<Packaging, 'none'>, part?: number
   `${part === undefined ? 'archive' : `part-${part}`}.${packaging}`;
 export const ARCHIVE_TYPES = { zip: 'application/zip', tar: 'application/x-tar' } as const;
 
-/** Writes `value` as JSON to `file` so that readers see the old file or the whole new one. */
-export function writeJsonAtomic(file: string, value: unknown): void {
+/** Writes `data` to `file` so that readers see the old file or the whole new one. */
+export function writeFileAtomic(file: string, data: string | Buffer): void {
   const temporary = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  fs.writeFileSync(temporary, JSON.stringify(value));
+  fs.writeFileSync(temporary, data);
   fs.renameSync(temporary, file);
+}
+
+/** writeFileAtomic of `value` as JSON. */
+export function writeJsonAtomic(file: string, value: unknown): void {
+  writeFileAtomic(file, JSON.stringify(value));
 }
 
 function readJson<T>(file: string): T {

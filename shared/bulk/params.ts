@@ -121,6 +121,8 @@ export interface BulkParamLimits {
 }
 
 export const DEFAULT_MAX_POSITIONS = 1000;
+/** Different BAND values one batch may ask for. */
+export const MAX_BANDS = 32;
 /** Most rows of a positions table (BULK_MAX_ROWS); see positions.ts. */
 export const DEFAULT_MAX_ROWS = 100_000;
 
@@ -440,6 +442,8 @@ export function parseBulkParameters(params: ReadonlyArray<BulkParam>, limits: Bu
   const bands = new Map<string, BulkBand>();
   // Repeats (g and G, or the same interval twice) would give the same stamps twice.
   for (const band of bandTexts.map((text) => parseBand(text, 'BAND'))) if (!bands.has(band.label)) bands.set(band.label, band);
+  // Each band multiplies the manifest's rows: a bound keeps a batch's plan in memory.
+  if (bands.size > MAX_BANDS) throw usage(`BAND is given ${bands.size} different values; a batch takes at most ${MAX_BANDS}`);
   const timeText = one('TIME');
   const matchText = one('MATCH');
   const edgeText = one('EDGE');

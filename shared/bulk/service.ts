@@ -93,7 +93,8 @@ function bufferBody(bytes: Buffer): ResultBody {
  */
 async function resultBody(job: Job, result: JobResult, attemptDir: string, config: Config): Promise<ResultBody | undefined> {
   if (result.id === 'manifest') {
-    if (fs.existsSync(path.join(attemptDir, MANIFEST_FILE))) return undefined;
+    // The finish step's file once the job COMPLETED; before, or if it never did, made from the parts.
+    if (job.phase === 'COMPLETED' && fs.existsSync(path.join(attemptDir, MANIFEST_FILE))) return undefined;
     const plan = readPlan(attemptDir);
     const base = job.baseUrl ?? fallbackBaseUrl(config);
     const url = (resultId: string) => `${base}/api/${job.service}/async/${job.jobId}/results/${encodeURIComponent(resultId)}`;

@@ -186,18 +186,21 @@ export class ResultPack {
   /** Writes what was added so far, in one system call (no copy into one buffer first). */
   flush(): void {
     if (this.fd === undefined || this.pending.length === 0) return;
-    let written = fs.writevSync(this.fd, this.pending);
-    // A short write (rare, e.g. a signal): the rest one buffer at a time.
-    for (const buffer of this.pending) {
+    const pending = this.pending;
+    // Taken off first: after a failed write the pack is broken and the task fails, rather than
+    // writing these bytes again later at offsets already handed out for others.
+    this.pending = [];
+    this.pendingBytes = 0;
+    let written = fs.writevSync(this.fd, pending);
+    // A short write (rare, e.g. a signal): the rest one buffer at a time, each until whole.
+    for (const buffer of pending) {
       if (written >= buffer.length) {
         written -= buffer.length;
         continue;
       }
-      fs.writeSync(this.fd, buffer, written);
+      for (let at = written; at < buffer.length;) at += fs.writeSync(this.fd, buffer, at);
       written = 0;
     }
-    this.pending = [];
-    this.pendingBytes = 0;
   }
 
   /** Writes what is left and closes the file; its results are readable from then on. */

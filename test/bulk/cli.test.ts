@@ -29,7 +29,7 @@ function bulk(args: string[]): Promise<{ code: number; stdout: string; stderr: s
 }
 
 test('statusCounts reads the status column of manifest.csv, quoted fields included', () => {
-  const csv = 'row,id,status,message\r\n1,a,ok,\r\n2,"b,c",no_coverage,"no image, ""none"""\r\n3,d,ok,\r\n';
+  const csv = 'row,id,status,message\r\n1,a,ok,\r\n2,"b,c",no_coverage,"no image, ""none"""\r\n3,"d\r\ne",ok,\r\n';
   expect([...statusCounts(csv)]).toEqual([
     ['ok', 2],
     ['no_coverage', 1],

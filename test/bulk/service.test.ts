@@ -193,6 +193,12 @@ describe('creation', () => {
       /UPLOAD|POSITION/,
     ],
     ['more POSITIONs than BULK_MAX_POSITIONS', Array.from({ length: 51 }, (): [string, string] => ['POSITION', '1 2']), 400, /50/],
+    [
+      'more than 32 different BANDs',
+      [['POSITION', '1 2'], ...Array.from({ length: 33 }, (_, i): [string, string] => ['BAND', `${(400 + i) * 1e-9} ${(401 + i) * 1e-9}`])],
+      400,
+      /BAND is given 33 different values; a batch takes at most 32/,
+    ],
     ['a missing upload part', [['UPLOAD', 'positions,param:absent']], 400, /UPLOAD names param:absent, but no file part/],
   ];
   test.each(refused)('%s: refused at creation, with a message naming it', async (_name, params, status, message) => {

@@ -34,6 +34,7 @@ import {
   partMembers,
   readPlan,
   SEQ,
+  writeFileAtomic,
   writeJsonAtomic,
   type BatchPlan,
   type PartPlan,
@@ -47,7 +48,15 @@ import type { BulkRequest } from '../../shared/bulk/params';
 import { positionsFromRequest, type PositionsTable } from '../../shared/bulk/positions';
 import { resolveStamps, type PlannedStamp } from '../../shared/bulk/resolve';
 import { bulkRequest, missingPart, positionsOf, uploadedPart } from '../../shared/bulk/service';
-import { StampCutter, StampError, type PixelBox, type StampOptions, type StampPlan, type StampProvenance } from '../../shared/bulk/stamp';
+import {
+  StampCutter,
+  StampError,
+  type PixelBox,
+  type Stamp,
+  type StampOptions,
+  type StampPlan,
+  type StampProvenance,
+} from '../../shared/bulk/stamp';
 import { FetchError, fetchPublic } from '../../shared/net/fetch';
 import { SodaError, sodaErrorText } from '../../shared/soda';
 import { containedPath } from '../../shared/storage';
@@ -303,29 +312,36 @@ function cutPart(input: ProcessorInput, config: Config, part: number): Processor
   const progress = { done: 0, ok: 0, failed: 0, bytes: 0 };
   const stampCutter = cutter();
   const cutOne = (s: PartStamp): StampOutcome => {
+    let stamp: Stamp;
     try {
-      const stamp = stampCutter.cut(s.source, s.box, { planes, edge, provenance: s.provenance, maxPixels: config.cutoutMaxPixels });
-      const result = pack.add(s.result, 'application/fits', stamp.data);
-      results.push({ ...result, seq: SEQ.stamp + s.index });
-      progress.ok++;
-      progress.bytes += stamp.bytes;
-      return { index: s.index, status: stamp.partial ? 'partial' : 'ok', offset: result.offset!, bytes: stamp.bytes, crc32: stamp.crc32 };
+      stamp = stampCutter.cut(s.source, s.box, { planes, edge, provenance: s.provenance, maxPixels: config.cutoutMaxPixels });
     } catch (err) {
-      // JOB_MAX_BYTES (a JobFailure) ends the part: the job records none of it.
-      if (err instanceof JobFailure) throw err;
       progress.failed++;
       return { index: s.index, status: err instanceof StampError ? err.status : 'error', message: (err as Error).message };
+    }
+    // Writing the pack is not the stamp's problem: an I/O error or JOB_MAX_BYTES (a JobFailure)
+    // fails the part (tried again, then its rows say why), never a stamp with a wrong offset.
+    const result = pack.add(s.result, 'application/fits', stamp.data);
+    results.push({ ...result, seq: SEQ.stamp + s.index });
+    progress.ok++;
+    progress.bytes += stamp.bytes;
+    return { index: s.index, status: stamp.partial ? 'partial' : 'ok', offset: result.offset!, bytes: stamp.bytes, crc32: stamp.crc32 };
+  };
+  /** Reads a run's rows ahead; if they cannot be read, each stamp reads its own (and says why it cannot). */
+  const readAhead = (run: readonly PartStamp[]): void => {
+    const top = Math.min(...run.map((s) => s.box.y0));
+    const bottom = Math.max(...run.map((s) => s.box.y0 + s.box.ny));
+    try {
+      stampCutter.readRows(run[0]!.source, planes, top, bottom);
+    } catch {
+      stampCutter.releaseRows();
     }
   };
   try {
     for (const group of byImage(stamps)) {
       const rowBytes = stampCutter.rowBytes(group[0]!.source, planes);
       for (const run of rowRuns(group, rowBytes ?? Infinity)) {
-        if (rowBytes !== undefined) {
-          const top = Math.min(...run.map((s) => s.box.y0));
-          const bottom = Math.max(...run.map((s) => s.box.y0 + s.box.ny));
-          stampCutter.readRows(run[0]!.source, planes, top, bottom);
-        }
+        if (rowBytes !== undefined) readAhead(run);
         for (const s of run) {
           outcomes.push(cutOne(s));
           progress.done++;
@@ -371,12 +387,13 @@ async function finishedResults(input: ProcessorInput, plan: BatchPlan): Promise<
   const url = (resultId: string) => `${input.baseUrl}/api/${input.service}/async/${input.jobId}/results/${encodeURIComponent(resultId)}`;
   const rows = [...manifestRows(plan, readOutcomes(dir, plan), url, 'not cut: the part that held it failed')];
   const votable = await manifestBytes(rows, 'votable');
-  await fs.writeFile(path.join(dir, MANIFEST_FILE), votable);
+  // Whole or not at all: a finish step stopped half-way leaves no truncated manifest behind.
+  writeFileAtomic(path.join(dir, MANIFEST_FILE), votable);
   const results: ProducedResult[] = [
     { id: 'manifest', file: MANIFEST_FILE, mimeType: MANIFEST_TYPE, size: votable.length, seq: SEQ.manifest },
   ];
   if (plan.packaging !== 'none' && !plan.dryRun) {
-    await fs.writeFile(path.join(dir, MANIFEST_CSV), await manifestBytes(rows, 'csv'));
+    writeFileAtomic(path.join(dir, MANIFEST_CSV), await manifestBytes(rows, 'csv'));
     const layout = batchArchive(dir, plan);
     results.push({
       id: 'archive',
