@@ -124,12 +124,13 @@ export class JobRunner {
     const { store, config, log } = this.deps;
     const { jobId } = entry.data;
     if (entry.data.step === 'finish') return this.finishSplit(service, entry, token);
-    if (!(await this.ownerHasRoom(service, jobId))) {
+    const outcome = await store.start(jobId, config.uws.maxAttempts, Date.now(), service.maxRunningPerOwner?.(config) ?? 0);
+    if (outcome.kind === 'gone') return;
+    if (outcome.kind === 'held') {
+      // Its owner runs as many jobs of the service as allowed: tried again in a moment.
       await entry.moveToDelayed(Date.now() + OWNER_LIMIT_RETRY_MS, token);
       throw new DelayedError();
     }
-    const outcome = await store.start(jobId, config.uws.maxAttempts);
-    if (outcome.kind === 'gone') return;
     if (outcome.kind === 'exhausted') {
       log.warn({ jobId }, 'job gave up after too many attempts');
       await this.publish(jobId, 'ERROR');
@@ -223,15 +224,6 @@ export class JobRunner {
     // Attempts whose worker died left their directories: only this one's results count.
     await removeAttempts(config.resultsDir, jobId, attempt);
     this.recordDuration(service.name, Date.now() - started);
-  }
-
-  /** Whether the job's owner may start another job of the service (UwsService.maxRunningPerOwner). */
-  private async ownerHasRoom(service: UwsService, jobId: string): Promise<boolean> {
-    const max = service.maxRunningPerOwner?.(this.deps.config) ?? 0;
-    if (max <= 0) return true;
-    const job = await this.deps.store.get(jobId);
-    if (!job || job.phase !== 'QUEUED') return true; // a retry, or gone: start() decides
-    return (await this.deps.store.executingCount(service.name, job.owner)) < max;
   }
 
   /**

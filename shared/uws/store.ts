@@ -114,10 +114,15 @@ export type NewJob = Omit<Job, 'startTime' | 'endTime' | 'attempts' | 'error' | 
 /** What a worker gets when it takes a job. */
 export type StartOutcome =
   | { kind: 'started'; job: Job }
+  | { kind: 'held' } // still QUEUED: its owner already runs `maxRunning` jobs of the service
   | { kind: 'gone' } // aborted, finished or deleted meanwhile: nothing to do
   | { kind: 'exhausted'; job: Job }; // too many attempts: the job was put in ERROR
 
 const EXECUTING_SOURCES = sourcesOf('EXECUTING');
+
+/** EXECUTING jobs of the updated row's service and owner (NULL owners count together). */
+const RUNNING_OF_OWNER =
+  "SELECT COUNT(*) FROM uws_jobs AS r WHERE r.service = uws_jobs.service AND (r.owner = uws_jobs.owner OR (r.owner IS NULL AND uws_jobs.owner IS NULL)) AND r.phase = 'EXECUTING'";
 const ERROR_SOURCES = sourcesOf('ERROR');
 
 export class JobStore {
@@ -267,11 +272,16 @@ export class JobStore {
    * read and its write. Updates are conditional on the phase (and, for a retry, on the
    * attempts read), so of two workers taking the job at once exactly one wins.
    */
-  async start(jobId: string, maxAttempts: number, now = Date.now()): Promise<StartOutcome> {
-    // The common case in one statement: a QUEUED job can leave QUEUED only once.
+  async start(jobId: string, maxAttempts: number, now = Date.now(), maxRunning = 0): Promise<StartOutcome> {
+    // The common case in one statement: a QUEUED job can leave QUEUED only once. With
+    // `maxRunning`, only while its owner has fewer EXECUTING jobs of its service: counted in
+    // the same statement, so on SQLite (writes one at a time) two starts cannot both pass; on
+    // PostgreSQL two starts at the same instant may (each counts in its own snapshot).
     const [fresh] = await this.sql.all<JobRow>(
-      "UPDATE uws_jobs SET phase = 'EXECUTING', attempts = attempts + 1, start_time = COALESCE(start_time, ?) WHERE job_id = ? AND phase = 'QUEUED' AND attempts < ? RETURNING *",
-      [now, jobId, maxAttempts],
+      "UPDATE uws_jobs SET phase = 'EXECUTING', attempts = attempts + 1, start_time = COALESCE(start_time, ?) WHERE job_id = ? AND phase = 'QUEUED' AND attempts < ?" +
+        (maxRunning > 0 ? ` AND (${RUNNING_OF_OWNER}) < ?` : '') +
+        ' RETURNING *',
+      maxRunning > 0 ? [now, jobId, maxAttempts, maxRunning] : [now, jobId, maxAttempts],
     );
     if (fresh) return { kind: 'started', job: toJob(fresh) };
     // A retry (EXECUTING after a dead worker), a job out of attempts, or one that is gone.
@@ -279,6 +289,7 @@ export class JobStore {
       jobId,
     ]);
     if (!current || !EXECUTING_SOURCES.includes(current.phase as Phase)) return { kind: 'gone' };
+    if (maxRunning > 0 && current.phase === 'QUEUED' && current.attempts < maxAttempts) return { kind: 'held' };
     const guard = `WHERE job_id = ? AND attempts = ? AND phase IN (${placeholders(EXECUTING_SOURCES.length)}) RETURNING *`;
     const guardValues = [jobId, current.attempts, ...EXECUTING_SOURCES];
     if (current.attempts >= maxAttempts) {
@@ -359,17 +370,6 @@ export class JobStore {
         [total, done, ok, failed, bytes, message, jobId, attempt],
       )) > 0
     );
-  }
-
-  /** Owners' EXECUTING jobs of a service (BULK_MAX_JOBS_PER_OWNER counts them). */
-  async executingCount(service: string, owner: string | null): Promise<number> {
-    const [row] = await this.sql.all<{ n: number | string }>(
-      owner === null
-        ? "SELECT COUNT(*) AS n FROM uws_jobs WHERE service = ? AND owner IS NULL AND phase = 'EXECUTING'"
-        : "SELECT COUNT(*) AS n FROM uws_jobs WHERE service = ? AND owner = ? AND phase = 'EXECUTING'",
-      owner === null ? [service] : [service, owner],
-    );
-    return Number(row?.n ?? 0);
   }
 
   /**

@@ -193,25 +193,28 @@ describe.each(backends)('%s job store', (_name, open) => {
     expect(await store.setProgress(job.jobId, 1, { total: 1, done: 1, ok: 1, failed: 0, bytes: 0, message: null })).toBe(false);
   });
 
-  test("executingCount counts an owner's EXECUTING jobs of a service (anonymous ones apart)", async () => {
+  test('a limit of running jobs per owner: held while the owner runs that many of the service (others and anonymous apart)', async () => {
     const owner = `o${Math.random().toString(36).slice(2, 8)}`;
-    const jobs = [
-      newJob({ owner, phase: 'QUEUED' }),
-      newJob({ owner, phase: 'QUEUED' }),
-      newJob({ owner, phase: 'QUEUED', service: 'other' }),
+    const jobs = [newJob({ owner, phase: 'QUEUED' }), newJob({ owner, phase: 'QUEUED' }), newJob({ owner, phase: 'QUEUED' })];
+    const other = newJob({ owner, phase: 'QUEUED', service: 'other' });
+    const anonymous = [
+      newJob({ owner: null, phase: 'QUEUED', service: 'anon' }),
+      newJob({ owner: null, phase: 'QUEUED', service: 'anon' }),
     ];
-    for (const j of jobs) {
-      await store.create(j);
-      await store.start(j.jobId, 3);
-    }
-    expect(await store.executingCount('svc', owner)).toBe(2);
-    expect(await store.executingCount('other', owner)).toBe(1);
+    for (const j of [...jobs, other, ...anonymous]) await store.create(j);
+    expect((await store.start(jobs[0]!.jobId, 3, Date.now(), 2)).kind).toBe('started');
+    expect((await store.start(jobs[1]!.jobId, 3, Date.now(), 2)).kind).toBe('started');
+    expect((await store.start(jobs[2]!.jobId, 3, Date.now(), 2)).kind).toBe('held');
+    expect((await store.get(jobs[2]!.jobId))!.phase).toBe('QUEUED');
+    expect((await store.start(other.jobId, 3, Date.now(), 2)).kind).toBe('started'); // another service
+    // One of the owner's jobs ends: the held one starts.
     await store.transition(jobs[0]!.jobId, 'ABORTED');
-    expect(await store.executingCount('svc', owner)).toBe(1);
-    const anonymous = newJob({ owner: null, phase: 'QUEUED', service: 'anon-svc' });
-    await store.create(anonymous);
-    await store.start(anonymous.jobId, 3);
-    expect(await store.executingCount('anon-svc', null)).toBe(1);
+    expect((await store.start(jobs[2]!.jobId, 3, Date.now(), 2)).kind).toBe('started');
+    // Anonymous jobs share one (NULL) owner.
+    expect((await store.start(anonymous[0]!.jobId, 3, Date.now(), 1)).kind).toBe('started');
+    expect((await store.start(anonymous[1]!.jobId, 3, Date.now(), 1)).kind).toBe('held');
+    // A retry of an EXECUTING job (its worker died) is not held: it is already counted.
+    expect((await store.start(jobs[1]!.jobId, 3, Date.now(), 1)).kind).toBe('started');
   });
 
   test('two workers taking the same job: attempts count, and a job out of attempts ends in ERROR', async () => {
