@@ -125,9 +125,9 @@ export function readDone(dir: string, part: number): StampOutcome[] | undefined 
 }
 
 /** Every finished part's outcomes, by manifest row index. */
-export function readOutcomes(dir: string, plan: BatchPlan, parts?: readonly number[]): Map<number, StampOutcome> {
+export function readOutcomes(dir: string, plan: BatchPlan): Map<number, StampOutcome> {
   const outcomes = new Map<number, StampOutcome>();
-  for (const part of parts ?? Array.from({ length: plan.parts }, (_, k) => k + 1)) {
+  for (let part = 1; part <= plan.parts; part++) {
     for (const outcome of readDone(dir, part) ?? []) outcomes.set(outcome.index, outcome);
   }
   return outcomes;
@@ -183,12 +183,12 @@ export async function manifestBytes(rows: Iterable<ManifestRow>, format: 'votabl
 }
 
 /**
- * The stamps cut by `parts` (every part by default), as archive members in the order they lie
+ * The stamps the batch cut, as archive members in the order they lie
  * in the packs (part by part, each in the order it was cut): the archive is then read straight
  * through, a pack at a time, with few large reads; manifest.csv says which row is which member.
  */
-export function stampMembers(dir: string, plan: BatchPlan, parts?: readonly number[]): ArchiveMember[] {
-  const outcomes = readOutcomes(dir, plan, parts);
+export function stampMembers(dir: string, plan: BatchPlan): ArchiveMember[] {
+  const outcomes = readOutcomes(dir, plan);
   const mtime = new Date(plan.createdAt);
   const placed: { part: number; offset: number; member: ArchiveMember }[] = [];
   for (const [index, row] of plan.rows.entries()) {

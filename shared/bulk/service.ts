@@ -21,9 +21,11 @@ import {
   packFile,
   manifestBytes,
   manifestRows,
+  partMembers,
+  readDone,
   readOutcomes,
+  readPart,
   readPlan,
-  stampMembers,
 } from './batch';
 import { TooManyRows } from './errors';
 import { parseBulkParameters, type BulkRequest } from './params';
@@ -102,12 +104,17 @@ async function resultBody(job: Job, result: JobResult, attemptDir: string, confi
     return bufferBody(await manifestBytes(manifestRows(plan, readOutcomes(attemptDir, plan), url, pending), 'votable'));
   }
   const part = /^part-([1-9][0-9]*)$/.exec(result.id);
-  if (result.id !== 'archive' && !part) return undefined;
+  if (part) {
+    // A part's own files only: the whole batch's plan may be large.
+    const n = Number(part[1]);
+    const partPlan = readPart(attemptDir, n);
+    if (partPlan.packaging === 'none') return undefined;
+    return archiveBody(archiveLayout(partPlan.packaging, partMembers(attemptDir, n, partPlan, readDone(attemptDir, n) ?? [])));
+  }
+  if (result.id !== 'archive') return undefined;
   const plan = readPlan(attemptDir);
   if (plan.packaging === 'none') return undefined;
-  return archiveBody(
-    part ? archiveLayout(plan.packaging, stampMembers(attemptDir, plan, [Number(part[1])])) : batchArchive(attemptDir, plan),
-  );
+  return archiveBody(batchArchive(attemptDir, plan));
 }
 
 export const BULK_SERVICE: UwsService = {
