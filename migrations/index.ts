@@ -10,6 +10,7 @@ import * as uwsJobs from './jobs/001_uws_jobs';
 import * as jobBaseUrl from './jobs/002_job_base_url';
 import * as jobResults from './jobs/003_uws_results';
 import * as jobProgress from './jobs/004_job_progress';
+import * as jobParts from './jobs/005_job_parts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -36,6 +37,7 @@ export const jobStoreMigrations = new ListedMigrations([
   ['002_job_base_url', jobBaseUrl],
   ['003_uws_results', jobResults],
   ['004_job_progress', jobProgress],
+  ['005_job_parts', jobParts],
 ]);
 export const obscoreMigrations = new ListedMigrations([
   ['001_obscore', obscore],

@@ -147,9 +147,13 @@ export class PartRunner {
     const end = await this.tasks!.runTask(jobTask(config, service, job, attempt, seconds, { kind: 'part', part }));
     if (end.kind === 'replied' && end.reply.ok) {
       const results = await storedResults(end.reply.results, attempt, dir);
-      if (!(await store.addResults(jobId, attempt, results, end.reply.progress ?? NO_PROGRESS))) {
+      const recorded = await store.addResults(jobId, attempt, results, end.reply.progress ?? NO_PROGRESS, part);
+      if (recorded === 'ended') {
         log.info({ jobId, part }, 'part done after its job ended: not recorded');
         await service.parts!.discard(dir, part);
+      } else if (recorded === 'duplicate') {
+        // Its files were written again with the same bytes; the first recording stands.
+        log.info({ jobId, part }, 'part done again after its worker died: recorded once');
       }
       return;
     }

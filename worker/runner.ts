@@ -245,7 +245,7 @@ export class JobRunner {
     const results = await storedResults(reply.results, attempt, dir);
     const recorded =
       (await store.setProgress(jobId, attempt, { ...NO_PROGRESS, total: reply.total ?? null, message: reply.message ?? null })) &&
-      (await store.addResults(jobId, attempt, results, NO_PROGRESS));
+      (await store.addResults(jobId, attempt, results, NO_PROGRESS)) === 'recorded';
     if (!recorded) {
       await this.afterLoss(jobId, () => fs.rm(dir, { recursive: true, force: true }));
       return;

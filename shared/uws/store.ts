@@ -343,18 +343,43 @@ export class JobStore {
   /**
    * Results of a job that is still running (UWS lists them while EXECUTING, and keeps them
    * when the job is aborted), with what that work adds to its progress; only while `attempt`
-   * is the job's current one and the job is EXECUTING. Returns whether they were recorded.
+   * is the job's current one and the job is EXECUTING. With `part`, once per part and attempt:
+   * a part done again (its worker died after recording it) is a 'duplicate' and changes
+   * nothing. 'ended': the job is no longer this attempt's to record (aborted, ended, taken over).
    */
-  async addResults(jobId: string, attempt: number, results: readonly PlacedResult[], delta: ProgressDelta): Promise<boolean> {
-    return this.sql.atomically([
+  async addResults(
+    jobId: string,
+    attempt: number,
+    results: readonly PlacedResult[],
+    delta: ProgressDelta,
+    part?: number,
+  ): Promise<'recorded' | 'duplicate' | 'ended'> {
+    const running = "job_id = ? AND phase = 'EXECUTING' AND attempts = ?";
+    const progress: SqlStatement = {
+      sql:
+        'UPDATE uws_jobs SET progress_done = progress_done + ?, progress_ok = progress_ok + ?, progress_failed = progress_failed + ?, ' +
+        `progress_bytes = progress_bytes + ? WHERE ${running}`,
+      bindings: [delta.done, delta.ok, delta.failed, delta.bytes, jobId, attempt],
+    };
+    if (part === undefined) return (await this.sql.atomically([progress, ...resultInserts(jobId, results)])) ? 'recorded' : 'ended';
+    const recorded = await this.sql.atomically([
       {
+        // CASTs: PostgreSQL cannot tell the types of bare parameters in a SELECT list.
         sql:
-          'UPDATE uws_jobs SET progress_done = progress_done + ?, progress_ok = progress_ok + ?, progress_failed = progress_failed + ?, ' +
-          "progress_bytes = progress_bytes + ? WHERE job_id = ? AND phase = 'EXECUTING' AND attempts = ?",
-        bindings: [delta.done, delta.ok, delta.failed, delta.bytes, jobId, attempt],
+          'INSERT INTO uws_job_parts (job_id, attempt, part) SELECT CAST(? AS VARCHAR(64)), CAST(? AS INTEGER), CAST(? AS INTEGER) ' +
+          `WHERE EXISTS (SELECT 1 FROM uws_jobs WHERE ${running}) ON CONFLICT (job_id, attempt, part) DO NOTHING`,
+        bindings: [jobId, attempt, part, jobId, attempt],
       },
+      progress,
       ...resultInserts(jobId, results),
     ]);
+    if (recorded) return 'recorded';
+    const [seen] = await this.sql.all<{ part: number }>('SELECT part FROM uws_job_parts WHERE job_id = ? AND attempt = ? AND part = ?', [
+      jobId,
+      attempt,
+      part,
+    ]);
+    return seen ? 'duplicate' : 'ended';
   }
 
   /**
@@ -414,6 +439,7 @@ export class JobStore {
     return this.sql.atomically([
       { sql: 'DELETE FROM uws_jobs WHERE job_id = ?', bindings: [jobId] },
       { sql: 'DELETE FROM uws_results WHERE job_id = ?', bindings: [jobId] },
+      { sql: 'DELETE FROM uws_job_parts WHERE job_id = ?', bindings: [jobId] },
     ]);
   }
 

@@ -140,7 +140,7 @@ describe.each(backends)('%s job store', (_name, open) => {
     expect(await store.results(job.jobId)).toEqual([]);
   });
 
-  test('results recorded while EXECUTING, placed: a part done twice replaces its rows; progress adds up; none after the job ends', async () => {
+  test('results recorded while EXECUTING, placed: a part recorded once however often it is done; progress adds up; none after the job ends', async () => {
     const job = newJob({ phase: 'QUEUED' });
     await store.create(job);
     await store.start(job.jobId, 3);
@@ -162,15 +162,19 @@ describe.each(backends)('%s job store', (_name, open) => {
         failed: 0,
         bytes: 0,
       }),
-    ).toBe(true);
-    expect(await store.addResults(job.jobId, 1, [stamp(12, 0), stamp(11, 10)], { done: 20, ok: 18, failed: 2, bytes: 180 })).toBe(true);
-    // The same part again (its worker died after recording it): the same places, new values.
-    expect(await store.addResults(job.jobId, 1, [stamp(12, 100), stamp(11, 110)], { done: 20, ok: 18, failed: 2, bytes: 180 })).toBe(true);
+    ).toBe('recorded');
+    const delta = { done: 20, ok: 18, failed: 2, bytes: 180 };
+    expect(await store.addResults(job.jobId, 1, [stamp(12, 0), stamp(11, 10)], delta, 1)).toBe('recorded');
+    // The same part again (its worker died after recording it): recorded once, counted once.
+    expect(await store.addResults(job.jobId, 1, [stamp(12, 100), stamp(11, 110)], delta, 1)).toBe('duplicate');
+    // Results without a part are placed: the same places take the new values.
+    expect(await store.addResults(job.jobId, 1, [stamp(11, 111)], { done: 0, ok: 0, failed: 0, bytes: 0 })).toBe('recorded');
     expect((await store.results(job.jobId)).map((r) => [r.id, r.offset])).toEqual([
       ['manifest', undefined],
-      ['stamp-11', 110],
-      ['stamp-12', 100],
+      ['stamp-11', 111],
+      ['stamp-12', 0],
     ]);
+    expect(await store.addResults(job.jobId, 1, [], delta, 2)).toBe('recorded');
     expect((await store.get(job.jobId))!.progress).toEqual({
       total: 40,
       done: 40,
@@ -180,7 +184,7 @@ describe.each(backends)('%s job store', (_name, open) => {
       message: '40 stamps in 2 parts',
     });
     // Another attempt's parts do not count; the job's own attempt completes it keeping its rows.
-    expect(await store.addResults(job.jobId, 2, [stamp(13, 0)], { done: 1, ok: 1, failed: 0, bytes: 10 })).toBe(false);
+    expect(await store.addResults(job.jobId, 2, [stamp(13, 0)], { done: 1, ok: 1, failed: 0, bytes: 10 }, 3)).toBe('ended');
     expect(
       await store.completePlaced(job.jobId, 1, [{ id: 'manifest', file: '1/manifest.xml', mimeType: 'text/xml', size: 999, seq: 0 }]),
     ).toBe(true);
@@ -189,7 +193,8 @@ describe.each(backends)('%s job store', (_name, open) => {
       ['stamp-11', 10],
       ['stamp-12', 10],
     ]);
-    expect(await store.addResults(job.jobId, 1, [stamp(14, 0)], { done: 1, ok: 1, failed: 0, bytes: 10 })).toBe(false);
+    expect(await store.addResults(job.jobId, 1, [stamp(14, 0)], { done: 1, ok: 1, failed: 0, bytes: 10 })).toBe('ended');
+    expect(await store.addResults(job.jobId, 1, [stamp(14, 0)], { done: 1, ok: 1, failed: 0, bytes: 10 }, 4)).toBe('ended');
     expect(await store.setProgress(job.jobId, 1, { total: 1, done: 1, ok: 1, failed: 0, bytes: 0, message: null })).toBe(false);
   });
 
