@@ -9,8 +9,8 @@
  *
  * A part is work of one attempt: a part whose attempt is no longer the job's, or whose job is
  * not EXECUTING any more, is skipped. A worker that dies costs the part it was running only:
- * BullMQ's stalled check gives the part to another worker, which does it again (the part's
- * results take the same places in the job's list, so nothing is listed twice).
+ * BullMQ's stalled check gives the part to another worker, which does it again (a part is
+ * recorded once per attempt: done twice, it is listed and counted once).
  */
 import { Job as QueueJob, Queue, WaitingError, Worker as QueueWorker, type Job as QueueEntry } from 'bullmq';
 import type { Config } from '../shared/config';
