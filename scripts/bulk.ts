@@ -14,11 +14,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { extractTar } from '../shared/archive/untar';
+import { parseRecords } from '../shared/bulk/positions';
 
 const USAGE =
   'usage: npm run bulk -- <positions.csv|.tsv|.xml> [--size N] [--bands g,r,i] [--out dir] [--url http://host:port] [--token T] [--param NAME=VALUE ...]';
 const STATE_FILE = '.bulk-job.json';
 const ARCHIVE = 'archive.tar';
+const COMMA = 0x2c;
 
 class UsageError extends Error {}
 
@@ -196,64 +198,14 @@ async function download(service: Service, url: string, file: string): Promise<vo
   fs.renameSync(partial, file);
 }
 
-/** The records of a CSV text: split at line ends outside quotes. */
-function csvRecords(csv: string): string[] {
-  const records: string[] = [];
-  let start = 0;
-  let quoted = false;
-  for (let i = 0; i < csv.length; i++) {
-    const c = csv[i];
-    if (c === '"') quoted = !quoted;
-    else if (!quoted && (c === '\n' || c === '\r')) {
-      if (i > start) records.push(csv.slice(start, i));
-      start = i + 1;
-    }
-  }
-  if (start < csv.length) records.push(csv.slice(start));
-  return records;
-}
-
-/** The fields of one CSV line (RFC 4180 quoting). */
-function csvFields(line: string): string[] {
-  const fields: string[] = [];
-  let at = 0;
-  while (at <= line.length) {
-    if (line[at] === '"') {
-      let value = '';
-      let i = at + 1;
-      for (;;) {
-        const q = line.indexOf('"', i);
-        if (q < 0) throw new Error('unterminated quote in manifest.csv');
-        value += line.slice(i, q);
-        if (line[q + 1] === '"') {
-          value += '"';
-          i = q + 2;
-        } else {
-          at = q + 2;
-          break;
-        }
-      }
-      fields.push(value);
-    } else {
-      const comma = line.indexOf(',', at);
-      const end = comma < 0 ? line.length : comma;
-      fields.push(line.slice(at, end));
-      at = end + 1;
-    }
-  }
-  return fields;
-}
-
-/** Stamps per status in the manifest. */
+/** Stamps per status in the manifest (manifest.csv, RFC 4180: read as positions tables are). */
 export function statusCounts(csv: string): Map<string, number> {
-  // Records end with CRLF (RFC 4180); a quoted field may hold a line break of its own.
-  const lines = csvRecords(csv);
-  const status = csvFields(lines[0] ?? '').indexOf('status');
   const counts = new Map<string, number>();
-  for (const line of lines.slice(1)) {
-    const value = csvFields(line)[status] ?? '';
-    counts.set(value, (counts.get(value) ?? 0) + 1);
-  }
+  let status = -1;
+  parseRecords(csv, COMMA, (fields) => {
+    if (status < 0) status = fields.indexOf('status');
+    else if (fields.length > 1) counts.set(fields[status] ?? '', (counts.get(fields[status] ?? '') ?? 0) + 1);
+  });
   return counts;
 }
 

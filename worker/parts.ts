@@ -18,7 +18,7 @@ import type { Logger } from '../shared/log';
 import type { Redis } from '../shared/redis';
 import type { UwsEvents } from '../shared/uws/events';
 import { attemptDir } from '../shared/uws/files';
-import type { Job, ProgressDelta } from '../shared/uws/model';
+import { NO_PROGRESS, type Job } from '../shared/uws/model';
 import { isFinal } from '../shared/uws/phase';
 import { partsQueueName, queueName, QUEUE_EVENTS_MAX_LEN, type PartEntryData, type QueueEntryData } from '../shared/uws/queue';
 import type { UwsService } from '../shared/uws/service';
@@ -33,8 +33,6 @@ export interface PartRunnerDeps {
   log: Logger;
   connection: Redis;
 }
-
-const NO_PROGRESS: ProgressDelta = { done: 0, ok: 0, failed: 0, bytes: 0 };
 
 /** Parts added to the queue per round trip. */
 const ADD_BATCH = 500;

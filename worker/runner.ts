@@ -11,7 +11,7 @@ import type { Logger } from '../shared/log';
 import { channels, connectRedis, type Redis } from '../shared/redis';
 import type { UwsEvents } from '../shared/uws/events';
 import { attemptDir, removeAttempts, removeJobFiles } from '../shared/uws/files';
-import type { Job, JobError, JobProgress, JobResult, ProgressReport } from '../shared/uws/model';
+import { NO_PROGRESS, type Job, type JobError, type JobProgress, type JobResult, type ProgressReport } from '../shared/uws/model';
 import type { Phase } from '../shared/uws/phase';
 import { queueName, type QueueEntryData } from '../shared/uws/queue';
 import type { UwsService } from '../shared/uws/service';
@@ -36,8 +36,6 @@ const RUNNING_CHECK_MS = 2000;
 
 /** How long a job held back by its owner's limit of running jobs waits before it is tried again, ms. */
 const OWNER_LIMIT_RETRY_MS = 1000;
-
-const NO_PROGRESS = { done: 0, ok: 0, failed: 0, bytes: 0 } as const;
 
 /** A processor's report as the store keeps it: what it left out is 0, or unknown. */
 function fullProgress(report: ProgressReport): JobProgress {
@@ -244,7 +242,7 @@ export class JobRunner {
     const dir = attemptDir(config.resultsDir, jobId, attempt);
     const results = await storedResults(reply.results, attempt, dir);
     const recorded =
-      (await store.setProgress(jobId, attempt, { ...NO_PROGRESS, total: reply.total ?? null, message: reply.message ?? null })) &&
+      (await store.setProgress(jobId, attempt, fullProgress({ done: 0, total: reply.total ?? null, message: reply.message ?? null }))) &&
       (await store.addResults(jobId, attempt, results, NO_PROGRESS)) === 'recorded';
     if (!recorded) {
       await this.afterLoss(jobId, () => fs.rm(dir, { recursive: true, force: true }));

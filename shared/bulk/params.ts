@@ -120,11 +120,8 @@ export interface BulkParamLimits {
   readonly maxPositions: number;
 }
 
-export const DEFAULT_MAX_POSITIONS = 1000;
 /** Different BAND values one batch may ask for. */
 export const MAX_BANDS = 32;
-/** Most rows of a positions table (BULK_MAX_ROWS); see positions.ts. */
-export const DEFAULT_MAX_ROWS = 100_000;
 
 /** The service's defaults, which a job's parameters (and then a row's values) override. */
 export const BULK_DEFAULTS = {

@@ -64,7 +64,7 @@ export interface PositionsTable {
 }
 
 export interface PositionsLimits {
-  /** Most data rows (BULK_MAX_ROWS, default DEFAULT_MAX_ROWS); more is TooManyRows. */
+  /** Most data rows (BULK_MAX_ROWS); more is TooManyRows. */
   readonly maxRows: number;
 }
 
@@ -222,10 +222,12 @@ function isBlankRecord(fields: readonly string[]): boolean {
 }
 
 /**
- * Calls `onRecord` with each record's fields. One pass over the text, unquoted fields sliced
- * out whole: linear in the size of the text.
+ * Calls `onRecord` with each record's fields (RFC 4180: quoted fields may hold delimiters,
+ * doubled quotes and line breaks; CRLF or LF ends a record). One pass over the text, unquoted
+ * fields sliced out whole: linear in the size of the text. Throws SodaError (UsageError) for
+ * a quote that is not closed or text after a closing quote.
  */
-function parseRecords(text: string, delimiter: number, onRecord: (fields: string[]) => void): void {
+export function parseRecords(text: string, delimiter: number, onRecord: (fields: string[]) => void): void {
   const n = text.length;
   let record = 0;
   let fields: string[] = [];

@@ -11,6 +11,7 @@ import { writeArchive, type ArchiveLayout } from '../archive';
 import { fallbackBaseUrl, type Config } from '../config';
 import { PROJECT_ROOT } from '../runtime';
 import { SodaError } from '../soda/errors';
+import { inlineUpload } from '../uws/files';
 import type { Job, JobParameter, JobResult } from '../uws/model';
 import { ParameterError, plainErrorDocument, type ResultBody, type UwsService, type ValidationContext } from '../uws/service';
 import {
@@ -36,11 +37,6 @@ export function bulkRequest(parameters: readonly JobParameter[], config: Pick<Co
   return parseBulkParameters(parameters, { maxPositions: config.bulk.maxPositions });
 }
 
-/** The inline upload an `UPLOAD=positions,param:<part>` names, or undefined when it is missing. */
-export function uploadedPart(parameters: readonly JobParameter[], part: string): JobParameter | undefined {
-  return parameters.find((p) => p.name === part.toUpperCase() && p.byReference === true && p.file !== undefined);
-}
-
 /** Reads an inline positions table (throws SodaError; TooManyRows past BULK_MAX_ROWS). */
 export function positionsOf(bytes: Buffer, request: BulkRequest, config: Pick<Config, 'bulk'>): PositionsTable {
   return readPositionsTable(bytes, request, { maxRows: config.bulk.maxRows });
@@ -56,8 +52,8 @@ async function validate(parameters: readonly JobParameter[], { config, upload }:
     const request = bulkRequest(parameters, config);
     const { source } = request;
     if (source.kind !== 'upload' || source.location.kind !== 'part') return;
-    const part = uploadedPart(parameters, source.location.part);
-    if (!part?.file) throw new SodaError('UsageError', missingPart(source.uri));
+    const part = inlineUpload(parameters, source.location.part);
+    if (!part) throw new SodaError('UsageError', missingPart(source.uri));
     positionsOf(await upload(part.file), request, config);
   } catch (err) {
     if (err instanceof TooManyRows) throw new ParameterError(err.message, 413);

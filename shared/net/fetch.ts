@@ -55,6 +55,14 @@ class RefusedAddress extends Error {}
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 export const DEFAULT_MAX_REDIRECTS = 5;
 
+/** Milliseconds an upload given by URL (a TAP table, a bulk positions table) may take to arrive, redirects included. */
+export const UPLOAD_FETCH_TIMEOUT_MS = 30000;
+
+/** The body of an upload given by URL: fetchPublic with the uploads' deadline. */
+export async function fetchUpload(url: string, options: Pick<FetchPublicOptions, 'maxBytes' | 'allow'>): Promise<Buffer> {
+  return (await fetchPublic(url, { ...options, timeoutMs: UPLOAD_FETCH_TIMEOUT_MS })).body;
+}
+
 /**
  * A net.LookupFunction that resolves as usual, then fails unless every address is permitted.
  * All addresses must pass, not just one: the socket may try them in turn (autoSelectFamily).

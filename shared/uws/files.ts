@@ -1,6 +1,7 @@
 /** Where a job's files live: RESULTS_DIR/<jobId>/{results,uploads}/. */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import type { JobParameter } from './model';
 
 const JOB_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -34,6 +35,11 @@ export async function removeAttempts(resultsRoot: string, jobId: string, keep?: 
   await Promise.all(
     names.filter((name) => name !== String(keep)).map((name) => fs.rm(path.join(dir, name), { recursive: true, force: true })),
   );
+}
+
+/** The inline upload (a byReference parameter, UWS §2.1.11) of canonical name `name`, if the job has one. */
+export function inlineUpload(parameters: readonly JobParameter[], name: string): (JobParameter & { file: string }) | undefined {
+  return parameters.find((p): p is JobParameter & { file: string } => p.name === name && p.byReference === true && p.file !== undefined);
 }
 
 export function uploadsDir(resultsRoot: string, jobId: string): string {

@@ -49,6 +49,9 @@ export type ProgressReport = Pick<JobProgress, 'done'> & Partial<JobProgress>;
 /** What finished work adds to a job's progress. */
 export type ProgressDelta = Pick<JobProgress, 'done' | 'ok' | 'failed' | 'bytes'>;
 
+/** Nothing done yet, or nothing to add. */
+export const NO_PROGRESS: Readonly<ProgressDelta> = { done: 0, ok: 0, failed: 0, bytes: 0 };
+
 export type ErrorType = 'transient' | 'fatal';
 
 export interface JobError {

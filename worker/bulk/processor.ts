@@ -47,7 +47,7 @@ import { MemberNamer } from '../../shared/bulk/manifest';
 import type { BulkRequest } from '../../shared/bulk/params';
 import { positionsFromRequest, type PositionsTable } from '../../shared/bulk/positions';
 import { resolveStamps, type PlannedStamp } from '../../shared/bulk/resolve';
-import { bulkRequest, missingPart, positionsOf, uploadedPart } from '../../shared/bulk/service';
+import { bulkRequest, missingPart, positionsOf } from '../../shared/bulk/service';
 import {
   StampCutter,
   StampError,
@@ -57,15 +57,13 @@ import {
   type StampPlan,
   type StampProvenance,
 } from '../../shared/bulk/stamp';
-import { FetchError, fetchPublic } from '../../shared/net/fetch';
+import { FetchError, fetchUpload } from '../../shared/net/fetch';
 import { SodaError, sodaErrorText } from '../../shared/soda';
 import { containedPath } from '../../shared/storage';
+import { inlineUpload } from '../../shared/uws/files';
 import { ResultPack } from '../../shared/uws/results';
 import { JobFailure, type ProcessorInput, type ProcessorOutcome, type ProducedResult } from '../../shared/uws/service';
 import { obscoreConnection } from '../obscore';
-
-/** Milliseconds a positions table given by URL may take to arrive. */
-const FETCH_TIMEOUT_MS = 30000;
 
 /** Pixels of the 64×64 stamps BULK_PART_STAMPS counts: a part's budget is in pixels over its planes. */
 const STAMP_PIXELS = 64 * 64;
@@ -96,19 +94,14 @@ async function positionsTable(input: ProcessorInput, request: BulkRequest, confi
   let bytes: Buffer;
   if (source.location.kind === 'url') {
     try {
-      const fetched = await fetchPublic(source.location.url, {
-        maxBytes: config.uws.uploadMaxBytes,
-        timeoutMs: FETCH_TIMEOUT_MS,
-        allow: config.uploadUrlAllow,
-      });
-      bytes = fetched.body;
+      bytes = await fetchUpload(source.location.url, { maxBytes: config.uws.uploadMaxBytes, allow: config.uploadUrlAllow });
     } catch (err) {
       if (err instanceof FetchError) throw new JobFailure(`UsageError: UPLOAD positions: ${err.message}`);
       throw err;
     }
   } else {
-    const part = uploadedPart(input.parameters, source.location.part);
-    const file = part?.file && containedPath(path.join(input.jobDir, 'uploads'), part.file);
+    const part = inlineUpload(input.parameters, source.location.part);
+    const file = part && containedPath(path.join(input.jobDir, 'uploads'), part.file);
     if (!file) throw new JobFailure(`UsageError: ${missingPart(source.uri)}`);
     bytes = await fs.readFile(file);
   }

@@ -7,19 +7,17 @@
 import fs from 'node:fs/promises';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { TapLimits } from '../../shared/config';
-import { FetchError, fetchPublic } from '../../shared/net/fetch';
+import { FetchError, fetchUpload } from '../../shared/net/fetch';
 import type { TableUpload } from '../../shared/tap/params';
 import type { ColumnDef, SqlType, TableDef } from '../../shared/tapschema/model';
 import { containedPath } from '../../shared/storage';
+import { inlineUpload } from '../../shared/uws/files';
 import type { JobParameter } from '../../shared/uws/model';
 import { JobFailure } from '../../shared/uws/service';
 import { readVotable, VotableReadError } from '../../shared/votable/reader';
 import type { Cell, FieldDef } from '../../shared/votable';
 
 export const UPLOAD_SCHEMA = 'TAP_UPLOAD';
-
-/** Milliseconds an http(s) upload may take to arrive, redirects included. */
-const FETCH_TIMEOUT_MS = 30000;
 
 export interface UploadContext {
   parameters: readonly JobParameter[];
@@ -32,14 +30,14 @@ export interface UploadContext {
 }
 
 /**
- * An upload by URL (TAP 1.1 §2.5.7 allows http(s) URIs): fetched by fetchPublic, so a user
+ * An upload by URL (TAP 1.1 §2.5.7 allows http(s) URIs): fetched by fetchUpload (fetchPublic), so a user
  * cannot make the worker read from loopback, private or link-local addresses (Redis, cloud
  * metadata, …) unless UPLOAD_URL_ALLOW lets them, and its messages never show what such an
  * address would have answered.
  */
-async function fetchUpload(url: string, context: UploadContext, name: string): Promise<Buffer> {
+async function fetchTable(url: string, context: UploadContext, name: string): Promise<Buffer> {
   try {
-    return (await fetchPublic(url, { maxBytes: context.maxBytes, timeoutMs: FETCH_TIMEOUT_MS, allow: context.allow })).body;
+    return await fetchUpload(url, { maxBytes: context.maxBytes, allow: context.allow });
   } catch (err) {
     if (err instanceof FetchError) throw new JobFailure(`UPLOAD "${name}": ${err.message}`);
     throw err;
@@ -47,10 +45,10 @@ async function fetchUpload(url: string, context: UploadContext, name: string): P
 }
 
 async function uploadBytes(upload: TableUpload, context: UploadContext): Promise<Buffer> {
-  if (upload.source.kind === 'url') return fetchUpload(upload.source.url, context, upload.name);
+  if (upload.source.kind === 'url') return fetchTable(upload.source.url, context, upload.name);
   const { parameter } = upload.source;
-  const part = context.parameters.find((p) => p.name === parameter && p.byReference && p.file);
-  const file = part?.file && containedPath(context.uploadsDir, part.file);
+  const part = inlineUpload(context.parameters, parameter);
+  const file = part && containedPath(context.uploadsDir, part.file);
   if (!file) throw new JobFailure(`UPLOAD "${upload.name}": no uploaded part named ${parameter} (param:${parameter})`);
   return fs.readFile(file);
 }
