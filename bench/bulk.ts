@@ -25,7 +25,7 @@ import type { GeneratedDataset } from '../shared/demo';
 import { PROJECT_ROOT } from '../shared/runtime';
 import { circle, demoRepository, stamps, type Stamp } from './cutout';
 import { machineLine, summary } from './machine';
-import { cpuMs, request, startBenchStack, type BenchStack } from './stack';
+import { cpuMs, request, rssMiB, startBenchStack, type BenchStack } from './stack';
 
 const ROWS = Number(process.env.BENCH_BULK_ROWS ?? 10000);
 const RESOLVE = Number(process.env.BENCH_BULK_RESOLVE ?? 100000);
@@ -47,15 +47,6 @@ function positions(coadds: readonly GeneratedDataset[], n: number, seed: number)
 
 const csvOf = (rows: readonly { ra: number; dec: number }[]) =>
   ['ra,dec', ...rows.map((p) => `${p.ra.toFixed(7)},${p.dec.toFixed(7)}`)].join('\n');
-
-function rssMiB(pid: number): number {
-  try {
-    const kb = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
-    return kb / 1024;
-  } catch {
-    return NaN;
-  }
-}
 
 async function submit(stack: BenchStack, csv: string, params: [string, string][]): Promise<string> {
   const body = new FormData();

@@ -6,8 +6,11 @@
  *     stamps × 3 planes: cutouts/s from PHASE=RUN to COMPLETED (every result a FITS file);
  *  3. the baseline in the same run: astropy Cutout2D + write of the same 1,000 stamps
  *     (bench/cutout_astropy.py, /usr/bin/python3).
- * Targets (2 cores): sync p50 ≤ 5 ms; async ≥ 2,000 cutouts/s and ≥ 10× astropy.
- * Env: BENCH_CUTOUT_SYNC (default 300), BENCH_CUTOUT_PER_ID (200), WORKERS.
+ *  4. memory: the workers' RSS right after a burst of concurrent sync cutouts, and after
+ *     BENCH_IDLE_SECONDS (65) idle (processor threads end after WORKER_THREAD_IDLE, 30 s).
+ * Targets (2 cores): sync p50 ≤ 5 ms; async ≥ 2,000 cutouts/s and ≥ 10× astropy; a worker idle
+ * for a minute ≤ 120 MiB RSS.
+ * Env: BENCH_CUTOUT_SYNC (default 300), BENCH_CUTOUT_PER_ID (200), BENCH_IDLE_SECONDS, WORKERS.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -20,7 +23,7 @@ import { seededRandom } from '../shared/random';
 import { PROJECT_ROOT } from '../shared/runtime';
 import { parseWcs } from '../shared/wcs';
 import { machineLine, summary } from './machine';
-import { request, startBenchStack } from './stack';
+import { pool, request, rssMiB, startBenchStack } from './stack';
 
 const DIR = path.join(PROJECT_ROOT, 'var', 'bench');
 const STAMP = 64;
@@ -166,6 +169,21 @@ export async function benchCutout(): Promise<void> {
     } finally {
       fs.rmSync(work, { recursive: true, force: true });
     }
+
+    // 4. Memory: a burst of 16 sync cutouts at a time fills every worker's thread pool; then idle.
+    const burst = stamps(coadds, 40, 13);
+    await pool(burst.length, 16, async (i) => {
+      const s = burst[i]!;
+      await request(port, 'GET', `/api/cutout/sync?${new URLSearchParams({ ID: s.id, CIRCLE: circle(s) }).toString()}`, undefined, false);
+    });
+    const workerPids = stack.processes.filter(([name]) => name.startsWith('worker')).map(([, pid]) => pid);
+    const rss = () => workerPids.map((pid) => `${rssMiB(pid).toFixed(0)}`).join(', ');
+    const afterBurst = rss();
+    const idleSeconds = Number(process.env.BENCH_IDLE_SECONDS ?? 65);
+    await new Promise((resolve) => setTimeout(resolve, idleSeconds * 1000));
+    console.log(
+      `cutout worker RSS (MiB, per worker): ${afterBurst} after a burst of ${burst.length} sync cutouts 16 at a time; ${rss()} after ${idleSeconds} s idle  [target ≤ 120]`,
+    );
   } finally {
     await stack.stop();
   }

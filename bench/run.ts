@@ -2,14 +2,18 @@
 import { benchBulk } from './bulk';
 import { benchCutout } from './cutout';
 import { benchFits } from './fits';
+import { benchJoblist } from './joblist';
+import { benchSync } from './sync';
 import { benchTap } from './tap';
 import { benchUws } from './uws';
 
 void (async () => {
   await benchUws();
+  await benchJoblist();
   await benchFits();
   await benchTap();
   await benchCutout();
+  await benchSync();
   await benchBulk();
 })().catch((err: unknown) => {
   console.error(err);

@@ -73,6 +73,16 @@ export function cpuMs(pid: number): number {
   }
 }
 
+/** Resident memory of a process, MiB, from /proc (Linux). */
+export function rssMiB(pid: number): number {
+  try {
+    const kb = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+    return kb / 1024;
+  } catch {
+    return NaN;
+  }
+}
+
 /** CPU per job of each process during a phase of the benchmark, e.g. "api 210 µs, …". */
 export function cpuMeter(processes: ReadonlyArray<[string, number]>): (jobs: number) => string {
   const before = processes.map(([, pid]) => cpuMs(pid));

@@ -11,6 +11,7 @@ import * as jobBaseUrl from './jobs/002_job_base_url';
 import * as jobResults from './jobs/003_uws_results';
 import * as jobProgress from './jobs/004_job_progress';
 import * as jobParts from './jobs/005_job_parts';
+import * as jobListOrder from './jobs/006_job_list_order';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -38,6 +39,7 @@ export const jobStoreMigrations = new ListedMigrations([
   ['003_uws_results', jobResults],
   ['004_job_progress', jobProgress],
   ['005_job_parts', jobParts],
+  ['006_job_list_order', jobListOrder],
 ]);
 export const obscoreMigrations = new ListedMigrations([
   ['001_obscore', obscore],

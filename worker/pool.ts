@@ -5,6 +5,12 @@
  * work alike, and a fresh thread takes its place on demand. A cancelled task's thread keeps
  * counting until it has really exited (`exited`), so aborting work cannot stack up threads
  * that still burn CPU. Every thread is given the worker's configuration when it is made.
+ *
+ * Threads are started on demand and ended after WORKER_THREAD_IDLE seconds without a task
+ * (each holds ~17 MiB: its own V8 heap, compiled code, open files and SQLite caches), so a
+ * worker that has gone quiet gives its memory back. The most recently used idle thread is
+ * taken first: a steady stream of work keeps reusing the same warm threads (a new thread cuts
+ * at about half speed until its code is compiled), and only the ones it does not need age out.
  */
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../shared/config';
@@ -41,12 +47,16 @@ export interface RunningTask {
 }
 
 export class ThreadPool {
+  /** Idle threads, the most recently used last, each with the timer that ends it. */
   private readonly idle: Worker[] = [];
+  private readonly idleTimers = new Map<Worker, NodeJS.Timeout>();
   /** Running threads, with the cancel key of their task. */
   private readonly busy = new Map<Worker, number>();
   /** Cancelled threads that have not exited yet. */
   private readonly terminating = new Set<Worker>();
   private readonly canceller = new StatementCanceller();
+  private readonly live = new Set<Worker>();
+  private started = 0;
   private nextKey = 1;
   private closed = false;
 
@@ -65,9 +75,7 @@ export class ThreadPool {
     const { onSpill, onProgress } = listeners;
     if (this.closed) throw new Error('thread pool closed');
     // The configuration travels once per thread, not with every task.
-    const thread =
-      this.idle.pop() ??
-      new Worker(this.entry, { workerData: { config: this.config, niceness: this.options.niceness ?? 0 } satisfies ThreadData });
+    const thread = this.takeIdle() ?? this.startThread();
     const cancelKey = this.nextKey++;
     const state = taskState();
     this.busy.set(thread, cancelKey);
@@ -116,7 +124,7 @@ export class ThreadPool {
       }
       cleanup();
       if (!this.closed && this.idle.length < (this.options.maxIdle ?? this.config.workerConcurrency)) {
-        this.idle.push(thread);
+        this.park(thread);
         markExited();
       } else stop();
       settle?.resolve(reply);
@@ -160,8 +168,63 @@ export class ThreadPool {
     };
   }
 
+  /** Threads idle now. */
+  get idleThreads(): number {
+    return this.idle.length;
+  }
+
+  /** Threads that exist now, whatever they do (idle, busy, being ended). */
+  get liveThreads(): number {
+    return this.live.size;
+  }
+
+  /** Threads started since the pool was made. */
+  get threadsStarted(): number {
+    return this.started;
+  }
+
+  private startThread(): Worker {
+    const thread = new Worker(this.entry, {
+      workerData: { config: this.config, niceness: this.options.niceness ?? 0 } satisfies ThreadData,
+    });
+    this.started++;
+    this.live.add(thread);
+    thread.once('exit', () => {
+      this.live.delete(thread);
+      // The last thread gone: what the threads' malloc arenas kept goes back to the system.
+      if (this.live.size === 0 && !this.closed) this.canceller.releaseMemory();
+    });
+    return thread;
+  }
+
+  /** Keeps a finished thread for reuse until it has been idle WORKER_THREAD_IDLE seconds. */
+  private park(thread: Worker): void {
+    this.idle.push(thread);
+    const timer = setTimeout(() => {
+      const at = this.idle.indexOf(thread);
+      if (at < 0) return;
+      this.idle.splice(at, 1);
+      this.idleTimers.delete(thread);
+      void thread.terminate();
+    }, this.config.threadIdleSeconds * 1000);
+    timer.unref(); // an idle thread never keeps the process alive
+    this.idleTimers.set(thread, timer);
+  }
+
+  /** The most recently parked idle thread, if any (its idle timer cancelled). */
+  private takeIdle(): Worker | undefined {
+    const thread = this.idle.pop();
+    if (thread) {
+      clearTimeout(this.idleTimers.get(thread));
+      this.idleTimers.delete(thread);
+    }
+    return thread;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    for (const timer of this.idleTimers.values()) clearTimeout(timer);
+    this.idleTimers.clear();
     // Threads inside long statements are interrupted first, and given a moment to come out.
     for (const key of this.busy.values()) this.canceller.cancel(key);
     if (this.busy.size > 0 && this.canceller.available) await new Promise((resolve) => setTimeout(resolve, INTERRUPT_GRACE_MS));

@@ -28,12 +28,11 @@
  *   HISTORY   the edge mode, and per plane the stamp's pixel ranges in the image (as SODA's HISTORY).
  *
  * Cost: files stay open in a small LRU and their headers formatted once (a HeaderCache), so a
- * stamp costs two stats (the file version, here and in the HeaderCache), one pread per row
- * per plane, a few 80-byte card rewrites and its CRC-32.
+ * stamp costs at most one stat a second per file (statEveryMs), its rows copied from the rows
+ * read ahead (or one read per plane of its rows' span), a few 80-byte card rewrites and its CRC-32.
  */
-import { statSync } from 'node:fs';
 import { crc32 } from '../archive/crc32';
-import { type Bitpix, type Card, FitsError, type FitsFile, Header, type HduInfo, type Rect, openFitsSync, padToBlock } from '../fits';
+import { type Bitpix, type Card, FileVersions, FitsError, type FitsFile, type HduInfo, type Rect, openFitsSync, padToBlock } from '../fits';
 import { DEFAULT_MAX_CUTOUT_PIXELS, HeaderCache, asciiText, cutLayouts } from '../soda/cutout';
 import { LruCache } from '../soda/lru';
 import type { ManifestStatus } from './manifest';
@@ -109,12 +108,6 @@ export class StampError extends Error {
 /** Rubin's mask plane NO_DATA when the MASK header names no MP_NO_DATA (afw's default plane order: bit 8, value 256). */
 export const DEFAULT_NO_DATA_BIT = 8;
 
-/**
- * Each row's stretch read straight into place (one pread per row), as SODA cutouts do: for
- * stamps of wide images, reading whole rows and copying costs more than it saves.
- */
-const STRIDED = { maxGapBytes: 0 } as const;
-
 /** One plane of an open image, found once. */
 interface PlaneHdu {
   readonly plane: Plane;
@@ -159,15 +152,14 @@ export class StampCutter {
   /** Reused for rows of a padded stamp that must be spread out. */
   private scratch = Buffer.alloc(0);
   /** When each source's size and mtime were last looked at, and the cache key they gave. */
-  private readonly checked = new Map<string, { at: number; key: string }>();
-  private readonly statEveryMs: number;
+  private readonly versions: FileVersions;
   /** Plane rectangles copied from rows read ahead (readRows) rather than read from the file. */
   rowsAheadUsed = 0;
 
   constructor(options: StampCutterOptions = {}) {
     this.files = new LruCache<string, OpenImage>(options.openFiles ?? 16, (image) => image.file.close());
     this.headerCache = options.headerCache ?? new HeaderCache();
-    this.statEveryMs = options.statEveryMs ?? 1000;
+    this.versions = new FileVersions(options.statEveryMs ?? 1000);
   }
 
   /** Times an image had to be opened (cache misses); a job's stamps of one image open it once. */
@@ -260,13 +252,13 @@ export class StampCutter {
 
   /**
    * The stored bytes of `rect` of a plane into `into`: copied from the rows read ahead when they
-   * hold it (StampCutter.readRows), else read from the file, one positioned read per row.
+   * hold it (StampCutter.readRows), else read from the file (FitsFile.readRectBytes: its rows together when they are close).
    */
   private readRect(image: OpenImage, p: PlaneHdu, rect: Rect, into: Uint8Array): Uint8Array {
     const window = image.window;
     const rows = window?.rows.get(p.plane);
     if (!window || !rows || rect.y0 < window.y0 || rect.y0 + rect.height > window.y1) {
-      return image.file.readRectBytes(p.hdu.index, rect, into, STRIDED);
+      return image.file.readRectBytes(p.hdu.index, rect, into);
     }
     this.rowsAheadUsed++;
     const bpp = p.bytesPerPixel;
@@ -299,15 +291,9 @@ export class StampCutter {
 
   /** The image, open; a file changed on disk (size or mtime, looked at once a second) is opened afresh. */
   private open(source: string): OpenImage {
-    const now = Date.now();
-    let checked = this.checked.get(source);
-    if (!checked || now - checked.at >= this.statEveryMs) {
-      const stat = statSync(source);
-      checked = { at: now, key: `${source}\0${stat.size}\0${stat.mtimeMs}` };
-      if (this.checked.size >= 4096) this.checked.clear();
-      this.checked.set(source, checked);
-    }
-    return this.files.getOrCreate(checked.key, () => ({ file: openFitsSync(source), planes: new Map() }));
+    // Not a regular file: opening it says why (missing, a directory, …).
+    const key = this.versions.key(source) ?? source;
+    return this.files.getOrCreate(key, () => ({ file: openFitsSync(source), planes: new Map() }));
   }
 
   /** The planes asked for, in PLANES order, each a 2-D image of one size. */
@@ -395,24 +381,31 @@ function range(start: number, length: number): string {
 
 /** The provenance cards of the primary header (see the top of this file). */
 function provenanceCards(p: StampProvenance, planes: readonly PlaneHdu[], shape: Omit<StampPlan, 'bytes'>, edge: 'clip' | 'pad'): Card[] {
-  const h = new Header();
-  h.set('BULK_ID', asciiText(p.id), 'id of the row of the positions table');
-  h.set('BULK_ROW', p.row, '1-based row of the positions table');
-  // A row without a usable position is never cut; the check keeps Header.set from throwing.
-  if (Number.isFinite(p.ra)) h.set('BULK_RA', p.ra, '[deg] requested position, ICRS', { numberType: 'float' });
-  if (Number.isFinite(p.dec)) h.set('BULK_DEC', p.dec, '[deg] requested position, ICRS', { numberType: 'float' });
-  h.set('BULK_BND', asciiText(p.band), 'band');
-  h.set('BULK_SRC', asciiText(p.did), 'obs_publisher_did of the image cut');
+  // Cards made directly, not through Header.set: this runs once per stamp, and the setter's
+  // keyword lookups and checks were a tenth of a stamp's cost. formatCard still checks them.
+  const cards: Card[] = [
+    { keyword: 'BULK_ID', type: 'string', value: asciiText(p.id), comment: 'id of the row of the positions table' },
+    { keyword: 'BULK_ROW', type: 'integer', value: p.row, comment: '1-based row of the positions table' },
+  ];
+  // A row without a usable position is never cut; the check keeps a non-finite value out.
+  if (Number.isFinite(p.ra)) cards.push({ keyword: 'BULK_RA', type: 'float', value: p.ra, comment: '[deg] requested position, ICRS' });
+  if (Number.isFinite(p.dec)) cards.push({ keyword: 'BULK_DEC', type: 'float', value: p.dec, comment: '[deg] requested position, ICRS' });
+  cards.push(
+    { keyword: 'BULK_BND', type: 'string', value: asciiText(p.band), comment: 'band' },
+    { keyword: 'BULK_SRC', type: 'string', value: asciiText(p.did), comment: 'obs_publisher_did of the image cut' },
+  );
   const { box, partial } = shape;
   const how = !partial ? 'inside the image' : edge === 'pad' ? 'padded beyond the image' : 'clipped to the image';
-  h.addHistory(`bulk stamp, EDGE=${edge}: ${how}`);
+  cards.push({ keyword: 'HISTORY', type: 'commentary', value: `bulk stamp, EDGE=${edge}: ${how}` });
   for (const plane of planes) {
     const name = plane.hdu.extname ? ` (${plane.hdu.extname})` : '';
-    h.addHistory(
-      `bulk stamp of HDU ${plane.hdu.index}${name}: x ${range(box.x0, box.nx)}, y ${range(box.y0, box.ny)} of ${plane.width}x${plane.height} (0-based)`,
-    );
+    cards.push({
+      keyword: 'HISTORY',
+      type: 'commentary',
+      value: `bulk stamp of HDU ${plane.hdu.index}${name}: x ${range(box.x0, box.nx)}, y ${range(box.y0, box.ny)} of ${plane.width}x${plane.height} (0-based)`,
+    });
   }
-  return [...h.cards];
+  return cards;
 }
 
 const INTEGER_RANGE: Readonly<Record<8 | 16 | 32 | 64, readonly [bigint, bigint]>> = {

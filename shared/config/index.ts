@@ -69,6 +69,8 @@ export interface Config {
   varDir: string;
   workers: number;
   workerConcurrency: number;
+  /** Seconds a processor thread may stay idle before it is ended (WORKER_THREAD_IDLE). */
+  threadIdleSeconds: number;
   /** token → owner; undefined = anonymous single-user mode. */
   authTokens: ReadonlyMap<string, string> | undefined;
   signingKey: string;
@@ -203,6 +205,7 @@ export function readConfig(env: Env = process.env): EnvConfig {
     varDir,
     workers: integer(env, 'WORKERS', cores, 0, 256),
     workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 16, 1, 1024),
+    threadIdleSeconds: integer(env, 'WORKER_THREAD_IDLE', 30, 1, 86400),
     authTokens: parseAuthTokens(env.AUTH_TOKENS),
     // Unset: filled in below, once every other value is known to be good.
     signingKey: env.SIGNING_KEY?.trim() ?? '',
@@ -308,6 +311,7 @@ export function configEnv(config: Config): Record<string, string> {
     VAR_DIR: config.varDir,
     REDIS_URL: config.redisUrl,
     WORKER_CONCURRENCY: String(config.workerConcurrency),
+    WORKER_THREAD_IDLE: String(config.threadIdleSeconds),
     SIGNING_KEY: config.signingKey,
     LOG_LEVEL: config.logLevel,
     QUEUE_PREFIX: config.queuePrefix,

@@ -3,6 +3,7 @@
  * rectangle reads of 2-D images, and writing primary + IMAGE extension files.
  */
 export { FitsError } from './errors';
+export { FileVersions } from './version';
 export {
   BLOCK_SIZE,
   CARD_LENGTH,
@@ -25,6 +26,7 @@ export {
 } from './header';
 export { dataLayout, findHdu, getHdu, padToBlock, scanHdus, type DataLayout, type HduInfo, type HduKind, type HduSelector } from './hdu';
 export {
+  DEFAULT_MAX_GAP,
   bytesPerPixel,
   checkRect,
   decodeBigEndian,

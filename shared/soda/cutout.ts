@@ -20,13 +20,13 @@
  *
  * Fast path: per file (path, size, mtime) the primary header is formatted once and each cut
  * HDU's header becomes an ImageHduTemplate once (a small LRU); a cutout then rewrites a few
- * cards and reads the rectangle's rows straight into the output buffer.
+ * cards and reads the rectangle's rows into the output buffer (close rows in one read: FitsFile.readRectBytes).
  */
-import { statSync } from 'node:fs';
 import type { Interval } from '../dali/interval';
 import {
   type Card,
   type FitsFile,
+  FileVersions,
   Header,
   ImageHduTemplate,
   type Rect,
@@ -73,21 +73,21 @@ interface FileHeaders {
   readonly templates: Map<number, CutTemplate>;
 }
 
-/** Formatted headers per source file, least recently used dropped first. */
+/**
+ * Formatted headers per source file version, least recently used dropped first. A file's
+ * version (size, mtime) is looked at once per `statEveryMs` (FileVersions): a file rewritten in
+ * place is seen within that time.
+ */
 export class HeaderCache extends LruCache<string, FileHeaders> {
-  constructor(capacity = 64) {
+  readonly versions: FileVersions;
+
+  constructor(capacity = 64, statEveryMs = 1000) {
     super(capacity);
+    this.versions = new FileVersions(statEveryMs);
   }
 }
 
 const sharedCache = new HeaderCache();
-
-/**
- * Each row's stretch read straight into the output (one pread per row), never whole rows
- * read and copied: measured on 64×64 stamps of 1k-wide images, coalescing rows cost twice the
- * time of the per-row reads it saves.
- */
-const STRIDED = { maxGapBytes: 0 } as const;
 
 export interface CutoutOptions {
   /** Largest cutout in pixels over all HDUs; default DEFAULT_MAX_CUTOUT_PIXELS. */
@@ -242,16 +242,10 @@ function templateFor(file: FitsFile, headers: FileHeaders, index: number): CutTe
   return made;
 }
 
-/** Cache key of the file's current version; null (no caching) when it is not a file on disk. */
-function fileVersion(file: FitsFile): string | null {
-  const stat = statSync(file.name, { throwIfNoEntry: false });
-  return stat?.isFile() ? `${file.name}\0${stat.size}\0${stat.mtimeMs}` : null;
-}
-
 /** The file's cached headers (`cache` undefined: the module-wide cache; null: a fresh, unkept entry). */
 function fileHeaders(file: FitsFile, cache: HeaderCache | null | undefined): FileHeaders {
   const store = cache === undefined ? sharedCache : cache;
-  const key = store && fileVersion(file);
+  const key = store && store.versions.key(file.name);
   const make = (): FileHeaders => ({ templates: new Map() });
   return store && key !== null ? store.getOrCreate(key, make) : make();
 }
@@ -265,7 +259,7 @@ function* hduChunks(file: FitsFile, planned: PlannedHdu, header: Buffer, chunkBy
   for (let row = 0; row < height; row += rowsPerChunk) {
     const rows = Math.min(rowsPerChunk, height - row);
     const chunk = Buffer.allocUnsafe(rows * rowBytes);
-    file.readRectBytes(planned.index, { x0, y0: y0 + row, width, height: rows }, chunk, STRIDED);
+    file.readRectBytes(planned.index, { x0, y0: y0 + row, width, height: rows }, chunk);
     yield chunk;
   }
   const data = rowBytes * height;
@@ -297,7 +291,7 @@ export function cutoutBuffer(file: FitsFile, plan: CutoutPlan, provenance: SodaC
   let pos = primary.copy(out, 0);
   for (const { planned, header, dataBytes } of parts) {
     pos += header.copy(out, pos);
-    file.readRectBytes(planned.index, planned.rect, out.subarray(pos, pos + dataBytes), STRIDED);
+    file.readRectBytes(planned.index, planned.rect, out.subarray(pos, pos + dataBytes));
     out.fill(0, pos + dataBytes, pos + padToBlock(dataBytes)); // data padding is zeros (FITS 4.0 §3.3.2)
     pos += padToBlock(dataBytes);
   }

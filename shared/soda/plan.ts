@@ -112,9 +112,42 @@ function celestialWcsOf(hdu: HduInfo): CelestialWcs | null {
   return wcs;
 }
 
-/** Equal for WCSs that map every pixel alike (the IMAGE, MASK and VARIANCE planes of an exposure). */
+const signatures = new WeakMap<CelestialWcs, string>();
+
+/**
+ * Equal for WCSs that map every pixel alike (the IMAGE, MASK and VARIANCE planes of an
+ * exposure; the coadds of one patch in every band). Made once per parsed WCS.
+ */
 function wcsSignature(wcs: CelestialWcs): string {
-  return JSON.stringify([wcs.ctype, wcs.crpix, wcs.crval, wcs.lonpole, wcs.matrix, wcs.sip ?? null, wcs.imageSize]);
+  let signature = signatures.get(wcs);
+  if (signature === undefined) {
+    signature = JSON.stringify([wcs.ctype, wcs.crpix, wcs.crval, wcs.lonpole, wcs.matrix, wcs.sip ?? null, wcs.imageSize]);
+    signatures.set(wcs, signature);
+  }
+  return signature;
+}
+
+type Shape = NonNullable<CutoutFilters['spatial']>['shape'];
+
+/**
+ * Pixel boxes already found, per region object and WCS signature. An async job cuts every
+ * region from every ID with the same region objects (params.ts combinations), and images that
+ * share a pixel grid (a patch's coadds in every band) get the same box: planning, which samples
+ * the region's edge through the WCS, is done once per region and grid instead of once per
+ * cutout. Kept as long as the region is (a WeakMap: a finished request's regions go with it).
+ */
+const boxesOfShape = new WeakMap<Shape, Map<string, Rect | null>>();
+
+function pixelBoxOf(wcs: CelestialWcs, shape: Shape): Rect | null {
+  let boxes = boxesOfShape.get(shape);
+  if (!boxes) boxesOfShape.set(shape, (boxes = new Map<string, Rect | null>()));
+  const signature = wcsSignature(wcs);
+  let box = boxes.get(signature);
+  if (box === undefined) {
+    box = pixelBox(wcs, shape);
+    boxes.set(signature, box);
+  }
+  return box;
 }
 
 /**
@@ -131,7 +164,6 @@ export function planCutout(file: FitsFile, filters: CutoutFilters, coverage: Dat
   if (!overlapsCoverage(filters, coverage)) return null;
   const shape = filters.spatial?.shape;
   const hdus: PlannedHdu[] = [];
-  const boxes = new Map<string, Rect | null>();
   for (const { hdu, wcs } of images) {
     const [width, height] = [hdu.axes[0]!, hdu.axes[1]!];
     if (shape && !wcs.icrsCompatible) {
@@ -141,11 +173,7 @@ export function planCutout(file: FitsFile, filters: CutoutFilters, coverage: Dat
       );
     }
     let rect: Rect | null = { x0: 0, y0: 0, width, height };
-    if (shape) {
-      const signature = wcsSignature(wcs);
-      rect = boxes.has(signature) ? boxes.get(signature)! : pixelBox(wcs, shape);
-      boxes.set(signature, rect);
-    }
+    if (shape) rect = pixelBoxOf(wcs, shape);
     if (rect) hdus.push({ index: hdu.index, name: hdu.extname, rect, imageSize: [width, height] });
   }
   if (hdus.length === 0) return null;

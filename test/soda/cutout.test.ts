@@ -211,7 +211,7 @@ describe('a synthetic Rubin exposure (parent origin 1000, 2000)', () => {
   });
 
   test('headers are formatted once per file version (a bounded LRU); the bytes do not depend on it', () => {
-    const cache = new HeaderCache(2);
+    const cache = new HeaderCache(2, 0); // the file's version looked at on every cutout
     const cutout = cutoutOf({ spatial: { param: 'CIRCLE', shape: edgeCircle } });
     const plan = planCutout(file, cutout, UNKNOWN)!;
     const uncached = cutoutBuffer(file, plan, cutout, { cache: null });
@@ -229,6 +229,17 @@ describe('a synthetic Rubin exposure (parent origin 1000, 2000)', () => {
     const inMemory = openFitsBuffer(writeFitsBuffer(exposureHdus(spec)));
     cutoutBuffer(inMemory, plan, cutout, { cache });
     expect([cache.misses, cache.hits, cache.size]).toEqual([3, 1, 2]);
+  });
+
+  test("a file's version is looked at once per statEveryMs, not on every cutout", () => {
+    const cache = new HeaderCache(4, 60_000);
+    const cutout = cutoutOf({ spatial: { param: 'CIRCLE', shape: edgeCircle } });
+    const plan = planCutout(file, cutout, UNKNOWN)!;
+    cutoutBuffer(file, plan, cutout, { cache });
+    utimesSync(file.name, new Date(), new Date(Date.now() + 9000));
+    // Within the minute the touched file is still the version seen first: no new entry.
+    cutoutBuffer(file, plan, cutout, { cache });
+    expect([cache.misses, cache.hits, cache.size]).toEqual([1, 1, 1]);
   });
 
   test('a cutout of a cutout: offsets accumulate in LTV, pixels and WCS still match the original', () => {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../../shared/config';
 import { openFitsSync, type FitsFile } from '../../shared/fits';
-import { canonicalId, DatasetLookup } from '../../shared/obscore/lookup';
+import { canonicalId, type Dataset, DatasetLookup } from '../../shared/obscore/lookup';
 import type { JobParameter } from '../../shared/uws/model';
 import {
   combinations,
@@ -31,12 +31,21 @@ let threadLookup: DatasetLookup | undefined;
 /** Open files of this thread: the cutouts of one image (a job's combinations come grouped by ID) share one handle. */
 const openFiles = new LruCache<string, FitsFile>(OPEN_FILES, (file) => file.close());
 
-/** The FITS bytes of one cutout, or null when it contains no pixels. */
-function cut(cutout: SodaCutout, config: Config, lookup: DatasetLookup): Buffer | null {
-  const dataset = lookup.find(cutout.id);
-  if (!dataset) throw new SodaError('UsageError', `no dataset with ID ${cutout.id}`);
+/** The dataset behind an ID and its file's path, or the SodaError saying why there is none. */
+type Resolved = { dataset: Dataset; path: string } | SodaError;
+
+function resolve(id: string, config: Config, lookup: DatasetLookup): Resolved {
+  const dataset = lookup.find(id);
+  if (!dataset) return new SodaError('UsageError', `no dataset with ID ${id}`);
   const path = dataset.file && containedPath(config.dataDir, dataset.file);
-  if (!path) throw new SodaError('UsageError', `${dataset.id} is described by metadata only; it has no image to cut`);
+  if (!path) return new SodaError('UsageError', `${dataset.id} is described by metadata only; it has no image to cut`);
+  return { dataset, path };
+}
+
+/** The FITS bytes of one cutout, or null when it contains no pixels. */
+function cut(cutout: SodaCutout, config: Config, resolved: Resolved): Buffer | null {
+  if (resolved instanceof SodaError) throw resolved;
+  const { dataset, path } = resolved;
   const file = openFiles.getOrCreate(path, () => openFitsSync(path));
   const plan = planCutout(file, cutout, dataset);
   return plan && cutoutBuffer(file, plan, cutout, { maxPixels: config.cutoutMaxPixels });
@@ -81,6 +90,13 @@ export interface CutPart {
  */
 export function cutRange({ input, config, cutouts, first, pack: packFile, done }: CutPart, onEach?: () => void): ProducedResult[] {
   const lookup = datasets(config);
+  // Looked up once per ID of the range (its combinations come grouped by ID), not per cutout.
+  const byId = new Map<string, Resolved>();
+  const resolvedOf = (id: string): Resolved => {
+    let resolved = byId.get(id);
+    if (!resolved) byId.set(id, (resolved = resolve(id, config, lookup)));
+    return resolved;
+  };
   const results: ProducedResult[] = [];
   const pack = new ResultPack(input, packFile);
   try {
@@ -90,7 +106,7 @@ export function cutRange({ input, config, cutouts, first, pack: packFile, done }
       const id = `cutout-${first + i + 1}`;
       let bytes: Buffer | null;
       try {
-        bytes = cut(cutout, config, lookup);
+        bytes = cut(cutout, config, resolvedOf(cutout.id));
       } catch (err) {
         if (!(err instanceof SodaError)) throw err;
         results.push(pack.add(id, 'text/plain', Buffer.from(sodaErrorText(err))));
@@ -133,7 +149,7 @@ export async function process(input: ProcessorInput, config: Config): Promise<Pr
     });
     const cutouts = combinations(request);
     if (sync) {
-      const bytes = cut(cutouts[0]!, config, datasets(config));
+      const bytes = cut(cutouts[0]!, config, resolve(cutouts[0]!.id, config, datasets(config)));
       return bytes ? [writeResult(input, 'cutout', 'cutout.fits', 'application/fits', bytes)] : [];
     }
     // Large jobs are cut by several threads, each a contiguous range of the combinations (so
