@@ -6,7 +6,8 @@
  *    thread calls it (sync mode, the answer inline), p50 over BENCH_SYNC_N (300) requests;
  *  - over HTTP: the same requests to the real system (api + workers + Redis), one at a time;
  *  - the api alone: GET /availability (an answer that never leaves the api process).
- * Fixed cost = HTTP p50 − in-process p50  [target ≤ 1 ms]. Interleaved rounds (in process,
+ * Fixed cost = HTTP p50 − in-process p50  [target ≤ 1 ms]; and the sync cutout over HTTP against
+ * the same cutout in process plus the one-row query's HTTP round trip [≤ 2×]. Interleaved rounds (in process,
  * then HTTP, BENCH_SYNC_ROUNDS times) so both sides see the same machine.
  */
 import fs from 'node:fs';
@@ -136,6 +137,15 @@ export async function benchSync(): Promise<void> {
           `${median(fixed).toFixed(2)} ms (rounds: ${fixed.map((x) => x.toFixed(2)).join(', ')})  [target ≤ 1 ms]`,
       );
     }
+    // Issue 14's yardstick for sync cutouts: HTTP p50 against the cutout cut in process plus
+    // the sync round trip of a one-row query (what any sync request costs).
+    const tap = figures.get('tap')!;
+    const cutout = figures.get('cutout')!;
+    const budget = median(cutout.inProcess) + median(tap.http);
+    console.log(
+      `sync cutout over HTTP against (in process + one-row sync round trip): ${median(cutout.http).toFixed(2)} ms / ` +
+        `(${median(cutout.inProcess).toFixed(2)} + ${median(tap.http).toFixed(2)}) ms = ${(median(cutout.http) / budget).toFixed(2)}×  [target ≤ 2×]`,
+    );
     console.log(`sync api alone (GET /availability, never leaves the api): HTTP p50 ${median(apiAlone).toFixed(2)} ms`);
     console.log(machineLine());
   } finally {

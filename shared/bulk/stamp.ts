@@ -266,7 +266,7 @@ export class StampCutter {
     const runBytes = rect.width * bpp;
     for (let r = 0; r < rect.height; r++) {
       const from = (rect.y0 - window.y0 + r) * rowBytes + rect.x0 * bpp;
-      into.set(rows.subarray(from, from + runBytes), r * runBytes);
+      rows.copy(into, r * runBytes, from, from + runBytes); // no view object per row
     }
     return into.subarray(0, runBytes * rect.height);
   }

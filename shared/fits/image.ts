@@ -174,12 +174,13 @@ export function* planRectBytes(layout: ImageLayout, rect: Rect, opts: RectReadOp
     const rowsPerRead = Math.max(1, Math.floor(MAX_COALESCED_READ / rowBytes));
     const span = (Math.min(rowsPerRead, rect.height) - 1) * rowBytes + segBytes;
     const buffer = takeSpanBuffer(span);
+    // Rows copied out with Buffer#copy: no view object made per row.
+    const rows = Buffer.from(buffer.buffer, buffer.byteOffset, buffer.byteLength);
     try {
       for (let r = 0; r < rect.height; r += rowsPerRead) {
         const n = Math.min(rowsPerRead, rect.height - r);
-        const target = buffer.subarray(0, (n - 1) * rowBytes + segBytes);
-        yield [{ position: first + r * rowBytes, target }];
-        for (let k = 0; k < n; k++) out.set(target.subarray(k * rowBytes, k * rowBytes + segBytes), (r + k) * segBytes);
+        yield [{ position: first + r * rowBytes, target: buffer.subarray(0, (n - 1) * rowBytes + segBytes) }];
+        for (let k = 0; k < n; k++) rows.copy(out, (r + k) * segBytes, k * rowBytes, k * rowBytes + segBytes);
       }
     } finally {
       returnSpanBuffer(buffer);

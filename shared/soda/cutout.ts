@@ -92,6 +92,11 @@ const sharedCache = new HeaderCache();
 export interface CutoutOptions {
   /** Largest cutout in pixels over all HDUs; default DEFAULT_MAX_CUTOUT_PIXELS. */
   readonly maxPixels?: number;
+  /**
+   * Where cutoutBuffer puts the file: memory of `bytes` to fill (e.g. ResultPack.reserve), or
+   * undefined for a new buffer. Default: a new buffer.
+   */
+  readonly allocate?: (bytes: number) => Buffer | undefined;
   /** Where formatted headers are kept between cutouts; default one module-wide cache; null: none. */
   readonly cache?: HeaderCache | null;
 }
@@ -287,7 +292,8 @@ export function cutoutBuffer(file: FitsFile, plan: CutoutPlan, provenance: SodaC
     const { bytes } = cut.template.layout(shifted(cut.origin, planned.rect), [width, height]);
     return { planned, header: bytes.subarray(0, bytes.length - padToBlock(dataBytes)), dataBytes };
   });
-  const out = Buffer.allocUnsafe(parts.reduce((n, p) => n + p.header.length + padToBlock(p.dataBytes), primary.length));
+  const size = parts.reduce((n, p) => n + p.header.length + padToBlock(p.dataBytes), primary.length);
+  const out = options.allocate?.(size) ?? Buffer.allocUnsafe(size);
   let pos = primary.copy(out, 0);
   for (const { planned, header, dataBytes } of parts) {
     pos += header.copy(out, pos);

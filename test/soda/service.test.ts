@@ -4,8 +4,12 @@
  * combination, each with an entry). The DataLink documents that lead here: test/datalink/.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { openFitsBuffer, openFitsSync } from '../../shared/fits';
+import { compiledModule } from '../../shared/runtime';
+import type { ProcessorInput } from '../../shared/uws/service';
+import type * as SodaProcessor from '../../worker/soda/processor';
 import { Client } from '../helpers/http';
 import { startTapStack, type TapFixture } from '../tap/fixture';
 
@@ -168,6 +172,46 @@ describe('SODA async', () => {
       }
     }
   }, 90000);
+
+  test('large jobs reuse their cutting threads (warm code); idle ones end after WORKER_THREAD_IDLE', async () => {
+    // The compiled processor, called as its thread calls it (its cutting threads need compiled code).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const soda = require(compiledModule(require.resolve('../../worker/soda/processor'))) as typeof SodaProcessor;
+    const config = { ...fx.stack.config, threadIdleSeconds: 1 };
+    const circles = Array.from({ length: 400 }, (_, i) => ({
+      name: 'CIRCLE',
+      value: `${TARGET.ra + (i % 20) * 0.001} ${TARGET.dec} 0.002`,
+    }));
+    const run = async (n: number) => {
+      const resultsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'soda-threads-'));
+      try {
+        const input: ProcessorInput = {
+          jobId: `threads-${n}`,
+          service: 'cutout',
+          owner: null,
+          parameters: [{ name: 'ID', value: I_COADD }, ...circles],
+          jobDir: resultsDir,
+          resultsDir,
+          executionDuration: 0,
+          baseUrl: fx.stack.url,
+          mode: 'async',
+        };
+        const results = await soda.process(input, config);
+        expect(results.map((r) => r.id)).toEqual(circles.map((_, i) => `cutout-${i + 1}`));
+        expect(fs.readdirSync(resultsDir).sort()).toEqual(['cutouts-2.pack', 'cutouts.pack']);
+      } finally {
+        fs.rmSync(resultsDir, { recursive: true, force: true });
+      }
+    };
+    await run(1);
+    await run(2);
+    // Two jobs split in two: one cutting thread started, and kept (idle) for the next job.
+    expect(soda.cuttingThreads()).toEqual({ started: 1, idle: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(soda.cuttingThreads()).toEqual({ started: 1, idle: 0 });
+    await run(3);
+    expect(soda.cuttingThreads()).toEqual({ started: 2, idle: 1 });
+  }, 60000);
 
   test('a parameter error fails the job with a SODA-labelled /error', async () => {
     const job = await client.create('cutout', { CIRCLE: '1 2 3', PHASE: 'RUN' });

@@ -1,13 +1,14 @@
 /**
  * Where processors write results (shared/uws/results.ts openResult): an async job's file,
  * created even for an empty result; a sync result kept in memory within the inline limit, and
- * past it a file holding every byte, announced once.
+ * past it a file holding every byte, announced once; many results in one pack file, filled in
+ * the pack's own reused memory (ResultPack.reserve) or from buffers of their own.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
-import { openResult } from '../../shared/uws/results';
+import { openResult, ResultPack } from '../../shared/uws/results';
 import type { ProcessorInput } from '../../shared/uws/service';
 
 let dir: string;
@@ -90,4 +91,32 @@ test('a result stream destroyed half-way closes its file', async () => {
   });
   expect(open).not.toContain(path.join(dir, 'results', 'cut.csv'));
   expect(fs.readFileSync(path.join(dir, 'results', 'cut.csv'), 'utf8')).toBe('partial');
+});
+
+test('a pack holds every result at its offset, whether filled in reserved memory or added as a buffer', () => {
+  fs.mkdirSync(path.join(dir, 'results'));
+  const pack = new ResultPack(input({}), 'many.pack');
+  const expected: { offset: number; bytes: Buffer }[] = [];
+  // 3,000 results of 70,000 bytes pass through the 4 MiB reserved memory ~50 times; every
+  // tenth is a buffer of its own, every 25th is reserved and then abandoned (a failed cutout).
+  for (let i = 0; i < 3000; i++) {
+    const fill = (b: Buffer) => b.fill(i % 251).writeUInt32BE(i, 0);
+    let bytes: Buffer;
+    if (i % 10 === 0) {
+      bytes = Buffer.alloc(70_000);
+    } else {
+      bytes = pack.reserve(70_000)!;
+      expect(bytes.length).toBe(70_000);
+    }
+    fill(bytes);
+    if (i % 25 === 1) continue;
+    const result = pack.add(`r-${i}`, 'application/octet-stream', bytes);
+    expected.push({ offset: result.offset!, bytes: Buffer.from(bytes) });
+  }
+  // Larger than the pack's write size: the caller allocates it.
+  expect(pack.reserve((4 << 20) + 1)).toBeUndefined();
+  pack.close();
+  const file = fs.readFileSync(path.join(dir, 'results', 'many.pack'));
+  expect(file.length).toBe(expected.length * 70_000);
+  for (const { offset, bytes } of expected) expect(file.subarray(offset, offset + bytes.length).equals(bytes)).toBe(true);
 });

@@ -42,13 +42,13 @@ function resolve(id: string, config: Config, lookup: DatasetLookup): Resolved {
   return { dataset, path };
 }
 
-/** The FITS bytes of one cutout, or null when it contains no pixels. */
-function cut(cutout: SodaCutout, config: Config, resolved: Resolved): Buffer | null {
+/** The FITS bytes of one cutout (in memory from `allocate` when given), or null when it contains no pixels. */
+function cut(cutout: SodaCutout, config: Config, resolved: Resolved, allocate?: (bytes: number) => Buffer | undefined): Buffer | null {
   if (resolved instanceof SodaError) throw resolved;
   const { dataset, path } = resolved;
   const file = openFiles.getOrCreate(path, () => openFitsSync(path));
   const plan = planCutout(file, cutout, dataset);
-  return plan && cutoutBuffer(file, plan, cutout, { maxPixels: config.cutoutMaxPixels });
+  return plan && cutoutBuffer(file, plan, cutout, { maxPixels: config.cutoutMaxPixels, ...(allocate ? { allocate } : {}) });
 }
 
 /**
@@ -106,7 +106,7 @@ export function cutRange({ input, config, cutouts, first, pack: packFile, done }
       const id = `cutout-${first + i + 1}`;
       let bytes: Buffer | null;
       try {
-        bytes = cut(cutout, config, resolvedOf(cutout.id));
+        bytes = cut(cutout, config, resolvedOf(cutout.id), (n) => pack.reserve(n));
       } catch (err) {
         if (!(err instanceof SodaError)) throw err;
         results.push(pack.add(id, 'text/plain', Buffer.from(sodaErrorText(err))));
@@ -124,18 +124,69 @@ export function cutRange({ input, config, cutouts, first, pack: packFile, done }
   return results;
 }
 
-/** A range cut by a thread of its own (worker/soda/part.ts); ended with this thread if it is stopped. */
+/**
+ * Cutting threads of this processor thread that are idle, kept for the next large job: a new
+ * thread cuts at about half speed for its first ~1,000 cutouts while its code compiles. Each
+ * ends after WORKER_THREAD_IDLE seconds unused; all end with this thread (a job stopped).
+ */
+const idleCutters: { thread: Worker; timer: NodeJS.Timeout }[] = [];
+let cuttersStarted = 0;
+
+/** How many cutting threads this processor thread has started, and how many wait idle (tests). */
+export function cuttingThreads(): { started: number; idle: number } {
+  return { started: cuttersStarted, idle: idleCutters.length };
+}
+
+function takeCutter(): Worker {
+  const idle = idleCutters.pop();
+  if (idle) {
+    clearTimeout(idle.timer);
+    return idle.thread;
+  }
+  cuttersStarted++;
+  return new Worker(path.join(__dirname, `part${path.extname(__filename)}`));
+}
+
+function parkCutter(thread: Worker, config: Config): void {
+  const entry = {
+    thread,
+    timer: setTimeout(() => {
+      idleCutters.splice(idleCutters.indexOf(entry), 1);
+      void thread.terminate();
+    }, config.threadIdleSeconds * 1000),
+  };
+  entry.timer.unref();
+  idleCutters.push(entry);
+}
+
+/** A range cut by a thread of its own (worker/soda/part.ts), reused once it has answered. */
 function cutInThread(part: CutPart): Promise<ProducedResult[]> {
+  const thread = takeCutter();
   return new Promise((resolve, reject) => {
-    // Functions do not cross threads: the progress is reported by the job's own thread.
-    const workerData: CutPart = { ...part, input: { ...part.input, progress: undefined } };
-    const thread = new Worker(path.join(__dirname, `part${path.extname(__filename)}`), { workerData });
-    thread.once('message', (results: ProducedResult[] | { error: string; name: string }) => {
+    const detach = () => {
+      thread.off('message', onMessage);
+      thread.off('error', onError);
+      thread.off('exit', onExit);
+    };
+    const onMessage = (results: ProducedResult[] | { error: string; name: string }) => {
+      detach();
+      parkCutter(thread, part.config);
       if (!('error' in results)) resolve(results);
       else reject(results.name === 'JobFailure' ? new JobFailure(results.error) : new Error(results.error));
-    });
-    thread.once('error', reject);
-    thread.once('exit', (code) => reject(new Error(`cutout thread exited with code ${code}`)));
+    };
+    const onError = (err: Error) => {
+      detach();
+      reject(err);
+    };
+    const onExit = (code: number) => {
+      detach();
+      reject(new Error(`cutout thread exited with code ${code}`));
+    };
+    thread.on('message', onMessage);
+    thread.on('error', onError);
+    thread.on('exit', onExit);
+    // Functions do not cross threads: the progress is reported by the job's own thread.
+    thread.postMessage({ ...part, input: { ...part.input, progress: undefined } } satisfies CutPart);
   });
 }
 
