@@ -12,6 +12,7 @@ import * as jobResults from './jobs/003_uws_results';
 import * as jobProgress from './jobs/004_job_progress';
 import * as jobParts from './jobs/005_job_parts';
 import * as jobListOrder from './jobs/006_job_list_order';
+import * as jobUnfinishedByService from './jobs/007_unfinished_by_service';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -40,6 +41,7 @@ export const jobStoreMigrations = new ListedMigrations([
   ['004_job_progress', jobProgress],
   ['005_job_parts', jobParts],
   ['006_job_list_order', jobListOrder],
+  ['007_unfinished_by_service', jobUnfinishedByService],
 ]);
 export const obscoreMigrations = new ListedMigrations([
   ['001_obscore', obscore],

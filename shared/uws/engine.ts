@@ -352,7 +352,7 @@ export class UwsEngine {
     let failed = 0;
     let after = '';
     for (;;) {
-      const batch = await this.store.unfinished(after);
+      const batch = await this.store.unfinished([...this.services.keys()], after);
       if (batch.length === 0) break;
       after = batch[batch.length - 1]!.jobId;
       for (const job of batch) {

@@ -512,11 +512,18 @@ export class JobStore {
     return rows.map((r) => ({ jobId: r.job_id, service: r.service, phase: r.phase as Phase }));
   }
 
-  /** Jobs a worker should own: QUEUED or EXECUTING (for reconciliation with the queues). */
-  async unfinished(afterJobId = '', limit = 1000): Promise<Pick<Job, 'jobId' | 'service' | 'phase' | 'startTime' | 'executionDuration'>[]> {
+  /** Jobs of `services` a worker should own: QUEUED or EXECUTING (for reconciliation with the queues), by job id. */
+  async unfinished(
+    services: readonly string[],
+    afterJobId = '',
+    limit = 1000,
+  ): Promise<Pick<Job, 'jobId' | 'service' | 'phase' | 'startTime' | 'executionDuration'>[]> {
+    if (services.length === 0) return [];
+    // By service and phase: read from uws_jobs_list_phase (migration 007), only the unfinished jobs.
     const rows = await this.sql.all<Pick<JobRow, 'job_id' | 'service' | 'phase' | 'start_time' | 'execution_duration'>>(
-      "SELECT job_id, service, phase, start_time, execution_duration FROM uws_jobs WHERE phase IN ('QUEUED', 'EXECUTING') AND job_id > ? ORDER BY job_id LIMIT ?",
-      [afterJobId, limit],
+      `SELECT job_id, service, phase, start_time, execution_duration FROM uws_jobs WHERE service IN (${placeholders(services.length)}) ` +
+        "AND phase IN ('QUEUED', 'EXECUTING') AND job_id > ? ORDER BY job_id LIMIT ?",
+      [...services, afterJobId, limit],
     );
     return rows.map((r) => ({
       jobId: r.job_id,

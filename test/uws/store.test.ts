@@ -301,7 +301,10 @@ describe.each(backends)('%s job store', (_name, open) => {
     await store.create(old);
     await store.create(queued);
     expect((await store.expired(Date.now())).map((j) => j.jobId)).toContain(old.jobId);
-    expect((await store.unfinished()).map((j) => j.jobId)).toContain(queued.jobId);
+    expect((await store.unfinished(['reapsvc'])).map((j) => j.jobId)).toContain(queued.jobId);
+    // Only the services asked for (an engine reconciles its own).
+    expect((await store.unfinished(['othersvc'])).map((j) => j.jobId)).not.toContain(queued.jobId);
+    expect(await store.unfinished([])).toEqual([]);
     expect(await store.delete(old.jobId)).toBe(true);
     expect(await store.get(old.jobId)).toBeUndefined();
   });
