@@ -7,13 +7,12 @@
  * that still burn CPU. Every thread is given the worker's configuration when it is made.
  *
  * Threads are started on demand and ended after WORKER_THREAD_IDLE seconds without a task
- * (each holds ~17 MiB: its own V8 heap, compiled code, open files and SQLite caches), so a
- * worker that has gone quiet gives its memory back. The most recently used idle thread is
- * taken first: a steady stream of work keeps reusing the same warm threads (a new thread cuts
- * at about half speed until its code is compiled), and only the ones it does not need age out.
+ * (IdleThreads; each holds ~17 MiB: its own V8 heap, compiled code, open files and SQLite
+ * caches), so a worker that has gone quiet gives its memory back.
  */
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../shared/config';
+import { IdleThreads } from './idle-threads';
 import { StatementCanceller, TASK_CANCELLED, TASK_IN_STATEMENTS, taskState } from '../shared/db/cancel';
 import type { ThreadData, ThreadMessage, ThreadProgress, ThreadReply, ThreadSpill, ThreadTask } from './thread';
 
@@ -47,9 +46,8 @@ export interface RunningTask {
 }
 
 export class ThreadPool {
-  /** Idle threads, the most recently used last, each with the timer that ends it. */
-  private readonly idle: Worker[] = [];
-  private readonly idleTimers = new Map<Worker, NodeJS.Timeout>();
+  /** Finished threads kept for reuse until idle WORKER_THREAD_IDLE seconds. */
+  private readonly idle: IdleThreads;
   /** Running threads, with the cancel key of their task. */
   private readonly busy = new Map<Worker, number>();
   /** Cancelled threads that have not exited yet. */
@@ -65,7 +63,9 @@ export class ThreadPool {
     private readonly entry: string,
     private readonly config: Config,
     private readonly options: { niceness?: number; maxIdle?: number } = {},
-  ) {}
+  ) {
+    this.idle = new IdleThreads(config.threadIdleSeconds * 1000);
+  }
 
   /**
    * Runs `task` in a thread; `onSpill` hears its first result become a growing file
@@ -75,7 +75,7 @@ export class ThreadPool {
     const { onSpill, onProgress } = listeners;
     if (this.closed) throw new Error('thread pool closed');
     // The configuration travels once per thread, not with every task.
-    const thread = this.takeIdle() ?? this.startThread();
+    const thread = this.idle.take() ?? this.startThread();
     const cancelKey = this.nextKey++;
     const state = taskState();
     this.busy.set(thread, cancelKey);
@@ -123,8 +123,8 @@ export class ThreadPool {
         return;
       }
       cleanup();
-      if (!this.closed && this.idle.length < (this.options.maxIdle ?? this.config.workerConcurrency)) {
-        this.park(thread);
+      if (!this.closed && this.idle.size < (this.options.maxIdle ?? this.config.workerConcurrency)) {
+        this.idle.park(thread);
         markExited();
       } else stop();
       settle?.resolve(reply);
@@ -170,7 +170,7 @@ export class ThreadPool {
 
   /** Threads idle now. */
   get idleThreads(): number {
-    return this.idle.length;
+    return this.idle.size;
   }
 
   /** Threads that exist now, whatever they do (idle, busy, being ended). */
@@ -197,39 +197,12 @@ export class ThreadPool {
     return thread;
   }
 
-  /** Keeps a finished thread for reuse until it has been idle WORKER_THREAD_IDLE seconds. */
-  private park(thread: Worker): void {
-    this.idle.push(thread);
-    const timer = setTimeout(() => {
-      const at = this.idle.indexOf(thread);
-      if (at < 0) return;
-      this.idle.splice(at, 1);
-      this.idleTimers.delete(thread);
-      void thread.terminate();
-    }, this.config.threadIdleSeconds * 1000);
-    timer.unref(); // an idle thread never keeps the process alive
-    this.idleTimers.set(thread, timer);
-  }
-
-  /** The most recently parked idle thread, if any (its idle timer cancelled). */
-  private takeIdle(): Worker | undefined {
-    const thread = this.idle.pop();
-    if (thread) {
-      clearTimeout(this.idleTimers.get(thread));
-      this.idleTimers.delete(thread);
-    }
-    return thread;
-  }
-
   async close(): Promise<void> {
     this.closed = true;
-    for (const timer of this.idleTimers.values()) clearTimeout(timer);
-    this.idleTimers.clear();
     // Threads inside long statements are interrupted first, and given a moment to come out.
     for (const key of this.busy.values()) this.canceller.cancel(key);
     if (this.busy.size > 0 && this.canceller.available) await new Promise((resolve) => setTimeout(resolve, INTERRUPT_GRACE_MS));
-    const threads = [...this.idle, ...this.busy.keys(), ...this.terminating];
-    this.idle.length = 0;
+    const threads = [...this.idle.drain(), ...this.busy.keys(), ...this.terminating];
     await Promise.all(threads.map((t) => t.terminate()));
     this.canceller.close();
   }

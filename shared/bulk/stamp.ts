@@ -151,7 +151,7 @@ export class StampCutter {
   readonly headerCache: HeaderCache;
   /** Reused for rows of a padded stamp that must be spread out. */
   private scratch = Buffer.alloc(0);
-  /** When each source's size and mtime were last looked at, and the cache key they gave. */
+  /** Each source's version (size, mtime), looked at once per statEveryMs: the key of its open file. */
   private readonly versions: FileVersions;
   /** Plane rectangles copied from rows read ahead (readRows) rather than read from the file. */
   rowsAheadUsed = 0;

@@ -356,7 +356,6 @@ export class UwsEngine {
       if (batch.length === 0) break;
       after = batch[batch.length - 1]!.jobId;
       for (const job of batch) {
-        if (!this.services.has(job.service)) continue;
         const state = await this.queues.state(job.service, job.jobId);
         if (state === 'missing') {
           // Read again: a job that finished (its entry removed) or was just queued (its entry

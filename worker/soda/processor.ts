@@ -24,6 +24,7 @@ import {
 import { containedPath } from '../../shared/storage';
 import { ResultPack, writeResult } from '../../shared/uws/results';
 import { JobFailure, type ProcessorInput, type ProducedResult } from '../../shared/uws/service';
+import { IdleThreads } from '../idle-threads';
 
 const OPEN_FILES = 32;
 
@@ -48,7 +49,7 @@ function cut(cutout: SodaCutout, config: Config, resolved: Resolved, allocate?: 
   const { dataset, path } = resolved;
   const file = openFiles.getOrCreate(path, () => openFitsSync(path));
   const plan = planCutout(file, cutout, dataset);
-  return plan && cutoutBuffer(file, plan, cutout, { maxPixels: config.cutoutMaxPixels, ...(allocate ? { allocate } : {}) });
+  return plan && cutoutBuffer(file, plan, cutout, { maxPixels: config.cutoutMaxPixels, allocate });
 }
 
 /**
@@ -125,43 +126,29 @@ export function cutRange({ input, config, cutouts, first, pack: packFile, done }
 }
 
 /**
- * Cutting threads of this processor thread that are idle, kept for the next large job: a new
- * thread cuts at about half speed for its first ~1,000 cutouts while its code compiles. Each
- * ends after WORKER_THREAD_IDLE seconds unused; all end with this thread (a job stopped).
+ * Cutting threads of this processor thread that are idle, kept for the next large job (made
+ * with the first one: the idle time is the worker's WORKER_THREAD_IDLE). All end with this
+ * thread (a job stopped).
  */
-const idleCutters: { thread: Worker; timer: NodeJS.Timeout }[] = [];
+let idleCutters: IdleThreads | undefined;
 let cuttersStarted = 0;
 
 /** How many cutting threads this processor thread has started, and how many wait idle (tests). */
 export function cuttingThreads(): { started: number; idle: number } {
-  return { started: cuttersStarted, idle: idleCutters.length };
+  return { started: cuttersStarted, idle: idleCutters?.size ?? 0 };
 }
 
-function takeCutter(): Worker {
-  const idle = idleCutters.pop();
-  if (idle) {
-    clearTimeout(idle.timer);
-    return idle.thread;
-  }
+function takeCutter(config: Config): Worker {
+  idleCutters ??= new IdleThreads(config.threadIdleSeconds * 1000);
+  const idle = idleCutters.take();
+  if (idle) return idle;
   cuttersStarted++;
   return new Worker(path.join(__dirname, `part${path.extname(__filename)}`));
 }
 
-function parkCutter(thread: Worker, config: Config): void {
-  const entry = {
-    thread,
-    timer: setTimeout(() => {
-      idleCutters.splice(idleCutters.indexOf(entry), 1);
-      void thread.terminate();
-    }, config.threadIdleSeconds * 1000),
-  };
-  entry.timer.unref();
-  idleCutters.push(entry);
-}
-
 /** A range cut by a thread of its own (worker/soda/part.ts), reused once it has answered. */
 function cutInThread(part: CutPart): Promise<ProducedResult[]> {
-  const thread = takeCutter();
+  const thread = takeCutter(part.config);
   return new Promise((resolve, reject) => {
     const detach = () => {
       thread.off('message', onMessage);
@@ -170,7 +157,7 @@ function cutInThread(part: CutPart): Promise<ProducedResult[]> {
     };
     const onMessage = (results: ProducedResult[] | { error: string; name: string }) => {
       detach();
-      parkCutter(thread, part.config);
+      idleCutters?.park(thread);
       if (!('error' in results)) resolve(results);
       else reject(results.name === 'JobFailure' ? new JobFailure(results.error) : new Error(results.error));
     };
