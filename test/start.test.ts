@@ -176,6 +176,18 @@ async function redisPid(port: number): Promise<number | undefined> {
   }
 }
 
+/** Resolves once a file of the append-only directory under `redisDir` contains `text`. */
+async function untilAppended(redisDir: string, text: string, ms = 10000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const aofDir = path.join(redisDir, 'appendonlydir');
+    const files = fs.existsSync(aofDir) ? fs.readdirSync(aofDir).map((name) => path.join(aofDir, name)) : [];
+    if (files.some((file) => fs.readFileSync(file, 'latin1').includes(text))) return;
+    if (Date.now() > deadline) throw new Error(`${text} not in the append-only files of ${redisDir} after ${ms} ms`);
+    await sleep(50);
+  }
+}
+
 /** Stops a launcher left running by a failed test, and what it started, without orphans. */
 async function cleanUp(launcher: ReturnType<typeof launch>, redisPort?: number): Promise<void> {
   if (launcher.child.exitCode === null && launcher.child.signalCode === null) {
@@ -204,6 +216,10 @@ test('the private Redis is started again when it dies, with its data; jobs keep 
     const before = connectRedis(`redis://127.0.0.1:${redisPort}`);
     await before.set('outage-test', 'kept');
     await before.quit();
+    // Redis acknowledges a write before its append-only file has it when a background fsync
+    // is slow (appendfsync everysec postpones the write up to 2 s), so a SIGKILL just after
+    // the reply could lose it: wait until the file holds the key, as older data would.
+    await untilAppended(path.join(dir, 'redis'), 'outage-test');
 
     process.kill(firstPid!, 'SIGKILL');
     const deadline = Date.now() + 15000;
