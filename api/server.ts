@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
 import type { Config } from '../shared/config';
 import { createLogger, type Logger } from '../shared/log';
+import { ApiMetrics, countConnectionLosses, countingFailures } from '../shared/metrics';
 import { DEFAULT_REDIS_URL, redisState, within } from '../shared/redis';
 import { DatasetLookup } from '../shared/obscore/lookup';
 import { PROJECT_ROOT } from '../shared/runtime';
@@ -18,6 +19,7 @@ import { UwsEvents } from '../shared/uws/events';
 import { JobQueues } from '../shared/uws/queue';
 import type { UwsService } from '../shared/uws/service';
 import { sweepStale } from '../shared/storage';
+import { previewCacheDir, trimPreviewCache } from '../shared/datalink/previews';
 import { JobStore } from '../shared/uws/store';
 import { WaitHub } from '../shared/uws/wait';
 import { authenticate } from './auth';
@@ -25,8 +27,11 @@ import { refuseWhenSpaceLow } from './disk';
 import { errorHandler, sendText } from './http/errors';
 import { bulkRouter } from './bulk/router';
 import { datalinkRouter } from './datalink/router';
+import { PreviewMaker } from './datalink/previews';
 import { filesRouter } from './files/router';
 import { landingPage } from './landing';
+import { jobStoreCheck, obscoreCheck, operatorsRouter, queueDepths, Readiness, redisCheck, setReadiness } from './operators';
+import { pagesRouter } from './pages/router';
 import { siaRouter } from './sia/router';
 import { sodaRouter } from './soda/router';
 import { SyncDispatcher } from './sync-dispatcher';
@@ -59,8 +64,10 @@ export function createApp(
   sync: SyncDispatcher,
   lookup: DatasetLookup,
   log: Logger,
+  operators: { readiness: Readiness; metrics: ApiMetrics },
 ): Express {
   const app = express();
+  setReadiness(app, operators.readiness);
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use((_req, res, next) => {
@@ -70,7 +77,10 @@ export function createApp(
   app.get('/', (req, res) => {
     res.type('text/html; charset=utf-8').send(landingPage(baseUrl(config, req), engine.services.values()));
   });
-  app.use('/api', authenticate(config.authTokens));
+  // /healthz, /readyz, /metrics: anonymous, outside /api.
+  app.use(operatorsRouter(operators.readiness, operators.metrics, log));
+  app.use('/pages', pagesRouter(config));
+  app.use('/api', authenticate(config));
   app.use(refuseWhenSpaceLow(config));
   for (const service of engine.services.values()) {
     if (service.asyncJobs !== false) app.use(`/api/${service.name}/async`, uwsRouter({ config, engine, hub, service, log }));
@@ -79,8 +89,9 @@ export function createApp(
   if (engine.services.has('cutout')) app.use('/api/cutout', sodaRouter(config, sync, log));
   if (engine.services.has('sia')) app.use('/api/sia', siaRouter(config, sync, log));
   if (engine.services.has('bulk')) app.use('/api/bulk', bulkRouter(config, log));
-  app.use('/api/datalink', datalinkRouter(config, lookup, log));
-  app.use('/api/files', filesRouter(config));
+  const previews = new PreviewMaker(config, sync);
+  app.use('/api/datalink', datalinkRouter(config, lookup, previews, log));
+  app.use('/api/files', filesRouter(config, previews));
   app.use((req, res) => sendText(res, 404, `no resource ${req.path}`));
   app.use(errorHandler(log));
   return app;
@@ -116,12 +127,22 @@ export class ApiServer {
     const { config } = options;
     const log = options.log ?? createLogger('api', config.logLevel);
     const redisUrl = config.redisUrl ?? DEFAULT_REDIS_URL;
-    const store = await JobStore.open(config.databaseUrl);
+    const opened = await JobStore.open(config.databaseUrl);
     const events = new UwsEvents(redisUrl, config.queuePrefix, log);
     const queues = new JobQueues(events.redis, config.queuePrefix, log);
-    const engine = new UwsEngine({ config, store, queues, events, log }, options.services);
+    const metrics = new ApiMetrics({
+      queueDepths: queueDepths(queues, events.redis, {
+        prefix: config.queuePrefix,
+        services: options.services,
+        timeoutMs: config.readyTimeoutMs,
+        onError: () => metrics.redisErrors.inc({ operation: 'metrics' }),
+      }),
+    });
+    const store = countingFailures(opened, (operation) => metrics.storeErrors.inc({ operation }));
+    countConnectionLosses(events.redis, () => metrics.redisErrors.inc({ operation: 'connection' }));
+    const engine = new UwsEngine({ config, store, queues, events, log, metrics }, options.services);
     const hub = new WaitHub();
-    const sync = SyncDispatcher.create(config, events);
+    const sync = SyncDispatcher.create(config, events, metrics);
     // With Redis down, the subscriptions are made when it comes (ioredis keeps them); until
     // then WAIT only waits and sync requests wait for Redis (up to SYNC_QUEUE_TIMEOUT).
     const subscribed = Promise.all([events.onPhase((jobId) => hub.notify(jobId)), sync.subscribed]);
@@ -134,7 +155,11 @@ export class ApiServer {
       log.warn({ redis: redisUrl }, 'redis unreachable at start: serving without it; jobs are enqueued when it is back');
     }
     const lookup = new DatasetLookup(config.obscoreDb);
-    const app = createApp(config, engine, hub, sync, lookup, log);
+    const readiness = new Readiness(
+      [redisCheck(events.redis, redisUrl, config.readyTimeoutMs), jobStoreCheck(store, config.databaseUrl), obscoreCheck(config.obscoreDb)],
+      config.readyTimeoutMs,
+    );
+    const app = createApp(config, engine, hub, sync, lookup, log, { readiness, metrics });
     const server = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
     });
@@ -197,6 +222,7 @@ export class ApiServer {
       async () => ({
         sync: await sweepStale(path.join(root, '.sync'), (this.config.syncTimeout + STALE_GRACE_S) * 1000),
         uploads: await sweepStale(path.join(root, '.uploads'), STALE_UPLOAD_S * 1000),
+        previews: await trimPreviewCache(previewCacheDir(root), this.config.previewCacheBytes),
       }),
       false,
     );

@@ -12,6 +12,7 @@ import type { Request, Response } from 'express';
 import type { Config } from '../shared/config';
 import { parseSyncMessage, SYNC_TAKEN_TTL_MS, syncDir, type SyncOutcome, type SyncRequest } from '../shared/dali/sync-messages';
 import { newProcessId, newSyncRequestId } from '../shared/ids';
+import type { ApiMetrics } from '../shared/metrics';
 import { channels, whenReady, within } from '../shared/redis';
 import type { UwsEvents } from '../shared/uws/events';
 import { containedPath } from '../shared/storage';
@@ -75,6 +76,8 @@ export class SyncDispatcher {
   private constructor(
     private readonly config: Config,
     private readonly events: UwsEvents,
+    /** The api's metrics: sync request durations (syncEndpoint), Redis errors. */
+    readonly metrics: ApiMetrics | undefined,
   ) {
     this.subscribed = events.onSyncMessage(channels(config.queuePrefix).syncReplies(this.instance), (bytes) => this.onMessage(bytes));
     this.subscribed.then(
@@ -84,8 +87,12 @@ export class SyncDispatcher {
   }
 
   /** Subscribes to this process's reply channel; callers wait on `subscribed` as they see fit. */
-  static create(config: Config, events: UwsEvents): SyncDispatcher {
-    return new SyncDispatcher(config, events);
+  static create(config: Config, events: UwsEvents, metrics?: ApiMetrics): SyncDispatcher {
+    return new SyncDispatcher(config, events, metrics);
+  }
+
+  private redisFailed(): void {
+    this.metrics?.redisErrors.inc({ operation: 'sync' });
   }
 
   /** Waits until a request can be sent and its reply received, at most until `deadline`. */
@@ -147,6 +154,7 @@ export class SyncDispatcher {
     // Not pushed while Redis is away: a command left waiting in ioredis would reach the list
     // whenever Redis returns, long after this request was answered.
     if (!(await this.reachable(deadline))) {
+      if (!closedEarly) this.redisFailed();
       await dispose();
       throw new SyncUnavailable(closedEarly ? 'the client closed the connection' : REDIS_UNREACHABLE);
     }
@@ -203,13 +211,19 @@ export class SyncDispatcher {
                 fail(`no worker took the request within ${this.config.syncQueueTimeout} s; the service is busy or has no worker running`);
               else timer = setTimeout(lost, (this.config.syncTimeout + LOST_WORKER_GRACE_S) * 1000);
             },
-            () => fail(REDIS_UNREACHABLE),
+            () => {
+              this.redisFailed();
+              fail(REDIS_UNREACHABLE);
+            },
           );
         },
         Math.max(0, deadline - Date.now()),
       );
       // Bounded: the connection fails fast, or after COMMAND_TIMEOUT_MS (shared/redis).
-      redis.rpush(key, text).catch(() => fail(REDIS_UNREACHABLE));
+      redis.rpush(key, text).catch(() => {
+        this.redisFailed();
+        fail(REDIS_UNREACHABLE);
+      });
     }).finally(() => {
       clearTimeout(timer);
       clearInterval(watch);
@@ -376,7 +390,19 @@ export function syncEndpoint(
   writeError: SyncErrorWriter,
 ): (req: Request, res: Response) => Promise<void> {
   const limits = paramLimits(config);
+  const durations = dispatcher.metrics?.syncDuration;
   return async (req, res) => {
+    if (durations) {
+      // From arrival to the end of the answer (a streamed one included); "closed" when the
+      // connection ended before the answer did (the client left, or a stream was cut).
+      const started = performance.now();
+      res.once('close', () =>
+        durations.observe(
+          { service, status: res.writableFinished ? String(res.statusCode) : 'closed' },
+          (performance.now() - started) / 1000,
+        ),
+      );
+    }
     const params = await readParams(req, limits);
     try {
       await serveSync(dispatcher, service, res, params, { owner: ownerOf(res), baseUrl: baseUrl(config, req) }, writeError);

@@ -1,13 +1,15 @@
 /**
  * VOSI 1.1 support resources of a DAL service: /capabilities (built per request, so its
- * access URLs use the base URL the client used) and /availability. Both stay anonymous
- * (api/auth.ts).
+ * access URLs use the base URL the client used) and /availability: false, with a note for
+ * each reason, while the results disk is nearly full (api/disk.ts) or a dependency does not
+ * answer (the checks of /readyz, api/operators.ts). Both stay anonymous (api/auth.ts).
  */
 import type { Request, Router } from 'express';
 import type { Config } from '../shared/config';
 import { availabilityXml, capabilitiesXml, type Capability } from '../shared/vosi';
 import { lowSpaceMessage, resultsSpace } from './disk';
 import { baseUrl } from './http/base-url';
+import { failureText, readinessOf } from './operators';
 
 export const XML_TYPE = 'text/xml; charset=utf-8';
 
@@ -24,9 +26,13 @@ export function vosiRoutes(
     const document = capabilities(serviceBase(req));
     res.type(XML_TYPE).send(typeof document === 'string' ? document : capabilitiesXml(document));
   });
-  router.get('/availability', async (_req, res) => {
-    const space = await resultsSpace(config);
-    const availability = space.low ? { available: false, notes: [lowSpaceMessage(config, space)] } : { available: true, upSince };
+  router.get('/availability', async (req, res) => {
+    const [space, failures] = await Promise.all([resultsSpace(config), readinessOf(req.app)?.failures() ?? []]);
+    const notes = [
+      ...failures.map((f) => `the service cannot work: ${failureText(f)}`),
+      ...(space.low ? [lowSpaceMessage(config, space)] : []),
+    ];
+    const availability = notes.length > 0 ? { available: false, notes } : { available: true, upSince };
     res.type(XML_TYPE).send(availabilityXml(availability));
   });
 }

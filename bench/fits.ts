@@ -37,6 +37,7 @@ import { PROJECT_ROOT } from '../shared/runtime';
 import { parseWcs } from '../shared/wcs';
 import { seededRandom } from '../shared/random';
 import { machineLine, percentile } from './machine';
+import { makeSky } from './sky';
 
 const WIDTH = 4096;
 const HEIGHT = 4096;
@@ -44,30 +45,7 @@ const CHECKS_PER_SIZE = 4;
 
 /** Sky background with Gaussian noise, a few thousand stars, two bad (NaN) columns. */
 function makePixels(): Float32Array {
-  const rand = seededRandom(20240607);
-  const pixels = new Float32Array(WIDTH * HEIGHT);
-  for (let i = 0; i < pixels.length; i += 2) {
-    // Box–Muller: two normal deviates per pair of uniforms.
-    const r = Math.sqrt(-2 * Math.log(1 - rand()));
-    const t = 2 * Math.PI * rand();
-    pixels[i] = 120 + 6 * r * Math.cos(t);
-    pixels[i + 1] = 120 + 6 * r * Math.sin(t);
-  }
-  for (let s = 0; s < 3000; s++) {
-    const cx = rand() * WIDTH;
-    const cy = rand() * HEIGHT;
-    const flux = 50 * Math.exp(8 * rand());
-    const sigma = 1.6 + 0.4 * rand();
-    const norm = flux / (2 * Math.PI * sigma * sigma);
-    for (let y = Math.max(0, Math.floor(cy - 12)); y < Math.min(HEIGHT, Math.ceil(cy + 12)); y++) {
-      for (let x = Math.max(0, Math.floor(cx - 12)); x < Math.min(WIDTH, Math.ceil(cx + 12)); x++) {
-        const d2 = (x - cx) ** 2 + (y - cy) ** 2;
-        pixels[y * WIDTH + x]! += norm * Math.exp(-d2 / (2 * sigma * sigma));
-      }
-    }
-  }
-  for (const col of [1021, 3377]) for (let y = 0; y < HEIGHT; y++) pixels[y * WIDTH + col] = NaN;
-  return pixels;
+  return makeSky(WIDTH, HEIGHT, seededRandom(20240607), { stars: 3000, badColumns: [1021, 3377] });
 }
 
 /** A primary header of observation metadata (NAXIS = 0), shaped like a Rubin calexp's. */

@@ -3,6 +3,7 @@ import { benchBulk } from './bulk';
 import { benchCutout } from './cutout';
 import { benchFits } from './fits';
 import { benchJoblist } from './joblist';
+import { benchPreview, benchPreviewHttp } from './preview';
 import { benchSync } from './sync';
 import { benchTap } from './tap';
 import { benchUws } from './uws';
@@ -15,6 +16,8 @@ void (async () => {
   await benchCutout();
   await benchSync();
   await benchBulk();
+  await benchPreview();
+  await benchPreviewHttp();
 })().catch((err: unknown) => {
   console.error(err);
   process.exit(1);

@@ -17,6 +17,7 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 export interface BenchReply {
   status: number;
   location?: string;
+  contentType?: string;
   text: string;
   bytes: number;
 }
@@ -40,7 +41,13 @@ export function request(port: number, method: string, urlPath: string, body?: st
           if (keepText) chunks.push(c);
         });
         res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, location: res.headers.location, text: Buffer.concat(chunks).toString(), bytes }),
+          resolve({
+            status: res.statusCode ?? 0,
+            location: res.headers.location,
+            contentType: res.headers['content-type'],
+            text: Buffer.concat(chunks).toString(),
+            bytes,
+          }),
         );
       },
     );

@@ -243,7 +243,9 @@ async function main(argv: string[]): Promise<number> {
   await download(service, `${job}/results/archive`, path.join(opts.out, ARCHIVE));
   const members = extractTar(path.join(opts.out, ARCHIVE), opts.out);
   const counts = statusCounts(fs.readFileSync(path.join(opts.out, 'manifest.csv'), 'utf8'));
-  console.log(`${members.length - 1} stamps and manifest.csv in ${opts.out}`);
+  const stampCount = members.filter((name) => name.startsWith('stamps/')).length;
+  const pictures = members.filter((name) => name.startsWith('previews/')).length;
+  console.log(`${stampCount} stamps${pictures > 0 ? `, ${pictures} pictures` : ''} and manifest.csv in ${opts.out}`);
   console.log([...counts].map(([status, n]) => `${status}: ${n}`).join(', '));
   return 0;
 }

@@ -6,9 +6,9 @@
 #                                    npm ci compiles better-sqlite3 with when it cannot download
 #                                    it) and redis-server (unless REDIS_URL is set)
 #   scripts/prerequisites.sh test    the same and make, plus what the tests drive: astropy and
-#                                    pyvo for /usr/bin/python3, STILTS, and PostgreSQL at
-#                                    127.0.0.1:5432 with a database `test` (unless
-#                                    TEST_DATABASE_URL is set)
+#                                    pyvo for /usr/bin/python3, STILTS, Chromium
+#                                    (/usr/bin/chromium), and PostgreSQL at 127.0.0.1:5432 with a
+#                                    database `test` (unless TEST_DATABASE_URL is set)
 #
 # Silent and quick (no package manager run) when everything is there. Otherwise it installs the
 # missing Debian packages when it may (as root, or with passwordless sudo), starts the local
@@ -51,6 +51,8 @@ EOF
   case " $missing_modules " in *' astropy '* | *' numpy '*) packages+=(python3-astropy) ;; esac
   case " $missing_modules " in *' pyvo '*) packages+=(python3-pyvo) ;; esac
   have stilts || packages+=(stilts)
+  # The browser page tests drive Debian's Chromium with playwright-core (test/pages).
+  [ -x /usr/bin/chromium ] || packages+=(chromium)
   if [ -z "${TEST_DATABASE_URL:-}" ]; then
     pg_local=yes
     have psql || packages+=(postgresql-client)

@@ -26,13 +26,30 @@ const API_STOP_S = 5;
 /** Pause before a dead process (or Redis) is started again, ms. */
 const RESTART_DELAY_MS = 1000;
 
-function launch(script: string, config: Config, name: string): ChildProcess {
+function launch(script: string, config: Config, name: string, env: Record<string, string>): ChildProcess {
   const child = fork(path.join(__dirname, '..', script), [], {
-    env: { ...process.env, ...configEnv(config), PORT: String(config.port), HOST: config.host, WORKERS: String(config.workers) },
+    env: { ...process.env, ...configEnv(config), PORT: String(config.port), HOST: config.host, WORKERS: String(config.workers), ...env },
     stdio: 'inherit',
   });
   child.on('exit', (code, signal) => log.info({ name, code, signal }, 'process exited'));
   return child;
+}
+
+/**
+ * The workers' metrics ports, METRICS_PORT … METRICS_PORT + WORKERS − 1 on this host, must be
+ * ports and must not take the api's.
+ */
+function checkMetricsPorts(config: EnvConfig): void {
+  if (config.metricsPort === 0 || config.workers === 0) return;
+  const last = config.metricsPort + config.workers - 1;
+  if (last > 65535)
+    throw new ConfigError(
+      `METRICS_PORT=${config.metricsPort} with WORKERS=${config.workers}: the last worker's port ${last} is past 65535`,
+    );
+  if (config.port >= config.metricsPort && config.port <= last)
+    throw new ConfigError(
+      `PORT=${config.port} is among the workers' metrics ports METRICS_PORT … METRICS_PORT + WORKERS − 1 (${config.metricsPort}…${last})`,
+    );
 }
 
 /** No FITS file under DATA_DIR (missing counts as empty). */
@@ -83,6 +100,7 @@ async function main(): Promise<void> {
   let given: EnvConfig;
   try {
     given = readConfig();
+    checkMetricsPorts(given);
   } catch (err) {
     console.error(err instanceof ConfigError ? `configuration error: ${err.message}` : String(err));
     process.exit(2);
@@ -144,15 +162,17 @@ async function main(): Promise<void> {
   let api: ChildProcess | undefined;
   /** Runs a process and replaces it if it dies (a dead worker's job is retried through the
    * queue's stall check; the api's state is all in the store and Redis). */
-  const supervise = (script: string, name: string, started: (child: ChildProcess) => void) => {
-    const child = launch(script, config, name);
+  const supervise = (script: string, name: string, started: (child: ChildProcess) => void, env: Record<string, string> = {}) => {
+    const child = launch(script, config, name, env);
     started(child);
     child.once('exit', (code) => {
-      if (!stopping && code !== 0) setTimeout(() => !stopping && supervise(script, name, started), RESTART_DELAY_MS);
+      if (!stopping && code !== 0) setTimeout(() => !stopping && supervise(script, name, started, env), RESTART_DELAY_MS);
     });
   };
   supervise('api/main.js', 'api', (child) => (api = child));
-  for (let i = 0; i < config.workers; i++) supervise('worker/main.js', `worker-${i}`, (child) => (workers[i] = child));
+  // Each worker's metrics endpoint is on METRICS_PORT + its index (a restarted worker keeps its own).
+  for (let i = 0; i < config.workers; i++)
+    supervise('worker/main.js', `worker-${i}`, (child) => (workers[i] = child), { WORKER_INDEX: String(i) });
 
   const stop = async (code: number) => {
     if (stopping) return;

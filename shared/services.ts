@@ -6,6 +6,7 @@
  * services and hands them to the engine; nothing in shared/uws knows a protocol.
  */
 import { BULK_SERVICE } from './bulk/service';
+import { PREVIEW_SERVICE } from './datalink/service';
 import type { Config } from './config';
 import { compiledModule } from './runtime';
 import { SIA_SERVICE } from './sia/service';
@@ -13,7 +14,7 @@ import { CUTOUT_SERVICE } from './soda/service';
 import { TAP_SERVICE } from './tap/service';
 import type { UwsService } from './uws/service';
 
-export const BUILTIN_SERVICES: readonly UwsService[] = [TAP_SERVICE, CUTOUT_SERVICE, SIA_SERVICE, BULK_SERVICE];
+export const BUILTIN_SERVICES: readonly UwsService[] = [TAP_SERVICE, CUTOUT_SERVICE, SIA_SERVICE, BULK_SERVICE, PREVIEW_SERVICE];
 
 export function loadServices(config: Pick<Config, 'serviceModules'>, extra: readonly UwsService[] = []): Map<string, UwsService> {
   const services = new Map<string, UwsService>();

@@ -14,6 +14,23 @@ export function containedPath(dir: string, name: string): string | undefined {
 }
 
 /**
+ * The real path (every symbolic link resolved) of `name` inside `root` when it lies inside
+ * the real path of `root`, else undefined (also when it does not exist). A link inside the
+ * root pointing elsewhere (/etc/passwd) passes containedPath, not this; the real path is what
+ * is then read, so the link is not followed a second time.
+ */
+export async function realContainedPath(root: string, name: string): Promise<string | undefined> {
+  const lexical = containedPath(root, name);
+  if (!lexical) return undefined;
+  try {
+    const [realRoot, realFile] = await Promise.all([fs.realpath(root), fs.realpath(lexical)]);
+    return realFile.startsWith(realRoot + path.sep) ? realFile : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Removes the entries of `dir` untouched for `maxAgeMs` (left by requests whose process died:
  * sync request directories, half-received uploads). Returns how many were removed.
  */

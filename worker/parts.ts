@@ -15,6 +15,8 @@
 import { Job as QueueJob, Queue, WaitingError, Worker as QueueWorker, type Job as QueueEntry } from 'bullmq';
 import type { Config } from '../shared/config';
 import type { Logger } from '../shared/log';
+import type { JobMetrics } from '../shared/metrics';
+import { recordJobEnd } from '../shared/uws/engine';
 import type { Redis } from '../shared/redis';
 import type { UwsEvents } from '../shared/uws/events';
 import { attemptDir } from '../shared/uws/files';
@@ -32,6 +34,8 @@ export interface PartRunnerDeps {
   services: ReadonlyMap<string, UwsService>;
   log: Logger;
   connection: Redis;
+  /** Jobs this runner ends (an execution duration that ran out between parts). */
+  metrics?: JobMetrics;
 }
 
 /** Parts added to the queue per round trip. */
@@ -205,6 +209,13 @@ export class PartRunner {
       job.attempts,
     );
     if (!failed) return;
+    recordJobEnd(this.deps.log, this.deps.metrics, {
+      job,
+      phase: 'ERROR',
+      items: job.progress?.done ?? 0,
+      bytes: job.progress?.bytes ?? 0,
+      errorType: 'fatal',
+    });
     await events.publishPhase(job.jobId, 'ERROR').catch(() => undefined);
     await events.publishAbort(job.jobId).catch(() => undefined);
   }

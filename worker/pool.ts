@@ -14,6 +14,8 @@ import { Worker } from 'node:worker_threads';
 import type { Config } from '../shared/config';
 import { IdleThreads } from './idle-threads';
 import { StatementCanceller, TASK_CANCELLED, TASK_IN_STATEMENTS, taskState } from '../shared/db/cancel';
+import type { TaskLabels, ThreadCount } from '../shared/metrics';
+import { isWorkMessage, type WorkCounts, type WorkMessage } from '../shared/metrics/work';
 import type { ThreadData, ThreadMessage, ThreadProgress, ThreadReply, ThreadSpill, ThreadTask } from './thread';
 
 /**
@@ -27,6 +29,24 @@ const INTERRUPT_GRACE_MS = 200;
  * stopping, or ('superseded') another attempt took its job over (this one stalled past its lock).
  */
 export type CancelReason = 'abort' | 'duration' | 'shutdown' | 'superseded';
+
+/**
+ * The pools of this process and who hears what their tasks produced, for the worker's metrics.
+ * Process-wide on purpose: pools are made by the TaskRunners of jobs and of parts, which are
+ * made by the runners; threads and work are the process's to count, however many pools.
+ */
+const pools = new Set<ThreadPool>();
+let workObserver: ((task: TaskLabels, work: Partial<WorkCounts>) => void) | undefined;
+
+/** Hears every task's WorkMessage (shared/metrics/work.ts), in the main thread. */
+export function observeWork(observer: ((task: TaskLabels, work: Partial<WorkCounts>) => void) | undefined): void {
+  workObserver = observer;
+}
+
+/** Busy and live threads of every open pool of this process. */
+export function threadCounts(): ThreadCount[] {
+  return [...pools].map((pool) => pool.threadCount());
+}
 
 export class TaskCancelled extends Error {
   override name = 'TaskCancelled';
@@ -65,6 +85,12 @@ export class ThreadPool {
     private readonly options: { niceness?: number; maxIdle?: number } = {},
   ) {
     this.idle = new IdleThreads(config.threadIdleSeconds * 1000);
+    pools.add(this);
+  }
+
+  /** For the metrics: parts of split jobs run in the pools whose threads yield (nice > 0). */
+  threadCount(): ThreadCount {
+    return { pool: (this.options.niceness ?? 0) > 0 ? 'low-priority' : 'main', busy: this.busy.size, live: this.live.size };
   }
 
   /**
@@ -113,7 +139,11 @@ export class ThreadPool {
       if (timer === undefined) terminate();
       else thread.on('message', onReply);
     };
-    const onMessage = (reply: ThreadMessage) => {
+    const onMessage = (reply: ThreadMessage | WorkMessage) => {
+      if (isWorkMessage(reply)) {
+        workObserver?.({ service: task.input.service, mode: task.input.mode }, reply.work);
+        return;
+      }
       if (isSpill(reply)) {
         onSpill?.(reply.spilled);
         return;
@@ -199,6 +229,7 @@ export class ThreadPool {
 
   async close(): Promise<void> {
     this.closed = true;
+    pools.delete(this);
     // Threads inside long statements are interrupted first, and given a moment to come out.
     for (const key of this.busy.values()) this.canceller.cancel(key);
     if (this.busy.size > 0 && this.canceller.available) await new Promise((resolve) => setTimeout(resolve, INTERRUPT_GRACE_MS));

@@ -8,7 +8,9 @@ import fs from 'node:fs/promises';
 import { DelayedError, Worker as QueueWorker, WaitingChildrenError, WaitingError, type Job as QueueEntry } from 'bullmq';
 import type { Config } from '../shared/config';
 import type { Logger } from '../shared/log';
+import { countConnectionLosses, type WorkerMetrics } from '../shared/metrics';
 import { channels, connectRedis, type Redis } from '../shared/redis';
+import { recordJobEnd, type JobEnd } from '../shared/uws/engine';
 import type { UwsEvents } from '../shared/uws/events';
 import { attemptDir, removeAttempts, removeJobFiles } from '../shared/uws/files';
 import { NO_PROGRESS, type Job, type JobError, type JobProgress, type JobResult, type ProgressReport } from '../shared/uws/model';
@@ -26,6 +28,8 @@ export interface RunnerDeps {
   events: UwsEvents;
   services: ReadonlyMap<string, UwsService>;
   log: Logger;
+  /** The worker's metrics: jobs ended here, their time in the queue, Redis errors. */
+  metrics?: WorkerMetrics;
 }
 
 /** Seconds past SHUTDOWN_GRACE a stopping worker waits for its queue connections to close. */
@@ -44,6 +48,19 @@ function fullProgress(report: ProgressReport): JobProgress {
 
 type OkReply = Extract<Extract<TaskEnd, { kind: 'replied' }>['reply'], { ok: true }>;
 
+/** What a job ending here did (JobEnd without the job and phase, which `finish` is given). */
+type Outcome = Pick<JobEnd, 'items' | 'bytes' | 'errorType'>;
+
+/** A job in ERROR that keeps no output: the items it got through. */
+function failedOutcome(error: JobError, items: number): Outcome {
+  return { items, bytes: 0, errorType: error.type };
+}
+
+/** A split job's end: what its parts did, as its progress counts it. */
+function splitOutcome(job: Pick<Job, 'progress'>, errorType: JobError['type'] | null): Outcome {
+  return { items: job.progress?.done ?? 0, bytes: job.progress?.bytes ?? 0, errorType };
+}
+
 export class JobRunner {
   private readonly workers: QueueWorker<QueueEntryData>[] = [];
   /** The attempt of each job running here. */
@@ -61,6 +78,11 @@ export class JobRunner {
   constructor(private readonly deps: RunnerDeps) {
     this.tasks = new TaskRunner(deps.config, deps.events);
     this.connection = connectRedis(deps.config.redisUrl);
+    const { metrics } = deps;
+    if (metrics) {
+      for (const redis of [this.connection, deps.events.redis])
+        countConnectionLosses(redis, () => metrics.redisErrors.inc({ operation: 'connection' }));
+    }
     this.sync = new SyncRunner({ ...deps, tasks: this.tasks });
     this.parts = new PartRunner({ ...deps, connection: this.connection });
   }
@@ -115,14 +137,18 @@ export class JobRunner {
   }
 
   private async publish(jobId: string, phase: Phase): Promise<void> {
-    await this.deps.events.publishPhase(jobId, phase).catch((err) => this.deps.log.warn({ err, jobId }, 'phase event not published'));
+    await this.deps.events.publishPhase(jobId, phase).catch((err) => {
+      this.deps.metrics?.redisErrors.inc({ operation: 'publish' });
+      this.deps.log.warn({ err, jobId }, 'phase event not published');
+    });
   }
 
   private async process(service: UwsService, entry: QueueEntry<QueueEntryData>, token?: string): Promise<void> {
     const { store, config, log } = this.deps;
     const { jobId } = entry.data;
     if (entry.data.step === 'finish') return this.finishSplit(service, entry, token);
-    const outcome = await store.start(jobId, config.uws.maxAttempts, Date.now(), service.maxRunningPerOwner?.(config) ?? 0);
+    const startedAt = Date.now();
+    const outcome = await store.start(jobId, config.uws.maxAttempts, startedAt, service.maxRunningPerOwner?.(config) ?? 0);
     if (outcome.kind === 'gone') return;
     if (outcome.kind === 'held') {
       // Its owner runs as many jobs of the service as allowed: tried again in a moment.
@@ -131,29 +157,46 @@ export class JobRunner {
     }
     if (outcome.kind === 'exhausted') {
       log.warn({ jobId }, 'job gave up after too many attempts');
+      // Its attempts' files go (below): it keeps nothing.
+      const ended = outcome.job;
+      recordJobEnd(log, this.deps.metrics, {
+        job: ended,
+        phase: 'ERROR',
+        items: ended.progress?.done ?? 0,
+        bytes: 0,
+        errorType: 'transient',
+      });
       await this.publish(jobId, 'ERROR');
       await removeAttempts(config.resultsDir, jobId); // what the dead attempts wrote
       return;
     }
     const job = outcome.job;
     const attempt = job.attempts;
+    // QUEUED → EXECUTING: the entry was added when the job was queued (a retry's entry is the
+    // first attempt's, so only first attempts count). Clocks of two hosts may differ a little.
+    if (attempt === 1) this.deps.metrics?.queueWait.observe({ service: service.name }, Math.max(0, startedAt - entry.timestamp) / 1000);
     await this.publish(jobId, 'EXECUTING');
     // This attempt's own directory: whatever happens, it removes only what it wrote.
     const dir = attemptDir(config.resultsDir, jobId, attempt);
     const discard = () => fs.rm(dir, { recursive: true, force: true });
+    /** The processor's latest progress report: how far a job that fails got. */
+    let lastReport: ProgressReport | undefined;
     /**
      * ERROR for this attempt; an ERROR job keeps no attempt's files (dead attempts' included).
      * This attempt's own files go first, so that no client sees ERROR beside a partial result.
      */
     const fail = async (error: JobError): Promise<boolean> => {
       await discard();
-      const failed = await this.finish(jobId, () => store.fail(jobId, error, attempt), 'ERROR');
+      const failed = await this.finish(job, () => store.fail(jobId, error, attempt), 'ERROR', failedOutcome(error, lastReport?.done ?? 0));
       if (failed) await removeAttempts(config.resultsDir, jobId);
       return failed;
     };
 
     const started = Date.now();
-    const record = (report: ProgressReport) => store.setProgress(jobId, attempt, fullProgress(report));
+    const record = (report: ProgressReport) => {
+      lastReport = report;
+      return store.setProgress(jobId, attempt, fullProgress(report));
+    };
     const ended = this.tasks.runTask({
       ...jobTask(config, service, job, attempt, job.executionDuration, service.parts ? { kind: 'start' } : undefined),
       onProgress: (report) => void record(report).catch((err: unknown) => log.warn({ err, jobId }, 'progress not recorded')),
@@ -214,7 +257,11 @@ export class JobRunner {
     }
     // The last report: a job that reported progress ends showing where it ended.
     if (reply.report) await record(reply.report);
-    const completed = await this.finish(jobId, () => store.complete(jobId, attempt, results), 'COMPLETED');
+    const completed = await this.finish(job, () => store.complete(jobId, attempt, results), 'COMPLETED', {
+      items: reply.report?.done ?? results.length,
+      bytes: results.reduce((sum, r) => sum + r.size, 0),
+      errorType: null,
+    });
     if (!completed) {
       await this.afterLoss(jobId, discard); // aborted, destroyed or taken over by another attempt meanwhile
       return;
@@ -266,7 +313,9 @@ export class JobRunner {
     if (await entry.moveToWaitingChildren(token!)) throw new WaitingChildrenError();
     const job = await store.get(jobId);
     if (attempt === undefined || !job || job.phase !== 'EXECUTING' || job.attempts !== attempt) return;
-    const keepAndFail = (error: JobError) => this.finish(jobId, () => store.fail(jobId, error, attempt), 'ERROR');
+    // A split job in ERROR keeps what its parts recorded.
+    const keepAndFail = (error: JobError) =>
+      this.finish(job, () => store.fail(jobId, error, attempt), 'ERROR', splitOutcome(job, error.type));
     const overrun = { type: 'fatal', message: `execution duration of ${job.executionDuration} s exceeded; the job was stopped` } as const;
     const seconds = secondsLeft(job);
     if (seconds === undefined) {
@@ -298,7 +347,7 @@ export class JobRunner {
       return;
     }
     const results = await storedResults(reply.results, attempt, dir);
-    if (await this.finish(jobId, () => store.completePlaced(jobId, attempt, results), 'COMPLETED'))
+    if (await this.finish(job, () => store.completePlaced(jobId, attempt, results), 'COMPLETED', splitOutcome(job, null)))
       await removeAttempts(config.resultsDir, jobId, attempt);
   }
 
@@ -309,9 +358,16 @@ export class JobRunner {
     if (job === undefined) await removeJobFiles(this.deps.config.resultsDir, jobId);
   }
 
-  private async finish(jobId: string, update: () => Promise<boolean>, phase: Phase): Promise<boolean> {
+  /**
+   * Ends the job with `update` (conditional: on its phase and attempt); when it made the
+   * change, this process records the job's end (its one log line and metrics) and tells.
+   */
+  private async finish(job: Job, update: () => Promise<boolean>, phase: 'COMPLETED' | 'ERROR', outcome: Outcome): Promise<boolean> {
     const changed = await update();
-    if (changed) await this.publish(jobId, phase);
+    if (changed) {
+      recordJobEnd(this.deps.log, this.deps.metrics, { job, phase, ...outcome });
+      await this.publish(job.jobId, phase);
+    }
     return changed;
   }
 
@@ -326,7 +382,7 @@ export class JobRunner {
     if (write) {
       void this.connection
         .hset(channels(this.deps.config.queuePrefix).durations, service, String(Math.max(1, Math.round(mean))))
-        .catch(() => undefined);
+        .catch(() => this.deps.metrics?.redisErrors.inc({ operation: 'durations' }));
     }
   }
 

@@ -16,6 +16,7 @@ import {
   type SyncRequest,
 } from '../shared/dali/sync-messages';
 import type { Logger } from '../shared/log';
+import type { WorkerMetrics } from '../shared/metrics';
 import { channels, connectRedis, type Redis } from '../shared/redis';
 import type { UwsEvents } from '../shared/uws/events';
 import type { UwsService } from '../shared/uws/service';
@@ -28,6 +29,7 @@ export interface SyncRunnerDeps {
   services: ReadonlyMap<string, UwsService>;
   tasks: TaskRunner;
   log: Logger;
+  metrics?: WorkerMetrics;
 }
 
 /** Seconds a BLPOP waits before the loop checks whether it should stop. */
@@ -63,6 +65,7 @@ export class SyncRunner {
         popped = await this.blocking.blpop(...keys, POLL_SECONDS);
       } catch (err) {
         if (this.stopping) return;
+        this.deps.metrics?.redisErrors.inc({ operation: 'sync' });
         log.warn({ err }, 'taking a sync request failed; retrying');
         await new Promise((resolve) => setTimeout(resolve, 1000));
         continue;
@@ -85,7 +88,10 @@ export class SyncRunner {
   private async publish(replyTo: string, id: string, message: Uint8Array): Promise<void> {
     const channel = channels(this.deps.config.queuePrefix).syncReplies(replyTo);
     await publishBytes(this.deps.events.redis, channel, Buffer.from(message.buffer, message.byteOffset, message.byteLength)).catch(
-      (err: unknown) => this.deps.log.warn({ err, id }, 'sync reply not published'),
+      (err: unknown) => {
+        this.deps.metrics?.redisErrors.inc({ operation: 'sync' });
+        this.deps.log.warn({ err, id }, 'sync reply not published');
+      },
     );
   }
 

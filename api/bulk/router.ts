@@ -11,6 +11,8 @@ import { supportCapabilities, type Capability, type InputParam } from '../../sha
 import { protocolErrorHandler } from '../http/errors';
 import { sendSodaError } from '../soda/router';
 import { vosiRoutes } from '../vosi';
+import { servicePage } from '../pages/router';
+import { bulkPage } from '../pages/services';
 
 /** The limits as the capability publishes them: environment variable and value. */
 export function bulkLimits(config: Pick<Config, 'bulk' | 'cutoutMaxPixels'>): [string, number][] {
@@ -49,11 +51,19 @@ function bulkParams(config: Config): InputParam[] {
     param('PLANES', 'IMAGE, MASK, VARIANCE, repeatable or comma-separated (default IMAGE)'),
     param('PACKAGE', 'zip (default), tar or none'),
     param('DRYRUN', 'true: only resolve and plan; the manifest lists every stamp with its image, pixel box and size'),
+    param('PREVIEW', 'png or jpeg: a picture of each stamp, in the archive (previews/) and as results preview-<k>'),
+    param('RGB', 'Three band letters, red first (e.g. i,r,g): a Lupton colour composite of each row (MATCH=best)'),
+    param('STRETCH', "linear, asinh (default), log or sqrt: the pictures' stretch"),
+    param('CUTS', "zscale, minmax or p<lo>,<hi> (default p0.5,99.5): the pictures' cuts"),
+    param('CMAP', "gray (default), viridis or inferno: the pictures' colour map"),
+    param('PREVIEW_SIZE', 'The largest side of the pictures in pixels (block averages, never enlarged)'),
   ];
 }
 
 export function bulkRouter(config: Config, log: Logger): Router {
   const router = express.Router();
+  // Browsers get the batch form at the service URL; other clients the 404 as before.
+  router.get('/', servicePage(config, bulkPage));
   vosiRoutes(router, config, '/api/bulk', (base): Capability[] => [
     {
       description:

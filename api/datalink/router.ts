@@ -7,9 +7,19 @@
 import express, { type Request, type Response, type Router } from 'express';
 import type { Config } from '../../shared/config';
 import type { Logger } from '../../shared/log';
-import { DATALINK_CONTENT_TYPE, DATALINK_FIELDS, DATALINK_INFOS, linkRows, sodaDescriptor } from '../../shared/datalink/links';
+import {
+  DATALINK_CONTENT_TYPE,
+  DATALINK_FIELDS,
+  DATALINK_INFOS,
+  linkRows,
+  sodaDescriptor,
+  type LinkContext,
+} from '../../shared/datalink/links';
+import type { PreviewKind } from '../../shared/datalink/previews';
 import { signedFilePath } from '../../shared/datalink/signing';
-import type { DatasetLookup } from '../../shared/obscore/lookup';
+import type { Dataset, DatasetLookup } from '../../shared/obscore/lookup';
+import { realContainedPath } from '../../shared/storage';
+import type { PreviewMaker } from './previews';
 import { createWriter, resolveFormat } from '../../shared/votable';
 import { readParams, paramLimits } from '../http/params';
 import { protocolErrorHandler, sendVotableError } from '../http/errors';
@@ -17,7 +27,48 @@ import { baseUrl } from '../http/base-url';
 import { vosiRoutes } from '../vosi';
 import { paramHttpCapability, STANDARD_IDS, supportCapabilities } from '../../shared/vosi';
 
-export function datalinkRouter(config: Config, lookup: DatasetLookup, log: Logger): Router {
+/**
+ * The sizes of the cached pictures of each dataset file (by its path under DATA_DIR); those
+ * not cached are rendered now, waiting at most DATALINK_PREVIEW_WAIT_MS for them all: those
+ * done by then are listed with their size, the others without, and finish in the background
+ * (the next request has them).
+ */
+async function pictureSizes(
+  datasets: readonly (Dataset | undefined)[],
+  config: Config,
+  previews: PreviewMaker,
+  log: Logger,
+): Promise<Map<string, Record<PreviewKind, number | null>>> {
+  const sizes = new Map<string, Record<PreviewKind, number | null>>();
+  const files = new Map<string, string>();
+  for (const dataset of datasets) {
+    if (!dataset?.file || files.has(dataset.file)) continue;
+    const real = await realContainedPath(config.dataDir, dataset.file);
+    if (real) files.set(dataset.file, real);
+  }
+  const look = async () => {
+    const missing: string[] = [];
+    for (const [relative, real] of files) {
+      const [preview, thumbnail] = await Promise.all([previews.cached(real, 'preview'), previews.cached(real, 'thumbnail')]);
+      sizes.set(relative, { preview: preview?.size ?? null, thumbnail: thumbnail?.size ?? null });
+      if (!preview || !thumbnail) missing.push(relative);
+    }
+    return missing;
+  };
+  const missing = await look();
+  if (missing.length === 0) return sizes;
+  const renderings = missing.map((relative) =>
+    previews.render(relative).catch((err: Error) => log.warn({ err, file: relative }, 'DataLink picture not rendered')),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, config.datalinkPreviewWaitMs)));
+  await Promise.race([Promise.all(renderings), waited]);
+  clearTimeout(timer);
+  await look();
+  return sizes;
+}
+
+export function datalinkRouter(config: Config, lookup: DatasetLookup, previews: PreviewMaker, log: Logger): Router {
   const router = express.Router();
   const limits = paramLimits(config);
 
@@ -38,8 +89,12 @@ export function datalinkRouter(config: Config, lookup: DatasetLookup, log: Logge
     const taken = ids.slice(0, config.datalinkMaxIds);
     const base = baseUrl(config, req);
     const expires = Math.floor(Date.now() / 1000) + config.signedUrlTtl;
-    const context = { fileUrl: (file: string) => base + signedFilePath(config.signingKey, file, expires) };
     const datasets = taken.map((id) => lookup.find(id));
+    const sizes = await pictureSizes(datasets, config, previews, log);
+    const context: LinkContext = {
+      fileUrl: (file: string) => base + signedFilePath(config.signingKey, file, expires),
+      pictures: (dataset) => (dataset.file ? sizes.get(dataset.file) : undefined),
+    };
     const single = taken.length === 1 ? datasets[0] : undefined;
     const descriptors =
       sodaDescriptor('cutout-sync', `${base}/api/cutout/sync`, single) + sodaDescriptor('cutout-async', `${base}/api/cutout/async`, single);

@@ -10,9 +10,13 @@ import { paramHttpCapability, STANDARD_IDS, supportCapabilities } from '../../sh
 import { syncEndpoint, type SyncDispatcher } from '../sync-dispatcher';
 import { protocolErrorHandler, sendVotableError } from '../http/errors';
 import { vosiRoutes } from '../vosi';
+import { servicePage } from '../pages/router';
+import { siaPage } from '../pages/services';
 
 export function siaRouter(config: Config, sync: SyncDispatcher, log: Logger): Router {
   const router = express.Router();
+  // Browsers get the search form at the service URL; other clients the 404 as before.
+  router.get('/', servicePage(config, siaPage));
   const query = syncEndpoint(config, sync, 'sia', (r, status, message, kind) =>
     sendVotableError(
       r,

@@ -11,6 +11,8 @@ import { paramHttpCapability, STANDARD_IDS, supportCapabilities } from '../../sh
 import { protocolErrorHandler, sendText } from '../http/errors';
 import { syncEndpoint, type SyncDispatcher } from '../sync-dispatcher';
 import { vosiRoutes } from '../vosi';
+import { servicePage } from '../pages/router';
+import { cutoutPage } from '../pages/services';
 
 const LABELLED = new RegExp(`^(${SODA_ERROR_CODES.join('|')}):`);
 
@@ -31,6 +33,8 @@ export function sendSodaError(res: Response, status: number, message: string): v
 
 export function sodaRouter(config: Config, sync: SyncDispatcher, log: Logger): Router {
   const router = express.Router();
+  // Browsers get the cutout form at the service URL; other clients the 404 as before.
+  router.get('/', servicePage(config, cutoutPage));
   const runSync = syncEndpoint(config, sync, 'cutout', (r, status, message) => sendSodaError(r, status, message));
   router.get('/sync', runSync);
   router.post('/sync', runSync);

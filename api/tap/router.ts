@@ -14,6 +14,8 @@ import { HttpError, protocolErrorHandler, sendVotableError } from '../http/error
 import { paramLimits, readParams } from '../http/params';
 import { syncEndpoint, type SyncDispatcher } from '../sync-dispatcher';
 import { vosiRoutes, XML_TYPE } from '../vosi';
+import { servicePage } from '../pages/router';
+import { tapPage } from '../pages/services';
 
 export interface TapRouterDeps {
   config: Config;
@@ -25,6 +27,9 @@ export function tapRouter(deps: TapRouterDeps): Router {
   const { config, sync, log } = deps;
   const router = express.Router();
   const limits = paramLimits(config);
+
+  // Browsers get the query form at the service URL; other clients the 404 as before.
+  router.get('/', servicePage(config, tapPage));
 
   // TAP 1.1 §2.1: sync accepts GET and POST; the query runs in a worker.
   const runSync = syncEndpoint(config, sync, 'tap', (r, status, message) => sendVotableError(r, status, message));

@@ -1,6 +1,9 @@
 /**
  * The UWS 1.1 job tree of one service, mounted at /api/<service>/async (UWS §2.1, DALI 1.1 §2.1).
- * Containers answer XML; atomic resources plain text. Status codes (UWS §2.2.3): create
+ * Containers answer XML; atomic resources plain text. Browsers get pages of the job list, a job
+ * and its results instead (api/pages: negotiated on Accept, see api/pages/negotiate.ts), a job
+ * asked for with Accept: text/event-stream streams its progress, and a FITS result asked for
+ * with RESPONSEFORMAT=image/png or image/jpeg is drawn. Status codes (UWS §2.2.3): create
  * and every change → 303 See Other; unknown job or resource, or another owner's job → 404
  * (the project does not reveal that another owner's job exists); illegal in the current
  * phase → 403; malformed request → 400; over the parameter limits → 413.
@@ -9,16 +12,26 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import express, { type Request, type Response, type Router } from 'express';
 import type { Config } from '../../shared/config';
+import { DaliError } from '../../shared/dali/errors';
+import { FitsError } from '../../shared/fits/errors';
 import type { Logger } from '../../shared/log';
 import { newJobId } from '../../shared/ids';
 import { acceptsParameters, mergeParameters, type JobScope, type UwsEngine } from '../../shared/uws/engine';
 import { containedPath } from '../../shared/storage';
 import { removeJobFiles, resultsDir, uploadsDir } from '../../shared/uws/files';
-import type { Job, JobParameter } from '../../shared/uws/model';
-import { isPhase, type Phase } from '../../shared/uws/phase';
+import type { Job, JobParameter, JobResult } from '../../shared/uws/model';
+import { isActive, isPhase, type Phase } from '../../shared/uws/phase';
 import type { WaitHub } from '../../shared/uws/wait';
 import { ParameterError, plainErrorDocument, type ResultBody, type UwsService } from '../../shared/uws/service';
 import { isoTime, parseIsoTime } from '../../shared/uws/time';
+import {
+  contentTypeOf,
+  parseDisplayParams,
+  previewFormatOf,
+  previewOfFits,
+  type DisplayOptions,
+  type PreviewFormat,
+} from '../../shared/preview';
 import { jobListXml, jobXml, parametersXml, parameterValue, resultsXml, type JobUrls } from '../../shared/uws/xml';
 import { ownerOf } from '../auth';
 import { HttpError, sendDocument, sendFileOr404, sendValue } from '../http/errors';
@@ -34,11 +47,33 @@ import {
 } from '../http/params';
 import { baseUrl } from '../http/base-url';
 import { parseRange } from '../http/range';
+import { pageContext, sendPage } from '../pages/html';
+import { wantsEvents, wantsPage } from '../pages/negotiate';
+import { isFitsType, jobListPage, jobPage, progressView, resultsPage } from '../pages/uws';
 
 /** Job-control parameters of UWS, not passed on to the job's parameter list. */
 const CONTROL_PARAMETERS = new Set(['PHASE', 'ACTION', 'EXECUTIONDURATION', 'DESTRUCTION']);
 
 const XML_TYPE = 'text/xml; charset=utf-8';
+
+/**
+ * Largest FITS result drawn as a picture (GET of a result with RESPONSEFORMAT=image/png or
+ * image/jpeg; the pages' thumbnails), bytes: it is read whole and drawn in the api process,
+ * so the budget bounds both the memory and the time taken from other requests. Larger is a 413.
+ */
+export const PREVIEW_MAX_BYTES = 16 * 2 ** 20;
+
+/**
+ * A job's event stream (GET of the job with Accept: text/event-stream, the job page's live
+ * progress bar): the job is read at most once a second (woken at once by a phase change) and
+ * sent when its phase or progress has changed; the stream ends when the job leaves the active
+ * phases, or after EVENTS_MAX_MS (the browser then reconnects after EVENTS_RETRY_MS).
+ */
+const EVENTS_INTERVAL_MS = 1000;
+const EVENTS_MAX_MS = 10 * 60 * 1000;
+const EVENTS_RETRY_MS = 2000;
+/** A comment this often keeps proxies from closing a quiet stream. */
+const EVENTS_KEEPALIVE_MS = 15000;
 
 export interface UwsRouterDeps {
   config: Config;
@@ -65,6 +100,66 @@ function phaseParam(text: string): Phase {
 }
 
 const noJob = (jobId: string) => new HttpError(404, `no job ${jobId}`);
+
+/** `size` bytes of a file from `offset` (a result, possibly inside a pack file). */
+async function readSpan(file: string, offset: number, size: number): Promise<Buffer> {
+  const handle = await fs.open(file, 'r');
+  try {
+    const bytes = Buffer.alloc(size);
+    let done = 0;
+    while (done < size) {
+      const { bytesRead } = await handle.read(bytes, done, size - done, offset + done);
+      if (bytesRead === 0) throw Object.assign(new Error('result file is shorter than its record'), { code: 'ENOENT' });
+      done += bytesRead;
+    }
+    return bytes;
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * A FITS result drawn as a PNG or JPEG picture (shared/preview, with the display parameters
+ * parseDisplayParams reads: PREVIEW_SIZE, STRETCH, CUTS, CMAP). `file` holds the result (at
+ * its offset, in a pack). Throws HttpErrors, answered as text/plain: 400 for bad display
+ * parameters or a file with nothing to draw, 413 past `maxBytes`, 404 when the file is gone.
+ */
+export async function resultPicture(
+  result: JobResult,
+  file: string,
+  params: readonly { name: string; value: string }[],
+  format: PreviewFormat,
+  maxBytes = PREVIEW_MAX_BYTES,
+): Promise<Buffer> {
+  const usage = (err: unknown) => (err instanceof DaliError || err instanceof FitsError ? new HttpError(400, err.message) : err);
+  let options: DisplayOptions;
+  try {
+    options = parseDisplayParams(params);
+  } catch (err) {
+    throw usage(err);
+  }
+  let size: number;
+  try {
+    size = result.offset === undefined ? (await fs.stat(file)).size : result.size;
+  } catch {
+    throw new HttpError(404, 'result file not found');
+  }
+  if (size > maxBytes)
+    throw new HttpError(413, `result ${result.id} has ${size} bytes: previews are drawn of results up to ${maxBytes} bytes`);
+  let bytes: Buffer;
+  try {
+    bytes = await readSpan(file, result.offset ?? 0, size);
+  } catch {
+    throw new HttpError(404, 'result file not found');
+  }
+  if (!bytes.subarray(0, 9).equals(Buffer.from('SIMPLE  =')))
+    throw new HttpError(400, `UsageError: result ${result.id} is not a FITS file`);
+  try {
+    return await previewOfFits(bytes, options, format);
+  } catch (err) {
+    throw usage(err);
+  }
+}
 
 export function uwsRouter(deps: UwsRouterDeps): Router {
   const { config, engine, hub, service, log } = deps;
@@ -156,10 +251,17 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
   // --- job list (§2.2.2.1) -------------------------------------------------------------
   router.get('/', async (req, res) => {
     const params = await readParams(req, limits);
+    const page = wantsPage(req, res);
+    // The page's filter form sends its empty fields too: for a page they mean no filter (an
+    // empty value from any other client stays the 400 it was).
+    const given = (name: string) => {
+      const value = params.get(name);
+      return page && value?.trim() === '' ? undefined : value;
+    };
     const phases = params.getAll('PHASE').map(phaseParam);
-    const afterText = params.get('AFTER');
+    const afterText = given('AFTER');
     const after = afterText === undefined ? undefined : isoParam('AFTER', afterText);
-    const lastText = params.get('LAST');
+    const lastText = given('LAST');
     let last: number | undefined;
     if (lastText !== undefined) {
       if (!/^\s*\d+\s*$/.test(lastText) || Number(lastText) <= 0)
@@ -170,9 +272,14 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
     if (list.kind === 'bounded') {
       // The same request, bounded with LAST (UWS §2.2.2.1).
       const q = req.originalUrl.indexOf('?');
-      const search = new URLSearchParams(q >= 0 ? req.originalUrl.slice(q + 1) : '');
+      let search = new URLSearchParams(q >= 0 ? req.originalUrl.slice(q + 1) : '');
+      if (page) search = new URLSearchParams([...search].filter(([, value]) => value.trim() !== ''));
       search.append('LAST', String(list.last));
       seeOther(res, `${listUrl(req)}?${search.toString()}`);
+      return;
+    }
+    if (page) {
+      sendPage(res, 200, jobListPage(pageContext(config, req, res), service, list.jobs, { phases, last: lastText, after: afterText }));
       return;
     }
     res.type(XML_TYPE).send(jobListXml(list.jobs, urls(req)));
@@ -222,6 +329,16 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
   // --- the job (§2.2.1.2 WAIT, §2.2.3.3 delete) -----------------------------------------
   router.get('/:jobId', async (req, res) => {
     const params = await readParams(req, limits);
+    if (wantsEvents(req, res)) {
+      await streamJob(res, await findJob(req, res));
+      return;
+    }
+    if (wantsPage(req, res)) {
+      // A browser is never kept waiting (WAIT is ignored): the page's script follows the job.
+      const job = await findJob(req, res);
+      sendPage(res, 200, jobPage(pageContext(config, req, res), service, job, await engine.results(job)));
+      return;
+    }
     const waitText = params.get('WAIT');
     if (waitText === undefined) {
       const job = await findJob(req, res);
@@ -248,6 +365,46 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
     if (req.destroyed) return;
     res.type(XML_TYPE).send(jobXml(job, await engine.results(job), urls(req)));
   });
+
+  /**
+   * The job's phase and progress as server-sent events (see EVENTS_INTERVAL_MS): `data:` lines
+   * of JSON { phase, percent, text } (pages/uws.ts progressView). Progress is not a Redis
+   * event, so the job is re-read; a phase change wakes the wait at once (the WAIT hub).
+   */
+  async function streamJob(res: Response, first: Job): Promise<void> {
+    res.status(200);
+    res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
+    res.setHeader('Cache-Control', 'no-store');
+    res.flushHeaders();
+    const gone = new AbortController();
+    res.on('close', () => gone.abort());
+    const end = Date.now() + EVENTS_MAX_MS;
+    let job: Job | undefined = first;
+    let sent = '';
+    let lastWrite = Date.now();
+    res.write(`retry: ${EVENTS_RETRY_MS}\n\n`);
+    while (job && !gone.signal.aborted) {
+      const data = JSON.stringify(progressView(job));
+      if (data !== sent) {
+        res.write(`data: ${data}\n\n`);
+        sent = data;
+        lastWrite = Date.now();
+      } else if (Date.now() - lastWrite >= EVENTS_KEEPALIVE_MS) {
+        res.write(': keep-alive\n\n');
+        lastWrite = Date.now();
+      }
+      if (!isActive(job.phase) || Date.now() >= end) break;
+      const started = Date.now();
+      const before: Phase = job.phase;
+      job = await engine.waitForChange(job.jobId, scope(res), { hub, timeoutMs: EVENTS_INTERVAL_MS, phase: before, signal: gone.signal });
+      // A new phase is sent at once; otherwise never more than one read a second.
+      const left = EVENTS_INTERVAL_MS - (Date.now() - started);
+      if (job?.phase === before && left > 0) await new Promise((resolve) => setTimeout(resolve, left));
+    }
+    // Destroyed meanwhile: the client is told (the page's script then closes the stream).
+    if (!job && !gone.signal.aborted) res.write('event: gone\ndata: {}\n\n');
+    res.end();
+  }
 
   const deleteJob = async (req: Request, res: Response) => {
     const job = await findJob(req, res);
@@ -372,6 +529,16 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
   // --- results (§2.2.3.9) ---------------------------------------------------------------
   router.get('/:jobId/results', async (req, res) => {
     const job = await findJob(req, res);
+    if (wantsPage(req, res)) {
+      const params = await readParams(req, limits);
+      const page = Number(params.get('PAGE') ?? '1');
+      sendPage(
+        res,
+        200,
+        resultsPage(pageContext(config, req, res), service, job, await engine.results(job), Number.isInteger(page) ? page : 1),
+      );
+      return;
+    }
     res.type(XML_TYPE).send(resultsXml(job, await engine.results(job), urls(req)));
   });
   router.get('/:jobId/results/:resultId', async (req, res) => {
@@ -379,6 +546,10 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
     const result = await engine.result(job, req.params.resultId);
     const file = result && containedPath(resultsDir(config.resultsDir, job.jobId), result.file);
     if (!result || !file) throw new HttpError(404, `job ${job.jobId} has no result ${req.params.resultId}`);
+    // Only a query string can ask for a picture; without one nothing is parsed.
+    const params = req.originalUrl.includes('?') ? await readParams(req, limits) : undefined;
+    const pictureFormat = params?.get('RESPONSEFORMAT');
+    const picture = pictureFormat === undefined ? null : previewFormatOf(pictureFormat);
     let body: ResultBody | undefined;
     try {
       body = await service.resultBody?.(job, result, path.dirname(file), config);
@@ -386,6 +557,18 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
       // Its files are gone (the job's attempt was replaced or its files removed): as for a file.
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new HttpError(404, 'result file not found');
       throw err;
+    }
+    if (picture && params) {
+      if (body || !isFitsType(result.mimeType))
+        throw new HttpError(
+          400,
+          `UsageError: result ${result.id} is ${result.mimeType}, not a FITS file: it has no ${pictureFormat} preview`,
+        );
+      const bytes = await resultPicture(result, file, params.list, picture);
+      res.status(200).setHeader('Content-Type', contentTypeOf(picture));
+      res.setHeader('Content-Length', String(bytes.length));
+      res.end(bytes);
+      return;
     }
     if (body) {
       await sendBody(req, res, body, result.mimeType);

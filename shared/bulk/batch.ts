@@ -5,21 +5,26 @@
  *   plan.json          the start step's plan: one row per manifest row (input row × band ×
  *                      image) with what resolution found, and for each stamp to cut its part;
  *   part-<n>.json      the stamps part n cuts, grouped by image and ordered by pixel row;
- *   part-<n>.pack      part n's stamps, one after the other (each also a result of its own);
+ *   part-<n>.pack      part n's stamps, one after the other, each followed by its picture
+ *                      with PREVIEW (each also a result of its own);
  *   part-<n>.done.json what became of each stamp of part n: written last, atomically, so a
  *                      part either has all its outcomes or none (a part redone after its
  *                      worker died overwrites the same files with the same bytes);
+ *   rgb.pack           with RGB, the finish step's colour composites, one after the other
+ *                      (replaced whole, by rename, when the finish step is done again);
+ *   rgb.done.json      what became of each composite: written after rgb.pack, atomically;
  *   manifest.xml/.csv  the finish step's manifest (VOTable result; CSV member of the archive).
  *
  * Archives are never written: their layout (zip or tar of stored members, CRCs computed when
- * the stamps were cut) is made from these files on request and streamed from the packs.
+ * the stamps and pictures were made) is made from these files on request and streamed from
+ * the packs.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { bufferMember, tarLayout, zipLayout, type ArchiveLayout, type ArchiveMember } from '../archive';
 import { writeManifestCsv, writeManifestVotable, type ManifestRow, type ManifestStatus } from './manifest';
-import type { EdgeMode, Packaging, Plane } from './params';
+import type { BulkPreview, BulkRgb, EdgeMode, Packaging, Plane } from './params';
 import type { PixelBox, StampProvenance } from './stamp';
 
 export const PLAN_FILE = 'plan.json';
@@ -27,8 +32,20 @@ export const MANIFEST_FILE = 'manifest.xml';
 export const MANIFEST_CSV = 'manifest.csv';
 export const MANIFEST_TYPE = 'application/x-votable+xml';
 
-/** Result places (uws_results.seq): the manifest, the archive, the part archives, then the stamps. */
-export const SEQ = { manifest: 0, archive: 1, part: 2, stamp: 10_000_000 } as const;
+/**
+ * Result places (uws_results.seq, a 32-bit integer on PostgreSQL): the manifest, the archive,
+ * the part archives, the stamps (+ manifest row index), their pictures (+ the same index), then
+ * the colour composites (+ input row).
+ */
+export const SEQ = { manifest: 0, archive: 1, part: 2, stamp: 10_000_000, preview: 1_000_000_000, rgb: 2_000_000_000 } as const;
+
+export const RGB_PACK = 'rgb.pack';
+export const RGB_DONE = 'rgb.done.json';
+
+/** Result ids: a stamp's, its picture's (k its manifest row, 1-based), an input row's composite. */
+export const stampResult = (index: number): string => `stamp-${index + 1}`;
+export const previewResult = (index: number): string => `preview-${index + 1}`;
+export const rgbResult = (row: number): string => `rgb-${row}`;
 
 /** One manifest row as planned: its `status` is what a cut would give (ok, partial) or final. */
 export interface PlannedRow extends Omit<ManifestRow, 'url' | 'bytes'> {
@@ -40,6 +57,16 @@ export interface PlannedRow extends Omit<ManifestRow, 'url' | 'bytes'> {
   readonly bytes?: number;
 }
 
+/** A colour composite to make (RGB): an input row whose stamps in the three bands are all to be cut. */
+export interface PlannedComposite {
+  /** The input row (1-based). */
+  readonly row: number;
+  /** The manifest rows (0-based indexes) of its red, green and blue stamps. */
+  readonly indexes: readonly [number, number, number];
+  /** Its name in the archive. */
+  readonly member: string;
+}
+
 export interface BatchPlan {
   /** Epoch ms: every archive member is dated by it, so archives are the same bytes each time. */
   readonly createdAt: number;
@@ -47,6 +74,8 @@ export interface BatchPlan {
   readonly dryRun: boolean;
   readonly parts: number;
   readonly rows: readonly PlannedRow[];
+  /** RGB: how the composites are drawn, and those to make (in input row order). */
+  readonly rgb?: BulkRgb & { readonly composites: readonly PlannedComposite[] };
 }
 
 /** One stamp of a part: its manifest row (0-based index), where to cut it and how. */
@@ -57,6 +86,8 @@ export interface PartStamp {
   readonly result: string;
   /** Its name in the archive. */
   readonly member: string;
+  /** The name of its picture in the archive (PREVIEW). */
+  readonly preview?: string;
   /** What the stamp's primary header records. */
   readonly provenance: StampProvenance;
 }
@@ -68,9 +99,21 @@ export interface PartPlan {
   readonly packaging: Packaging;
   /** BatchPlan.createdAt. */
   readonly createdAt: number;
+  /** PREVIEW: a picture of each stamp cut. */
+  readonly preview?: BulkPreview;
   /** By image, then pixel row. */
   readonly stamps: readonly PartStamp[];
 }
+
+/** Bytes written to a pack: where they are, and the CRC-32 an archive member needs. */
+export interface Packed {
+  readonly offset: number;
+  readonly bytes: number;
+  readonly crc32: number;
+}
+
+/** A picture in a pack, or why it could not be drawn. */
+export type PackedPicture = Packed | { readonly message: string };
 
 /** What became of one stamp of a part. */
 export interface StampOutcome {
@@ -81,7 +124,12 @@ export interface StampOutcome {
   readonly offset?: number;
   readonly bytes?: number;
   readonly crc32?: number;
+  /** Its picture (PREVIEW), for ok and partial. */
+  readonly preview?: PackedPicture;
 }
+
+/** What became of a planned colour composite: in rgb.pack, or why it could not be made. */
+export type CompositeOutcome = PlannedComposite & PackedPicture;
 
 export const partFile = (part: number): string => `part-${part}.json`;
 export const packFile = (part: number): string => `part-${part}.pack`;
@@ -90,9 +138,14 @@ export const archiveFile = (packaging: Exclude<Packaging, 'none'>, part?: number
   `${part === undefined ? 'archive' : `part-${part}`}.${packaging}`;
 export const ARCHIVE_TYPES = { zip: 'application/zip', tar: 'application/x-tar' } as const;
 
+/** A name beside `file` that no other writer uses: to write it under, then rename it into place. */
+export function temporaryName(file: string): string {
+  return `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+}
+
 /** Writes `data` to `file` so that readers see the old file or the whole new one. */
 export function writeFileAtomic(file: string, data: string | Buffer): void {
-  const temporary = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  const temporary = temporaryName(file);
   fs.writeFileSync(temporary, data);
   fs.renameSync(temporary, file);
 }
@@ -133,13 +186,58 @@ export function readOutcomes(dir: string, plan: BatchPlan): Map<number, StampOut
   return outcomes;
 }
 
+/** The composites' outcomes (the finish step's), or none before it wrote them. */
+export function readComposites(dir: string): CompositeOutcome[] {
+  try {
+    return readJson<CompositeOutcome[]>(path.join(dir, RGB_DONE));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+/** What the parts and the finish step have made so far: the stamps' outcomes, and the composites' by manifest row index. */
+export interface BatchState {
+  readonly outcomes: ReadonlyMap<number, StampOutcome>;
+  readonly composites: ReadonlyMap<number, CompositeOutcome>;
+}
+
+/** Each composite under the manifest rows of its three stamps. */
+export function compositesByIndex(composites: readonly CompositeOutcome[]): Map<number, CompositeOutcome> {
+  const byIndex = new Map<number, CompositeOutcome>();
+  for (const composite of composites) for (const index of composite.indexes) byIndex.set(index, composite);
+  return byIndex;
+}
+
+export function readBatchState(dir: string, plan: BatchPlan): BatchState {
+  return { outcomes: readOutcomes(dir, plan), composites: compositesByIndex(plan.rgb ? readComposites(dir) : []) };
+}
+
+/** Whether the picture was drawn (and where it is), rather than why not. */
+export function isPacked<T extends PackedPicture>(picture: T | undefined): picture is T & Packed {
+  return picture !== undefined && 'offset' in picture;
+}
+
+/** A cut stamp's message, followed by why its picture or its row's composite is missing (`a; b`). */
+function messageOf(
+  own: string | null | undefined,
+  picture: PackedPicture | undefined,
+  composite: CompositeOutcome | undefined,
+): string | null | undefined {
+  const noPicture = picture === undefined || isPacked(picture) ? undefined : picture.message;
+  const noComposite = composite === undefined || isPacked(composite) ? undefined : composite.message;
+  // Most rows: nothing to add, and nothing made for them.
+  if (noPicture === undefined && noComposite === undefined) return own;
+  return [own, noPicture, noComposite].filter((m) => m).join('; ');
+}
+
 /**
- * The manifest's rows: each planned row with its stamp's outcome, or `not_run` with
- * `pending` as its message while its part has not finished.
+ * The manifest's rows: each planned row with its stamp's outcome (and its picture's, and its
+ * row's composite's), or `not_run` with `pending` as its message while its part has not finished.
  */
 export function* manifestRows(
   plan: BatchPlan,
-  outcomes: ReadonlyMap<number, StampOutcome>,
+  state: BatchState,
   resultUrl: (resultId: string) => string,
   pending: string,
 ): Generator<ManifestRow> {
@@ -149,8 +247,10 @@ export function* manifestRows(
       yield row;
       continue;
     }
-    const outcome = outcomes.get(index);
+    const outcome = state.outcomes.get(index);
+    const composite = state.composites.get(index);
     const cut = outcome?.offset !== undefined;
+    const picture = outcome?.preview;
     yield {
       row: row.row,
       id: row.id,
@@ -158,7 +258,7 @@ export function* manifestRows(
       dec: row.dec,
       band: row.band,
       status: outcome ? outcome.status : 'not_run',
-      message: outcome ? (outcome.message ?? row.message) : pending,
+      message: outcome ? messageOf(outcome.message ?? row.message, picture, composite) : pending,
       obsPublisherDid: row.obsPublisherDid,
       dataproductSubtype: row.dataproductSubtype,
       tMin: row.tMin,
@@ -167,6 +267,8 @@ export function* manifestRows(
       nx: row.nx,
       ny: row.ny,
       member: cut ? row.member : null,
+      preview: cut && isPacked(picture) ? row.preview : null,
+      rgb: isPacked(composite) ? composite.member : null,
       url: cut ? resultUrl(row.result) : null,
       bytes: cut ? (outcome.bytes ?? null) : null,
     };
@@ -182,8 +284,32 @@ export async function manifestBytes(rows: Iterable<ManifestRow>, format: 'votabl
   return Buffer.concat(chunks);
 }
 
+/** A stamp's member, and its picture's after it (each where it lies in the part's pack). */
+function* packedMembers(
+  file: string,
+  mtime: Date,
+  member: string,
+  preview: string | null | undefined,
+  outcome: StampOutcome,
+): Generator<ArchiveMember & { offset: number }> {
+  if (outcome.offset === undefined) return;
+  const { offset } = outcome;
+  yield { name: member, size: outcome.bytes!, crc32: outcome.crc32!, mtime, source: { file, offset }, offset };
+  const picture = outcome.preview;
+  if (preview && isPacked(picture)) {
+    yield {
+      name: preview,
+      size: picture.bytes,
+      crc32: picture.crc32,
+      mtime,
+      source: { file, offset: picture.offset },
+      offset: picture.offset,
+    };
+  }
+}
+
 /**
- * The stamps the batch cut, as archive members in the order they lie
+ * The stamps the batch cut (and their pictures), as archive members in the order they lie
  * in the packs (part by part, each in the order it was cut): the archive is then read straight
  * through, a pack at a time, with few large reads; manifest.csv says which row is which member.
  */
@@ -193,19 +319,16 @@ export function stampMembers(dir: string, plan: BatchPlan): ArchiveMember[] {
   const placed: { part: number; offset: number; member: ArchiveMember }[] = [];
   for (const [index, row] of plan.rows.entries()) {
     const outcome = outcomes.get(index);
-    if (row.part === undefined || !row.member || outcome?.offset === undefined) continue;
-    const file = path.join(dir, packFile(row.part));
-    placed.push({
-      part: row.part,
-      offset: outcome.offset,
-      member: { name: row.member, size: outcome.bytes!, crc32: outcome.crc32!, mtime, source: { file, offset: outcome.offset } },
-    });
+    if (row.part === undefined || !row.member || outcome === undefined) continue;
+    for (const { offset, ...member } of packedMembers(path.join(dir, packFile(row.part)), mtime, row.member, row.preview, outcome)) {
+      placed.push({ part: row.part, offset, member });
+    }
   }
   placed.sort((a, b) => a.part - b.part || a.offset - b.offset);
   return placed.map((p) => p.member);
 }
 
-/** The stamps part `part` cut, as archive members (from its own files: no need of the whole plan). */
+/** The stamps part `part` cut (and their pictures), as archive members (from its own files: no need of the whole plan). */
 export function partMembers(dir: string, part: number, plan: PartPlan, outcomes: readonly StampOutcome[]): ArchiveMember[] {
   const byIndex = new Map(outcomes.map((o) => [o.index, o]));
   const mtime = new Date(plan.createdAt);
@@ -214,10 +337,20 @@ export function partMembers(dir: string, part: number, plan: PartPlan, outcomes:
   // In the order they were cut: the archive then reads the pack straight through.
   for (const stamp of plan.stamps) {
     const outcome = byIndex.get(stamp.index);
-    if (outcome?.offset === undefined) continue;
-    members.push({ name: stamp.member, size: outcome.bytes!, crc32: outcome.crc32!, mtime, source: { file, offset: outcome.offset } });
+    if (outcome === undefined) continue;
+    for (const { offset: _offset, ...member } of packedMembers(file, mtime, stamp.member, stamp.preview, outcome)) members.push(member);
   }
   return members;
+}
+
+/** The colour composites made, as archive members, in the order they lie in rgb.pack. */
+export function compositeMembers(dir: string, plan: BatchPlan): ArchiveMember[] {
+  if (!plan.rgb) return [];
+  const mtime = new Date(plan.createdAt);
+  const file = path.join(dir, RGB_PACK);
+  return readComposites(dir)
+    .filter((c) => isPacked(c))
+    .map((c) => ({ name: c.member, size: c.bytes, crc32: c.crc32, mtime, source: { file, offset: c.offset } }));
 }
 
 /** An archive of `members` in the job's format. */
@@ -225,9 +358,13 @@ export function archiveLayout(packaging: Exclude<Packaging, 'none'>, members: re
   return packaging === 'zip' ? zipLayout(members) : tarLayout(members);
 }
 
-/** The whole batch's archive: every stamp, then manifest.csv (written by the finish step). */
+/** The whole batch's archive: every stamp and picture, the composites, then manifest.csv (written by the finish step). */
 export function batchArchive(dir: string, plan: BatchPlan): ArchiveLayout {
   if (plan.packaging === 'none') throw new Error('a batch with PACKAGE=none has no archive');
   const csv = fs.readFileSync(path.join(dir, MANIFEST_CSV));
-  return archiveLayout(plan.packaging, [...stampMembers(dir, plan), bufferMember(MANIFEST_CSV, csv, new Date(plan.createdAt))]);
+  return archiveLayout(plan.packaging, [
+    ...stampMembers(dir, plan),
+    ...compositeMembers(dir, plan),
+    bufferMember(MANIFEST_CSV, csv, new Date(plan.createdAt)),
+  ]);
 }

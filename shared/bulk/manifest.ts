@@ -6,15 +6,19 @@
  * result writers (shared/votable createWriter), so 100,000 rows take constant memory.
  *
  * Columns (MANIFEST_FIELDS): row, id, ra, dec, band, status, message, obs_publisher_did,
- * dataproduct_subtype, t_min, x0, y0, nx, ny, member, url, bytes. A value that is missing
- * (no image found: no did, no box; an invalid row: no position) is null: an empty TD in the
- * VOTable (§6), an empty field in the CSV.
+ * dataproduct_subtype, t_min, x0, y0, nx, ny, member, preview, rgb, url, bytes. A value that is
+ * missing (no image found: no did, no box; an invalid row: no position; no picture asked for)
+ * is null: an empty TD in the VOTable (§6), an empty field in the CSV. The picture columns are
+ * there whether pictures were asked for or not, so every manifest has one layout.
  *
- * Member names (the stamp's path inside the archive): stamps/<stem>_<band>[_<n>].fits, the
- * stem from safeMemberStem (positions.ts); MemberNamer keeps them unique within a job.
+ * Member names (paths inside the archive): stamps/<stem>_<band>[_<n>].fits, the stem from
+ * safeMemberStem (positions.ts); a stamp's picture previews/<stem>_<band>[_<n>].png|jpg (the
+ * stamp's name in another folder); a row's colour composite previews/<stem>_rgb.png|jpg.
+ * MemberNamer keeps them unique within a job.
  */
 import type { Writable } from 'node:stream';
 import { createWriter } from '../votable';
+import type { PreviewFormat } from '../preview';
 import type { BeginInfo, Cell, FieldDef, ResultWriter, WriterOptions } from '../votable/types';
 import { safeMemberStem } from './positions';
 
@@ -39,7 +43,7 @@ export interface ManifestRow {
   /** Band label: a filter letter or an interval's label (BulkBand.label). */
   readonly band?: string | null;
   readonly status: ManifestStatus;
-  /** Why the status is not ok (empty text is written as null). */
+  /** Why the status is not ok, or why a picture asked for is missing (empty text is written as null). */
   readonly message?: string | null;
   /** The image cut: its ObsCore obs_publisher_did and dataproduct_subtype. */
   readonly obsPublisherDid?: string | null;
@@ -53,6 +57,10 @@ export interface ManifestRow {
   readonly ny?: number | null;
   /** The stamp's path inside the archive (memberName). */
   readonly member?: string | null;
+  /** The path of the stamp's picture inside the archive (PREVIEW; previewMemberName). */
+  readonly preview?: string | null;
+  /** The path of the row's colour composite inside the archive (RGB), on each of its three stamps' rows. */
+  readonly rgb?: string | null;
   /** The stamp as a result of its own. */
   readonly url?: string | null;
   /** Size of the stamp's FITS file. */
@@ -69,7 +77,7 @@ export const MANIFEST_FIELDS: readonly FieldDef[] = [
   { name: 'dec', datatype: 'double', unit: 'deg', ucd: 'pos.eq.dec;meta.main', description: 'Requested declination (ICRS)' },
   text('band', 'instr.bandpass', 'Band: a filter letter, or a wavelength interval lo_hi in units of 1e-9 m'),
   text('status', 'meta.code.status', `What became of the stamp: ${MANIFEST_STATUSES.join(', ')}`),
-  text('message', 'meta.note', 'Why the status is not ok'),
+  text('message', 'meta.note', 'Why the status is not ok, or why a picture asked for is missing'),
   text('obs_publisher_did', 'meta.ref.ivoid', 'Dataset identifier of the image cut (ObsCore obs_publisher_did)'),
   text('dataproduct_subtype', 'meta.code.class', 'Data product subtype of the image cut (ObsCore)'),
   {
@@ -96,6 +104,8 @@ export const MANIFEST_FIELDS: readonly FieldDef[] = [
   { name: 'nx', datatype: 'int', unit: 'pixel', ucd: 'meta.number;instr.pixel', description: 'Columns of the stamp' },
   { name: 'ny', datatype: 'int', unit: 'pixel', ucd: 'meta.number;instr.pixel', description: 'Rows of the stamp' },
   text('member', 'meta.ref;meta.file', "The stamp's path inside the archive"),
+  text('preview', 'meta.ref;meta.file', "The path of the stamp's picture inside the archive (PREVIEW)"),
+  text('rgb', 'meta.ref;meta.file', "The path of the row's colour composite inside the archive (RGB), made of this stamp and two others"),
   text('url', 'meta.ref.url', 'The stamp as a result of its own'),
   { name: 'bytes', datatype: 'long', unit: 'byte', ucd: 'phys.size;meta.file', description: "Size of the stamp's FITS file" },
 ];
@@ -126,6 +136,8 @@ export function manifestCells(r: ManifestRow): Cell[] {
     numberCell(r.nx),
     numberCell(r.ny),
     textCell(r.member),
+    textCell(r.preview),
+    textCell(r.rgb),
     textCell(r.url),
     numberCell(r.bytes),
   ];
@@ -180,11 +192,32 @@ export function memberName(stem: string, band: string, n?: number | string): str
   return `stamps/${stem}_${safeLabel(band)}${n === undefined ? '' : `_${n}`}.fits`;
 }
 
+/** File name extensions of the picture formats. */
+export const PICTURE_EXTENSIONS: Readonly<Record<PreviewFormat, string>> = { png: 'png', jpeg: 'jpg' };
+
+/** The member name's file name without its folder and extension: what MemberNamer keeps unique. */
+function baseName(name: string): string {
+  return name.slice(name.lastIndexOf('/') + 1).replace(/\.[^.]*$/u, '');
+}
+
+/** `previews/<stem>_<band>[_<n>].png|jpg`: the picture of the stamp named `stampMember`. */
+export function previewMemberName(stampMember: string, format: PreviewFormat): string {
+  return `previews/${baseName(stampMember)}.${PICTURE_EXTENSIONS[format]}`;
+}
+
+/** `previews/<stem>_rgb[_<n>].png|jpg`: a row's colour composite. */
+export function rgbMemberName(stem: string, format: PreviewFormat, n?: string): string {
+  return `previews/${stem}_rgb${n === undefined ? '' : `_${n}`}.${PICTURE_EXTENSIONS[format]}`;
+}
+
 /**
  * Hands out the member names of one job, each unique regardless of case (archives are unpacked
  * on macOS and Windows, whose file systems ignore it): memberName(safeMemberStem(id), band, n),
  * and when that is taken (two rows with one id, or ids differing only in case) the same with
- * `_<row>` appended, then `_<row>_2`, `_<row>_3`, … should even that be taken.
+ * `_<row>` appended, then `_<row>_2`, `_<row>_3`, … should even that be taken; composites
+ * likewise (rgbMemberName). Names are kept unique by their file name without folder and
+ * extension, so a stamp's picture (previewMemberName: the same file name) is unique with it,
+ * and a composite's name never equals a picture's.
  */
 export class MemberNamer {
   private readonly taken = new Set<string>();
@@ -194,18 +227,29 @@ export class MemberNamer {
     return this.taken.size;
   }
 
-  /** Whether `name` (regardless of case) has been handed out. */
+  /** Whether `name` (regardless of case, folder and extension) has been handed out. */
   has(name: string): boolean {
-    return this.taken.has(name.toLowerCase());
+    return this.taken.has(baseName(name).toLowerCase());
   }
 
   /** A new unique name for the stamp of input row `row` (1-based), whose id is `id`, in `band`. */
   name(id: string, band: string, row: number, n?: number): string {
     const stem = safeMemberStem(id);
     const suffix = n === undefined ? '' : `${n}_`;
-    let name = memberName(stem, band, n);
-    for (let k = 1; this.has(name); k++) name = memberName(stem, band, `${suffix}${row}${k === 1 ? '' : `_${k}`}`);
-    this.taken.add(name.toLowerCase());
+    return this.unique(memberName(stem, band, n), (k) => memberName(stem, band, `${suffix}${row}${k === 1 ? '' : `_${k}`}`));
+  }
+
+  /** A new unique name for the colour composite of input row `row`, whose id is `id`. */
+  rgb(id: string, row: number, format: PreviewFormat): string {
+    const stem = safeMemberStem(id);
+    return this.unique(rgbMemberName(stem, format), (k) => rgbMemberName(stem, format, `${row}${k === 1 ? '' : `_${k}`}`));
+  }
+
+  /** `first`, or the first of retry(1), retry(2), … not taken; taken from now on. */
+  private unique(first: string, retry: (k: number) => string): string {
+    let name = first;
+    for (let k = 1; this.has(name); k++) name = retry(k);
+    this.taken.add(baseName(name).toLowerCase());
     return name;
   }
 }

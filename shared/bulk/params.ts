@@ -4,17 +4,20 @@
  * job processor hand over the parameters as stored; fetching an UPLOAD is done elsewhere.
  *
  * Parameter names are case-insensitive, values case-sensitive (DALI 1.1 §3.1); the keyword
- * values of this service (SIZE_UNIT, MATCH, EDGE, PLANES, PACKAGE, DRYRUN, band letters) are
- * also read regardless of case, since no two of them differ only in case. A blank value counts
- * as not given (as SODA's parser does: forms send every field). Every rejection is a SodaError
+ * values of this service (SIZE_UNIT, MATCH, EDGE, PLANES, PACKAGE, DRYRUN, band letters, and
+ * the picture parameters PREVIEW, RGB, STRETCH, CUTS, CMAP) are also read regardless of case,
+ * since no two of them differ only in case. A blank value counts as not given (as SODA's
+ * parser does: forms send every field). Every rejection is a SodaError
  * (SODA 1.0 §5.2): `UsageError: …` naming the parameter and echoing the value, or
  * `MultiValuedParamNotSupported: …` for a repeated single-valued parameter.
  *
  * Defaults: a value in a row of the positions table overrides the job's, which overrides the
  * service's (BULK_DEFAULTS).
  */
+import { DaliError } from '../dali/errors';
 import { parseInterval, type Interval } from '../dali/interval';
 import { LSST_BANDS } from '../obscore/bands';
+import { parseDisplayParams, previewFormatOf, type DisplayOptions, type PreviewFormat } from '../preview';
 import { SodaError } from '../soda/errors';
 import { quoted, usage } from './errors';
 
@@ -96,6 +99,23 @@ export interface BulkColumns {
   readonly id?: string;
 }
 
+/** PREVIEW: a picture of each stamp's IMAGE plane, drawn with the display parameters. */
+export interface BulkPreview {
+  readonly format: PreviewFormat;
+  /** STRETCH, CUTS, CMAP and PREVIEW_SIZE (shared/preview's defaults for those not given). */
+  readonly display: DisplayOptions;
+}
+
+/** RGB: one Lupton colour composite per input row of its stamps in three bands. */
+export interface BulkRgb {
+  /** Band letters, red, green, blue: three different ones, each among the job's bands. */
+  readonly bands: readonly [BandLetter, BandLetter, BandLetter];
+  /** PREVIEW's format, png when PREVIEW is not given. */
+  readonly format: PreviewFormat;
+  /** PREVIEW_SIZE. */
+  readonly maxSide?: number;
+}
+
 export interface BulkRequest {
   readonly size: BulkSize;
   /** Without repeats, in the order given; every LSST band when BAND is not given. */
@@ -113,6 +133,10 @@ export interface BulkRequest {
   readonly dryRun: boolean;
   readonly columns: BulkColumns;
   readonly source: BulkSource;
+  /** Absent: no per-stamp pictures. */
+  readonly preview?: BulkPreview;
+  /** Absent: no colour composites. */
+  readonly rgb?: BulkRgb;
 }
 
 export interface BulkParamLimits {
@@ -152,11 +176,15 @@ const SINGLE = [
   'REQUEST',
   'VERSION',
   'RESPONSEFORMAT',
+  'PREVIEW',
+  'RGB',
+  'STRETCH',
+  'CUTS',
+  'CMAP',
+  'PREVIEW_SIZE',
 ] as const;
 /** Parameters that may be repeated. */
 const MULTIPLE = ['POSITION', 'BAND', 'PLANES'] as const;
-/** Previews are for a later version: refused, so that a client does not take silence for support. */
-const RESERVED = ['PREVIEW', 'RGB', 'STRETCH', 'CUTS', 'CMAP', 'PREVIEW_SIZE'] as const;
 /** UWS 1.1 §2.2.3 job control and RUNID: the UWS layer's business, not this parser's. */
 const UWS_PARAMS = ['RUNID', 'PHASE', 'ACTION', 'EXECUTIONDURATION', 'DESTRUCTION'] as const;
 
@@ -166,7 +194,6 @@ type KnownName = SingleName | MultipleName;
 
 const KNOWN: ReadonlySet<string> = new Set<string>([...SINGLE, ...MULTIPLE]);
 const IGNORED: ReadonlySet<string> = new Set<string>(UWS_PARAMS);
-const RESERVED_SET: ReadonlySet<string> = new Set<string>(RESERVED);
 
 /** A decimal number as DALI 1.1 §3.2 writes them (no hex, no `Infinity`, no empty text). */
 const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
@@ -334,6 +361,84 @@ function parseBoolean(name: string, text: string): boolean {
   throw usage(`${name} must be true or false, not ${quoted(text)}`);
 }
 
+/** The display parameters (shared/preview's DISPLAY_PARAMS), as this parser names them. */
+const DISPLAY = ['STRETCH', 'CUTS', 'CMAP', 'PREVIEW_SIZE'] as const satisfies readonly SingleName[];
+
+function isBandLetter(text: string): text is BandLetter {
+  return (BAND_LETTERS as readonly string[]).includes(text);
+}
+
+/** PREVIEW's value → picture format: the forms shared/preview takes as RESPONSEFORMAT (png, jpeg, image/png, …). */
+function parsePreviewFormat(text: string): PreviewFormat {
+  const format = previewFormatOf(text);
+  if (format === null) throw usage(`PREVIEW must be png or jpeg (or image/png, image/jpeg), not ${quoted(text)}`);
+  return format;
+}
+
+/** `RGB=i,r,g`: three different band letters, red first, each among the job's bands. */
+function parseRgbBands(text: string, bands: readonly BulkBand[]): [BandLetter, BandLetter, BandLetter] {
+  const items = text.split(',').map((item) => item.trim().toLowerCase());
+  const letters = items.filter(isBandLetter);
+  const [red, green, blue] = letters;
+  if (items.length !== 3 || letters.length !== 3 || red === undefined || green === undefined || blue === undefined) {
+    throw usage(`RGB must be three band letters (${BAND_LETTERS.join(' ')}), red first, e.g. RGB=i,r,g, not ${quoted(text)}`);
+  }
+  if (new Set(letters).size !== 3) throw usage(`RGB needs three different bands, not ${quoted(text)}`);
+  const missing = letters.find((letter) => !bands.some((band) => band.label === letter));
+  if (missing !== undefined) {
+    throw usage(`RGB band ${missing} is not one of the job's bands (BAND=${bands.map((b) => b.label).join(',')}): add BAND=${missing}`);
+  }
+  return [red, green, blue];
+}
+
+/**
+ * PREVIEW, RGB and the display parameters. STRETCH, CUTS and CMAP set the look of PREVIEW's
+ * pictures only (composites are Lupton's asinh), PREVIEW_SIZE bounds both kinds: given without
+ * what they apply to they are refused rather than ignored. Both kinds draw the IMAGE plane.
+ */
+function parsePictures(
+  one: (name: SingleName) => string | undefined,
+  job: Pick<BulkRequest, 'bands' | 'planes' | 'match'>,
+): Pick<BulkRequest, 'preview' | 'rgb'> {
+  const previewText = one('PREVIEW');
+  const rgbText = one('RGB');
+  const given = DISPLAY.filter((name) => one(name) !== undefined);
+  if (previewText === undefined) {
+    const look = given.find((name) => name !== 'PREVIEW_SIZE');
+    if (look !== undefined) {
+      throw usage(
+        `${look} is only used with PREVIEW (each stamp's picture; RGB composites are drawn with the Lupton asinh stretch): add PREVIEW=png or PREVIEW=jpeg`,
+      );
+    }
+    if (rgbText === undefined && given.length > 0)
+      throw usage('PREVIEW_SIZE is only used with PREVIEW or RGB: add PREVIEW=png, PREVIEW=jpeg or RGB=<red>,<green>,<blue>');
+  }
+  if (previewText === undefined && rgbText === undefined) return {};
+  const format = previewText === undefined ? 'png' : parsePreviewFormat(previewText);
+  if (!job.planes.includes('IMAGE')) {
+    throw usage(
+      `${previewText === undefined ? 'RGB' : 'PREVIEW'} draws the stamps' IMAGE plane: add IMAGE to PLANES (PLANES=${job.planes.join(',')})`,
+    );
+  }
+  let display: DisplayOptions;
+  try {
+    display = parseDisplayParams(given.map((name) => ({ name, value: one(name)! })));
+  } catch (err) {
+    // shared/preview speaks DALI; this service's errors are SODA's (the same UsageError label).
+    if (err instanceof DaliError) throw usage(err.detail);
+    throw err;
+  }
+  const pictures: { preview?: BulkPreview; rgb?: BulkRgb } = {};
+  if (previewText !== undefined) pictures.preview = { format, display };
+  if (rgbText !== undefined) {
+    if (job.match !== 'best')
+      throw usage('RGB needs MATCH=best: with MATCH=all a row has a stamp per image and band, and no three of them go together');
+    const bands = parseRgbBands(rgbText, job.bands);
+    pictures.rgb = display.maxSide === undefined ? { bands, format } : { bands, format, maxSide: display.maxSide };
+  }
+  return pictures;
+}
+
 /** The parameters grouped by canonical name, blank values dropped, with the names no one knows. */
 interface Grouped {
   readonly values: ReadonlyMap<KnownName, readonly string[]>;
@@ -348,10 +453,6 @@ function group(params: ReadonlyArray<BulkParam>): Grouped {
     if (param.byReference) continue;
     const name = param.name.trim().toUpperCase();
     if (IGNORED.has(name)) continue;
-    if (RESERVED_SET.has(name)) {
-      if (param.value.trim() === '') continue;
-      throw usage(`${name} is not supported yet: previews (${RESERVED.join(', ')}) are planned for a later version`);
-    }
     if (!KNOWN.has(name)) {
       unknown.push(param);
       continue;
@@ -365,8 +466,8 @@ function group(params: ReadonlyArray<BulkParam>): Grouped {
 }
 
 /**
- * Reads a bulk job's parameters. Throws SodaError: UsageError for a missing, malformed,
- * unknown or reserved parameter, MultiValuedParamNotSupported for a repeated single-valued one.
+ * Reads a bulk job's parameters. Throws SodaError: UsageError for a missing, malformed or
+ * unknown parameter, MultiValuedParamNotSupported for a repeated single-valued one.
  */
 export function parseBulkParameters(params: ReadonlyArray<BulkParam>, limits: BulkParamLimits): BulkRequest {
   const { values, unknown } = group(params);
@@ -446,7 +547,8 @@ export function parseBulkParameters(params: ReadonlyArray<BulkParam>, limits: Bu
   const edgeText = one('EDGE');
   const dryRunText = one('DRYRUN');
 
-  return {
+  // In this order, so that of several bad values the first named here is the one reported.
+  const parsed: BulkRequest = {
     size: parseSize(one('SIZE'), unit),
     bands: bandTexts.length === 0 ? everyBand() : [...bands.values()],
     dpsubtype: one('DPSUBTYPE')?.trim() ?? BULK_DEFAULTS.dpsubtype,
@@ -460,4 +562,5 @@ export function parseBulkParameters(params: ReadonlyArray<BulkParam>, limits: Bu
     columns,
     source,
   };
+  return { ...parsed, ...parsePictures(one, parsed) };
 }

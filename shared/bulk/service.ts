@@ -24,7 +24,7 @@ import {
   manifestRows,
   partMembers,
   readDone,
-  readOutcomes,
+  readBatchState,
   readPart,
   readPlan,
 } from './batch';
@@ -97,7 +97,7 @@ async function resultBody(job: Job, result: JobResult, attemptDir: string, confi
     const base = job.baseUrl ?? fallbackBaseUrl(config);
     const url = (resultId: string) => `${base}/api/${job.service}/async/${job.jobId}/results/${encodeURIComponent(resultId)}`;
     const pending = job.phase === 'EXECUTING' ? 'pending: its part has not finished yet' : `not cut: the job ended ${job.phase} first`;
-    return bufferBody(await manifestBytes(manifestRows(plan, readOutcomes(attemptDir, plan), url, pending), 'votable'));
+    return bufferBody(await manifestBytes(manifestRows(plan, readBatchState(attemptDir, plan), url, pending), 'votable'));
   }
   const part = /^part-([1-9][0-9]*)$/.exec(result.id);
   if (part) {

@@ -32,7 +32,20 @@
  * read ahead (or one read per plane of its rows' span), a few 80-byte card rewrites and its CRC-32.
  */
 import { crc32 } from '../archive/crc32';
-import { type Bitpix, type Card, FileVersions, FitsError, type FitsFile, type HduInfo, type Rect, openFitsSync, padToBlock } from '../fits';
+import {
+  type Bitpix,
+  type Card,
+  FileVersions,
+  FitsError,
+  type FitsFile,
+  type HduInfo,
+  type Rect,
+  decodeBigEndian,
+  openFitsSync,
+  padToBlock,
+  toPhysical,
+} from '../fits';
+import { type PlaneHdus, type Plane as PicturePlane, maskedPixels, planeHdus } from '../preview';
 import { DEFAULT_MAX_CUTOUT_PIXELS, HeaderCache, asciiText, cutLayouts } from '../soda/cutout';
 import { LruCache } from '../soda/lru';
 import type { ManifestStatus } from './manifest';
@@ -69,6 +82,8 @@ export interface StampOptions {
   readonly provenance: StampProvenance;
   /** Largest stamp in pixels over its planes; default DEFAULT_MAX_CUTOUT_PIXELS (SODA's). */
   readonly maxPixels?: number;
+  /** Also hand out the stamp's IMAGE plane as a picture draws it (Stamp.picture). */
+  readonly picture?: boolean;
 }
 
 /** What a stamp holds, known without cutting it. */
@@ -88,6 +103,13 @@ export interface Stamp extends StampPlan {
   readonly data: Buffer;
   /** CRC-32 (zip's, shared/archive/crc32.ts) of `data`. */
   readonly crc32: number;
+  /**
+   * With StampOptions.picture and an IMAGE plane cut: its physical values, and when the MASK
+   * plane is cut too the pixels with its NO_DATA bit, made from the pixels just copied into
+   * the stamp: what shared/preview's planeOfFits reads from the stamp's bytes, without parsing
+   * them (that parse cost more than the cut itself).
+   */
+  readonly picture?: PicturePlane;
 }
 
 /**
@@ -126,6 +148,8 @@ interface OpenImage {
   readonly planes: Map<Plane, PlaneHdu>;
   /** How its stamps' headers are made: found once per opened version of the file. */
   layouts?: ReturnType<typeof cutLayouts>;
+  /** The IMAGE plane pictures draw and the MASK bits that hide pixels (planeHdus), found once. */
+  pictureHdus?: PlaneHdus;
   /** Whole rows y0 … y1 − 1 of planes read ahead (StampCutter.readRows), big-endian as stored. */
   window?: { y0: number; y1: number; rows: Map<Plane, Buffer> };
 }
@@ -194,6 +218,8 @@ export class StampCutter {
     const parts = [layouts.primaryHeader(provenanceCards(options.provenance, planes, shape, options.edge))];
     const { overlap, partial } = shape;
     const rect = toRect(overlap);
+    // The planes' pixels as stored in the stamp, kept for its picture.
+    const stored = options.picture ? new Map<Plane, Uint8Array>() : undefined;
     for (const p of planes) {
       const { bytes, data } = layouts.cutHdu(p.hdu.index, toRect(shape.box));
       p.headerBytes ??= bytes.length - padToBlock(data.length);
@@ -215,10 +241,13 @@ export class StampCutter {
           for (let r = 0; r < overlap.ny; r++) data.set(rows.subarray(r * runBytes, (r + 1) * runBytes), start + r * rowBytes);
         }
       }
+      stored?.set(p.plane, data);
       parts.push(bytes);
     }
     const data = Buffer.concat(parts);
-    return { ...shape, bytes: data.length, data, crc32: crc32(data) };
+    const stamp: Stamp = { ...shape, bytes: data.length, data, crc32: crc32(data) };
+    const picture = stored && picturePlane(image, shape.box, stored);
+    return picture ? { ...stamp, picture } : stamp;
   }
 
   /** Closes every open image. The cutter can be used again (images are reopened). */
@@ -310,6 +339,28 @@ export class StampCutter {
     }
     return planes;
   }
+}
+
+/**
+ * The stamp's IMAGE plane as shared/preview draws it (see Stamp.picture), from the planes' stored
+ * bytes in the stamp (big-endian, the source's BITPIX and scaling: a stamp's HDUs keep them), or
+ * undefined without an IMAGE plane. The NO_DATA bits are those of the source's MASK header,
+ * which the stamp's MASK header copies.
+ */
+function picturePlane(image: OpenImage, box: PixelBox, stored: ReadonlyMap<Plane, Uint8Array>): PicturePlane | undefined {
+  const imageBytes = stored.get('IMAGE');
+  if (!imageBytes) return undefined;
+  const hdus = (image.pictureHdus ??= planeHdus(image.file, { extname: 'IMAGE' }));
+  const rect = { x0: 0, y0: 0, width: box.nx, height: box.ny };
+  // decodeBigEndian swaps bytes in place: a copy of the stamp's, which stay as written.
+  const raw = (hdu: HduInfo, bytes: Uint8Array) => {
+    const { bitpix, scaling } = image.file.imageLayout(hdu);
+    return { ...rect, bitpix, scaling, data: decodeBigEndian(new Uint8Array(bytes).buffer, bitpix) };
+  };
+  const values = toPhysical(raw(hdus.image, imageBytes));
+  const maskBytes = stored.get('MASK');
+  const masked = hdus.mask && maskBytes ? maskedPixels(raw(hdus.mask.hdu, maskBytes), hdus.mask.bits) : null;
+  return masked ? { width: box.nx, height: box.ny, data: values, masked } : { width: box.nx, height: box.ny, data: values };
 }
 
 function planeHdu(image: OpenImage, plane: Plane): PlaneHdu {

@@ -71,6 +71,17 @@ export interface Config {
   workerConcurrency: number;
   /** Seconds a processor thread may stay idle before it is ended (WORKER_THREAD_IDLE). */
   threadIdleSeconds: number;
+  /**
+   * First port of the workers' metrics endpoints (METRICS_PORT; 0 = none): a worker serves
+   * /metrics and /healthz on METRICS_PORT + WORKER_INDEX. The api serves its /metrics on PORT.
+   */
+  metricsPort: number;
+  /** Address the workers' metrics endpoints bind to (METRICS_HOST; default HOST's default, every interface). */
+  metricsHost: string;
+  /** This worker's number among the workers of its host (WORKER_INDEX; npm start gives 0 … WORKERS−1). */
+  workerIndex: number;
+  /** Milliseconds each dependency check of /readyz and VOSI availability may take (READY_TIMEOUT_MS). */
+  readyTimeoutMs: number;
   /** token → owner; undefined = anonymous single-user mode. */
   authTokens: ReadonlyMap<string, string> | undefined;
   signingKey: string;
@@ -95,6 +106,14 @@ export interface Config {
   datalinkMaxIds: number;
   /** Seconds a signed file URL stays valid (SIGNED_URL_TTL). */
   signedUrlTtl: number;
+  /** Most bytes the DataLink #preview/#thumbnail cache under RESULTS_DIR/previews keeps (PREVIEW_CACHE_BYTES). */
+  previewCacheBytes: number;
+  /**
+   * Milliseconds a DataLink request waits for the pictures of datasets not yet in the preview
+   * cache (DATALINK_PREVIEW_WAIT_MS): those done by then get their content_length, the others
+   * are listed without it and finish in the background.
+   */
+  datalinkPreviewWaitMs: number;
   /**
    * Hosts and networks that uploads by URL may reach although they are loopback, private,
    * link-local, multicast or unspecified (UPLOAD_URL_ALLOW: comma-separated addresses,
@@ -206,6 +225,10 @@ export function readConfig(env: Env = process.env): EnvConfig {
     workers: integer(env, 'WORKERS', cores, 0, 256),
     workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 16, 1, 1024),
     threadIdleSeconds: integer(env, 'WORKER_THREAD_IDLE', 30, 1, 86400),
+    metricsPort: integer(env, 'METRICS_PORT', 0, 0, 65535),
+    metricsHost: env.METRICS_HOST?.trim() || '0.0.0.0',
+    workerIndex: integer(env, 'WORKER_INDEX', 0, 0, 1023),
+    readyTimeoutMs: integer(env, 'READY_TIMEOUT_MS', 1000, 10, 60000),
     authTokens: parseAuthTokens(env.AUTH_TOKENS),
     // Unset: filled in below, once every other value is known to be good.
     signingKey: env.SIGNING_KEY?.trim() ?? '',
@@ -245,6 +268,8 @@ export function readConfig(env: Env = process.env): EnvConfig {
     nativeRows: integer(env, 'NATIVE_ROWS', 1, 0, 1) === 1,
     datalinkMaxIds: integer(env, 'DATALINK_MAX_IDS', 1000, 1),
     signedUrlTtl: integer(env, 'SIGNED_URL_TTL', 3600, 1),
+    previewCacheBytes: integer(env, 'PREVIEW_CACHE_BYTES', 1 << 30, 0),
+    datalinkPreviewWaitMs: integer(env, 'DATALINK_PREVIEW_WAIT_MS', 2000, 0),
     uploadUrlAllow: (env.UPLOAD_URL_ALLOW ?? '')
       .split(',')
       .map((s) => s.trim())
@@ -275,6 +300,9 @@ export function readConfig(env: Env = process.env): EnvConfig {
   } catch (err) {
     if (err instanceof AllowListError) throw new ConfigError(`UPLOAD_URL_ALLOW: ${err.message}`);
     throw err;
+  }
+  if (config.metricsPort > 0 && config.metricsPort + config.workerIndex > 65535) {
+    throw new ConfigError(`METRICS_PORT + WORKER_INDEX = ${config.metricsPort + config.workerIndex}: expected a port, at most 65535`);
   }
   if (uws.destructionDefault > uws.destructionMax) {
     throw new ConfigError('UWS_DESTRUCTION must not exceed UWS_DESTRUCTION_MAX');
@@ -312,6 +340,10 @@ export function configEnv(config: Config): Record<string, string> {
     REDIS_URL: config.redisUrl,
     WORKER_CONCURRENCY: String(config.workerConcurrency),
     WORKER_THREAD_IDLE: String(config.threadIdleSeconds),
+    // Not WORKER_INDEX: each worker's own (scripts/start.ts).
+    METRICS_PORT: String(config.metricsPort),
+    METRICS_HOST: config.metricsHost,
+    READY_TIMEOUT_MS: String(config.readyTimeoutMs),
     SIGNING_KEY: config.signingKey,
     LOG_LEVEL: config.logLevel,
     QUEUE_PREFIX: config.queuePrefix,
@@ -341,6 +373,8 @@ export function configEnv(config: Config): Record<string, string> {
     NATIVE_ROWS: config.nativeRows ? '1' : '0',
     DATALINK_MAX_IDS: String(config.datalinkMaxIds),
     SIGNED_URL_TTL: String(config.signedUrlTtl),
+    PREVIEW_CACHE_BYTES: String(config.previewCacheBytes),
+    DATALINK_PREVIEW_WAIT_MS: String(config.datalinkPreviewWaitMs),
     UPLOAD_URL_ALLOW: config.uploadUrlAllow.join(','),
     JOB_MAX_BYTES: String(config.jobMaxBytes),
     RESULTS_MIN_FREE_BYTES: String(config.resultsMinFreeBytes),

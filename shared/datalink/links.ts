@@ -6,6 +6,8 @@
  * get_adhocservice_by_id() looks up.
  */
 import { INTERVAL_PARAM } from '../dali/interval';
+import { SODA_RESPONSE_FORMATS } from '../soda/params';
+import { PREVIEW_CONTENT_TYPE, PREVIEW_KINDS, type PreviewKind } from './previews';
 import type { Dataset } from '../obscore/lookup';
 import { coveringCircle, formatNumber, parseStcs, type Shape } from '../sky';
 import type { FieldDef, InfoDef } from '../votable';
@@ -60,7 +62,26 @@ export type LinkRow = [
 export interface LinkContext {
   /** The signed URL of a file under DATA_DIR. */
   fileUrl(relativePath: string): string;
+  /**
+   * The dataset's #preview and #thumbnail pictures (PNG): their sizes when they are cached
+   * (null: not yet made), or undefined when the dataset gets no such links.
+   */
+  pictures?(dataset: Dataset): Readonly<Record<PreviewKind, number | null>> | undefined;
 }
+
+/** The two picture rows' texts (DataLink core vocabulary: #preview a quick look, #thumbnail a small image for listings). */
+const PICTURES: readonly { kind: PreviewKind; semantics: string; description: string }[] = [
+  {
+    kind: 'preview',
+    semantics: '#preview',
+    description: `A quick look at the whole image (PNG, at most ${PREVIEW_KINDS.preview} pixels on a side)`,
+  },
+  {
+    kind: 'thumbnail',
+    semantics: '#thumbnail',
+    description: `A small picture of the whole image (PNG, at most ${PREVIEW_KINDS.thumbnail} pixels on a side)`,
+  },
+];
 
 /** The rows of one requested ID, consecutive as §3.3 requires. */
 export function linkRows(requested: string, dataset: Dataset | undefined, context: LinkContext): LinkRow[] {
@@ -80,10 +101,24 @@ export function linkRows(requested: string, dataset: Dataset | undefined, contex
       ],
     ];
   }
+  const fileUrl = context.fileUrl(dataset.file);
+  const sizes = context.pictures?.(dataset);
+  const pictures: LinkRow[] = sizes
+    ? PICTURES.map(({ kind, semantics, description }) => [
+        requested,
+        `${fileUrl}&preview=${kind}`,
+        null,
+        null,
+        description,
+        semantics,
+        PREVIEW_CONTENT_TYPE,
+        sizes[kind],
+      ])
+    : [];
   return [
     [
       requested,
-      context.fileUrl(dataset.file),
+      fileUrl,
       null,
       null,
       'The image file (FITS); the link is signed and expires after a while',
@@ -91,6 +126,7 @@ export function linkRows(requested: string, dataset: Dataset | undefined, contex
       dataset.contentType,
       dataset.fileSize,
     ],
+    ...pictures,
     [requested, null, 'cutout-sync', null, 'Cutouts of the image (IVOA SODA 1.0, synchronous)', '#cutout', 'application/fits', null],
     [
       requested,
@@ -203,6 +239,15 @@ export function sodaDescriptor(xmlId: 'cutout-sync' | 'cutout-async', accessUrl:
       ucd: 'time.interval;obs.exposure',
       description: 'Time interval (MJD) the data must overlap',
       values: time,
+    },
+    {
+      name: 'RESPONSEFORMAT',
+      datatype: 'char',
+      arraysize: '*',
+      ucd: 'meta.code.mime',
+      description:
+        'Media type of each cutout: application/fits (the default), or image/png or image/jpeg for a picture of its IMAGE plane (with STRETCH, CUTS, CMAP, PREVIEW_SIZE)',
+      values: SODA_RESPONSE_FORMATS.map((format) => `<OPTION value="${format}"/>`).join(''),
     },
   ];
   return serviceDescriptorXml({

@@ -7,10 +7,11 @@
 import type { Config } from '../config';
 import { newJobId } from '../ids';
 import type { Logger } from '../log';
+import type { ApiMetrics, EndPhase, JobMetrics } from '../metrics';
 import { channels } from '../redis';
 import type { UwsEvents } from './events';
 import { isJobId, removeJobFiles } from './files';
-import type { Job, JobListFilter, JobParameter, JobRef, JobResult } from './model';
+import type { ErrorType, Job, JobListFilter, JobParameter, JobRef, JobResult } from './model';
 import { isActive, type Phase } from './phase';
 import type { JobQueues } from './queue';
 import type { UwsService } from './service';
@@ -23,6 +24,35 @@ export interface EngineDeps {
   queues: JobQueues;
   events: UwsEvents;
   log: Logger;
+  /** The api's metrics (jobs created and ended here, WAIT requests blocked, Redis errors). */
+  metrics?: ApiMetrics;
+}
+
+/**
+ * A job that reached its final phase, as told by the one process whose conditional update
+ * made it so (so exactly once per job): the engine for ABORTED and for the ERRORs of
+ * reconciliation, a worker's runner (worker/runner.ts) for COMPLETED and the other ERRORs.
+ */
+export interface JobEnd {
+  job: Pick<Job, 'jobId' | 'service' | 'owner' | 'startTime'>;
+  phase: EndPhase;
+  /** Items processed (uws:jobInfo itemsProcessed); without progress reports, the job's results. */
+  items: number;
+  /** Bytes of the results the job ends with (a batch: its stamps; a job in ERROR keeps none, a split one its parts'). */
+  bytes: number;
+  errorType: ErrorType | null;
+}
+
+/**
+ * The job's one log line (`job finished`: jobId, service, owner, phase, durationMs from
+ * EXECUTING to the end, null if it never ran, items, bytes, errorType) and its metrics.
+ * Call it only after the update that ended the job reported a change.
+ */
+export function recordJobEnd(log: Logger, metrics: JobMetrics | undefined, end: JobEnd, endTime = Date.now()): void {
+  const { job, phase, items, bytes, errorType } = end;
+  const durationMs = job.startTime === null ? null : Math.max(0, endTime - job.startTime);
+  metrics?.jobEnded(job.service, phase, durationMs);
+  log.info({ jobId: job.jobId, service: job.service, owner: job.owner, phase, durationMs, items, bytes, errorType }, 'job finished');
 }
 
 export interface CreateOptions {
@@ -95,6 +125,7 @@ export class UwsEngine {
   private readonly queues: JobQueues;
   private readonly events: UwsEvents;
   private readonly log: Logger;
+  private readonly metrics: ApiMetrics | undefined;
   private meanDurations: { at: number; values: Record<string, string> } = { at: 0, values: {} };
   /** Jobs this process is queueing right now (store row written, queue entry on its way). */
   private readonly dispatching = new Set<string>();
@@ -108,6 +139,7 @@ export class UwsEngine {
     this.queues = deps.queues;
     this.events = deps.events;
     this.log = deps.log;
+    this.metrics = deps.metrics;
   }
 
   /** UWS §2.1.4: 0 means unlimited, allowed only when no maximum is configured. */
@@ -188,6 +220,7 @@ export class UwsEngine {
       if (timeoutMs <= 0 || !isActive(waited) || (guard !== undefined && guard !== waited)) return job;
       const stop = () => waiter.close();
       signal?.addEventListener('abort', stop);
+      this.metrics?.waitBlocked.inc();
       try {
         // Answer when the phase has changed. A notification can be stale (the event of the
         // phase this request already read, arriving late): then wait on, registered again
@@ -205,6 +238,7 @@ export class UwsEngine {
           waiter = next;
         }
       } finally {
+        this.metrics?.waitBlocked.dec();
         signal?.removeEventListener('abort', stop);
       }
       return job;
@@ -238,6 +272,7 @@ export class UwsEngine {
     if (options.run) this.dispatching.add(job.jobId);
     try {
       await this.store.create(job);
+      this.metrics?.created.inc({ service: job.service, phase: job.phase });
       if (options.run) await this.dispatch(job.service, job.jobId);
     } finally {
       this.dispatching.delete(job.jobId);
@@ -263,7 +298,7 @@ export class UwsEngine {
       const now = await this.store.get(job.jobId);
       return now && (now.phase === 'QUEUED' || now.phase === 'EXECUTING') ? 'already' : 'illegal';
     }
-    await this.events.publishPhase(job.jobId, 'QUEUED').catch(() => undefined);
+    await this.publishing(this.events.publishPhase(job.jobId, 'QUEUED'));
     await this.dispatch(job.service, job.jobId);
     return 'queued';
   }
@@ -277,6 +312,7 @@ export class UwsEngine {
     try {
       await this.queues.enqueue(service, jobId);
     } catch (err) {
+      this.metrics?.redisErrors.inc({ operation: 'enqueue' });
       // An outage is logged once by the connection, not once per job created during it.
       if (err instanceof Error && err.name === 'RedisUnavailable')
         this.log.debug({ jobId, service, reason: err.message }, 'enqueue deferred: Redis unreachable');
@@ -287,22 +323,48 @@ export class UwsEngine {
   /** PHASE=ABORT: refused when the job is already in a final phase. */
   async abort(job: Job): Promise<ChangeOutcome> {
     if (!(await this.store.transition(job.jobId, 'ABORTED'))) return this.refused(job);
-    await this.afterAbort(job.service, job.jobId, job.phase);
+    await this.afterAbort(job, job.phase);
     return DONE;
   }
 
-  private async afterAbort(service: string, jobId: string, previous: Phase): Promise<void> {
+  /** The job was moved to ABORTED here: its end is recorded, and its work stopped wherever it is. */
+  private async afterAbort(job: Pick<Job, 'jobId' | 'service'>, previous: Phase): Promise<void> {
+    const { jobId, service } = job;
     await Promise.all([
-      this.events.publishPhase(jobId, 'ABORTED').catch(() => undefined),
-      previous === 'EXECUTING' ? this.events.publishAbort(jobId).catch(() => undefined) : undefined,
+      this.publishing(this.events.publishPhase(jobId, 'ABORTED')),
+      previous === 'EXECUTING' ? this.publishing(this.events.publishAbort(jobId)) : undefined,
       previous === 'QUEUED' ? this.queues.remove(service, jobId) : undefined,
     ]);
+    await this.recordEnd(job, 'ABORTED', null);
+  }
+
+  /** An event sent for what it is worth (events are transient): a failure is only counted. */
+  private publishing(sent: Promise<void>): Promise<void> {
+    return sent.catch(() => this.metrics?.redisErrors.inc({ operation: 'publish' }));
+  }
+
+  /**
+   * The end of a job this engine just moved to a final phase (not the hot path: aborts and
+   * reconciliation's failures), read back from the store for its start, end and progress as
+   * recorded. Work stopped this way keeps only what a split job's parts recorded, which is
+   * what its progress counts (other jobs' reports count no bytes).
+   */
+  private async recordEnd(job: Pick<Job, 'jobId' | 'service'>, phase: EndPhase, errorType: ErrorType | null): Promise<void> {
+    const ended = await this.store.get(job.jobId).catch(() => undefined);
+    const items = ended?.progress?.done ?? 0;
+    const bytes = ended?.progress?.bytes ?? 0;
+    recordJobEnd(
+      this.log,
+      this.metrics,
+      { job: ended ?? { ...job, owner: null, startTime: null }, phase, items, bytes, errorType },
+      ended?.endTime ?? Date.now(),
+    );
   }
 
   /** Destruction: stop any work, then delete the results and forget the job (UWS §2.1.5). */
   async destroy(job: Pick<Job, 'jobId' | 'service' | 'phase'>): Promise<void> {
     if (isActive(job.phase) && (await this.store.transition(job.jobId, 'ABORTED'))) {
-      await this.afterAbort(job.service, job.jobId, job.phase);
+      await this.afterAbort(job, job.phase);
     }
     await removeJobFiles(this.config.resultsDir, job.jobId);
     await this.store.delete(job.jobId);
@@ -315,6 +377,7 @@ export class UwsEngine {
       const [depth, mean] = await Promise.all([this.queues.depth(service, now), this.meanDuration(service, now)]);
       return Math.round(now + mean * (1 + depth.waiting / Math.max(1, depth.active)));
     } catch {
+      this.metrics?.redisErrors.inc({ operation: 'quote' });
       return null; // Redis unreachable: "don't know" (xsi:nil)
     }
   }
@@ -375,7 +438,8 @@ export class UwsEngine {
           const reason = (await this.queues.failedReason(job.service, job.jobId)) ?? 'the worker stopped';
           if (await this.store.fail(job.jobId, { type: 'transient', message: `job lost by its worker: ${reason}` })) {
             failed++;
-            await this.events.publishPhase(job.jobId, 'ERROR').catch(() => undefined);
+            await this.recordEnd(job, 'ERROR', 'transient');
+            await this.publishing(this.events.publishPhase(job.jobId, 'ERROR'));
           }
         } else if (
           job.phase === 'EXECUTING' &&
@@ -385,8 +449,9 @@ export class UwsEngine {
         ) {
           if (await this.store.fail(job.jobId, { type: 'fatal', message: `execution duration of ${job.executionDuration} s exceeded` })) {
             failed++;
-            await this.events.publishPhase(job.jobId, 'ERROR').catch(() => undefined);
-            await this.events.publishAbort(job.jobId).catch(() => undefined);
+            await this.recordEnd(job, 'ERROR', 'fatal');
+            await this.publishing(this.events.publishPhase(job.jobId, 'ERROR'));
+            await this.publishing(this.events.publishAbort(job.jobId));
           }
         }
       }

@@ -42,6 +42,8 @@ export class JobQueues {
   private readonly queues = new Map<string, Queue<QueueEntryData>>();
   private readonly batchers = new Map<string, Batcher<string>>();
   private readonly depthCache = new Map<string, { at: number; waiting: number; active: number }>();
+  /** The parts queues of split jobs, only read here (for the metrics): workers add and take their entries. */
+  private readonly partQueues = new Map<string, Queue<PartEntryData>>();
   /** Queues whose connection was ready once (BullMQ then sends their commands at once). */
   private readonly started = new WeakSet<Queue<QueueEntryData>>();
 
@@ -159,8 +161,38 @@ export class JobQueues {
     return depth;
   }
 
+  /**
+   * Entries of the service's queue (or of its parts queue) by state, for the metrics: one
+   * round trip, not cached (a scrape comes every few seconds at most). Fails at once while
+   * Redis is known to be down.
+   */
+  async counts(service: string, parts = false): Promise<Record<'waiting' | 'active' | 'delayed' | 'waiting_children', number>> {
+    const states = ['waiting', 'prioritized', 'paused', 'active', 'delayed', 'waiting-children'] as const;
+    let counts: Record<string, number>;
+    if (!parts) counts = await this.run(service, (queue) => queue.getJobCounts(...states));
+    else {
+      if (redisState(this.connection) === 'down') throw new RedisUnavailable('the job queue (Redis) is unreachable');
+      let queue = this.partQueues.get(service);
+      if (!queue) {
+        queue = new Queue<PartEntryData>(partsQueueName(service), { connection: this.connection, prefix: this.prefix });
+        queue.on('error', (err) => {
+          if (!isConnectionError(err)) this.log?.warn({ err, service }, 'parts queue error');
+        });
+        this.partQueues.set(service, queue);
+      }
+      counts = await within(COMMAND_TIMEOUT_MS, queue.getJobCounts(...states), 'the job queue (Redis) did not answer');
+    }
+    return {
+      waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.paused ?? 0),
+      active: counts.active ?? 0,
+      delayed: counts.delayed ?? 0,
+      waiting_children: counts['waiting-children'] ?? 0,
+    };
+  }
+
   async close(): Promise<void> {
-    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    await Promise.all([...this.queues.values(), ...this.partQueues.values()].map((q) => q.close()));
     this.queues.clear();
+    this.partQueues.clear();
   }
 }

@@ -36,6 +36,27 @@ export function coadds(datasets: readonly GeneratedDataset[], band: string): Gen
   return datasets.filter((d) => d.datasetType === 'deepCoadd_calexp' && d.band === band);
 }
 
+/**
+ * The three positions most batch tests use: the demo cluster (inside), 2 pixels in from the
+ * bottom edge of a g coadd (no patch below it in the demo repository: stamps run off it), and
+ * one outside the repository's coverage. `edge` is the second.
+ */
+export function insideEdgeOutside(datasets: readonly GeneratedDataset[]): {
+  positions: [string, string][];
+  edge: { ra: number; dec: number };
+} {
+  const image = coadds(datasets, 'g')[0]!;
+  const edge = skyAt(image, image.width / 2, 2);
+  return {
+    edge,
+    positions: [
+      ['POSITION', `${TARGET.ra} ${TARGET.dec}`],
+      ['POSITION', `${edge.ra} ${edge.dec}`],
+      ['POSITION', '10 10'],
+    ],
+  };
+}
+
 /** `n` positions spread over the coadds of one band (10 pixels in from their edges), the same each run. */
 export function positionsInside(datasets: readonly GeneratedDataset[], n: number, seed = 7): { ra: number; dec: number }[] {
   const images = coadds(datasets, 'g');

@@ -1,9 +1,11 @@
 /**
  * The limits of bulk batches on a real stack: BULK_MAX_STAMPS and BULK_MAX_BYTES leave the rows
- * past them not_run with the reason (the job still COMPLETES), BULK_MAX_JOBS_PER_OWNER keeps a
- * second batch QUEUED while the first runs, and an execution duration that runs out ends the
- * batch in ERROR keeping the parts it finished.
+ * past them not_run with the reason (the job still COMPLETES; pictures count with their
+ * stamps), BULK_MAX_JOBS_PER_OWNER keeps a second batch QUEUED while the first runs, and an
+ * execution duration that runs out ends the batch in ERROR keeping the parts it finished.
  */
+import { previewBound } from '../../shared/bulk/pictures';
+import { DEFAULT_DISPLAY } from '../../shared/preview';
 import { Client } from '../helpers/http';
 import { startTapStack, type TapFixture } from '../tap/fixture';
 import { manifestOf, positionsInside, until } from './helpers';
@@ -45,6 +47,20 @@ test('BULK_MAX_BYTES: stamps that would take the job past it are not_run', async
   const notRun = rows.filter((r) => r.status === 'not_run');
   expect(notRun.length).toBe(rows.length - planned.length);
   expect(notRun[0]!.message).toBe(`not cut: the job's stamps would exceed BULK_MAX_BYTES (${1200 * 8640} bytes)`);
+});
+
+test('BULK_MAX_BYTES counts each stamp with its picture, planned at its largest', async () => {
+  const job = await client.create('bulk', [...positions(40, 2), ['SIZE', '128'], ['PREVIEW', 'png'], ['DRYRUN', 'true'], ['PHASE', 'RUN']]);
+  expect(await client.settle(job, 60000)).toBe('COMPLETED');
+  const rows = await manifestOf(client, job);
+  const picture = previewBound({ x0: 0, y0: 0, nx: 128, ny: 128 }, { format: 'png', display: DEFAULT_DISPLAY });
+  const planned = rows.filter((r) => r.status === 'ok' || r.status === 'partial');
+  const total = planned.reduce((sum, r) => sum + Number(r.bytes) + picture, 0);
+  expect(total).toBeLessThanOrEqual(1200 * 8640);
+  expect(total + Number(planned[0]!.bytes) + picture).toBeGreaterThan(1200 * 8640);
+  expect(rows.filter((r) => r.status === 'not_run')[0]!.message).toBe(
+    `not cut: the job's stamps would exceed BULK_MAX_BYTES (${1200 * 8640} bytes)`,
+  );
 });
 
 describe('one part per stamp, one part at a time, one batch per owner', () => {

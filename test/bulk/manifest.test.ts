@@ -12,6 +12,8 @@ import {
   MemberNamer,
   manifestCells,
   memberName,
+  previewMemberName,
+  rgbMemberName,
   writeManifestCsv,
   writeManifestVotable,
   type ManifestRow,
@@ -36,6 +38,8 @@ const ROWS: ManifestRow[] = [
     nx: 64,
     ny: 64,
     member: 'stamps/NGC_1275__0123456789ab_i.fits',
+    preview: 'previews/NGC_1275__0123456789ab_i.png',
+    rgb: 'previews/NGC_1275__0123456789ab_rgb.png',
     url: 'https://example.org/bulk/jobs/abc/results/stamp-1',
     bytes: 40320,
   },
@@ -95,6 +99,8 @@ describe('columns', () => {
       ['nx', 'int', 'pixel', 'meta.number;instr.pixel'],
       ['ny', 'int', 'pixel', 'meta.number;instr.pixel'],
       ['member', 'char', null, 'meta.ref;meta.file'],
+      ['preview', 'char', null, 'meta.ref;meta.file'],
+      ['rgb', 'char', null, 'meta.ref;meta.file'],
       ['url', 'char', null, 'meta.ref.url'],
       ['bytes', 'long', 'byte', 'phys.size;meta.file'],
     ]);
@@ -121,6 +127,8 @@ describe('columns', () => {
       null,
       null,
       null,
+      null,
+      null,
     ]);
   });
 });
@@ -131,12 +139,12 @@ describe('CSV', () => {
     await writeManifestCsv(ROWS, out.stream);
     expect(out.text()).toBe(
       [
-        'row,id,ra,dec,band,status,message,obs_publisher_did,dataproduct_subtype,t_min,x0,y0,nx,ny,member,url,bytes',
-        '1,NGC 1275,49.9506671,41.5116943,i,ok,,butler://dp02/20d28216-534a-4102-b8a7-1c7f32a9b78c,lsst.deepCoadd_calexp,59853.0164,1200,-3,64,64,stamps/NGC_1275__0123456789ab_i.fits,https://example.org/bulk/jobs/abc/results/stamp-1,40320',
-        '2,"a ""quoted"", <odd> & id",10,-0.5,550e-9_700e-9,partial,the box runs off the image: padded with NaN,butler://dp02/x,lsst.calexp,60000.5,-10,0,64,64,stamps/x_550e-9_700e-9.fits,,1099511627776',
-        '3,3,12.5,89.9,u,no_coverage,no lsst.deepCoadd_calexp image in band u covers it,,,,,,,,,,',
-        '4,4,,,,invalid,"ra is empty; dec ""abc"" is not a number",,,,,,,,,,',
-        '5,five,1,2,g,not_run,,,,,,,,,,,',
+        'row,id,ra,dec,band,status,message,obs_publisher_did,dataproduct_subtype,t_min,x0,y0,nx,ny,member,preview,rgb,url,bytes',
+        '1,NGC 1275,49.9506671,41.5116943,i,ok,,butler://dp02/20d28216-534a-4102-b8a7-1c7f32a9b78c,lsst.deepCoadd_calexp,59853.0164,1200,-3,64,64,stamps/NGC_1275__0123456789ab_i.fits,previews/NGC_1275__0123456789ab_i.png,previews/NGC_1275__0123456789ab_rgb.png,https://example.org/bulk/jobs/abc/results/stamp-1,40320',
+        '2,"a ""quoted"", <odd> & id",10,-0.5,550e-9_700e-9,partial,the box runs off the image: padded with NaN,butler://dp02/x,lsst.calexp,60000.5,-10,0,64,64,stamps/x_550e-9_700e-9.fits,,,,1099511627776',
+        '3,3,12.5,89.9,u,no_coverage,no lsst.deepCoadd_calexp image in band u covers it,,,,,,,,,,,,',
+        '4,4,,,,invalid,"ra is empty; dec ""abc"" is not a number",,,,,,,,,,,,',
+        '5,five,1,2,g,not_run,,,,,,,,,,,,,',
         '',
       ].join('\r\n'),
     );
@@ -154,7 +162,7 @@ describe('CSV', () => {
     expect(out.stream.writableEnded).toBe(false);
     const lines = out.text().split('\r\n');
     expect(lines).toHaveLength(302);
-    expect(lines[300]).toBe('300,300,30,-30,r,ok,,,,,,,,,,,');
+    expect(lines[300]).toBe('300,300,30,-30,r,ok,,,,,,,,,,,,,');
   });
 });
 
@@ -249,6 +257,31 @@ describe('member names', () => {
     expect(new Set(names.map((n) => n.toLowerCase())).size).toBe(names.length);
     expect(namer.size).toBe(names.length);
     expect(namer.has('STAMPS/STAR_G.FITS')).toBe(true);
+  });
+
+  test('pictures: previews/<stamp file name>.png|jpg; composites previews/<stem>_rgb[_<row>[_<k>]].png|jpg', () => {
+    expect(previewMemberName('stamps/NGC_1275_i.fits', 'png')).toBe('previews/NGC_1275_i.png');
+    expect(previewMemberName('stamps/a.b_1234.5e-9_2000e-9_3.fits', 'jpeg')).toBe('previews/a.b_1234.5e-9_2000e-9_3.jpg');
+    expect(rgbMemberName('NGC_1275', 'png')).toBe('previews/NGC_1275_rgb.png');
+    expect(rgbMemberName('x', 'jpeg', '7_2')).toBe('previews/x_rgb_7_2.jpg');
+    const namer = new MemberNamer();
+    const names = [
+      namer.name('star', 'g', 1),
+      namer.rgb('star', 1, 'png'),
+      namer.rgb('STAR', 2, 'png'), // another row, differing only in case
+      namer.name('star', 'rgb', 3), // a stamp whose picture would be previews/star_rgb.png: renamed
+      namer.rgb('star', 2, 'png'), // row 2 again (a composite never repeats, but the names stay unique)
+    ];
+    expect(names).toEqual([
+      'stamps/star_g.fits',
+      'previews/star_rgb.png',
+      'previews/STAR_rgb_2.png',
+      'stamps/star_rgb_3.fits',
+      'previews/star_rgb_2_2.png',
+    ]);
+    // A picture shares its stamp's file name, so names unique as stamps are unique as pictures too.
+    expect(namer.has('PREVIEWS/STAR_G.PNG')).toBe(true);
+    expect(namer.has('stamps/star_rgb.fits')).toBe(true);
   });
 
   test('odd ids: safe stems, valid archive member names, all distinct', () => {

@@ -109,11 +109,48 @@ describe('defaults and accepted forms', () => {
   });
 
   test('a blank value counts as not given', () => {
-    const request = parse(['SIZE', ''], ['BAND', ' '], ['PLANES', ''], ['PREVIEW', ''], ['DRYRUN', '']);
+    const request = parse(['SIZE', ''], ['BAND', ' '], ['PLANES', ''], ['PREVIEW', ''], ['RGB', ' '], ['STRETCH', ''], ['DRYRUN', '']);
     expect(request.size).toEqual({ value: 64, unit: 'pix' });
     expect(request.bands).toHaveLength(6);
     expect(request.planes).toEqual(['IMAGE']);
     expect(request.dryRun).toBe(false);
+    expect(request.preview).toBeUndefined();
+  });
+
+  test('PREVIEW, RGB and the display parameters: forms, defaults, what each applies to', () => {
+    const defaults = { stretch: 'asinh', cuts: { kind: 'percentile', lo: 0.5, hi: 99.5 }, cmap: 'gray' };
+    expect(parse()).not.toHaveProperty('preview');
+    expect(parse()).not.toHaveProperty('rgb');
+    for (const [value, format] of [
+      ['png', 'png'],
+      ['JPEG', 'jpeg'],
+      ['image/png', 'png'],
+      [' Image/JPEG ', 'jpeg'],
+      ['jpg', 'jpeg'],
+    ] as const) {
+      expect(parse(['PREVIEW', value]).preview).toEqual({ format, display: defaults });
+    }
+    const request = parse(
+      ['preview', 'jpeg'],
+      ['Stretch', 'LOG'],
+      ['cuts', 'p1,99'],
+      ['CMAP', 'viridis'],
+      ['preview_size', '32'],
+      ['rgb', 'I, r ,g'],
+      ['BAND', 'g'],
+      ['BAND', 'r'],
+      ['BAND', 'i'],
+    );
+    expect(request.preview).toEqual({
+      format: 'jpeg',
+      display: { stretch: 'log', cuts: { kind: 'percentile', lo: 1, hi: 99 }, cmap: 'viridis', maxSide: 32 },
+    });
+    expect(request.rgb).toEqual({ bands: ['i', 'r', 'g'], format: 'jpeg', maxSide: 32 });
+    // RGB alone: composites in PNG, no picture of each stamp; the job's default bands are all six.
+    const rgb = parse(['RGB', 'z,i,u'], ['PREVIEW_SIZE', '16']);
+    expect([rgb.preview, rgb.rgb]).toEqual([undefined, { bands: ['z', 'i', 'u'], format: 'png', maxSide: 16 }]);
+    expect(parse(['PREVIEW', 'png'], ['CUTS', 'ZSCALE']).preview?.display.cuts).toEqual({ kind: 'zscale' });
+    expect(parse(['PREVIEW', 'png'], ['CUTS', 'minmax'], ['PLANES', 'IMAGE,MASK']).preview?.display.cuts).toEqual({ kind: 'minmax' });
   });
 
   test('SIZE in each unit; the default size keeps a chosen unit', () => {
@@ -361,17 +398,50 @@ describe('rejections', () => {
   test('an unknown parameter is named and its value echoed', () => {
     expect(fails(['radius', '0.1'])).toBe(
       'UsageError: unknown parameter RADIUS="0.1"; this service takes POSITION, BAND, PLANES, UPLOAD, SIZE, SIZE_UNIT, DPSUBTYPE, ' +
-        'COLLECTION, TIME, MATCH, EDGE, PACKAGE, DRYRUN, RA_COL, DEC_COL, ID_COL, REQUEST, VERSION, RESPONSEFORMAT (and RUNID)',
+        'COLLECTION, TIME, MATCH, EDGE, PACKAGE, DRYRUN, RA_COL, DEC_COL, ID_COL, REQUEST, VERSION, RESPONSEFORMAT, PREVIEW, RGB, ' +
+        'STRETCH, CUTS, CMAP, PREVIEW_SIZE (and RUNID)',
     );
     expect(fails(['MAXREC', ''])).toMatch(/^UsageError: unknown parameter MAXREC=""; /);
   });
 
-  test('preview parameters are reserved for a later version', () => {
-    for (const name of ['PREVIEW', 'rgb', 'STRETCH', 'CUTS', 'CMAP', 'preview_size']) {
-      expect(fails([name, 'x'])).toBe(
-        `UsageError: ${name.toUpperCase()} is not supported yet: previews (PREVIEW, RGB, STRETCH, CUTS, CMAP, PREVIEW_SIZE) are planned for a later version`,
+  test('picture parameters: bad values, and each named when given without what it applies to', () => {
+    expect(fails(['PREVIEW', 'gif'])).toBe('UsageError: PREVIEW must be png or jpeg (or image/png, image/jpeg), not "gif"');
+    expect(fails(['PREVIEW', 'png'], ['STRETCH', 'cubic'])).toBe(
+      'UsageError: STRETCH must be one of linear, asinh, log, sqrt, not "cubic"',
+    );
+    expect(fails(['PREVIEW', 'png'], ['CUTS', 'p99,1'])).toBe(
+      'UsageError: CUTS must be zscale, minmax or p<lo>,<hi> (percentiles, 0 <= lo < hi <= 100, e.g. p0.5,99.5), not "p99,1"',
+    );
+    expect(fails(['PREVIEW', 'png'], ['CMAP', 'jet'])).toBe('UsageError: CMAP must be one of gray, viridis, inferno, not "jet"');
+    expect(fails(['PREVIEW', 'png'], ['PREVIEW_SIZE', '0'])).toBe('UsageError: PREVIEW_SIZE must be an integer from 1 to 4096, not "0"');
+    expect(fails(['RGB', 'i,r'])).toBe('UsageError: RGB must be three band letters (u g r i z y), red first, e.g. RGB=i,r,g, not "i,r"');
+    expect(fails(['RGB', 'i,r,q'])).toBe(
+      'UsageError: RGB must be three band letters (u g r i z y), red first, e.g. RGB=i,r,g, not "i,r,q"',
+    );
+    expect(fails(['RGB', 'i,r,I'])).toBe('UsageError: RGB needs three different bands, not "i,r,I"');
+    expect(fails(['RGB', 'z,r,g'], ['BAND', 'g'], ['BAND', 'r'], ['BAND', 'i'])).toBe(
+      "UsageError: RGB band z is not one of the job's bands (BAND=g,r,i): add BAND=z",
+    );
+    expect(fails(['RGB', 'i,r,g'], ['MATCH', 'all'])).toBe(
+      'UsageError: RGB needs MATCH=best: with MATCH=all a row has a stamp per image and band, and no three of them go together',
+    );
+    expect(fails(['PREVIEW', 'png'], ['PLANES', 'MASK,VARIANCE'])).toBe(
+      "UsageError: PREVIEW draws the stamps' IMAGE plane: add IMAGE to PLANES (PLANES=MASK,VARIANCE)",
+    );
+    expect(fails(['RGB', 'i,r,g'], ['PLANES', 'VARIANCE'])).toBe(
+      "UsageError: RGB draws the stamps' IMAGE plane: add IMAGE to PLANES (PLANES=VARIANCE)",
+    );
+    for (const name of ['STRETCH', 'cuts', 'Cmap']) {
+      expect(fails([name, 'x'], ['RGB', 'i,r,g'])).toBe(
+        `UsageError: ${name.toUpperCase()} is only used with PREVIEW (each stamp's picture; RGB composites are drawn with the Lupton asinh stretch): add PREVIEW=png or PREVIEW=jpeg`,
       );
     }
+    expect(fails(['preview_size', '64'])).toBe(
+      'UsageError: PREVIEW_SIZE is only used with PREVIEW or RGB: add PREVIEW=png, PREVIEW=jpeg or RGB=<red>,<green>,<blue>',
+    );
+    expect(fails(['PREVIEW', 'png'], ['PREVIEW', 'jpeg'])).toBe(
+      'MultiValuedParamNotSupported: PREVIEW is given 2 times ("png", "jpeg"); it takes one value',
+    );
   });
 
   test('a repeated single-valued parameter is MultiValuedParamNotSupported (SODA 1.0 §5.2)', () => {

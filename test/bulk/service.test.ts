@@ -11,7 +11,7 @@ import { describeWith } from '../helpers/tools';
 import { Client } from '../helpers/http';
 import { runPython } from '../helpers/python';
 import { startTapStack, type TapFixture } from '../tap/fixture';
-import { coadds, datasetOf, manifestOf, manifestRecords, positionsInside, skyAt, TARGET, until } from './helpers';
+import { coadds, datasetOf, insideEdgeOutside, manifestOf, manifestRecords, positionsInside, skyAt, TARGET, until } from './helpers';
 
 let fx: TapFixture;
 let client: Client;
@@ -242,17 +242,9 @@ describe('a batch of POSITIONs: inside, on an edge and outside the coverage', ()
   let edge: { ra: number; dec: number };
 
   beforeAll(async () => {
-    // The bottom edge of a g coadd (no patch below it in the demo repository): 2 pixels in.
-    const image = coadds(fx.datasets, 'g')[0]!;
-    edge = skyAt(image, image.width / 2, 2);
-    job = await client.create('bulk', [
-      ['POSITION', `${TARGET.ra} ${TARGET.dec}`],
-      ['POSITION', `${edge.ra} ${edge.dec}`],
-      ['POSITION', '10 10'],
-      ['BAND', 'g'],
-      ['BAND', 'r'],
-      ['PHASE', 'RUN'],
-    ]);
+    const three = insideEdgeOutside(fx.datasets);
+    edge = three.edge;
+    job = await client.create('bulk', [...three.positions, ['BAND', 'g'], ['BAND', 'r'], ['PHASE', 'RUN']]);
     expect(await client.settle(job, 60000)).toBe('COMPLETED');
     rows = await manifestOf(client, job);
   }, 90000);
@@ -275,6 +267,8 @@ describe('a batch of POSITIONs: inside, on an edge and outside the coverage', ()
     }
     expect(rows.slice(0, 4).map((r) => r.member)).toEqual(['stamps/1_g.fits', 'stamps/1_r.fits', 'stamps/2_g.fits', 'stamps/2_r.fits']);
     expect(rows.slice(4).every((r) => r.member === '' && r.url === '' && r.obs_publisher_did === '')).toBe(true);
+    // No PREVIEW, no RGB: the picture columns are there, empty.
+    expect(rows.every((r) => r.preview === '' && r.rgb === '')).toBe(true);
   });
 
   test('the job lists the manifest, the archive, each part archive and each stamp; progress is complete', async () => {
@@ -283,6 +277,7 @@ describe('a batch of POSITIONs: inside, on an edge and outside the coverage', ()
     expect(ids.slice(0, 2)).toEqual(['manifest', 'archive']);
     expect(ids.filter((id) => id!.startsWith('stamp-')).sort()).toEqual(['stamp-1', 'stamp-2', 'stamp-3', 'stamp-4']);
     expect(ids.filter((id) => id!.startsWith('part-')).length).toBe(3); // 4 stamps, BULK_PART_STAMPS=4: parts of 1, 1 and 2 (the first ones smaller)
+    expect(ids.filter((id) => /^(preview|rgb)-/.test(id!))).toEqual([]);
     expect(xml).toMatch(
       /<uws:jobInfo><progress><percentComplete>100<\/percentComplete><itemsProcessed>4<\/itemsProcessed><totalItems>4<\/totalItems><message>3 rows: 4 stamps from \d images in 3 parts<\/message><itemsOk>4<\/itemsOk><itemsFailed>0<\/itemsFailed><bytes>103680<\/bytes><\/progress><\/uws:jobInfo><\/uws:job>$/,
     );
@@ -297,7 +292,9 @@ describe('a batch of POSITIONs: inside, on an edge and outside the coverage', ()
     expect(check.names.slice(0, -1).sort()).toEqual(['stamps/1_g.fits', 'stamps/1_r.fits', 'stamps/2_g.fits', 'stamps/2_r.fits']);
     expect(check.names.at(-1)).toBe('manifest.csv');
     const csv = check.manifestCsv.trimEnd().split('\r\n');
-    expect(csv[0]).toBe('row,id,ra,dec,band,status,message,obs_publisher_did,dataproduct_subtype,t_min,x0,y0,nx,ny,member,url,bytes');
+    expect(csv[0]).toBe(
+      'row,id,ra,dec,band,status,message,obs_publisher_did,dataproduct_subtype,t_min,x0,y0,nx,ny,member,preview,rgb,url,bytes',
+    );
     expect(csv.length).toBe(1 + rows.length);
     for (const [member, stamp] of Object.entries(check.stamps)) {
       expect([member, stamp.names, stamp.warnings]).toEqual([member, ['PRIMARY', 'IMAGE'], []]);

@@ -34,6 +34,7 @@ import {
   scalarLookup,
   writeFitsBuffer,
 } from '../../shared/fits';
+import { planeOfFits } from '../../shared/preview';
 import { type CutoutPlan, HeaderCache, cutoutBuffer } from '../../shared/soda';
 import { parseWcs } from '../../shared/wcs';
 import { describeWith } from '../helpers/tools';
@@ -204,6 +205,31 @@ describe('a box across the edge', () => {
   });
 });
 
+describe('Stamp.picture: the IMAGE plane as planeOfFits reads it from the stamp, without parsing the stamp', () => {
+  const cutter = new StampCutter();
+  afterAll(() => cutter.close());
+  const cases: [string, PixelBox, 'clip' | 'pad', Plane[]][] = [
+    ['inside, with MASK (NO_DATA pixels masked)', { x0: 20, y0: 30, nx: 16, ny: 12 }, 'pad', ALL],
+    ['padded, with MASK', { x0: -10, y0: -7, nx: 32, ny: 24 }, 'pad', ['IMAGE', 'MASK']],
+    ['padded, IMAGE only (NaN, no mask)', { x0: 110, y0: 95, nx: 20, ny: 10 }, 'pad', ['IMAGE']],
+    ['clipped', { x0: -3, y0: 40, nx: 8, ny: 8 }, 'clip', ['IMAGE', 'VARIANCE']],
+  ];
+  test.each(cases)('%s', (_name, box, edge, planes) => {
+    const stamp = cutter.cut(exposure, box, { ...options(edge, planes), picture: true });
+    const read = planeOfFits(stamp.data, { extname: 'IMAGE' });
+    expect(stamp.picture).toEqual(read);
+    expect(stamp.picture!.masked !== undefined).toBe(planes.includes('MASK'));
+    // The stamp's bytes are as without the option (the picture's are a copy).
+    expect(stamp.data.equals(cutter.cut(exposure, box, options(edge, planes)).data)).toBe(true);
+  });
+
+  test('only when asked for, and only with an IMAGE plane', () => {
+    const box = { x0: 0, y0: 0, nx: 4, ny: 4 };
+    expect(cutter.cut(exposure, box, options('pad'))).not.toHaveProperty('picture');
+    expect(cutter.cut(exposure, box, { ...options('pad', ['MASK']), picture: true })).not.toHaveProperty('picture');
+  });
+});
+
 describe('padding values', () => {
   const box: PixelBox = { x0: -2, y0: -1, nx: 4, ny: 3 };
   const outside = [0, 1, 2, 3, 4, 5, 8, 9]; // the indices of a 4×3 stamp at (−2, −1) that are off the image
@@ -265,6 +291,9 @@ describe('padding values', () => {
     const physical = out.readImage(1).data;
     expect(outside.every((i) => Number.isNaN(physical[i]))).toBe(true);
     expect(physical[6]).toBe(10);
+    // Its picture: the same physical values (float64, BLANK as NaN).
+    const picture = cutStampWithInfo(path, box, { ...options('pad', ['IMAGE']), picture: true }).picture;
+    expect(picture).toEqual({ width: 4, height: 3, data: Float64Array.from(physical) });
 
     const bare = file('int-bare.fits', [{ header: extensionHeader('IMAGE', spec), data, shape: [6, 5] }]);
     expect(() => cutStamp(bare, box, options('pad', ['IMAGE']))).toThrow(/no BLANK/);

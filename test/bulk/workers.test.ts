@@ -1,8 +1,9 @@
 /**
  * Bulk batches over several worker processes: the parts of one batch run on every worker, the
- * results are the same with 1 and 2 workers (manifest and every stamp, byte for byte), and a
- * worker killed in the middle of a batch costs only the parts it was cutting: another worker
- * does them again and the batch completes with every stamp.
+ * results are the same with 1 and 2 workers (manifest and every stamp, picture and colour
+ * composite, byte for byte), and a worker killed in the middle of a batch costs only the parts
+ * it was cutting: another worker does them again and the batch completes with every stamp,
+ * each picture and composite listed once.
  */
 import { createHash } from 'node:crypto';
 import { Client } from '../helpers/http';
@@ -28,6 +29,8 @@ async function submit(): Promise<string> {
   body.append('BAND', 'g');
   body.append('BAND', 'r');
   body.append('BAND', 'i');
+  body.append('PREVIEW', 'png');
+  body.append('RGB', 'i,r,g');
   body.append('PHASE', 'RUN');
   body.append('t', new Blob([csv], { type: 'text/csv' }), 't.csv');
   const reply = await client.request('POST', '/api/bulk/async', body);
@@ -35,16 +38,21 @@ async function submit(): Promise<string> {
   return reply.location;
 }
 
-/** What a batch produced, without what names the job: manifest rows and a digest of each stamp. */
+/** What a batch produced, without what names the job: manifest rows and a digest of each stamp, picture and composite. */
 async function outcome(job: string): Promise<{ rows: string[]; stamps: Map<string, string> }> {
   const manifest = await manifestOf(client, job);
   const rows = manifest.map((r) =>
-    [r.row, r.id, r.band, r.status, r.obs_publisher_did, r.x0, r.y0, r.nx, r.ny, r.member, r.bytes].join('|'),
+    [r.row, r.id, r.band, r.status, r.message, r.obs_publisher_did, r.x0, r.y0, r.nx, r.ny, r.member, r.preview, r.rgb, r.bytes].join('|'),
   );
   const stamps = new Map<string, string>();
+  const digest = async (member: string, url: string) => {
+    const bytes = Buffer.from(await (await fetch(url)).arrayBuffer());
+    stamps.set(member, createHash('sha256').update(bytes).digest('hex'));
+  };
   for (const r of manifest.filter((m) => m.url)) {
-    const bytes = Buffer.from(await (await fetch(r.url!)).arrayBuffer());
-    stamps.set(r.member!, createHash('sha256').update(bytes).digest('hex'));
+    await digest(r.member!, r.url!);
+    await digest(r.preview!, r.url!.replace(/\/stamp-(\d+)$/, '/preview-$1'));
+    if (r.rgb && !stamps.has(r.rgb)) await digest(r.rgb, `${job}/results/rgb-${r.row}`);
   }
   return { rows, stamps };
 }
@@ -54,7 +62,8 @@ test('1 worker, then 2, then 2 with one killed mid-batch: the same manifest and 
   expect(await client.settle(one, 120000)).toBe('COMPLETED');
   const reference = await outcome(one);
   expect(reference.rows).toHaveLength(900);
-  expect(reference.stamps.size).toBe(900);
+  // 900 stamps, their 900 pictures, and a composite of each of the 300 rows (coadds of one patch in every band).
+  expect(reference.stamps.size).toBe(2100);
 
   await fx.stack.startWorker();
   const two = await submit();
@@ -79,8 +88,8 @@ test('1 worker, then 2, then 2 with one killed mid-batch: the same manifest and 
   const afterKill = await outcome(killed);
   expect(afterKill.rows).toEqual(reference.rows);
   expect(afterKill.stamps).toEqual(reference.stamps);
-  // Every stamp listed once, although some parts were done twice.
-  const ids = [...(await client.get(killed)).text.matchAll(/<uws:result id="(stamp-\d+)"/g)].map((m) => m[1]);
+  // Every stamp, picture and composite listed once, although some parts were done twice.
+  const ids = [...(await client.get(killed)).text.matchAll(/<uws:result id="((?:stamp|preview|rgb)-\d+)"/g)].map((m) => m[1]);
   expect(new Set(ids).size).toBe(ids.length);
-  expect(ids).toHaveLength(900);
+  expect(ids).toHaveLength(2100);
 }, 300000);

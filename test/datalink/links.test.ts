@@ -1,10 +1,15 @@
 /**
  * DataLink {links} over HTTP against a real stack on the demo data (api/datalink,
  * shared/datalink/links.ts): link rows and the SODA service descriptors, several IDs and the
- * DATALINK_MAX_IDS overflow, RESPONSEFORMAT; and the signed file URLs of the #this links
+ * DATALINK_MAX_IDS overflow, RESPONSEFORMAT; the #preview and #thumbnail pictures (rendered
+ * by a worker once, then from the cache); and the signed file URLs of the #this links
  * (shared/datalink/signing.ts, served by api/files): their bytes, ranges, and refusals.
  */
+import fs from 'node:fs';
+import path from 'node:path';
+import { DEFAULT_DISPLAY, downsample, planeOfFitsFile, renderPreview } from '../../shared/preview';
 import { Client, unescapeXml } from '../helpers/http';
+import { decodePng } from '../preview/helpers';
 import { fieldNames, startTapStack, tableRows, type TapFixture } from '../tap/fixture';
 
 let fx: TapFixture;
@@ -34,6 +39,8 @@ describe('DataLink {links}', () => {
     expect(reply.text).toContain('<INFO name="standardID" value="ivo://ivoa.net/std/DataLink#links-1.1"/>');
     expect(rows.map((r) => [r.ID, r.semantics, r.service_def, r.error_message])).toEqual([
       [I_COADD, '#this', '', ''],
+      [I_COADD, '#preview', '', ''],
+      [I_COADD, '#thumbnail', '', ''],
       [I_COADD, '#cutout', 'cutout-sync', ''],
       [I_COADD, '#cutout', 'cutout-async', ''],
     ]);
@@ -52,10 +59,10 @@ describe('DataLink {links}', () => {
 
   test('several IDs in order, unknown ones as NotFoundFault rows; past DATALINK_MAX_IDS the overflow INFO', async () => {
     const { rows } = await links('butler://dp02/00000000-0000-0000-0000-000000000000', I_COADD);
-    expect(rows.map((r) => r.ID)).toEqual(['butler://dp02/00000000-0000-0000-0000-000000000000', I_COADD, I_COADD, I_COADD]);
+    expect(rows.map((r) => r.ID)).toEqual(['butler://dp02/00000000-0000-0000-0000-000000000000', ...Array<string>(5).fill(I_COADD)]);
     expect(rows[0]!.error_message).toBe('NotFoundFault: no dataset with ID butler://dp02/00000000-0000-0000-0000-000000000000');
     const capped = await links(I_COADD, I_COADD, I_COADD, I_COADD);
-    expect(capped.rows).toHaveLength(9);
+    expect(capped.rows).toHaveLength(15);
     expect(capped.reply.text).toMatch(/<\/TABLE>\s*<INFO name="QUERY_STATUS" value="OVERFLOW"\/>/);
     const none = await links();
     expect(none.reply.status).toBe(200);
@@ -68,6 +75,69 @@ describe('DataLink {links}', () => {
     const csv = await client.get('/api/datalink/links', { ID: I_COADD, RESPONSEFORMAT: 'csv' });
     expect(csv.status).toBe(400);
     expect(csv.text).toContain('<INFO name="QUERY_STATUS" value="ERROR">UsageFault: RESPONSEFORMAT=csv is not supported');
+  });
+});
+
+describe('#preview and #thumbnail pictures', () => {
+  const pictures = async () => {
+    const { rows } = await links(I_COADD);
+    return Object.fromEntries(rows.filter((r) => r.semantics === '#preview' || r.semantics === '#thumbnail').map((r) => [r.semantics, r]));
+  };
+
+  test('PNG of the whole image at most 1024 / 256 pixels on a side, with their length; drawn as renderPreview draws the image', async () => {
+    const rows = await pictures();
+    const dataset = fx.datasets.find((d) => d.id === I_COADD.slice('butler://dp02/'.length))!;
+    const image = await planeOfFitsFile(path.join(fx.stack.config.dataDir, dataset.relativePath));
+    // The thumbnail is drawn from the preview's pixels (one read of the image for both).
+    const preview = downsample(image, 1024);
+    for (const [semantics, maxSide, source] of [
+      ['#preview', 1024, image],
+      ['#thumbnail', 256, preview],
+    ] as const) {
+      const row = rows[semantics]!;
+      expect(row.content_type).toBe('image/png');
+      expect(row.access_url).toMatch(
+        new RegExp(`^${fx.stack.url}/api/files/${dataset.relativePath}\\?expires=\\d+&signature=[\\w-]+&preview=${semantics.slice(1)}$`),
+      );
+      const reply = await fetch(row.access_url);
+      expect(reply.status).toBe(200);
+      expect(reply.headers.get('content-type')).toBe('image/png');
+      const bytes = Buffer.from(await reply.arrayBuffer());
+      expect(Number(row.content_length)).toBe(bytes.length);
+      const picture = decodePng(bytes);
+      const factor = Math.ceil(Math.max(source.width, source.height) / maxSide);
+      expect([picture.width, picture.height]).toEqual([Math.ceil(source.width / factor), Math.ceil(source.height / factor)]);
+      expect(Math.max(picture.width, picture.height)).toBeLessThanOrEqual(maxSide);
+      expect(bytes.equals(renderPreview(source, { ...DEFAULT_DISPLAY, maxSide }, 'png'))).toBe(true);
+    }
+  });
+
+  test('made once: the next DataLink request and fetch read the cache (same entries, same bytes)', async () => {
+    const before = await pictures();
+    const cacheDir = path.join(fx.stack.config.resultsDir, 'previews');
+    const entries = () =>
+      fs
+        .readdirSync(cacheDir, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => [e.name, fs.statSync(path.join(e.parentPath, e.name)).mtimeMs])
+        .sort();
+    const cached = entries();
+    expect(cached.filter(([name]) => String(name).endsWith('.png'))).toHaveLength(2);
+    const after = await pictures();
+    expect(after['#preview']!.content_length).toBe(before['#preview']!.content_length);
+    await fetch(after['#thumbnail']!.access_url);
+    expect(entries()).toEqual(cached);
+  });
+
+  test('a bad preview value is a 400; the signature still decides who may read', async () => {
+    const url = new URL((await pictures())['#thumbnail']!.access_url);
+    url.searchParams.set('preview', 'poster');
+    const bad = await client.get(url.pathname + url.search);
+    expect([bad.status, bad.text]).toEqual([400, 'UsageError: preview must be preview or thumbnail, not "poster"\n']);
+    url.searchParams.set('preview', 'thumbnail');
+    const signature = url.searchParams.get('signature')!;
+    url.searchParams.set('signature', (signature[0] === 'A' ? 'B' : 'A') + signature.slice(1));
+    expect((await client.get(url.pathname + url.search)).status).toBe(403);
   });
 });
 

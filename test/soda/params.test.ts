@@ -4,6 +4,7 @@
  * combinations an async job turns into results (§6).
  */
 import { SodaError, type SodaParam, combinations, countCombinations, parseSodaRequest, sodaErrorText } from '../../shared/soda';
+import { DEFAULT_DISPLAY } from '../../shared/preview';
 import { sodaFailure } from './helpers';
 
 const SYNC = { multiValued: false } as const;
@@ -26,7 +27,14 @@ function failure(list: SodaParam[], options: { multiValued: boolean; maxCombinat
 describe('accepted forms', () => {
   test('ID alone: one cutout of the whole dataset', () => {
     const request = parseSodaRequest(params(['ID', 'butler://dp02/20d28216-534a-4102-b8a7-1c7f32a9b78c']), SYNC);
-    expect(request).toEqual({ ids: ['butler://dp02/20d28216-534a-4102-b8a7-1c7f32a9b78c'], spatial: [], bands: [], times: [], pol: [] });
+    expect(request).toEqual({
+      ids: ['butler://dp02/20d28216-534a-4102-b8a7-1c7f32a9b78c'],
+      spatial: [],
+      bands: [],
+      times: [],
+      pol: [],
+      output: { kind: 'fits' },
+    });
     expect(combinations(request)).toEqual([
       { id: 'butler://dp02/20d28216-534a-4102-b8a7-1c7f32a9b78c', spatial: null, band: null, time: null, pol: null },
     ]);
@@ -101,13 +109,15 @@ describe('accepted forms', () => {
     expect(combinations(request)).toEqual([{ id: 'a', spatial: null, band: null, time: null, pol: ['I', 'Q', 'U'] }]);
   });
 
-  test('unknown parameters are ignored, names are case-insensitive, blank values count as absent', () => {
+  test("DALI's common parameters are accepted, names are case-insensitive, blank values count as absent", () => {
     const request = parseSodaRequest(
       params(
         ['id', 'a'],
         ['RESPONSEFORMAT', 'application/fits'],
         ['RUNID', 'r'],
-        ['FOO', 'bar'],
+        ['request', 'doQuery'],
+        ['VERSION', '1.0'],
+        ['MAXREC', '10'],
         ['pos', 'CIRCLE 1 2 3'],
         ['BAND', ''],
         ['TIME', '  '],
@@ -121,7 +131,96 @@ describe('accepted forms', () => {
       bands: [],
       times: [],
       pol: [],
+      output: { kind: 'fits' },
     });
+  });
+
+  test.each(['application/fits', 'image/fits', 'fits', 'APPLICATION/FITS'])('RESPONSEFORMAT=%s is FITS', (format) => {
+    expect(parseSodaRequest(params(['ID', 'a'], ['RESPONSEFORMAT', format]), SYNC).output).toEqual({ kind: 'fits' });
+  });
+
+  test('RESPONSEFORMAT=image/png or image/jpeg: the IMAGE plane drawn, with the display parameters', () => {
+    const png = parseSodaRequest(params(['ID', 'a'], ['RESPONSEFORMAT', 'image/png']), SYNC).output;
+    expect(png).toEqual({ kind: 'image', format: 'png', display: DEFAULT_DISPLAY, rgb: null });
+    const jpeg = parseSodaRequest(
+      params(
+        ['ID', 'a'],
+        ['responseformat', 'jpeg'],
+        ['STRETCH', 'linear'],
+        ['CUTS', 'minmax'],
+        ['CMAP', 'viridis'],
+        ['PREVIEW_SIZE', '32'],
+      ),
+      SYNC,
+    ).output;
+    expect(jpeg).toEqual({
+      kind: 'image',
+      format: 'jpeg',
+      display: { stretch: 'linear', cuts: { kind: 'minmax' }, cmap: 'viridis', maxSide: 32 },
+      rgb: null,
+    });
+  });
+
+  test('RGB: three IDs drawn as one colour picture, bands red first (sync takes the three IDs)', () => {
+    const request = parseSodaRequest(
+      params(['ID', 'a'], ['ID', 'b'], ['ID', 'c'], ['RESPONSEFORMAT', 'image/png'], ['RGB', 'i, r,G'], ['CIRCLE', '1 2 0.01']),
+      SYNC,
+    );
+    expect(request.ids).toEqual(['a', 'b', 'c']);
+    expect(request.output).toEqual({ kind: 'image', format: 'png', display: DEFAULT_DISPLAY, rgb: ['i', 'r', 'g'] });
+  });
+});
+
+describe('refused rather than ignored', () => {
+  const ID: [string, string] = ['ID', 'a'];
+  const TAKES =
+    'this service takes ID, POS, CIRCLE, POLYGON, BAND, TIME, POL, REQUEST, VERSION, RESPONSEFORMAT, RUNID, STRETCH, CUTS, CMAP, PREVIEW_SIZE, RGB\n';
+  test.each<[string, Array<[string, string]>, string]>([
+    ["DaCHS's PIXEL_1", [ID, ['PIXEL_1', '1 10']], `UsageError: unsupported parameter PIXEL_1; ${TAKES}`],
+    [
+      "Rubin's CUTOUTDETAIL and KIND, each named once",
+      [ID, ['CUTOUTDETAIL', 'x'], ['kind', 'y'], ['CUTOUTDETAIL', 'z']],
+      `UsageError: unsupported parameters CUTOUTDETAIL, KIND; ${TAKES}`,
+    ],
+    ['an unknown parameter even when blank', [ID, ['FOO', '']], `UsageError: unsupported parameter FOO; ${TAKES}`],
+    [
+      'an unknown RESPONSEFORMAT (DALI 1.1 §3.4.3)',
+      [ID, ['RESPONSEFORMAT', 'text/html']],
+      'UsageError: unsupported RESPONSEFORMAT text/html; this service answers application/fits, image/png, image/jpeg\n',
+    ],
+    [
+      'RESPONSEFORMAT twice',
+      [ID, ['RESPONSEFORMAT', 'png'], ['RESPONSEFORMAT', 'png']],
+      'UsageError: RESPONSEFORMAT has 2 values; give one\n',
+    ],
+    [
+      'display parameters with FITS',
+      [ID, ['STRETCH', 'log'], ['CMAP', 'gray']],
+      'UsageError: STRETCH, CMAP only apply to RESPONSEFORMAT=image/png or image/jpeg\n',
+    ],
+    ['a bad STRETCH', [ID, ['RESPONSEFORMAT', 'image/png'], ['STRETCH', 'cubic']], 'UsageError: '],
+    [
+      'RGB of two bands',
+      [ID, ['ID', 'b'], ['ID', 'c'], ['RESPONSEFORMAT', 'png'], ['RGB', 'i,r']],
+      'UsageError: RGB must name three different bands among u g r i z y, red first (e.g. RGB=i,r,g), not "i,r"\n',
+    ],
+    [
+      'RGB of one band twice',
+      [ID, ['ID', 'b'], ['ID', 'c'], ['RESPONSEFORMAT', 'png'], ['RGB', 'i,i,g']],
+      'UsageError: RGB must name three different bands',
+    ],
+    [
+      'RGB with two IDs',
+      [ID, ['ID', 'b'], ['RESPONSEFORMAT', 'png'], ['RGB', 'i,r,g']],
+      'UsageError: RGB needs three IDs, one image per band (i, r, g); the request has 2\n',
+    ],
+    [
+      'RGB with FITS',
+      [ID, ['ID', 'b'], ['ID', 'c'], ['RGB', 'i,r,g']],
+      'UsageError: RGB only applies to RESPONSEFORMAT=image/png or image/jpeg\n',
+    ],
+  ])('%s', (_name, list, expected) => {
+    expectPrefix(failure(params(...list)), expected);
   });
 });
 

@@ -8,13 +8,19 @@
  *           them are not_run), groups the stamps by image in pixel-row order and cuts that list
  *           into parts of about a second's work each; DRYRUN (or nothing to cut) ends here;
  *   part n  cuts its stamps into one pack file, each a result of its own, with the CRC the
- *           archive needs; every stamp gets an outcome, a bad one never fails the part;
- *   finish  writes the manifest (VOTable result, CSV archive member) and lists the archive.
+ *           archive needs, and with PREVIEW draws each stamp's picture from its bytes right
+ *           after it; every stamp gets an outcome, a bad one never fails the part;
+ *   finish  with RGB, makes each row's colour composite from its three stamps, read back from
+ *           the packs (they may have been cut by different parts on different workers, so this
+ *           is the first step that sees all three); then writes the manifest (VOTable result,
+ *           CSV archive member) and lists the archive.
  *
  * The files each step leaves are described in shared/bulk/batch.ts.
  */
 import fs from 'node:fs/promises';
+import { closeSync, openSync, readSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { crc32 } from '../../shared/archive';
 import type { Config } from '../../shared/config';
 import {
   ARCHIVE_TYPES,
@@ -29,22 +35,33 @@ import {
   manifestRows,
   packFile,
   partFile,
+  compositesByIndex,
+  previewResult,
   readOutcomes,
   readPart,
   partMembers,
   readPlan,
+  rgbResult,
+  RGB_DONE,
+  RGB_PACK,
   SEQ,
+  stampResult,
+  temporaryName,
   writeFileAtomic,
   writeJsonAtomic,
   type BatchPlan,
+  type CompositeOutcome,
+  type PackedPicture,
   type PartPlan,
   type PartStamp,
+  type PlannedComposite,
   type PlannedRow,
   type StampOutcome,
 } from '../../shared/bulk/batch';
 import type { ManifestStatus } from '../../shared/bulk/manifest';
-import { MemberNamer } from '../../shared/bulk/manifest';
-import type { BulkRequest } from '../../shared/bulk/params';
+import { MemberNamer, previewMemberName } from '../../shared/bulk/manifest';
+import type { BulkPreview, BulkRequest, BulkRgb } from '../../shared/bulk/params';
+import { compositeBound, compositeOf, previewBound, stampImage, type StampImage } from '../../shared/bulk/pictures';
 import { positionsFromRequest, type PositionsTable } from '../../shared/bulk/positions';
 import { resolveStamps, type PlannedStamp } from '../../shared/bulk/resolve';
 import { bulkRequest, missingPart, positionsOf } from '../../shared/bulk/service';
@@ -57,8 +74,11 @@ import {
   type StampPlan,
   type StampProvenance,
 } from '../../shared/bulk/stamp';
+import { reportWork } from '../../shared/metrics/work';
 import { FetchError, fetchUpload } from '../../shared/net/fetch';
+import { contentTypeOf, renderPreview } from '../../shared/preview';
 import { SodaError, sodaErrorText } from '../../shared/soda';
+import { LruCache } from '../../shared/soda/lru';
 import { containedPath } from '../../shared/storage';
 import { inlineUpload } from '../../shared/uws/files';
 import { ResultPack } from '../../shared/uws/results';
@@ -183,8 +203,14 @@ async function start(input: ProcessorInput, config: Config): Promise<ProcessorOu
   const cuts: Cut[] = [];
   const sources = new Map<string, string | undefined>();
   let bytes = 0;
+  const { preview, rgb } = request;
+  const composites: PlannedComposite[] = [];
+  // RGB: the input row the loop is at (planned stamps come row by row), its stamps to cut in
+  // the composite's bands (red, green, blue), and whether its composite's bytes are counted.
+  let rgbRow: { row: number; indexes: (number | undefined)[]; counted: boolean } | undefined;
   for (const [index, s] of planned.entries()) {
     const image = s.image;
+    if (rgb && rgbRow?.row !== s.row) rgbRow = { row: s.row, indexes: [], counted: false };
     // One object per row, written out (30,000 rows: spreads cost more than the rest of the loop).
     const row: Mutable<PlannedRow> = {
       row: s.row,
@@ -225,17 +251,42 @@ async function start(input: ProcessorInput, config: Config): Promise<ProcessorOu
       row.message = `not cut: the job reached BULK_MAX_STAMPS (${maxStamps} stamps)`;
       continue;
     }
-    if (bytes + plan.bytes > maxBytes) {
+    // Pictures count with their stamp (planned at their largest: their sizes are known only
+    // once drawn); a composite with the first of its row's stamps in its bands.
+    const colour = rgb ? rgb.bands.findIndex((band) => band === s.band) : -1;
+    const compositeBytes = rgb && rgbRow && colour >= 0 && !rgbRow.counted ? compositeBound(plan.box, rgb) : 0;
+    const cost = plan.bytes + (preview ? previewBound(plan.box, preview) : 0) + compositeBytes;
+    if (bytes + cost > maxBytes) {
       row.status = 'not_run';
       row.message = `not cut: the job's stamps would exceed BULK_MAX_BYTES (${maxBytes} bytes)`;
       continue;
     }
-    bytes += plan.bytes;
-    const result = `stamp-${index + 1}`;
+    bytes += cost;
+    const result = stampResult(index);
     const member = request.dryRun ? null : namer.name(s.id, s.band, s.row, s.n);
     row.member = member;
     row.result = result;
-    cuts.push({ index, source, box: s.box, result, member: member ?? '', provenance, pixels: s.box.nx * s.box.ny * request.planes.length });
+    const picture = preview && member ? previewMemberName(member, preview.format) : undefined;
+    if (picture) row.preview = picture;
+    cuts.push({
+      index,
+      source,
+      box: s.box,
+      result,
+      member: member ?? '',
+      // undefined without PREVIEW: left out of the part's JSON (no object spread per stamp).
+      preview: picture,
+      provenance,
+      pixels: s.box.nx * s.box.ny * request.planes.length,
+    });
+    if (!rgb || !rgbRow || colour < 0) continue;
+    rgbRow.counted = true;
+    rgbRow.indexes[colour] = index;
+    const [red, green, blue] = rgbRow.indexes;
+    // The row's stamps in all three bands are to be cut: so is its composite.
+    if (red !== undefined && green !== undefined && blue !== undefined && !request.dryRun) {
+      composites.push({ row: s.row, indexes: [red, green, blue], member: namer.rgb(s.id, s.row, rgb.format) });
+    }
   }
   const createdAt = Date.now();
   // Each image once, its rows read in order: by file, then pixel row, then column.
@@ -247,12 +298,20 @@ async function start(input: ProcessorInput, config: Config): Promise<ProcessorOu
       edge,
       packaging: request.packaging,
       createdAt,
+      ...(preview ? { preview } : {}),
       stamps: part.map(({ pixels: _pixels, ...stamp }) => stamp),
     };
     writeJsonAtomic(path.join(input.resultsDir, partFile(k + 1)), partPlan);
     for (const cut of part) rows[cut.index]!.part = k + 1;
   }
-  const plan: BatchPlan = { createdAt, packaging: request.packaging, dryRun: request.dryRun, parts: parts.length, rows };
+  const plan: BatchPlan = {
+    createdAt,
+    packaging: request.packaging,
+    dryRun: request.dryRun,
+    parts: parts.length,
+    rows,
+    ...(rgb ? { rgb: { ...rgb, composites } } : {}),
+  };
   writeJsonAtomic(path.join(input.resultsDir, 'plan.json'), plan);
   const images = new Set(cuts.map((c) => c.source)).size;
   const message = request.dryRun
@@ -298,16 +357,31 @@ function rowRuns(stamps: readonly PartStamp[], rowBytes: number): PartStamp[][] 
 function cutPart(input: ProcessorInput, config: Config, part: number): ProcessorOutcome {
   const dir = input.resultsDir;
   const plan = readPart(dir, part);
-  const { planes, edge, stamps } = plan;
+  const { planes, edge, stamps, preview } = plan;
+  const picture = preview !== undefined;
   const pack = new ResultPack(input, packFile(part));
   const results: ProducedResult[] = [];
   const outcomes: StampOutcome[] = [];
   const progress = { done: 0, ok: 0, failed: 0, bytes: 0 };
   const stampCutter = cutter();
+  /** The stamp's picture, drawn from the pixels just cut (none read again), after it in the pack. */
+  const drawPreview = (s: PartStamp, stamp: Stamp, options: BulkPreview): PackedPicture => {
+    if (!stamp.picture) return { message: 'no picture: the stamp has no IMAGE plane' };
+    let picture: Buffer;
+    try {
+      picture = renderPreview(stamp.picture, options.display, options.format);
+    } catch (err) {
+      return { message: `no picture: ${(err as Error).message}` };
+    }
+    const result = pack.add(previewResult(s.index), contentTypeOf(options.format), picture);
+    results.push({ ...result, seq: SEQ.preview + s.index });
+    progress.bytes += picture.length;
+    return { offset: result.offset!, bytes: picture.length, crc32: crc32(picture) };
+  };
   const cutOne = (s: PartStamp): StampOutcome => {
     let stamp: Stamp;
     try {
-      stamp = stampCutter.cut(s.source, s.box, { planes, edge, provenance: s.provenance, maxPixels: config.cutoutMaxPixels });
+      stamp = stampCutter.cut(s.source, s.box, { planes, edge, provenance: s.provenance, maxPixels: config.cutoutMaxPixels, picture });
     } catch (err) {
       progress.failed++;
       return { index: s.index, status: err instanceof StampError ? err.status : 'error', message: (err as Error).message };
@@ -318,7 +392,14 @@ function cutPart(input: ProcessorInput, config: Config, part: number): Processor
     results.push({ ...result, seq: SEQ.stamp + s.index });
     progress.ok++;
     progress.bytes += stamp.bytes;
-    return { index: s.index, status: stamp.partial ? 'partial' : 'ok', offset: result.offset!, bytes: stamp.bytes, crc32: stamp.crc32 };
+    const outcome: StampOutcome = {
+      index: s.index,
+      status: stamp.partial ? 'partial' : 'ok',
+      offset: result.offset!,
+      bytes: stamp.bytes,
+      crc32: stamp.crc32,
+    };
+    return preview && s.preview ? { ...outcome, preview: drawPreview(s, stamp, preview) } : outcome;
   };
   /** Reads a run's rows ahead; if they cannot be read, each stamp reads its own (and says why it cannot). */
   const readAhead = (run: readonly PartStamp[]): void => {
@@ -357,6 +438,7 @@ function cutPart(input: ProcessorInput, config: Config, part: number): Processor
       seq: SEQ.part + part,
     });
   }
+  reportWork({ cutouts: progress.ok, cutoutBytes: progress.bytes });
   return { results, progress };
 }
 
@@ -374,16 +456,116 @@ function byImage(stamps: readonly PartStamp[]): PartStamp[][] {
 // ---------------------------------------------------------------------------------------------
 // finish
 
-/** The manifest (both forms) written, and the results that list it and the archive. */
+/** Bytes read back from the parts' packs, a few packs open at once (a batch may have thousands). */
+class PackReader {
+  private readonly files: LruCache<number, number>;
+
+  constructor(private readonly dir: string) {
+    this.files = new LruCache<number, number>(16, (fd) => closeSync(fd));
+  }
+
+  read(part: number, offset: number, bytes: number): Buffer {
+    const fd = this.files.getOrCreate(part, () => openSync(path.join(this.dir, packFile(part)), 'r'));
+    const out = Buffer.allocUnsafe(bytes);
+    for (let at = 0; at < bytes;) {
+      const read = readSync(fd, out, at, bytes - at, offset + at);
+      if (read === 0) throw new Error(`${packFile(part)} ends before byte ${offset + bytes}`);
+      at += read;
+    }
+    return out;
+  }
+
+  close(): void {
+    this.files.clear();
+  }
+}
+
+/**
+ * The colour composites (RGB), made once every part is done: each from its row's three stamps
+ * read back from the packs (a few KB each; one row's at a time in memory). They go to a pack
+ * of their own written under a temporary name and renamed into place, then their outcomes to
+ * rgb.done.json: a finish step done again (its worker died) makes the same bytes from the same
+ * stamps and replaces both whole, and each composite's result has a fixed place (SEQ.rgb +
+ * its row), so nothing is listed twice.
+ */
+function makeComposites(
+  input: ProcessorInput,
+  plan: BatchPlan,
+  outcomes: ReadonlyMap<number, StampOutcome>,
+): {
+  composites: CompositeOutcome[];
+  results: ProducedResult[];
+} {
+  const rgb = plan.rgb;
+  if (!rgb || rgb.composites.length === 0) return { composites: [], results: [] };
+  const dir = input.resultsDir;
+  const temporary = temporaryName(RGB_PACK);
+  // Created even when no composite is made, so that rgb.pack always exists after this.
+  writeFileSync(path.join(dir, temporary), '');
+  const pack = new ResultPack(input, temporary);
+  const packs = new PackReader(dir);
+  const composites: CompositeOutcome[] = [];
+  const results: ProducedResult[] = [];
+  const type = contentTypeOf(rgb.format);
+  try {
+    for (const planned of rgb.composites) {
+      const made = rowComposite(planned, rgb, plan.rows, outcomes, packs);
+      if (!Buffer.isBuffer(made)) {
+        composites.push({ ...planned, message: `no RGB composite: ${made.message}` });
+        continue;
+      }
+      const result = pack.add(rgbResult(planned.row), type, made);
+      results.push({ ...result, file: RGB_PACK, seq: SEQ.rgb + planned.row });
+      composites.push({ ...planned, offset: result.offset!, bytes: made.length, crc32: crc32(made) });
+    }
+  } finally {
+    pack.close();
+    packs.close();
+  }
+  renameSync(path.join(dir, temporary), path.join(dir, RGB_PACK));
+  writeJsonAtomic(path.join(dir, RGB_DONE), composites);
+  return { composites, results };
+}
+
+/** One row's composite, or why there is none (a stamp that failed when cut, or stamps on different grids). */
+function rowComposite(
+  planned: PlannedComposite,
+  rgb: BulkRgb,
+  rows: readonly PlannedRow[],
+  outcomes: ReadonlyMap<number, StampOutcome>,
+  packs: PackReader,
+): Buffer | { message: string } {
+  const images: StampImage[] = [];
+  for (const index of planned.indexes) {
+    const row = rows[index]!;
+    const outcome = outcomes.get(index);
+    if (row.part === undefined || outcome?.offset === undefined || outcome.bytes === undefined) {
+      return { message: `the ${row.band ?? ''} stamp was not cut (${outcome?.status ?? 'not_run'})` };
+    }
+    try {
+      images.push(stampImage(row.band ?? '', packs.read(row.part, outcome.offset, outcome.bytes)));
+    } catch (err) {
+      return { message: `the ${row.band ?? ''} stamp cannot be drawn: ${(err as Error).message}` };
+    }
+  }
+  const [red, green, blue] = images;
+  return compositeOf([red!, green!, blue!], rgb);
+}
+
+/** The manifest (both forms) written, and the results that list it and the archive (and the composites). */
 async function finishedResults(input: ProcessorInput, plan: BatchPlan): Promise<ProducedResult[]> {
   const dir = input.resultsDir;
   const url = (resultId: string) => `${input.baseUrl}/api/${input.service}/async/${input.jobId}/results/${encodeURIComponent(resultId)}`;
-  const rows = [...manifestRows(plan, readOutcomes(dir, plan), url, 'not cut: the part that held it failed')];
+  const outcomes = readOutcomes(dir, plan);
+  const made = makeComposites(input, plan, outcomes);
+  const state = { outcomes, composites: compositesByIndex(made.composites) };
+  const rows = [...manifestRows(plan, state, url, 'not cut: the part that held it failed')];
   const votable = await manifestBytes(rows, 'votable');
   // Whole or not at all: a finish step stopped half-way leaves no truncated manifest behind.
   writeFileAtomic(path.join(dir, MANIFEST_FILE), votable);
   const results: ProducedResult[] = [
     { id: 'manifest', file: MANIFEST_FILE, mimeType: MANIFEST_TYPE, size: votable.length, seq: SEQ.manifest },
+    ...made.results,
   ];
   if (plan.packaging !== 'none' && !plan.dryRun) {
     writeFileAtomic(path.join(dir, MANIFEST_CSV), await manifestBytes(rows, 'csv'));

@@ -6,6 +6,7 @@
  */
 import type { Config } from '../../shared/config';
 import { serviceDescriptorXml } from '../../shared/datalink/links';
+import { reportWork } from '../../shared/metrics/work';
 import { OBSCORE_COLUMNS } from '../../shared/obscore/columns';
 import { buildSiaQuery, SIA_PARAMETERS, SiaError } from '../../shared/sia';
 import { openResult } from '../../shared/uws/results';
@@ -57,5 +58,6 @@ export async function process(input: ProcessorInput, config: Config): Promise<Pr
     nativeRows: config.nativeRows,
   });
   await writer.end(overflow);
+  reportWork({ rows: writer.rowCount });
   return [output.result()];
 }

@@ -3,14 +3,18 @@
  * result when it holds no pixels (the api answers 204, SODA §5.1). Async: one result per
  * combination of the multi-valued inputs (§6), each `cutout-<n>`: a FITS file, or a
  * text/plain document starting with an error label when that combination has no pixels or
- * failed — every combination has its entry.
+ * failed — every combination has its entry. With RESPONSEFORMAT=image/png or image/jpeg each
+ * cutout is answered as a picture of its IMAGE plane drawn from the bytes just cut (no second
+ * read); with RGB, the three IDs' cutouts of one region are one colour picture.
  */
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../../shared/config';
-import { openFitsSync, type FitsFile } from '../../shared/fits';
+import { FitsError, openFitsSync, type FitsFile } from '../../shared/fits';
 import { canonicalId, type Dataset, DatasetLookup } from '../../shared/obscore/lookup';
 import type { JobParameter } from '../../shared/uws/model';
+import { LSST_BANDS } from '../../shared/obscore/bands';
+import { contentTypeOf, planeOfFits, renderPreview, renderRgb, type Plane } from '../../shared/preview';
 import {
   combinations,
   cutoutBuffer,
@@ -20,7 +24,10 @@ import {
   SodaError,
   sodaErrorText,
   type SodaCutout,
+  type SodaOutput,
+  type SodaRequest,
 } from '../../shared/soda';
+import { reportWork } from '../../shared/metrics/work';
 import { containedPath } from '../../shared/storage';
 import { ResultPack, writeResult } from '../../shared/uws/results';
 import { JobFailure, type ProcessorInput, type ProducedResult } from '../../shared/uws/service';
@@ -52,6 +59,67 @@ function cut(cutout: SodaCutout, config: Config, resolved: Resolved, allocate?: 
   return plan && cutoutBuffer(file, plan, cutout, { maxPixels: config.cutoutMaxPixels, allocate });
 }
 
+/** One answer: its bytes and media type. */
+interface Answer {
+  mimeType: string;
+  bytes: Buffer;
+}
+
+/** The IMAGE plane (and its MASK) of a cutout's FITS bytes, for drawing. */
+function planeOf(fits: Buffer, id: string): Plane {
+  try {
+    return planeOfFits(fits);
+  } catch (err) {
+    if (err instanceof FitsError) throw new SodaError('UsageError', `${id} has no image plane to draw: ${err.message}`);
+    throw err;
+  }
+}
+
+/** A cutout as its output asks: the FITS bytes, or a picture of them. */
+function answerOf(fits: Buffer, cutout: SodaCutout, output: SodaOutput): Answer {
+  if (output.kind === 'fits') return { mimeType: 'application/fits', bytes: fits };
+  return { mimeType: contentTypeOf(output.format), bytes: renderPreview(planeOf(fits, cutout.id), output.display, output.format) };
+}
+
+/**
+ * A colour picture of three IDs' cutouts of one region (RGB=<red>,<green>,<blue>): each band
+ * is drawn from the ID whose image covers its wavelengths; the three cutouts must share one
+ * pixel grid (as coadds of one patch in different bands do). Null when they hold no pixels.
+ */
+function rgbAnswer(
+  cutouts: readonly SodaCutout[],
+  output: Extract<SodaOutput, { kind: 'image' }>,
+  config: Config,
+  resolvedOf: (id: string) => Resolved,
+): Answer | null {
+  const bands = output.rgb!;
+  const resolved = cutouts.map((c) => resolvedOf(c.id));
+  for (const r of resolved) if (r instanceof SodaError) throw r;
+  const datasets = resolved as { dataset: Dataset; path: string }[];
+  const planes = bands.map((band) => {
+    const { emMin, emMax } = LSST_BANDS[band]!;
+    const centre = (emMin + emMax) / 2;
+    const k = datasets.findIndex(
+      ({ dataset }) => dataset.emMin !== null && dataset.emMax !== null && dataset.emMin <= centre && centre <= dataset.emMax,
+    );
+    if (k < 0)
+      throw new SodaError('UsageError', `RGB: none of the IDs is an image in band ${band} (${cutouts.map((c) => c.id).join(', ')})`);
+    const fits = cut(cutouts[k]!, config, datasets[k]!);
+    return fits && planeOf(fits, cutouts[k]!.id);
+  });
+  if (planes.some((p) => p === null)) return null;
+  const [r, g, b] = planes as Plane[];
+  if (r!.width !== g!.width || r!.width !== b!.width || r!.height !== g!.height || r!.height !== b!.height)
+    throw new SodaError(
+      'UsageError',
+      `RGB: the three cutouts differ in size (${planes.map((p) => `${p!.width}×${p!.height}`).join(', ')}); the images must share one pixel grid`,
+    );
+  return {
+    mimeType: contentTypeOf(output.format),
+    bytes: renderRgb([r!, g!, b!], { maxSide: output.display.maxSide }, output.format),
+  };
+}
+
 /**
  * The same ID given several times is one dataset: pyvo's SodaQuery.from_resource sends the ID
  * of every row of a DataLink response (#this and each #cutout row), all equal. Distinct IDs
@@ -78,18 +146,21 @@ export interface CutPart {
   input: ProcessorInput;
   /** The worker's configuration (a cutting thread gets it from its parent as well). */
   config: Config;
+  /** What each result is (FITS or a picture). */
+  output: SodaOutput;
+  /** Results first+1, first+2, …: each one cutout, or (RGB) the three IDs' cutouts of one region. */
   first: number;
-  cutouts: readonly SodaCutout[];
+  groups: readonly (readonly SodaCutout[])[];
   pack: string;
-  /** Cutouts made so far by every thread of the job (shared memory), for its progress. */
+  /** Results made so far by every thread of the job (shared memory), for its progress. */
   done?: Int32Array;
 }
 
 /**
- * Cuts `cutouts` (combinations first+1, first+2, …) into one pack file. Each combination gets
- * its entry (§6): a FITS cutout, or the text of why that one has none.
+ * Cuts `groups` (results first+1, first+2, …) into one pack file. Each gets its entry (§6): a
+ * FITS cutout or its picture, or the text of why that one has none.
  */
-export function cutRange({ input, config, cutouts, first, pack: packFile, done }: CutPart, onEach?: () => void): ProducedResult[] {
+export function cutRange({ input, config, output, groups, first, pack: packFile, done }: CutPart, onEach?: () => void): ProducedResult[] {
   const lookup = datasets(config);
   // Looked up once per ID of the range (its combinations come grouped by ID), not per cutout.
   const byId = new Map<string, Resolved>();
@@ -101,28 +172,52 @@ export function cutRange({ input, config, cutouts, first, pack: packFile, done }
   const results: ProducedResult[] = [];
   const pack = new ResultPack(input, packFile);
   try {
-    for (const [i, cutout] of cutouts.entries()) {
+    for (const [i, group] of groups.entries()) {
       if (done) Atomics.add(done, 0, 1);
       onEach?.();
       const id = `cutout-${first + i + 1}`;
-      let bytes: Buffer | null;
+      let answer: Answer | null;
       try {
-        bytes = cut(cutout, config, resolvedOf(cutout.id), (n) => pack.reserve(n));
+        answer = answerGroup(group, output, config, resolvedOf, (n) => pack.reserve(n));
       } catch (err) {
         if (!(err instanceof SodaError)) throw err;
         results.push(pack.add(id, 'text/plain', Buffer.from(sodaErrorText(err))));
         continue;
       }
       results.push(
-        bytes
-          ? pack.add(id, 'application/fits', bytes)
-          : pack.add(id, 'text/plain', Buffer.from(`UsageError: no overlap: the region, BAND or TIME does not overlap ${cutout.id}\n`)),
+        answer
+          ? pack.add(id, answer.mimeType, answer.bytes)
+          : pack.add(
+              id,
+              'text/plain',
+              Buffer.from(`UsageError: no overlap: the region, BAND or TIME does not overlap ${group.map((c) => c.id).join(', ')}\n`),
+            ),
       );
     }
   } finally {
     pack.close();
   }
   return results;
+}
+
+/** One result's answer, or null when its cutout holds no pixels. FITS goes straight into `allocate`'s memory. */
+function answerGroup(
+  group: readonly SodaCutout[],
+  output: SodaOutput,
+  config: Config,
+  resolvedOf: (id: string) => Resolved,
+  allocate?: (bytes: number) => Buffer | undefined,
+): Answer | null {
+  if (output.kind === 'image' && output.rgb) return rgbAnswer(group, output, config, resolvedOf);
+  const cutout = group[0]!;
+  const fits = cut(cutout, config, resolvedOf(cutout.id), output.kind === 'fits' ? allocate : undefined);
+  return fits && answerOf(fits, cutout, output);
+}
+
+/** The request's results: one per combination (§6), or with RGB one per region of the three IDs. */
+function resultGroups(request: SodaRequest): SodaCutout[][] {
+  if (request.output.kind !== 'image' || !request.output.rgb) return combinations(request).map((c) => [c]);
+  return combinations({ ...request, ids: [request.ids[0]!] }).map((c) => request.ids.map((id) => ({ ...c, id })));
 }
 
 /**
@@ -177,6 +272,22 @@ function cutInThread(part: CutPart): Promise<ProducedResult[]> {
   });
 }
 
+/**
+ * The cutouts among an async job's results, for the worker's metrics (the other results are
+ * text saying why a combination has none). Reported here, in the processor's own thread: the
+ * cutting threads' parent is this thread, not the pool.
+ */
+function reportCutouts(results: readonly ProducedResult[]): void {
+  let cutouts = 0;
+  let bytes = 0;
+  for (const r of results) {
+    if (r.mimeType.startsWith('text/plain')) continue;
+    cutouts++;
+    bytes += r.size ?? r.data?.length ?? 0;
+  }
+  reportWork({ cutouts, cutoutBytes: bytes });
+}
+
 /** `config`: the worker's, from the thread's parent (worker/thread.ts). */
 export async function process(input: ProcessorInput, config: Config): Promise<ProducedResult[]> {
   const sync = input.mode === 'sync';
@@ -185,31 +296,40 @@ export async function process(input: ProcessorInput, config: Config): Promise<Pr
       multiValued: !sync,
       maxCombinations: config.cutoutMaxCombinations,
     });
-    const cutouts = combinations(request);
+    const { output } = request;
+    const groups = resultGroups(request);
     if (sync) {
-      const bytes = cut(cutouts[0]!, config, resolve(cutouts[0]!.id, config, datasets(config)));
-      return bytes ? [writeResult(input, 'cutout', 'cutout.fits', 'application/fits', bytes)] : [];
+      const lookup = datasets(config);
+      const answer = answerGroup(groups[0]!, output, config, (id) => resolve(id, config, lookup));
+      if (!answer) return [];
+      const name = output.kind === 'fits' ? 'cutout.fits' : `cutout.${output.format === 'png' ? 'png' : 'jpg'}`;
+      const result = writeResult(input, 'cutout', name, answer.mimeType, answer.bytes);
+      reportWork({ cutouts: 1, cutoutBytes: answer.bytes.length });
+      return [result];
     }
-    // Large jobs are cut by several threads, each a contiguous range of the combinations (so
-    // the cutouts of one image stay together) into a pack of its own.
+    // Large jobs are cut by several threads, each a contiguous range of the results (so the
+    // cutouts of one image stay together) into a pack of its own.
     // Starting a thread costs about as much as 300 stamps: split only jobs large enough to gain.
-    const parts = Math.max(1, Math.min(config.cutoutThreads, Math.floor(cutouts.length / config.cutoutSplitMin)));
-    const size = Math.ceil(cutouts.length / parts);
-    const ranges = Array.from({ length: parts }, (_, k) => ({ first: k * size, cutouts: cutouts.slice(k * size, (k + 1) * size) }));
-    // Progress (uws:jobInfo): combinations cut by every thread, counted in shared memory.
+    const parts = Math.max(1, Math.min(config.cutoutThreads, Math.floor(groups.length / config.cutoutSplitMin)));
+    const size = Math.ceil(groups.length / parts);
+    const ranges = Array.from({ length: parts }, (_, k) => ({ first: k * size, groups: groups.slice(k * size, (k + 1) * size) }));
+    // Progress (uws:jobInfo): results made by every thread, counted in shared memory.
     const done = new Int32Array(new SharedArrayBuffer(4));
-    const report = () => input.progress?.({ total: cutouts.length, done: Atomics.load(done, 0) });
+    const report = () => input.progress?.({ total: groups.length, done: Atomics.load(done, 0) });
     const others = ranges
       .slice(1)
-      .map((range, k) => cutInThread({ input, config, first: range.first, cutouts: range.cutouts, pack: `cutouts-${k + 2}.pack`, done }));
-    const results = cutRange({ input, config, first: 0, cutouts: ranges[0]!.cutouts, pack: 'cutouts.pack', done }, report);
+      .map((range, k) =>
+        cutInThread({ input, config, output, first: range.first, groups: range.groups, pack: `cutouts-${k + 2}.pack`, done }),
+      );
+    const results = cutRange({ input, config, output, first: 0, groups: ranges[0]!.groups, pack: 'cutouts.pack', done }, report);
     const ticker = setInterval(report, 1000);
     try {
       for (const more of await Promise.all(others)) results.push(...more);
     } finally {
       clearInterval(ticker);
     }
-    input.progress?.({ total: cutouts.length, done: cutouts.length, message: `${cutouts.length} cutouts` });
+    input.progress?.({ total: groups.length, done: groups.length, message: `${groups.length} cutouts` });
+    reportCutouts(results);
     return results;
   } catch (err) {
     if (err instanceof SodaError) throw new JobFailure(sodaErrorText(err).trimEnd());

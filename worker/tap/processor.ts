@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import { AdqlSyntaxError, parseAdql } from '../../shared/adql';
 import { AdqlValidationError, translateAdql } from '../../shared/adql/translate';
 import type { Config } from '../../shared/config';
+import { reportWork } from '../../shared/metrics/work';
 import { PUBLISHED_TABLES } from '../../shared/obscore/store';
 import { ShapeError } from '../../shared/sky';
 import { parseTapRequest } from '../../shared/tap/params';
@@ -72,6 +73,7 @@ async function runQuery(input: ProcessorInput, config: Config): Promise<Produced
       onRows: input.progress && ((written) => input.progress!({ done: written, message: 'writing the result' })),
     });
     await writer.end(overflow);
+    reportWork({ rows: writer.rowCount });
     // Rows are the items of a query: how many there were is known at the end.
     input.progress?.({
       done: writer.rowCount,

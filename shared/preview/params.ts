@@ -1,0 +1,127 @@
+/**
+ * Request parameters of picture output: RESPONSEFORMAT values that are images, and the display
+ * parameters STRETCH, CUTS, CMAP and PREVIEW_SIZE.
+ */
+import { DaliError } from '../dali/errors';
+import {
+  type Colormap,
+  type Cuts,
+  DEFAULT_DISPLAY,
+  type DisplayOptions,
+  MAX_PREVIEW_SIZE,
+  type PreviewFormat,
+  type Stretch,
+} from './types';
+
+/**
+ * RESPONSEFORMAT value → picture format, or null when it names no picture format. Accepted,
+ * case-insensitively and with any media-type parameters (`;…`) and surrounding blanks ignored:
+ * the registered media types image/png and image/jpeg, and the short forms png, jpeg and jpg
+ * (DALI 1.1 §3.4.3 lets a service define short forms). The unregistered image/jpg is not one.
+ */
+export function previewFormatOf(responseFormat: string): PreviewFormat | null {
+  const type = responseFormat.split(';', 1)[0]!.trim().toLowerCase();
+  switch (type) {
+    case 'image/png':
+    case 'png':
+      return 'png';
+    case 'image/jpeg':
+    case 'jpeg':
+    case 'jpg':
+      return 'jpeg';
+    default:
+      return null;
+  }
+}
+
+export function contentTypeOf(format: PreviewFormat): string {
+  return format === 'png' ? 'image/png' : 'image/jpeg';
+}
+
+/** The display parameters, upper-case, so callers can recognise them among a request's. */
+export const DISPLAY_PARAMS: readonly string[] = ['STRETCH', 'CUTS', 'CMAP', 'PREVIEW_SIZE'];
+
+export const STRETCHES: readonly Stretch[] = ['linear', 'asinh', 'log', 'sqrt'];
+export const COLORMAPS: readonly Colormap[] = ['gray', 'viridis', 'inferno'];
+
+/** `p<lo>,<hi>`: two plain decimal numbers (no sign, no exponent, no blanks). */
+const PERCENTILE_CUTS = /^p(\d+(?:\.\d*)?|\.\d+),(\d+(?:\.\d*)?|\.\d+)$/;
+
+function usage(detail: string): DaliError<'UsageError'> {
+  return new DaliError('UsageError', detail);
+}
+
+function parseCuts(value: string): Cuts | null {
+  const v = value.trim().toLowerCase();
+  if (v === 'zscale') return { kind: 'zscale' };
+  if (v === 'minmax') return { kind: 'minmax' };
+  const m = PERCENTILE_CUTS.exec(v);
+  if (!m) return null;
+  const lo = Number(m[1]);
+  const hi = Number(m[2]);
+  return lo >= 0 && lo < hi && hi <= 100 ? { kind: 'percentile', lo, hi } : null;
+}
+
+/**
+ * The display settings of a request. Parameter names are case-insensitive; values are too,
+ * blanks around them ignored. Absent parameters take DEFAULT_DISPLAY's values (no maxSide).
+ * Other parameters are ignored (callers decide about those). Each parameter may be given
+ * once: a repeat is an error (as this service treats RESPONSEFORMAT), since a picture has
+ * one look and silently taking the first or last value would hide a client's mistake.
+ *
+ *   STRETCH       linear | asinh | log | sqrt
+ *   CUTS          zscale | minmax | p<lo>,<hi>  (percentiles, 0 ≤ lo < hi ≤ 100, e.g. p0.5,99.5)
+ *   CMAP          gray | viridis | inferno
+ *   PREVIEW_SIZE  an integer from 1 to MAX_PREVIEW_SIZE (4096): the largest side in pixels
+ *
+ * A bad value throws DaliError('UsageError', …) naming the parameter, the allowed values and
+ * the value given.
+ */
+export function parseDisplayParams(params: readonly { name: string; value: string }[]): DisplayOptions {
+  const given = new Map<string, string[]>();
+  for (const { name, value } of params) {
+    const key = name.toUpperCase();
+    if (!DISPLAY_PARAMS.includes(key)) continue;
+    const values = given.get(key);
+    if (values) values.push(value);
+    else given.set(key, [value]);
+  }
+  const single = (key: string): string | undefined => {
+    const values = given.get(key);
+    if (values && values.length > 1) throw usage(`${key} has ${values.length} values; give one`);
+    return values?.[0];
+  };
+  const options: DisplayOptions = { stretch: DEFAULT_DISPLAY.stretch, cuts: { ...DEFAULT_DISPLAY.cuts }, cmap: DEFAULT_DISPLAY.cmap };
+
+  const stretch = single('STRETCH');
+  if (stretch !== undefined) {
+    const v = stretch.trim().toLowerCase();
+    const found = STRETCHES.find((s) => s === v);
+    if (!found) throw usage(`STRETCH must be one of ${STRETCHES.join(', ')}, not "${stretch}"`);
+    options.stretch = found;
+  }
+
+  const cuts = single('CUTS');
+  if (cuts !== undefined) {
+    const parsed = parseCuts(cuts);
+    if (!parsed) throw usage(`CUTS must be zscale, minmax or p<lo>,<hi> (percentiles, 0 <= lo < hi <= 100, e.g. p0.5,99.5), not "${cuts}"`);
+    options.cuts = parsed;
+  }
+
+  const cmap = single('CMAP');
+  if (cmap !== undefined) {
+    const v = cmap.trim().toLowerCase();
+    const found = COLORMAPS.find((c) => c === v);
+    if (!found) throw usage(`CMAP must be one of ${COLORMAPS.join(', ')}, not "${cmap}"`);
+    options.cmap = found;
+  }
+
+  const size = single('PREVIEW_SIZE');
+  if (size !== undefined) {
+    const v = size.trim();
+    const n = /^\d{1,9}$/.test(v) ? Number(v) : NaN;
+    if (!(n >= 1 && n <= MAX_PREVIEW_SIZE)) throw usage(`PREVIEW_SIZE must be an integer from 1 to ${MAX_PREVIEW_SIZE}, not "${size}"`);
+    options.maxSide = n;
+  }
+  return options;
+}
