@@ -5,7 +5,7 @@
  *  - in process: the service's processor called directly in this process, as its worker
  *    thread calls it (sync mode, the answer inline), p50 over BENCH_SYNC_N (300) requests;
  *  - over HTTP: the same requests to the real system (api + workers + Redis), one at a time;
- *  - the api alone: GET /availability (an answer that never leaves the api process).
+ *  - the api alone: GET /healthz (an answer that never leaves the api process; VOSI availability now asks Redis and the stores).
  * Fixed cost = HTTP p50 − in-process p50  [target ≤ 1 ms]; and the sync cutout over HTTP against
  * the same cutout in process plus the one-row query's HTTP round trip [≤ 2×]. Interleaved rounds (in process,
  * then HTTP, BENCH_SYNC_ROUNDS times) so both sides see the same machine.
@@ -125,7 +125,7 @@ export async function benchSync(): Promise<void> {
         f.inProcess.push(await inProcess(c, config, dir));
         f.http.push(await overHttp(stack.port, c.http));
       }
-      apiAlone.push(await overHttp(stack.port, () => ({ method: 'GET', url: '/api/tap/availability' })));
+      apiAlone.push(await overHttp(stack.port, () => ({ method: 'GET', url: '/healthz' })));
     }
     const median = (values: number[]) => p50(values);
     for (const c of cases) {
@@ -146,7 +146,7 @@ export async function benchSync(): Promise<void> {
       `sync cutout over HTTP against (in process + one-row sync round trip): ${median(cutout.http).toFixed(2)} ms / ` +
         `(${median(cutout.inProcess).toFixed(2)} + ${median(tap.http).toFixed(2)}) ms = ${(median(cutout.http) / budget).toFixed(2)}×  [target ≤ 2×]`,
     );
-    console.log(`sync api alone (GET /availability, never leaves the api): HTTP p50 ${median(apiAlone).toFixed(2)} ms`);
+    console.log(`sync api alone (GET /healthz, never leaves the api): HTTP p50 ${median(apiAlone).toFixed(2)} ms`);
     console.log(machineLine());
   } finally {
     await stack.stop();
