@@ -3,10 +3,14 @@
  * finds them in the cache, and has a worker render the missing ones (service `preview`,
  * worker/datalink/preview.ts: reading and drawing a 4k × 4k image takes a few hundred
  * milliseconds of CPU, which the api's event loop must not spend). One rendering per file is
- * under way at a time, however many requests want it.
+ * under way at a time, however many requests want it, and at most RENDERS_AT_ONCE files per
+ * api process: a DataLink request for a thousand IDs must not queue a thousand renderings in
+ * front of other users' sync requests. Renderings only wanted ahead of time (DataLink listing a
+ * dataset) are dropped when RENDERS_WAITING are already waiting; a fetch of a picture waits.
  */
 import type { Config } from '../../shared/config';
 import { cachedSize, fileVersion, previewCacheDir, previewFile, type PreviewKind } from '../../shared/datalink/previews';
+import { Turns } from '../../shared/turns';
 import { HttpError } from '../http/errors';
 import { RequestParams } from '../http/params';
 import { SyncUnavailable, type SyncDispatcher } from '../sync-dispatcher';
@@ -22,8 +26,14 @@ export interface PreviewEntry {
   size: number;
 }
 
+/** Files one api process has the workers draw at once. */
+export const RENDERS_AT_ONCE = 2;
+/** Renderings wanted ahead of time that may wait for a turn; beyond, they are not started. */
+export const RENDERS_WAITING = 16;
+
 export class PreviewMaker {
   private readonly rendering = new Map<string, Promise<void>>();
+  private readonly turns = new Turns(RENDERS_AT_ONCE, RENDERS_WAITING);
   private readonly cacheDir: string;
 
   constructor(
@@ -54,11 +64,18 @@ export class PreviewMaker {
     return made;
   }
 
-  /** Has a worker render both pictures of a file (once at a time per file). */
-  render(relative: string): Promise<void> {
+  /**
+   * Has a worker render both pictures of a file (once at a time per file). `ahead`: only wanted
+   * ahead of time (DataLink listing it): not started, and resolves at once, when too many
+   * renderings already wait for their turn.
+   */
+  async render(relative: string, ahead = false): Promise<void> {
     let under = this.rendering.get(relative);
     if (!under) {
-      under = this.renderNow(relative).finally(() => this.rendering.delete(relative));
+      under = this.turns
+        .run(() => this.renderNow(relative), ahead)
+        .then(() => undefined)
+        .finally(() => this.rendering.delete(relative));
       this.rendering.set(relative, under);
     }
     return under;

@@ -58,7 +58,7 @@ async function pictureSizes(
   const missing = await look();
   if (missing.length === 0) return sizes;
   const renderings = missing.map((relative) =>
-    previews.render(relative).catch((err: Error) => log.warn({ err, file: relative }, 'DataLink picture not rendered')),
+    previews.render(relative, true).catch((err: Error) => log.warn({ err, file: relative }, 'DataLink picture not rendered')),
   );
   let timer: NodeJS.Timeout | undefined;
   const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, config.datalinkPreviewWaitMs)));
