@@ -64,6 +64,13 @@ const XML_TYPE = 'text/xml; charset=utf-8';
 export const PREVIEW_MAX_BYTES = 16 * 2 ** 20;
 
 /**
+ * Largest side of such a picture, pixels (a larger PREVIEW_SIZE, or none, is reduced to it):
+ * drawing a 16 MiB result at full size would hold the api's event loop ~360 ms, at 512 ~45 ms
+ * (2-core AMD EPYC VM). Whole images at larger sizes are DataLink's #preview, drawn by a worker.
+ */
+export const RESULT_PICTURE_MAX_SIDE = 512;
+
+/**
  * A job's event stream (GET of the job with Accept: text/event-stream, the job page's live
  * progress bar): the job is read at most once a second (woken at once by a phase change) and
  * sent when its phase or progress has changed; the stream ends when the job leaves the active
@@ -120,7 +127,7 @@ async function readSpan(file: string, offset: number, size: number): Promise<Buf
 
 /**
  * A FITS result drawn as a PNG or JPEG picture (shared/preview, with the display parameters
- * parseDisplayParams reads: PREVIEW_SIZE, STRETCH, CUTS, CMAP). `file` holds the result (at
+ * parseDisplayParams reads: PREVIEW_SIZE, at most RESULT_PICTURE_MAX_SIDE, STRETCH, CUTS, CMAP). `file` holds the result (at
  * its offset, in a pack). Throws HttpErrors, answered as text/plain: 400 for bad display
  * parameters or a file with nothing to draw, 413 past `maxBytes`, 404 when the file is gone.
  */
@@ -138,6 +145,7 @@ export async function resultPicture(
   } catch (err) {
     throw usage(err);
   }
+  options = { ...options, maxSide: Math.min(options.maxSide ?? RESULT_PICTURE_MAX_SIDE, RESULT_PICTURE_MAX_SIDE) };
   let size: number;
   try {
     size = result.offset === undefined ? (await fs.stat(file)).size : result.size;

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { HttpError } from '../../api/http/errors';
-import { PREVIEW_MAX_BYTES, resultPicture } from '../../api/uws/router';
+import { PREVIEW_MAX_BYTES, RESULT_PICTURE_MAX_SIDE, resultPicture } from '../../api/uws/router';
 import { writeFitsBuffer } from '../../shared/fits';
 import type { JobResult } from '../../shared/uws/model';
 import { exposureHdus, tanSpec } from '../soda/helpers';
@@ -67,6 +67,16 @@ test('a FITS result, alone or inside a pack, drawn as PNG at most PREVIEW_SIZE o
     'png',
   );
   expect(packed).toEqual(alone);
+  // Drawn in the api: never larger than RESULT_PICTURE_MAX_SIDE, whatever PREVIEW_SIZE asks.
+  const big = writeFitsBuffer(exposureHdus(tanSpec({ width: 1100, height: 300, ra: 10, dec: 20, arcsecPerPixel: 0.2 })));
+  fs.writeFileSync(path.join(dir, 'big.fits'), big);
+  for (const params of [[], [{ name: 'PREVIEW_SIZE', value: '4096' }]]) {
+    expect(pngSize(await resultPicture(result('big.fits', { size: big.length }), path.join(dir, 'big.fits'), params, 'png'))).toEqual([
+      Math.ceil(1100 / 3),
+      Math.ceil(300 / 3),
+    ]);
+  }
+  expect(RESULT_PICTURE_MAX_SIDE).toBe(512);
   const jpeg = await resultPicture(result('stamp.fits'), path.join(dir, 'stamp.fits'), [], 'jpeg');
   expect(jpeg.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
 });
