@@ -17,9 +17,9 @@
  * A browser without a session that asks for a page is sent to the sign-in page; every other
  * client gets the 401 as before.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { Config } from '../shared/config';
+import { hmac, signature, signatureMatches } from '../shared/datalink/signing';
 import { baseUrl } from './http/base-url';
 import { HttpError } from './http/errors';
 import { acceptPrefersHtml } from './pages/negotiate';
@@ -39,10 +39,6 @@ export function ownerOf(res: Response): string | null {
   return (res.locals.owner as string | null | undefined) ?? null;
 }
 
-function mac(key: string, text: string): string {
-  return createHmac('sha256', key).update(text).digest('base64url');
-}
-
 /** Sessions of one configuration: the tokens by their id. */
 export class BrowserSessions {
   private readonly byId = new Map<string, string>();
@@ -55,18 +51,19 @@ export class BrowserSessions {
   }
 
   private idOf(token: string): string {
-    return mac(this.key, `vo-session-id\0${token}`).slice(0, 22);
+    return hmac(this.key, `vo-session-id\0${token}`).slice(0, 22);
   }
 
-  private macOf(id: string, expires: number, token: string): string {
-    return mac(this.key, `vo-session\0${id}\0${expires}\0${token}`);
+  /** What a session's mac signs (shared/datalink/signing.ts, with its expiry). */
+  private static subject(id: string, token: string): string {
+    return `vo-session\0${id}\0${token}`;
   }
 
   /** The cookie value of a new session of `token` (which must be one of the tokens). */
   create(token: string, now = Date.now()): string {
     const id = this.idOf(token);
     const expires = Math.floor(now / 1000) + SESSION_TTL_S;
-    return `${id}.${expires}.${this.macOf(id, expires, token)}`;
+    return `${id}.${expires}.${signature(this.key, BrowserSessions.subject(id, token), expires)}`;
   }
 
   /** The owner a cookie value stands for, or undefined (malformed, forged, expired, revoked). */
@@ -77,9 +74,7 @@ export class BrowserSessions {
     const token = this.byId.get(id);
     const expires = Number(match[2]);
     if (token === undefined || expires * 1000 <= now) return undefined;
-    const expected = Buffer.from(this.macOf(id, expires, token));
-    const actual = Buffer.from(match[3]!);
-    if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) return undefined;
+    if (!signatureMatches(this.key, BrowserSessions.subject(id, token), expires, match[3]!)) return undefined;
     return this.tokens.get(token);
   }
 }

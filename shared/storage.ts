@@ -1,4 +1,8 @@
-/** File-system helpers every process uses: paths that stay inside their root, stale entries swept. */
+/**
+ * File-system helpers every process uses: paths that stay inside their root, positioned reads
+ * that fill their buffer, stale entries swept.
+ */
+import { readSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
@@ -11,6 +15,31 @@ export function containedPath(dir: string, name: string): string | undefined {
   const resolved = path.resolve(dir, name);
   const root = path.resolve(dir) + path.sep;
   return resolved.startsWith(root) ? resolved : undefined;
+}
+
+/**
+ * Reads into all of `target` from `fd` at `position`, as many reads as it takes. Returns the
+ * bytes read: fewer than `target` holds only when the file ends first.
+ */
+export function readFullSync(fd: number, target: Uint8Array, position: number): number {
+  let done = 0;
+  while (done < target.byteLength) {
+    const n = readSync(fd, target, done, target.byteLength - done, position + done);
+    if (n === 0) break;
+    done += n;
+  }
+  return done;
+}
+
+/** readFullSync on an open FileHandle, without blocking. */
+export async function readFull(handle: fs.FileHandle, target: Uint8Array, position: number): Promise<number> {
+  let done = 0;
+  while (done < target.byteLength) {
+    const { bytesRead } = await handle.read(target, done, target.byteLength - done, position + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return done;
 }
 
 /**

@@ -9,7 +9,7 @@
  * dataset) are dropped when RENDERS_WAITING are already waiting; a fetch of a picture waits.
  */
 import type { Config } from '../../shared/config';
-import { cachedSize, fileVersion, previewCacheDir, previewFile, type PreviewKind } from '../../shared/datalink/previews';
+import { cachedSize, fileVersion, previewCacheDir, previewFile, type FileVersion, type PreviewKind } from '../../shared/datalink/previews';
 import { Turns } from '../../shared/turns';
 import { HttpError } from '../http/errors';
 import { RequestParams } from '../http/params';
@@ -45,7 +45,18 @@ export class PreviewMaker {
 
   /** The cached picture of a dataset file (its real path), or undefined when it is not cached. */
   async cached(realPath: string, kind: PreviewKind): Promise<PreviewEntry | undefined> {
-    const file = previewFile(this.cacheDir, await fileVersion(realPath), kind);
+    return this.entry(await fileVersion(realPath), kind);
+  }
+
+  /** Both cached pictures of a dataset file, the file's version read once. */
+  async cachedBoth(realPath: string): Promise<Record<PreviewKind, PreviewEntry | undefined>> {
+    const version = await fileVersion(realPath);
+    const [preview, thumbnail] = await Promise.all([this.entry(version, 'preview'), this.entry(version, 'thumbnail')]);
+    return { preview, thumbnail };
+  }
+
+  private async entry(version: FileVersion, kind: PreviewKind): Promise<PreviewEntry | undefined> {
+    const file = previewFile(this.cacheDir, version, kind);
     const size = await cachedSize(file);
     return size === undefined ? undefined : { file, size };
   }

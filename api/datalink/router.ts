@@ -49,7 +49,7 @@ async function pictureSizes(
   const look = async () => {
     const missing: string[] = [];
     for (const [relative, real] of files) {
-      const [preview, thumbnail] = await Promise.all([previews.cached(real, 'preview'), previews.cached(real, 'thumbnail')]);
+      const { preview, thumbnail } = await previews.cachedBoth(real);
       sizes.set(relative, { preview: preview?.size ?? null, thumbnail: thumbnail?.size ?? null });
       if (!preview || !thumbnail) missing.push(relative);
     }

@@ -17,7 +17,7 @@ import { FitsError } from '../../shared/fits/errors';
 import type { Logger } from '../../shared/log';
 import { newJobId } from '../../shared/ids';
 import { acceptsParameters, mergeParameters, type JobScope, type UwsEngine } from '../../shared/uws/engine';
-import { containedPath } from '../../shared/storage';
+import { containedPath, readFull } from '../../shared/storage';
 import { removeJobFiles, resultsDir, uploadsDir } from '../../shared/uws/files';
 import type { Job, JobParameter, JobResult } from '../../shared/uws/model';
 import { isActive, isPhase, type Phase } from '../../shared/uws/phase';
@@ -113,12 +113,8 @@ async function readSpan(file: string, offset: number, size: number): Promise<Buf
   const handle = await fs.open(file, 'r');
   try {
     const bytes = Buffer.alloc(size);
-    let done = 0;
-    while (done < size) {
-      const { bytesRead } = await handle.read(bytes, done, size - done, offset + done);
-      if (bytesRead === 0) throw Object.assign(new Error('result file is shorter than its record'), { code: 'ENOENT' });
-      done += bytesRead;
-    }
+    if ((await readFull(handle, bytes, offset)) < size)
+      throw Object.assign(new Error('result file is shorter than its record'), { code: 'ENOENT' });
     return bytes;
   } finally {
     await handle.close();

@@ -18,7 +18,7 @@
  */
 import type { Writable } from 'node:stream';
 import { createWriter } from '../votable';
-import type { PreviewFormat } from '../preview';
+import { fileExtensionOf, type PreviewFormat } from '../preview';
 import type { BeginInfo, Cell, FieldDef, ResultWriter, WriterOptions } from '../votable/types';
 import { safeMemberStem } from './positions';
 
@@ -192,9 +192,6 @@ export function memberName(stem: string, band: string, n?: number | string): str
   return `stamps/${stem}_${safeLabel(band)}${n === undefined ? '' : `_${n}`}.fits`;
 }
 
-/** File name extensions of the picture formats. */
-export const PICTURE_EXTENSIONS: Readonly<Record<PreviewFormat, string>> = { png: 'png', jpeg: 'jpg' };
-
 /** The member name's file name without its folder and extension: what MemberNamer keeps unique. */
 function baseName(name: string): string {
   return name.slice(name.lastIndexOf('/') + 1).replace(/\.[^.]*$/u, '');
@@ -202,12 +199,12 @@ function baseName(name: string): string {
 
 /** `previews/<stem>_<band>[_<n>].png|jpg`: the picture of the stamp named `stampMember`. */
 export function previewMemberName(stampMember: string, format: PreviewFormat): string {
-  return `previews/${baseName(stampMember)}.${PICTURE_EXTENSIONS[format]}`;
+  return `previews/${baseName(stampMember)}.${fileExtensionOf(format)}`;
 }
 
 /** `previews/<stem>_rgb[_<n>].png|jpg`: a row's colour composite. */
 export function rgbMemberName(stem: string, format: PreviewFormat, n?: string): string {
-  return `previews/${stem}_rgb${n === undefined ? '' : `_${n}`}.${PICTURE_EXTENSIONS[format]}`;
+  return `previews/${stem}_rgb${n === undefined ? '' : `_${n}`}.${fileExtensionOf(format)}`;
 }
 
 /**

@@ -14,11 +14,11 @@
  * Defaults: a value in a row of the positions table overrides the job's, which overrides the
  * service's (BULK_DEFAULTS).
  */
-import { DaliError } from '../dali/errors';
 import { parseInterval, type Interval } from '../dali/interval';
 import { LSST_BANDS } from '../obscore/bands';
-import { parseDisplayParams, previewFormatOf, type DisplayOptions, type PreviewFormat } from '../preview';
+import { DISPLAY_PARAMS, previewFormatOf, type DisplayOptions, type PreviewFormat } from '../preview';
 import { SodaError } from '../soda/errors';
+import { parseSodaDisplay } from '../soda/params';
 import { quoted, usage } from './errors';
 
 /** One job parameter as the api and the UWS store keep it; byReference ones are uploaded files. */
@@ -178,10 +178,7 @@ const SINGLE = [
   'RESPONSEFORMAT',
   'PREVIEW',
   'RGB',
-  'STRETCH',
-  'CUTS',
-  'CMAP',
-  'PREVIEW_SIZE',
+  ...DISPLAY_PARAMS,
 ] as const;
 /** Parameters that may be repeated. */
 const MULTIPLE = ['POSITION', 'BAND', 'PLANES'] as const;
@@ -361,9 +358,6 @@ function parseBoolean(name: string, text: string): boolean {
   throw usage(`${name} must be true or false, not ${quoted(text)}`);
 }
 
-/** The display parameters (shared/preview's DISPLAY_PARAMS), as this parser names them. */
-const DISPLAY = ['STRETCH', 'CUTS', 'CMAP', 'PREVIEW_SIZE'] as const satisfies readonly SingleName[];
-
 function isBandLetter(text: string): text is BandLetter {
   return (BAND_LETTERS as readonly string[]).includes(text);
 }
@@ -402,7 +396,7 @@ function parsePictures(
 ): Pick<BulkRequest, 'preview' | 'rgb'> {
   const previewText = one('PREVIEW');
   const rgbText = one('RGB');
-  const given = DISPLAY.filter((name) => one(name) !== undefined);
+  const given = DISPLAY_PARAMS.filter((name) => one(name) !== undefined);
   if (previewText === undefined) {
     const look = given.find((name) => name !== 'PREVIEW_SIZE');
     if (look !== undefined) {
@@ -420,14 +414,7 @@ function parsePictures(
       `${previewText === undefined ? 'RGB' : 'PREVIEW'} draws the stamps' IMAGE plane: add IMAGE to PLANES (PLANES=${job.planes.join(',')})`,
     );
   }
-  let display: DisplayOptions;
-  try {
-    display = parseDisplayParams(given.map((name) => ({ name, value: one(name)! })));
-  } catch (err) {
-    // shared/preview speaks DALI; this service's errors are SODA's (the same UsageError label).
-    if (err instanceof DaliError) throw usage(err.detail);
-    throw err;
-  }
+  const display = parseSodaDisplay(given.map((name) => ({ name, value: one(name)! })));
   const pictures: { preview?: BulkPreview; rgb?: BulkRgb } = {};
   if (previewText !== undefined) pictures.preview = { format, display };
   if (rgbText !== undefined) {

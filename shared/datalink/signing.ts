@@ -2,7 +2,8 @@
  * Signed, expiring URLs of dataset files (/api/files/<path>?expires=…&signature=…): an
  * HMAC-SHA256 under SIGNING_KEY of the path and the expiry, so a link handed out by
  * DataLink can be followed by any client (astropy, a browser) without credentials, only
- * for that file, and only until it expires.
+ * for that file, and only until it expires. The same signatures, of another subject, make the
+ * browser sessions of api/auth.ts.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
@@ -52,8 +53,21 @@ export function persistentSigningKey(file: string): string {
   return key;
 }
 
-function signature(key: string, relativePath: string, expires: number): string {
-  return createHmac('sha256', key).update(`${relativePath}\n${expires}`).digest('base64url');
+/** HMAC-SHA256 of `text` under `key`, base64url. */
+export function hmac(key: string, text: string): string {
+  return createHmac('sha256', key).update(text).digest('base64url');
+}
+
+/** The signature of `subject` (a file's path, a session) valid until `expires` (epoch s). */
+export function signature(key: string, subject: string, expires: number): string {
+  return hmac(key, `${subject}\n${expires}`);
+}
+
+/** Whether `given` is that signature, compared in constant time. */
+export function signatureMatches(key: string, subject: string, expires: number, given: string): boolean {
+  const expected = Buffer.from(signature(key, subject, expires));
+  const actual = Buffer.from(given);
+  return expected.length === actual.length && timingSafeEqual(expected, actual);
 }
 
 /** `/api/files/<path>?expires=<epoch s>&signature=…`, path segments URL-encoded. */
@@ -72,8 +86,6 @@ export function checkSignature(
   now = Date.now(),
 ): SignatureCheck {
   if (expiresText === undefined || given === undefined || !/^\d{1,12}$/.test(expiresText)) return 'invalid';
-  const expected = Buffer.from(signature(key, relativePath, Number(expiresText)));
-  const actual = Buffer.from(given);
-  if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) return 'invalid';
+  if (!signatureMatches(key, relativePath, Number(expiresText), given)) return 'invalid';
   return Number(expiresText) * 1000 < now ? 'expired' : 'ok';
 }

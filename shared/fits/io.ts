@@ -7,6 +7,7 @@
  * loop free for very large reads). Sources are injectable, which is how tests count reads.
  */
 import * as fs from 'node:fs';
+import { readFullSync } from '../storage';
 import { FitsError } from './errors';
 
 /** Random access to the bytes of one FITS file. */
@@ -90,12 +91,8 @@ export function fdSource(fd: number, name: string, size?: number): ByteSource {
     readSync(target, position) {
       ensureOpen();
       checkRange(name, fileSize, target, position);
-      let done = 0;
-      while (done < target.byteLength) {
-        const n = fs.readSync(fd, target, done, target.byteLength - done, position + done);
-        if (n === 0) throw new FitsError(`${name}: unexpected end of file at offset ${position + done}`);
-        done += n;
-      }
+      const done = readFullSync(fd, target, position);
+      if (done < target.byteLength) throw new FitsError(`${name}: unexpected end of file at offset ${position + done}`);
     },
     readRowsSync(target, position, rows) {
       ensureOpen();

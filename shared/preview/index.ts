@@ -3,7 +3,7 @@
  * would draw them (cuts, stretches, Lupton colour composites), with matplotlib's colour maps.
  * Pure apart from previewOfFits / planeOfFitsFile, which read FITS files.
  */
-export { COLORMAPS, DISPLAY_PARAMS, STRETCHES, contentTypeOf, parseDisplayParams, previewFormatOf } from './params';
+export { COLORMAPS, DISPLAY_PARAMS, STRETCHES, contentTypeOf, fileExtensionOf, parseDisplayParams, previewFormatOf } from './params';
 export {
   DEFAULT_DISPLAY,
   DEFAULT_LUPTON,
@@ -45,3 +45,4 @@ export {
   type FitsPlaneOptions,
   type PlaneHdus,
 } from './fits';
+export { GRID_TOLERANCE_PIXELS, gridImageOf, gridMismatch, type GridImage } from './grid';

@@ -38,8 +38,14 @@ export function contentTypeOf(format: PreviewFormat): string {
   return format === 'png' ? 'image/png' : 'image/jpeg';
 }
 
+/** The file name extension of a picture: png, jpg. */
+export function fileExtensionOf(format: PreviewFormat): string {
+  return format === 'png' ? 'png' : 'jpg';
+}
+
 /** The display parameters, upper-case, so callers can recognise them among a request's. */
-export const DISPLAY_PARAMS: readonly string[] = ['STRETCH', 'CUTS', 'CMAP', 'PREVIEW_SIZE'];
+export const DISPLAY_PARAMS = ['STRETCH', 'CUTS', 'CMAP', 'PREVIEW_SIZE'] as const;
+const DISPLAY_NAMES: ReadonlySet<string> = new Set(DISPLAY_PARAMS);
 
 export const STRETCHES: readonly Stretch[] = ['linear', 'asinh', 'log', 'sqrt'];
 export const COLORMAPS: readonly Colormap[] = ['gray', 'viridis', 'inferno'];
@@ -81,7 +87,7 @@ export function parseDisplayParams(params: readonly { name: string; value: strin
   const given = new Map<string, string[]>();
   for (const { name, value } of params) {
     const key = name.toUpperCase();
-    if (!DISPLAY_PARAMS.includes(key)) continue;
+    if (!DISPLAY_NAMES.has(key)) continue;
     const values = given.get(key);
     if (values) values.push(value);
     else given.set(key, [value]);

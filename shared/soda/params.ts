@@ -119,6 +119,19 @@ export function unsupportedParamsError(params: readonly SodaParam[]): SodaError 
 }
 
 /**
+ * The display parameters (shared/preview's parseDisplayParams), a bad value a SodaError: the
+ * same UsageError text, in the class SODA's and bulk batches' callers catch.
+ */
+export function parseSodaDisplay(params: readonly SodaParam[]): DisplayOptions {
+  try {
+    return parseDisplayParams(params);
+  } catch (err) {
+    if (err instanceof DaliError) throw usage(err.detail);
+    throw err;
+  }
+}
+
+/**
  * RESPONSEFORMAT (DALI 1.1 §3.4.3: a format the service does not answer is an error, never
  * ignored), the display parameters and RGB, for a request of `ids`.
  */
@@ -135,13 +148,7 @@ export function parseSodaOutput(params: readonly SodaParam[], ids: readonly stri
   }
   const format = previewFormatOf(given);
   if (!format) throw usage(`unsupported RESPONSEFORMAT ${given}; this service answers ${SODA_RESPONSE_FORMATS.join(', ')}`);
-  let options: DisplayOptions;
-  try {
-    options = parseDisplayParams(params);
-  } catch (err) {
-    if (err instanceof DaliError) throw usage(err.detail);
-    throw err;
-  }
+  const options = parseSodaDisplay(params);
   if (rgbValues.length > 1) throw usage(`RGB has ${rgbValues.length} values; give one, e.g. RGB=i,r,g`);
   let rgb: string[] | null = null;
   if (rgbValues.length === 1) {

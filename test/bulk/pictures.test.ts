@@ -6,7 +6,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { compositesByIndex, manifestRows, type BatchPlan, type StampOutcome } from '../../shared/bulk/batch';
-import { compositeBound, compositeOf, gridMismatch, previewBound, stampImage, type StampImage } from '../../shared/bulk/pictures';
+import { compositeBound, compositeOf, previewBound } from '../../shared/bulk/pictures';
+import { gridImageOf, gridMismatch, type GridImage } from '../../shared/preview';
 import { closeStampFiles, cutStamp, type PixelBox } from '../../shared/bulk/stamp';
 import { writeFitsBuffer } from '../../shared/fits';
 import { DEFAULT_DISPLAY, renderPreview, renderRgb } from '../../shared/preview';
@@ -60,8 +61,8 @@ describe('composites: only of stamps on one pixel grid', () => {
     writeFileSync(path, writeFitsBuffer(exposureHdus(tanSpec({ ...spec, ...options }))));
     return path;
   }
-  function stamp(path: string, band: string, box: PixelBox): StampImage {
-    return stampImage(band, cutStamp(path, box, { planes: ['IMAGE', 'MASK'], edge: 'pad', provenance: { ...PROVENANCE, band } }));
+  function stamp(path: string, band: string, box: PixelBox): GridImage {
+    return gridImageOf(band, cutStamp(path, box, { planes: ['IMAGE', 'MASK'], edge: 'pad', provenance: { ...PROVENANCE, band } }));
   }
   const box: PixelBox = { x0: 10, y0: 8, nx: 24, ny: 20 };
 
@@ -69,10 +70,10 @@ describe('composites: only of stamps on one pixel grid', () => {
     const a = exposure('a.fits', {});
     const b = exposure('b.fits', {});
     const stamps = [stamp(a, 'i', box), stamp(b, 'r', box), stamp(a, 'g', box)] as const;
-    expect(gridMismatch(stamps)).toBeUndefined();
+    expect(gridMismatch(stamps, 'stamps')).toBeUndefined();
     // Padded beyond the image (NaN), and NO_DATA pixels of the MASK: masked in the plane.
     const padded = [stamp(a, 'i', { ...box, x0: -4 }), stamp(b, 'r', { ...box, x0: -4 }), stamp(a, 'g', { ...box, x0: -4 })] as const;
-    expect(gridMismatch(padded)).toBeUndefined();
+    expect(gridMismatch(padded, 'stamps')).toBeUndefined();
     expect(padded[0].plane.masked).toBeDefined();
     const rgb = { bands: ['i', 'r', 'g'], format: 'png', maxSide: 12 } as const;
     const made = compositeOf(padded, rgb);
@@ -91,9 +92,11 @@ describe('composites: only of stamps on one pixel grid', () => {
         /^the i, r, g stamps do not lie on one pixel grid \(their images' WCS differ by up to 0\.\d+ pixels\)$/,
       ),
     });
-    expect(gridMismatch([stamp(a, 'i', box), stamp(a, 'r', box), stamp(shifted, 'g', box)])).toMatch(/differ by up to 0\.(09|10) pixels/);
+    expect(gridMismatch([stamp(a, 'i', box), stamp(a, 'r', box), stamp(shifted, 'g', box)], 'stamps')).toMatch(
+      /differ by up to 0\.(09|10) pixels/,
+    );
     // The same image, boxes a pixel apart: the same shape, but other sky.
-    expect(gridMismatch([stamp(a, 'i', box), stamp(a, 'r', { ...box, x0: 11 }), stamp(a, 'g', box)])).toMatch(
+    expect(gridMismatch([stamp(a, 'i', box), stamp(a, 'r', { ...box, x0: 11 }), stamp(a, 'g', box)], 'stamps')).toMatch(
       /differ by up to 1\.0 pixels/,
     );
   });

@@ -4,7 +4,8 @@
  * row's thumbnail; the row's cutout form with the preview and the FITS; an SIA search with the
  * footprints drawn; a bulk batch from a positions file, its progress bar to 100 % and its
  * manifest as a sortable table; the job list with its phase filters; the results page with
- * thumbnails of the FITS stamps. Each page is saved under docs/screenshots/.
+ * thumbnails of the FITS stamps. Each page is saved as a screenshot (docs/screenshots/ with
+ * UPDATE_SCREENSHOTS=1, else a temporary directory: helpers.ts SCREENSHOTS).
  *
  * Some steps rest on features of other parts of the service: the DataLink #thumbnail links
  * (TAP and SIA thumbnails), SODA's RESPONSEFORMAT=image/png (the cutout preview) and

@@ -14,7 +14,14 @@ import { inCi } from '../helpers/tools';
 /** Debian's package `chromium` (scripts/prerequisites.sh test installs it). */
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
-export const SCREENSHOTS = path.join(PROJECT_ROOT, 'docs', 'screenshots');
+/**
+ * Where the walk-through saves its screenshots: docs/screenshots/ (committed, linked from the
+ * README) with UPDATE_SCREENSHOTS=1, else a temporary directory, so that a test run leaves the
+ * checkout as it was.
+ */
+export const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS
+  ? path.join(PROJECT_ROOT, 'docs', 'screenshots')
+  : path.join(os.tmpdir(), 'vo-image-services-screenshots');
 
 /** Small enough for committed PNGs, wide enough for the tables. */
 export const VIEWPORT = { width: 1000, height: 700 };
@@ -94,7 +101,7 @@ export async function launchBrowser(): Promise<Browser> {
   };
 }
 
-/** Saves a screenshot of the viewport as docs/screenshots/<name>.png. */
+/** Saves a screenshot of the viewport as <SCREENSHOTS>/<name>.png. */
 export async function screenshot(page: Page, name: string): Promise<void> {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: false });

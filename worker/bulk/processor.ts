@@ -18,7 +18,7 @@
  * The files each step leaves are described in shared/bulk/batch.ts.
  */
 import fs from 'node:fs/promises';
-import { closeSync, openSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { crc32 } from '../../shared/archive';
 import type { Config } from '../../shared/config';
@@ -61,7 +61,7 @@ import {
 import type { ManifestStatus } from '../../shared/bulk/manifest';
 import { MemberNamer, previewMemberName } from '../../shared/bulk/manifest';
 import type { BulkPreview, BulkRequest, BulkRgb } from '../../shared/bulk/params';
-import { compositeBound, compositeOf, previewBound, stampImage, type StampImage } from '../../shared/bulk/pictures';
+import { compositeBound, compositeOf, previewBound } from '../../shared/bulk/pictures';
 import { positionsFromRequest, type PositionsTable } from '../../shared/bulk/positions';
 import { resolveStamps, type PlannedStamp } from '../../shared/bulk/resolve';
 import { bulkRequest, missingPart, positionsOf } from '../../shared/bulk/service';
@@ -76,10 +76,10 @@ import {
 } from '../../shared/bulk/stamp';
 import { reportWork } from '../../shared/metrics/work';
 import { FetchError, fetchUpload } from '../../shared/net/fetch';
-import { contentTypeOf, renderPreview } from '../../shared/preview';
+import { contentTypeOf, gridImageOf, renderPreview, type GridImage } from '../../shared/preview';
 import { SodaError, sodaErrorText } from '../../shared/soda';
 import { LruCache } from '../../shared/soda/lru';
-import { containedPath } from '../../shared/storage';
+import { containedPath, readFullSync } from '../../shared/storage';
 import { inlineUpload } from '../../shared/uws/files';
 import { ResultPack } from '../../shared/uws/results';
 import { JobFailure, type ProcessorInput, type ProcessorOutcome, type ProducedResult } from '../../shared/uws/service';
@@ -467,11 +467,7 @@ class PackReader {
   read(part: number, offset: number, bytes: number): Buffer {
     const fd = this.files.getOrCreate(part, () => openSync(path.join(this.dir, packFile(part)), 'r'));
     const out = Buffer.allocUnsafe(bytes);
-    for (let at = 0; at < bytes;) {
-      const read = readSync(fd, out, at, bytes - at, offset + at);
-      if (read === 0) throw new Error(`${packFile(part)} ends before byte ${offset + bytes}`);
-      at += read;
-    }
+    if (readFullSync(fd, out, offset) < bytes) throw new Error(`${packFile(part)} ends before byte ${offset + bytes}`);
     return out;
   }
 
@@ -535,7 +531,7 @@ function rowComposite(
   outcomes: ReadonlyMap<number, StampOutcome>,
   packs: PackReader,
 ): Buffer | { message: string } {
-  const images: StampImage[] = [];
+  const images: GridImage[] = [];
   for (const index of planned.indexes) {
     const row = rows[index]!;
     const outcome = outcomes.get(index);
@@ -543,7 +539,7 @@ function rowComposite(
       return { message: `the ${row.band ?? ''} stamp was not cut (${outcome?.status ?? 'not_run'})` };
     }
     try {
-      images.push(stampImage(row.band ?? '', packs.read(row.part, outcome.offset, outcome.bytes)));
+      images.push(gridImageOf(row.band ?? '', packs.read(row.part, outcome.offset, outcome.bytes)));
     } catch (err) {
       return { message: `the ${row.band ?? ''} stamp cannot be drawn: ${(err as Error).message}` };
     }

@@ -14,7 +14,16 @@ import { FitsError, openFitsSync, type FitsFile } from '../../shared/fits';
 import { canonicalId, type Dataset, DatasetLookup } from '../../shared/obscore/lookup';
 import type { JobParameter } from '../../shared/uws/model';
 import { LSST_BANDS } from '../../shared/obscore/bands';
-import { contentTypeOf, planeOfFits, renderPreview, renderRgb, type Plane } from '../../shared/preview';
+import {
+  contentTypeOf,
+  fileExtensionOf,
+  gridImageOf,
+  gridMismatch,
+  planeOfFits,
+  renderPreview,
+  renderRgb,
+  type GridImage,
+} from '../../shared/preview';
 import {
   combinations,
   cutoutBuffer,
@@ -65,10 +74,10 @@ interface Answer {
   bytes: Buffer;
 }
 
-/** The IMAGE plane (and its MASK) of a cutout's FITS bytes, for drawing. */
-function planeOf(fits: Buffer, id: string): Plane {
+/** What the cutout's FITS bytes give, their FitsError a SODA UsageError naming the ID. */
+function drawable<T>(id: string, read: () => T): T {
   try {
-    return planeOfFits(fits);
+    return read();
   } catch (err) {
     if (err instanceof FitsError) throw new SodaError('UsageError', `${id} has no image plane to draw: ${err.message}`);
     throw err;
@@ -78,13 +87,15 @@ function planeOf(fits: Buffer, id: string): Plane {
 /** A cutout as its output asks: the FITS bytes, or a picture of them. */
 function answerOf(fits: Buffer, cutout: SodaCutout, output: SodaOutput): Answer {
   if (output.kind === 'fits') return { mimeType: 'application/fits', bytes: fits };
-  return { mimeType: contentTypeOf(output.format), bytes: renderPreview(planeOf(fits, cutout.id), output.display, output.format) };
+  const plane = drawable(cutout.id, () => planeOfFits(fits));
+  return { mimeType: contentTypeOf(output.format), bytes: renderPreview(plane, output.display, output.format) };
 }
 
 /**
  * A colour picture of three IDs' cutouts of one region (RGB=<red>,<green>,<blue>): each band
- * is drawn from the ID whose image covers its wavelengths; the three cutouts must share one
- * pixel grid (as coadds of one patch in different bands do). Null when they hold no pixels.
+ * is drawn from the ID whose image covers its wavelengths; the three cutouts must lie on one
+ * pixel grid (gridMismatch: as coadds of one tract in different bands do). Null when they hold
+ * no pixels.
  */
 function rgbAnswer(
   cutouts: readonly SodaCutout[],
@@ -92,11 +103,11 @@ function rgbAnswer(
   config: Config,
   resolvedOf: (id: string) => Resolved,
 ): Answer | null {
-  const bands = output.rgb!;
   const resolved = cutouts.map((c) => resolvedOf(c.id));
   for (const r of resolved) if (r instanceof SodaError) throw r;
   const datasets = resolved as { dataset: Dataset; path: string }[];
-  const planes = bands.map((band) => {
+  const images: GridImage[] = [];
+  for (const band of output.rgb!) {
     const { emMin, emMax } = LSST_BANDS[band]!;
     const centre = (emMin + emMax) / 2;
     const k = datasets.findIndex(
@@ -105,18 +116,15 @@ function rgbAnswer(
     if (k < 0)
       throw new SodaError('UsageError', `RGB: none of the IDs is an image in band ${band} (${cutouts.map((c) => c.id).join(', ')})`);
     const fits = cut(cutouts[k]!, config, datasets[k]!);
-    return fits && planeOf(fits, cutouts[k]!.id);
-  });
-  if (planes.some((p) => p === null)) return null;
-  const [r, g, b] = planes as Plane[];
-  if (r!.width !== g!.width || r!.width !== b!.width || r!.height !== g!.height || r!.height !== b!.height)
-    throw new SodaError(
-      'UsageError',
-      `RGB: the three cutouts differ in size (${planes.map((p) => `${p!.width}×${p!.height}`).join(', ')}); the images must share one pixel grid`,
-    );
+    if (!fits) return null;
+    images.push(drawable(cutouts[k]!.id, () => gridImageOf(band, fits)));
+  }
+  const mismatch = gridMismatch(images, 'cutouts');
+  if (mismatch !== undefined) throw new SodaError('UsageError', `RGB: ${mismatch}; the images must share one pixel grid`);
+  const [r, g, b] = images as [GridImage, GridImage, GridImage];
   return {
     mimeType: contentTypeOf(output.format),
-    bytes: renderRgb([r!, g!, b!], { maxSide: output.display.maxSide }, output.format),
+    bytes: renderRgb([r.plane, g.plane, b.plane], { maxSide: output.display.maxSide }, output.format),
   };
 }
 
@@ -302,7 +310,7 @@ export async function process(input: ProcessorInput, config: Config): Promise<Pr
       const lookup = datasets(config);
       const answer = answerGroup(groups[0]!, output, config, (id) => resolve(id, config, lookup));
       if (!answer) return [];
-      const name = output.kind === 'fits' ? 'cutout.fits' : `cutout.${output.format === 'png' ? 'png' : 'jpg'}`;
+      const name = output.kind === 'fits' ? 'cutout.fits' : `cutout.${fileExtensionOf(output.format)}`;
       const result = writeResult(input, 'cutout', name, answer.mimeType, answer.bytes);
       reportWork({ cutouts: 1, cutoutBytes: answer.bytes.length });
       return [result];
