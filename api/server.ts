@@ -103,6 +103,7 @@ interface Opened {
   events: UwsEvents;
   queues: JobQueues;
   lookup: DatasetLookup;
+  sync: SyncDispatcher;
 }
 
 export class ApiServer {
@@ -142,7 +143,7 @@ export class ApiServer {
     countConnectionLosses(events.redis, () => metrics.redisErrors.inc({ operation: 'connection' }));
     const engine = new UwsEngine({ config, store, queues, events, log, metrics }, options.services);
     const hub = new WaitHub();
-    const sync = SyncDispatcher.create(config, events, metrics);
+    const sync = SyncDispatcher.create(config, events, log, metrics);
     // With Redis down, the subscriptions are made when it comes (ioredis keeps them); until
     // then WAIT only waits and sync requests wait for Redis (up to SYNC_QUEUE_TIMEOUT).
     const subscribed = Promise.all([events.onPhase((jobId) => hub.notify(jobId)), sync.subscribed]);
@@ -164,7 +165,7 @@ export class ApiServer {
       const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
     });
     server.keepAliveTimeout = 65000; // outlive client pools (pyvo's requests keeps connections)
-    const api = new ApiServer(config, engine, hub, server, log, { store, events, queues, lookup });
+    const api = new ApiServer(config, engine, hub, server, log, { store, events, queues, lookup, sync });
     api.startMaintenance();
     log.info({ url: api.url, services: [...options.services.keys()] }, 'api listening');
     return api;
@@ -238,7 +239,8 @@ export class ApiServer {
       // Blocked WAIT requests are answered by closing their sockets after a moment.
       setTimeout(() => this.server.closeAllConnections(), 1000).unref();
     });
-    const { store, events, queues, lookup } = this.opened;
+    const { store, events, queues, lookup, sync } = this.opened;
+    sync.close();
     await queues.close();
     await events.close();
     await store.close();

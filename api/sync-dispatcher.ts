@@ -13,6 +13,7 @@ import type { Config } from '../shared/config';
 import { parseSyncMessage, SYNC_TAKEN_TTL_MS, syncDir, type SyncOutcome, type SyncRequest } from '../shared/dali/sync-messages';
 import { newProcessId, newSyncRequestId } from '../shared/ids';
 import type { ApiMetrics } from '../shared/metrics';
+import type { Logger } from '../shared/log';
 import { channels, whenReady, within } from '../shared/redis';
 import type { UwsEvents } from '../shared/uws/events';
 import { containedPath } from '../shared/storage';
@@ -21,6 +22,7 @@ import { sendFileOr404 } from './http/errors';
 import { ownerOf } from './auth';
 import { keepUploads, paramLimits, readParams, type RequestParams } from './http/params';
 import { baseUrl } from './http/base-url';
+import { SyncLines, type LineSending } from './sync-lines';
 
 /** Seconds a client refused with 503 is told to wait before it retries (Retry-After). */
 const RETRY_AFTER_S = 5;
@@ -73,9 +75,13 @@ export class SyncDispatcher {
   readonly subscribed: Promise<void>;
   private replyChannelReady = false;
 
+  /** Straight connections to the workers (SYNC_LINES), tried before the Redis list. */
+  private readonly lines: SyncLines | undefined;
+
   private constructor(
     private readonly config: Config,
     private readonly events: UwsEvents,
+    log: Logger,
     /** The api's metrics: sync request durations (syncEndpoint), Redis errors. */
     readonly metrics: ApiMetrics | undefined,
   ) {
@@ -84,11 +90,25 @@ export class SyncDispatcher {
       () => (this.replyChannelReady = true),
       () => undefined,
     );
+    if (config.syncLines) {
+      this.lines = new SyncLines(config, events, (bytes) => this.onMessage(bytes), log, metrics);
+      this.lines.start();
+    }
   }
 
-  /** Subscribes to this process's reply channel; callers wait on `subscribed` as they see fit. */
-  static create(config: Config, events: UwsEvents, metrics?: ApiMetrics): SyncDispatcher {
-    return new SyncDispatcher(config, events, metrics);
+  /** Subscribes to this process's reply channel and finds the workers' sync lines; callers wait on `subscribed` as they see fit. */
+  static create(config: Config, events: UwsEvents, log: Logger, metrics?: ApiMetrics): SyncDispatcher {
+    return new SyncDispatcher(config, events, log, metrics);
+  }
+
+  /** Sync lines open to workers (0 without SYNC_LINES). */
+  get openLines(): number {
+    return this.lines?.open ?? 0;
+  }
+
+  /** Ends the sync lines (requests in flight on them are lost: call once the HTTP server is closed). */
+  close(): void {
+    this.lines?.close();
   }
 
   private redisFailed(): void {
@@ -151,16 +171,10 @@ export class SyncDispatcher {
     let closedEarly = false;
     context.onClose(() => (clientGone ? clientGone() : (closedEarly = true)));
 
-    // Not pushed while Redis is away: a command left waiting in ioredis would reach the list
-    // whenever Redis returns, long after this request was answered.
-    if (!(await this.reachable(deadline))) {
-      if (!closedEarly) this.redisFailed();
-      await dispose();
-      throw new SyncUnavailable(closedEarly ? 'the client closed the connection' : REDIS_UNREACHABLE);
-    }
-
     let timer: NodeJS.Timeout | undefined;
     let watch: NodeJS.Timeout | undefined;
+    let line: LineSending | undefined;
+    let settled = false;
     /**
      * Once a worker holds the request's "taken" key, its disappearance with no outcome means
      * the worker died: answered within seconds, not after SYNC_TIMEOUT. Two misses in a row,
@@ -182,51 +196,96 @@ export class SyncDispatcher {
     };
     let streamed: ((file: string, mimeType: string) => void) | undefined;
     const final = new Promise<Final>((resolve, reject) => {
-      const fail = (message: string) => reject(new SyncUnavailable(message));
-      const lost = () =>
+      const fail = (message: string) => {
+        settled = true;
+        reject(new SyncUnavailable(message));
+      };
+      const silent = () =>
         fail(
           `the worker running the request did not answer within ${this.config.syncQueueTimeout + this.config.syncTimeout + LOST_WORKER_GRACE_S} s`,
         );
+      const workerLost = () => fail('the worker running the request stopped before it answered; please retry');
       this.pending.set(id, {
-        settle: (outcome, data) => resolve({ outcome, data }),
+        settle: (outcome, data) => {
+          settled = true;
+          resolve({ outcome, data });
+        },
         stream: (file, mimeType) => streamed?.(file, mimeType),
       });
+      /** Through the Redis list: any worker takes it when it has a free slot. */
+      const queue = async () => {
+        clientGone = () => {
+          // Best effort: with Redis away the request may stay in the list (a worker's outcome
+          // then goes to nobody).
+          redis.lrem(key, 1, text).catch(() => undefined);
+          this.events.publishAbort(id).catch(() => undefined);
+          fail('the client closed the connection');
+        };
+        // Not pushed while Redis is away: a command left waiting in ioredis would reach the list
+        // whenever Redis returns, long after this request was answered.
+        if (!(await this.reachable(deadline))) {
+          if (!settled) {
+            this.redisFailed();
+            fail(REDIS_UNREACHABLE);
+          }
+          return;
+        }
+        if (settled) return;
+        watchWorker(workerLost);
+        timer = setTimeout(
+          () => {
+            // Withdraw the request if it is still waiting; if a worker took it (it is no longer in
+            // the list), give that worker the request's time limit. If Redis is unreachable now,
+            // nobody can tell: the caller gets its 503 at once rather than a wait for Redis.
+            redis.lrem(key, 1, text).then(
+              (removed) => {
+                if (removed > 0)
+                  fail(`no worker took the request within ${this.config.syncQueueTimeout} s; the service is busy or has no worker running`);
+                else timer = setTimeout(silent, (this.config.syncTimeout + LOST_WORKER_GRACE_S) * 1000);
+              },
+              () => {
+                this.redisFailed();
+                fail(REDIS_UNREACHABLE);
+              },
+            );
+          },
+          Math.max(0, deadline - Date.now()),
+        );
+        // Bounded: the connection fails fast, or after COMMAND_TIMEOUT_MS (shared/redis).
+        redis.rpush(key, text).catch(() => {
+          this.redisFailed();
+          fail(REDIS_UNREACHABLE);
+        });
+      };
+      if (closedEarly) {
+        fail('the client closed the connection');
+        return;
+      }
+      // Straight to a worker with a free slot when a sync line has one; else (or when the
+      // worker refuses it after all) through the queue.
+      line = this.lines?.send(id, text, {
+        refused: () => {
+          line = undefined;
+          clearTimeout(timer);
+          void queue();
+        },
+        lost: workerLost,
+      });
+      if (!line) {
+        void queue();
+        return;
+      }
+      const sent = line;
       clientGone = () => {
-        // Best effort: with Redis away the request may stay in the list (a worker's outcome
-        // then goes to nobody).
-        redis.lrem(key, 1, text).catch(() => undefined);
-        this.events.publishAbort(id).catch(() => undefined);
+        sent.abort();
         fail('the client closed the connection');
       };
-      if (closedEarly) clientGone();
-      watchWorker(() => fail('the worker running the request stopped before it answered; please retry'));
-      timer = setTimeout(
-        () => {
-          // Withdraw the request if it is still waiting; if a worker took it (it is no longer in
-          // the list), give that worker the request's time limit. If Redis is unreachable now,
-          // nobody can tell: the caller gets its 503 at once rather than a wait for Redis.
-          redis.lrem(key, 1, text).then(
-            (removed) => {
-              if (removed > 0)
-                fail(`no worker took the request within ${this.config.syncQueueTimeout} s; the service is busy or has no worker running`);
-              else timer = setTimeout(lost, (this.config.syncTimeout + LOST_WORKER_GRACE_S) * 1000);
-            },
-            () => {
-              this.redisFailed();
-              fail(REDIS_UNREACHABLE);
-            },
-          );
-        },
-        Math.max(0, deadline - Date.now()),
-      );
-      // Bounded: the connection fails fast, or after COMMAND_TIMEOUT_MS (shared/redis).
-      redis.rpush(key, text).catch(() => {
-        this.redisFailed();
-        fail(REDIS_UNREACHABLE);
-      });
+      // The worker stops the request after SYNC_TIMEOUT itself; this is for one that hangs.
+      timer = setTimeout(silent, (this.config.syncTimeout + LOST_WORKER_GRACE_S) * 1000);
     }).finally(() => {
       clearTimeout(timer);
       clearInterval(watch);
+      line?.done();
       this.pending.delete(id);
     });
     const started = new Promise<{ file: string; mimeType: string }>((resolve) => {

@@ -123,11 +123,18 @@ export interface BenchStack {
   /** [name, pid] of redis, the api and the workers, for cpuMeter. */
   processes: [string, number][];
   workers: number;
+  /** The ports of the api processes started besides the first (StackOptions.moreApis), in order. */
+  morePorts: number[];
   stop(): Promise<void>;
 }
 
+export interface StackOptions {
+  /** More api processes on the same Redis and workers, each with these variables over the stack's (e.g. SYNC_LINES=0). */
+  moreApis?: Record<string, string>[];
+}
+
 /** Starts redis-server (AOF), the api and WORKERS (default: cores) worker processes. */
-export async function startBenchStack(name: string, env: Record<string, string> = {}): Promise<BenchStack> {
+export async function startBenchStack(name: string, env: Record<string, string> = {}, options: StackOptions = {}): Promise<BenchStack> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `bench-${name}-`));
   const redis = await startRedisServer({ dir: path.join(dir, 'redis'), appendOnly: true });
   const port = await freePort();
@@ -157,8 +164,8 @@ export async function startBenchStack(name: string, env: Record<string, string> 
     if (!process.env.BENCH_KEEP) fs.rmSync(dir, { recursive: true, force: true });
     else console.log(`kept ${dir}`);
   };
-  const start = async (script: string, ready: string) => {
-    const child = fork(path.join(PROJECT_ROOT, script), [], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  const start = async (script: string, ready: string, extra: Record<string, string> = {}) => {
+    const child = fork(path.join(PROJECT_ROOT, script), [], { env: { ...childEnv, ...extra }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     children.push(child);
     if (process.env.BENCH_LOG) {
       const log = fs.createWriteStream(`${process.env.BENCH_LOG}.${children.length}`);
@@ -167,16 +174,21 @@ export async function startBenchStack(name: string, env: Record<string, string> 
     }
     await waitForMessage(child, (s) => s.includes(ready), script);
   };
+  const morePorts: number[] = [];
   try {
     await start('dist/api/main.js', 'api listening');
     for (let i = 0; i < workers; i++) await start('dist/worker/main.js', 'worker ready');
+    for (const extra of options.moreApis ?? []) {
+      morePorts.push(await freePort());
+      await start('dist/api/main.js', 'api listening', { ...extra, PORT: String(morePorts.at(-1)) });
+    }
   } catch (err) {
     await stop();
     throw err;
   }
   const processes: [string, number][] = [
     ['redis', redis.process.pid!],
-    ...children.map((c, i): [string, number] => [i === 0 ? 'api' : `worker${i}`, c.pid!]),
+    ...children.map((c, i): [string, number] => [i === 0 ? 'api' : i <= workers ? `worker${i}` : `api${i - workers + 1}`, c.pid!]),
   ];
-  return { port, config, redis, processes, workers, stop };
+  return { port, config, redis, processes, workers, morePorts, stop };
 }

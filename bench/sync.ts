@@ -1,10 +1,12 @@
 /**
- * The fixed cost of a DALI-sync request (`npm run bench:sync`): what the path api → Redis →
- * worker thread → Redis → api adds to the work itself. For a one-row TAP query and a 64×64
+ * The fixed cost of a DALI-sync request (`npm run bench:sync`): what the path api → sync line →
+ * worker thread → sync line → api adds to the work itself, beside the route it replaced (api →
+ * Redis list → worker thread → Redis channel → api, a second api process with SYNC_LINES=0). For a one-row TAP query and a 64×64
  * three-plane SODA cutout of the demo repository, in the same run:
  *  - in process: the service's processor called directly in this process, as its worker
  *    thread calls it (sync mode, the answer inline), p50 over BENCH_SYNC_N (300) requests;
- *  - over HTTP: the same requests to the real system (api + workers + Redis), one at a time;
+ *  - over HTTP: the same requests to the real system (api + workers + Redis), one at a time,
+ *    to each api;
  *  - the api alone: GET /healthz (an answer that never leaves the api process; VOSI availability now asks Redis and the stores).
  * Fixed cost = HTTP p50 − in-process p50  [target ≤ 1 ms]; and the sync cutout over HTTP against
  * the same cutout in process plus the one-row query's HTTP round trip [≤ 2×]. Interleaved rounds (in process,
@@ -67,6 +69,18 @@ async function inProcess(c: Case, config: Config, dir: string): Promise<number> 
   return p50(ms);
 }
 
+/** Waits until the api has a sync line open to each worker (its vo_sync_lines_open gauge). */
+async function waitForLines(port: number, workers: number): Promise<void> {
+  const deadline = Date.now() + 10000;
+  for (;;) {
+    const metrics = (await request(port, 'GET', '/metrics')).text;
+    const open = Number(/^vo_sync_lines_open (\d+)/m.exec(metrics)?.[1] ?? 0);
+    if (open >= workers) return;
+    if (Date.now() > deadline) throw new Error(`the api opened ${open} sync lines to ${workers} workers in 10 s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 async function overHttp(port: number, make: (i: number) => { method: string; url: string; body?: string }): Promise<number> {
   const ms: number[] = [];
   for (let i = 0; i < N + WARM; i++) {
@@ -112,18 +126,26 @@ export async function benchSync(): Promise<void> {
       },
     },
   ];
-  const stack = await startBenchStack('sync', env);
+  // A second api on the same Redis and workers sends every request through the Redis list:
+  // the route sync lines replaced, measured beside them.
+  const stack = await startBenchStack('sync', env, { moreApis: [{ SYNC_LINES: '0' }] });
+  const queuePort = stack.morePorts[0]!;
   try {
     console.log(machineLine());
-    console.log(`sync: api 1 process, ${stack.workers} worker process(es); ${ROUNDS} rounds of ${N} requests per side, one at a time`);
-    const figures = new Map<string, { inProcess: number[]; http: number[] }>();
+    console.log(
+      `sync: 2 api processes (one with sync lines, one through the Redis list), ${stack.workers} worker process(es); ` +
+        `${ROUNDS} rounds of ${N} requests per side, one at a time`,
+    );
+    await waitForLines(stack.port, stack.workers);
+    const figures = new Map<string, { inProcess: number[]; http: number[]; queue: number[] }>();
     const apiAlone: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       for (const c of cases) {
-        const f = figures.get(c.name) ?? { inProcess: [], http: [] };
+        const f = figures.get(c.name) ?? { inProcess: [], http: [], queue: [] };
         figures.set(c.name, f);
         f.inProcess.push(await inProcess(c, config, dir));
         f.http.push(await overHttp(stack.port, c.http));
+        f.queue.push(await overHttp(queuePort, c.http));
       }
       apiAlone.push(await overHttp(stack.port, () => ({ method: 'GET', url: '/healthz' })));
     }
@@ -132,9 +154,14 @@ export async function benchSync(): Promise<void> {
       const f = figures.get(c.name)!;
       const fixed = f.http.map((h, i) => h - f.inProcess[i]!);
       const what = c.name === 'tap' ? `one-row TAP query (${ONE_ROW})` : '64×64 × 3 planes SODA cutout';
+      const fixedQueue = f.queue.map((h, i) => h - f.inProcess[i]!);
       console.log(
         `sync ${what}: HTTP p50 ${median(f.http).toFixed(2)} ms, in process ${median(f.inProcess).toFixed(2)} ms → fixed cost ` +
           `${median(fixed).toFixed(2)} ms (rounds: ${fixed.map((x) => x.toFixed(2)).join(', ')})  [target ≤ 1 ms]`,
+      );
+      console.log(
+        `  the same through the Redis list (SYNC_LINES=0): HTTP p50 ${median(f.queue).toFixed(2)} ms → fixed cost ` +
+          `${median(fixedQueue).toFixed(2)} ms; sync lines take ${(median(f.http) / median(f.queue)).toFixed(2)}× its time`,
       );
     }
     // Issue 14's yardstick for sync cutouts: HTTP p50 against the cutout cut in process plus

@@ -110,7 +110,7 @@ export class JobRunner {
     }
     await Promise.all(this.workers.map((w) => w.waitUntilReady()));
     await this.parts.start();
-    this.sync.start();
+    await this.sync.start();
     this.watch = setInterval(() => void this.checkRunning(), RUNNING_CHECK_MS);
     this.watch.unref();
   }

@@ -1,8 +1,10 @@
 /**
- * The worker side of DALI-sync requests (shared/dali/sync-messages.ts): takes requests from the
- * per-service Redis lists, at most WORKER_CONCURRENCY at a time, runs the service's
- * processor (TaskRunner) with the request's time limit, and publishes what it hears: that
- * the first result became a growing file, then the outcome.
+ * The worker side of DALI-sync requests (shared/dali/sync-messages.ts): takes requests from
+ * the apis' sync lines (worker/sync-lines.ts) and from the per-service Redis lists, at most
+ * WORKER_CONCURRENCY at a time in all, runs the service's processor (TaskRunner) with the
+ * request's time limit, and sends back what it hears, on the line the request came on or
+ * published on its api's channel: that the first result became a growing file, then the
+ * outcome.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -21,6 +23,7 @@ import { channels, connectRedis, type Redis } from '../shared/redis';
 import type { UwsEvents } from '../shared/uws/events';
 import type { UwsService } from '../shared/uws/service';
 import { publishBytes } from './publish';
+import { SyncLineServer } from './sync-lines';
 import type { TaskEnd, TaskRunner } from './task';
 
 export interface SyncRunnerDeps {
@@ -35,6 +38,9 @@ export interface SyncRunnerDeps {
 /** Seconds a BLPOP waits before the loop checks whether it should stop. */
 const POLL_SECONDS = 1;
 
+/** Sends a request's messages back to its api; `final` marks the outcome. */
+type Reply = (message: Uint8Array, final: boolean) => Promise<void> | void;
+
 export class SyncRunner {
   private readonly blocking: Redis;
   /** Ids of the requests running here. */
@@ -42,14 +48,40 @@ export class SyncRunner {
   private readonly inFlight = new Set<Promise<void>>();
   private stopping = false;
   private loop: Promise<void> | undefined;
+  private readonly lines: SyncLineServer | undefined;
 
   constructor(private readonly deps: SyncRunnerDeps) {
     this.blocking = connectRedis(deps.config.redisUrl);
+    if (deps.config.syncLines)
+      this.lines = new SyncLineServer(
+        deps.config,
+        deps.events.redis,
+        { offer: (r, send) => this.offer(r, send), abort: (id) => deps.tasks.cancel(id, 'abort') },
+        deps.log,
+      );
   }
 
   /** Takes requests from now on (aborts reach them through the TaskRunner, started by the caller). */
-  start(): void {
+  async start(): Promise<void> {
+    await this.lines?.start();
     this.loop = this.take();
+  }
+
+  /** A request from a sync line: started if a slot is free (false otherwise: the api sends it elsewhere). */
+  private offer(request: SyncRequest, send: Reply): boolean {
+    const { config, services } = this.deps;
+    if (this.stopping || !services.has(request.service) || this.inFlight.size >= config.workerConcurrency) return false;
+    this.deps.metrics?.syncTaken.inc({ route: 'line' });
+    this.begin(request, send);
+    return true;
+  }
+
+  /** Runs a request in one of the slots; `release` (if any) is called when it is over. */
+  private begin(request: SyncRequest, reply: Reply, release?: () => void): void {
+    const handled = this.runTask(request, reply)
+      .finally(() => release?.())
+      .finally(() => this.inFlight.delete(handled));
+    this.inFlight.add(handled);
   }
 
   private async take(): Promise<void> {
@@ -76,8 +108,12 @@ export class SyncRunner {
         log.warn({ key: popped[0] }, 'malformed sync request dropped');
         continue;
       }
-      const handled = this.handle(request).finally(() => this.inFlight.delete(handled));
-      this.inFlight.add(handled);
+      // Its api watches the "taken" key (a line's end tells its api the same).
+      const release = this.holdTaken(request.id);
+      // Lines may have taken the free slots while the BLPOP waited: this one waits here for the next.
+      while (this.inFlight.size >= config.workerConcurrency) await Promise.race(this.inFlight);
+      this.deps.metrics?.syncTaken.inc({ route: 'queue' });
+      this.begin(request, (message) => this.publish(request.replyTo, request.id, message), release);
     }
   }
 
@@ -108,18 +144,9 @@ export class SyncRunner {
     };
   }
 
-  private async handle(request: SyncRequest): Promise<void> {
-    const release = this.holdTaken(request.id);
-    try {
-      await this.run(request);
-    } finally {
-      release();
-    }
-  }
-
-  private async run(request: SyncRequest): Promise<void> {
+  private async runTask(request: SyncRequest, reply: Reply): Promise<void> {
     const { config, services, tasks } = this.deps;
-    const { id, replyTo } = request;
+    const { id } = request;
     const service = services.get(request.service)!;
     const dir = syncDir(config.resultsDir, id);
     const ended = tasks.runTask({
@@ -134,7 +161,7 @@ export class SyncRunner {
       sync: {
         inlineLimit: request.inlineLimit,
         // The api starts sending the file while it grows; the outcome follows on the same connection.
-        onSpill: ({ file, mimeType }) => void this.publish(replyTo, id, encodeSyncMessage({ id, streaming: { file, mimeType } })),
+        onSpill: ({ file, mimeType }) => void reply(encodeSyncMessage({ id, streaming: { file, mimeType } }), false),
       },
     });
     this.running.add(id);
@@ -149,7 +176,7 @@ export class SyncRunner {
     const outcome = this.outcome(request, end);
     // A processor's reply comes encoded by its thread (ThreadReply.syncMessage).
     const encoded = end.kind === 'replied' ? end.reply.syncMessage : undefined;
-    await this.publish(replyTo, id, encoded ?? encodeSyncMessage({ id, outcome }));
+    await reply(encoded ?? encodeSyncMessage({ id, outcome }), true);
     // A stopped request keeps its slot (WORKER_CONCURRENCY) until its thread has exited.
     await end.exited;
   }
@@ -184,11 +211,12 @@ export class SyncRunner {
     if (this.stopping) return;
     this.stopping = true;
     this.blocking.disconnect();
-    await this.loop;
+    await Promise.all([this.loop, this.lines?.drain()]);
     const grace = setTimeout(() => {
       for (const id of this.running) this.deps.tasks.cancel(id, 'shutdown');
     }, this.deps.config.uws.shutdownGrace * 1000);
     await Promise.all(this.inFlight);
     clearTimeout(grace);
+    this.lines?.close();
   }
 }

@@ -95,8 +95,23 @@ export interface Config {
   syncTimeout: number;
   /** Seconds a synchronous request may wait for a free worker before it is refused (SYNC_QUEUE_TIMEOUT). */
   syncQueueTimeout: number;
-  /** Sync results up to this many bytes return through Redis instead of a file (SYNC_INLINE_BYTES; 0 = always a file). */
+  /** Sync results up to this many bytes return inside the reply instead of a file (SYNC_INLINE_BYTES; 0 = always a file). */
   syncInlineBytes: number;
+  /**
+   * Sync requests go straight from an api to a worker over a TCP connection of their own (a
+   * sync line, shared/dali/sync-lines.ts) when a worker has a free slot, through the Redis
+   * list otherwise (SYNC_LINES=1, default; 0 = always through Redis).
+   */
+  syncLines: boolean;
+  /** Address a worker's sync-line listener binds to (WORKER_SYNC_HOST; default 127.0.0.1: apis on the same host only). */
+  workerSyncHost: string;
+  /** Port of a worker's sync-line listener: WORKER_SYNC_PORT + WORKER_INDEX, or any free port when WORKER_SYNC_PORT is 0 (default). */
+  workerSyncPort: number;
+  /**
+   * Host name or address the apis dial to reach this worker's sync lines (WORKER_SYNC_ADDRESS;
+   * default WORKER_SYNC_HOST, or this machine's host name when that is a wildcard address).
+   */
+  workerSyncAddress: string;
   /**
    * Large results are encoded inside SQLite by the compiled row encoders where they are built
    * (NATIVE_ROWS=1, default); 0 encodes every row in JavaScript (same bytes, slower).
@@ -172,6 +187,11 @@ export class ConfigError extends Error {
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
+
+/** A listener's address as others dial it: this machine's host name for the wildcard addresses. */
+function wildcardToHostname(host: string): string {
+  return host === '0.0.0.0' || host === '::' ? os.hostname() : host;
+}
 
 function integer(env: Env, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const raw = env[name];
@@ -265,6 +285,10 @@ export function readConfig(env: Env = process.env): EnvConfig {
     syncTimeout: integer(env, 'SYNC_TIMEOUT', 300, 1, 86400),
     syncQueueTimeout: integer(env, 'SYNC_QUEUE_TIMEOUT', 30, 1, 86400),
     syncInlineBytes: integer(env, 'SYNC_INLINE_BYTES', 1 << 20, 0, 16 << 20),
+    syncLines: integer(env, 'SYNC_LINES', 1, 0, 1) === 1,
+    workerSyncHost: env.WORKER_SYNC_HOST?.trim() || '127.0.0.1',
+    workerSyncPort: integer(env, 'WORKER_SYNC_PORT', 0, 0, 65535),
+    workerSyncAddress: env.WORKER_SYNC_ADDRESS?.trim() || wildcardToHostname(env.WORKER_SYNC_HOST?.trim() || '127.0.0.1'),
     nativeRows: integer(env, 'NATIVE_ROWS', 1, 0, 1) === 1,
     datalinkMaxIds: integer(env, 'DATALINK_MAX_IDS', 1000, 1),
     signedUrlTtl: integer(env, 'SIGNED_URL_TTL', 3600, 1),
@@ -370,6 +394,10 @@ export function configEnv(config: Config): Record<string, string> {
     SYNC_TIMEOUT: String(config.syncTimeout),
     SYNC_QUEUE_TIMEOUT: String(config.syncQueueTimeout),
     SYNC_INLINE_BYTES: String(config.syncInlineBytes),
+    SYNC_LINES: config.syncLines ? '1' : '0',
+    WORKER_SYNC_HOST: config.workerSyncHost,
+    WORKER_SYNC_PORT: String(config.workerSyncPort),
+    WORKER_SYNC_ADDRESS: config.workerSyncAddress,
     NATIVE_ROWS: config.nativeRows ? '1' : '0',
     DATALINK_MAX_IDS: String(config.datalinkMaxIds),
     SIGNED_URL_TTL: String(config.signedUrlTtl),

@@ -116,6 +116,7 @@ export class ApiMetrics extends JobMetrics {
   readonly syncDuration: Histogram<'service' | 'status'>;
   readonly waitBlocked: Gauge;
   readonly queueDepth: Gauge<'service' | 'queue' | 'state'>;
+  readonly syncLines: Gauge;
 
   constructor(sources: ApiMetricSources) {
     super();
@@ -131,6 +132,11 @@ export class ApiMetrics extends JobMetrics {
       help: 'DALI-sync requests (TAP sync, SODA sync, SIA query) from arrival to the end of the answer, by HTTP status ("closed": the connection ended first)',
       labelNames: ['service', 'status'],
       buckets: SYNC_DURATION_BUCKETS,
+      registers,
+    });
+    this.syncLines = new Gauge({
+      name: `${PREFIX}sync_lines_open`,
+      help: 'Workers this api process can send sync requests to directly (open sync lines)',
       registers,
     });
     this.waitBlocked = new Gauge({
@@ -177,6 +183,7 @@ export class WorkerMetrics extends JobMetrics {
   readonly cutouts: Counter<'service' | 'mode'>;
   readonly cutoutBytes: Counter<'service' | 'mode'>;
   readonly rows: Counter<'service' | 'mode'>;
+  readonly syncTaken: Counter<'route'>;
 
   constructor(sources: WorkerMetricSources) {
     super();
@@ -204,6 +211,12 @@ export class WorkerMetrics extends JobMetrics {
       name: `${PREFIX}rows_streamed_total`,
       help: 'Rows written into query results (TAP)',
       labelNames: ['service', 'mode'],
+      registers,
+    });
+    this.syncTaken = new Counter({
+      name: `${PREFIX}sync_requests_taken_total`,
+      help: 'DALI-sync requests this worker took, by the way they came: "line" (straight from an api) or "queue" (the Redis list)',
+      labelNames: ['route'],
       registers,
     });
     const busy: Gauge<'pool'> = new Gauge({

@@ -334,5 +334,9 @@ export function channels(prefix: string) {
     syncReplies: (api: string) => `${prefix}:sync:replies:${api}`,
     /** Exists (with a short TTL the worker keeps renewing) while a worker runs this sync request. */
     syncTaken: (id: string) => `${prefix}:sync:taken:${id}`,
+    /** Sorted set of the workers' sync-line registrations (LineRegistration JSON), scored by expiry (ms). */
+    syncLines: `${prefix}:sync-lines`,
+    /** A worker's registration, published when it starts listening, so apis connect at once. */
+    syncLinesAnnounce: `${prefix}:sync-lines:new`,
   };
 }

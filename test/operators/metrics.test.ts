@@ -65,6 +65,7 @@ test('the api and the worker serve the Prometheus text format: process metrics a
     vo_sync_request_duration_seconds: 'histogram',
     vo_uws_wait_blocked: 'gauge',
     vo_queue_depth: 'gauge',
+    vo_sync_lines_open: 'gauge',
   });
   expect(types(w)).toEqual({
     vo_uws_jobs_finished_total: 'counter',
@@ -75,6 +76,7 @@ test('the api and the worker serve the Prometheus text format: process metrics a
     vo_cutouts_total: 'counter',
     vo_cutout_bytes_total: 'counter',
     vo_rows_streamed_total: 'counter',
+    vo_sync_requests_taken_total: 'counter',
     vo_worker_threads_busy: 'gauge',
     vo_worker_threads_live: 'gauge',
   });

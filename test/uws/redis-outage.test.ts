@@ -47,8 +47,10 @@ beforeAll(async () => {
     { level: 'info', base: { component: 'api' } },
     { write: (line: string) => void logLines.push(JSON.parse(line) as (typeof logLines)[number]) },
   );
+  // Without sync lines: sync requests here go through Redis (over a line they reach a worker
+  // while Redis is away: test/tap/sync-lines.test.ts).
   stack.api = await ApiServer.start({
-    config: { ...stack.config, serviceModules: [] },
+    config: { ...stack.config, serviceModules: [], syncLines: false },
     services: loadServices({ serviceModules: [] }, fixtureServices),
     log,
   });

@@ -1,0 +1,295 @@
+/**
+ * Sync lines (shared/dali/sync-lines.ts): DALI-sync requests sent by the api straight to a
+ * worker over a TCP connection, with the Redis list for what a line cannot take. A real
+ * system: its own redis-server, the api in this process (and a second api where a test needs
+ * one), a worker process with its metrics endpoint, a small demo repository.
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { ApiServer } from '../../api/server';
+import type { Config } from '../../shared/config';
+import {
+  answerChallenge,
+  answerIsRight,
+  FRAME,
+  FrameError,
+  FrameReader,
+  parseRegistration,
+  writeFrame,
+} from '../../shared/dali/sync-lines';
+import { createLogger } from '../../shared/log';
+import { channels, connectRedis } from '../../shared/redis';
+import { freePort, startRedisServer, type RedisServer } from '../../shared/redis/server';
+import { loadServices } from '../../shared/services';
+import { services as fixtureServices } from '../fixtures/services';
+import { Client, sleep } from '../helpers/http';
+import { scrape, valueOf } from '../operators/prometheus';
+import { startTapStack, tableRows, type TapFixture } from './fixture';
+
+const ONE_ROW = { LANG: 'ADQL', QUERY: 'SELECT TOP 1 obs_id FROM ivoa.ObsCore ORDER BY obs_id' };
+/** Eight copies of the table: minutes of SQLite (stopped by SYNC_TIMEOUT, an abort, or a hang-up). */
+const ALIASES = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+const CARTESIAN = `SELECT COUNT(*) FROM ${ALIASES.map((a) => `ivoa.ObsCore AS ${a}`).join(', ')} WHERE ${ALIASES.map((a) => `${a}.s_ra`).join(' + ')} > -1`;
+
+describe('frames', () => {
+  const bytes = (kind: number, payload: string) => {
+    const body = Buffer.from(payload);
+    const head = Buffer.alloc(5);
+    head.writeUInt32BE(body.length + 1, 0);
+    head[4] = kind;
+    return Buffer.concat([head, body]);
+  };
+
+  test('frames cut anywhere, or several in one chunk, come out whole and in order', () => {
+    const stream = Buffer.concat([bytes(FRAME.request, '{"id":"x"}'), bytes(FRAME.ping, ''), bytes(FRAME.message, 'é'.repeat(3000))]);
+    for (const step of [1, 2, 3, 5, 7, 4096, stream.length]) {
+      const reader = new FrameReader(1 << 20);
+      const frames: [number, string][] = [];
+      for (let at = 0; at < stream.length; at += step)
+        for (const f of reader.push(stream.subarray(at, at + step))) frames.push([f.kind, f.payload.toString()]);
+      expect(frames).toEqual([
+        [FRAME.request, '{"id":"x"}'],
+        [FRAME.ping, ''],
+        [FRAME.message, 'é'.repeat(3000)],
+      ]);
+    }
+  });
+
+  test('a frame over the limit, or an empty one, is refused before its bytes arrive', () => {
+    expect(() => new FrameReader(100).push(bytes(FRAME.request, 'x'.repeat(100)).subarray(0, 4))).toThrow(
+      new FrameError('frame of 101 bytes (at most 100)'),
+    );
+    expect(() => new FrameReader(100).push(Buffer.from([0, 0, 0, 0]))).toThrow(FrameError);
+    const reader = new FrameReader(100);
+    expect(reader.push(bytes(FRAME.request, 'x'.repeat(99)))).toHaveLength(1);
+    reader.allow(10);
+    expect(() => reader.push(bytes(FRAME.request, 'x'.repeat(10)))).toThrow('frame of 11 bytes (at most 10)');
+  });
+
+  test('the challenge is answered with SIGNING_KEY: another key, or a cut answer, is wrong', () => {
+    const challenge = Buffer.from('0123456789abcdef0123456789abcdef');
+    const answer = answerChallenge('key-a', challenge);
+    expect(answer).toHaveLength(32);
+    expect(answerIsRight('key-a', challenge, answer)).toBe(true);
+    expect(answerIsRight('key-b', challenge, answer)).toBe(false);
+    expect(answerIsRight('key-a', challenge, answer.subarray(0, 31))).toBe(false);
+    expect(answerIsRight('key-a', Buffer.from('another challenge'), answer)).toBe(false);
+  });
+});
+
+describe('a system with sync lines', () => {
+  let redis: RedisServer;
+  let redisDir: string;
+  let fx: TapFixture;
+  let http: Client;
+  let metricsPort: number;
+  const apis: ApiServer[] = [];
+
+  beforeAll(async () => {
+    redisDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sync-lines-redis-'));
+    redis = await startRedisServer({ dir: redisDir });
+    metricsPort = await freePort();
+    // One slot: a second request finds the worker busy.
+    fx = await startTapStack({ workers: 0, redis, env: { WORKER_CONCURRENCY: '1', SYNC_TIMEOUT: '3', SYNC_QUEUE_TIMEOUT: '20' } });
+    await fx.stack.startWorker({ METRICS_PORT: String(metricsPort) });
+    http = new Client(fx.stack.url);
+    await linesOpen(fx.stack.url, 1);
+  }, 90000);
+  afterAll(async () => {
+    await Promise.all(apis.map((api) => api.close()));
+    await fx?.close();
+    await redis?.stop();
+    fs.rmSync(redisDir, { recursive: true, force: true });
+  });
+
+  /** Another api process's worth: the same Redis, store and workers, with `config` over the stack's. */
+  async function anotherApi(config: Partial<Config>): Promise<Client> {
+    const api = await ApiServer.start({
+      config: { ...fx.stack.config, serviceModules: [], ...config },
+      services: loadServices({ serviceModules: [] }, fixtureServices),
+      log: createLogger('api', fx.stack.config.logLevel),
+    });
+    apis.push(api);
+    return new Client(api.url);
+  }
+
+  /** Waits until the api at `url` has `n` open sync lines (its vo_sync_lines_open gauge). */
+  async function linesOpen(url: string, n: number): Promise<void> {
+    for (let i = 0; i < 200; i++) {
+      if (valueOf(await scrape(`${url}/metrics`), 'vo_sync_lines_open') === n) return;
+      await sleep(50);
+    }
+    throw new Error(`${url} never had ${n} sync lines open`);
+  }
+
+  const taken = async () => {
+    const families = await scrape(`http://127.0.0.1:${metricsPort}/metrics`);
+    return {
+      line: valueOf(families, 'vo_sync_requests_taken_total', { route: 'line' }),
+      queue: valueOf(families, 'vo_sync_requests_taken_total', { route: 'queue' }),
+    };
+  };
+  const moved = async (work: () => Promise<void>) => {
+    const before = await taken();
+    await work();
+    const after = await taken();
+    return { line: after.line - before.line, queue: after.queue - before.queue };
+  };
+
+  /** CPU seconds (user + system) the worker process has used: /proc/<pid>/stat fields 14 and 15. */
+  const workerCpuSeconds = () => {
+    const fields = fs.readFileSync(`/proc/${fx.stack.workers[0]!.child.pid!}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  };
+
+  test('a sync request goes straight to the worker over its line, and nothing waits in the Redis list', async () => {
+    let reply;
+    expect(
+      await moved(async () => {
+        reply = await http.get('/api/tap/sync', ONE_ROW);
+      }),
+    ).toEqual({ line: 1, queue: 0 });
+    expect(reply!.status).toBe(200);
+    expect(tableRows(reply!.text)).toHaveLength(1);
+    const client = connectRedis(redis.url);
+    try {
+      expect(await client.llen(channels(fx.stack.config.queuePrefix).syncRequests('tap'))).toBe(0);
+      // The worker's registration, as apis find it.
+      const [member] = await client.zrangebyscore(channels(fx.stack.config.queuePrefix).syncLines, Date.now(), '+inf');
+      expect(parseRegistration(member!)).toMatchObject({ host: '127.0.0.1', slots: 1 });
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  test('an api with SYNC_LINES=0 sends the same request through the Redis list and gets the same answer', async () => {
+    const queued = await anotherApi({ syncLines: false });
+    const direct = await http.get('/api/tap/sync', ONE_ROW);
+    let reply;
+    expect(
+      await moved(async () => {
+        reply = await queued.get('/api/tap/sync', ONE_ROW);
+      }),
+    ).toEqual({ line: 0, queue: 1 });
+    expect(reply!.status).toBe(200);
+    expect(tableRows(reply!.text)).toEqual(tableRows(direct.text));
+    expect(valueOf(await scrape(`${queued.base}/metrics`), 'vo_sync_lines_open')).toBe(0);
+  });
+
+  test('a worker with no free slot refuses a line’s request: it goes through the queue and is answered once the slot frees', async () => {
+    // A second api has a line of its own to the same worker; this api's long request holds the worker's one slot.
+    const other = await anotherApi({});
+    await linesOpen(other.base, 1);
+    const counts = await moved(async () => {
+      const long = http.get('/api/tap/sync', { LANG: 'ADQL', QUERY: CARTESIAN });
+      await sleep(700);
+      const started = Date.now();
+      const short = await other.get('/api/tap/sync', ONE_ROW);
+      const waited = Date.now() - started;
+      expect(short.status).toBe(200);
+      expect(tableRows(short.text)).toHaveLength(1);
+      // Answered after SYNC_TIMEOUT (3 s) stopped the long request, not before.
+      expect(waited).toBeGreaterThan(1500);
+      const stopped = await long;
+      expect(stopped.status).toBe(400);
+      expect(stopped.text).toContain('the request ran longer than 3 s and was stopped');
+    });
+    expect(counts).toEqual({ line: 1, queue: 1 });
+  }, 30000);
+
+  test('a client that hangs up stops its request in the worker (an abort frame on the line)', async () => {
+    const controller = new AbortController();
+    const answer = fetch(`${fx.stack.url}/api/tap/sync?${new URLSearchParams({ LANG: 'ADQL', QUERY: CARTESIAN }).toString()}`, {
+      signal: controller.signal,
+    }).catch((err: unknown) => err);
+    await sleep(1000);
+    const busy = workerCpuSeconds();
+    await sleep(500);
+    expect(workerCpuSeconds() - busy).toBeGreaterThan(0.1);
+    controller.abort();
+    expect(await answer).toMatchObject({ name: 'AbortError' });
+    await sleep(800);
+    const before = workerCpuSeconds();
+    await sleep(1500);
+    expect(workerCpuSeconds() - before).toBeLessThan(0.3);
+    // The slot is free again: the next request does not wait.
+    expect((await http.get('/api/tap/sync', ONE_ROW)).status).toBe(200);
+  }, 20000);
+
+  test('a connection that does not answer the challenge is closed, and what it sent is never run', async () => {
+    const client = connectRedis(redis.url);
+    let member: string | undefined;
+    try {
+      [member] = await client.zrangebyscore(channels(fx.stack.config.queuePrefix).syncLines, Date.now(), '+inf');
+    } finally {
+      client.disconnect();
+    }
+    const { port } = parseRegistration(member!)!;
+    const request = JSON.stringify({
+      id: 'aaaaaaaaaaaaaaaa',
+      service: 'tap',
+      owner: null,
+      parameters: [
+        { name: 'LANG', value: 'ADQL' },
+        { name: 'QUERY', value: CARTESIAN },
+      ],
+      baseUrl: 'http://x',
+      timeout: 60,
+      inlineLimit: 1000,
+      replyTo: 'bbbbbbbbbbbbbbbb',
+    });
+    const attempt = (answer: (challenge: Buffer) => Buffer | undefined) =>
+      new Promise<number[]>((resolve) => {
+        const socket = net.connect(port, '127.0.0.1');
+        const reader = new FrameReader(1 << 20);
+        const kinds: number[] = [];
+        socket.on('data', (chunk: Buffer) => {
+          for (const f of reader.push(chunk)) {
+            kinds.push(f.kind);
+            if (f.kind !== FRAME.hello) continue;
+            const a = answer(f.payload);
+            if (a) writeFrame(socket, FRAME.answer, a);
+            writeFrame(socket, FRAME.request, Buffer.from(request));
+          }
+        });
+        socket.on('error', () => undefined);
+        socket.on('close', () => resolve(kinds));
+      });
+    const counts = await moved(async () => {
+      // No answer: the request frame is taken for one, and is wrong.
+      expect(await attempt(() => undefined)).toEqual([FRAME.hello]);
+      // An answer made with another key.
+      expect(await attempt((challenge) => answerChallenge('not the signing key', challenge))).toEqual([FRAME.hello]);
+    });
+    expect(counts).toEqual({ line: 0, queue: 0 });
+  });
+
+  test('an api with another SIGNING_KEY opens no line; its requests go through the Redis list', async () => {
+    const stranger = await anotherApi({ signingKey: 'another key entirely' });
+    await sleep(1500);
+    expect(valueOf(await scrape(`${stranger.base}/metrics`), 'vo_sync_lines_open')).toBe(0);
+    let reply;
+    expect(
+      await moved(async () => {
+        reply = await stranger.get('/api/tap/sync', ONE_ROW);
+      }),
+    ).toEqual({ line: 0, queue: 1 });
+    expect(reply!.status).toBe(200);
+  });
+
+  test('with Redis away, a sync request still reaches the worker over its line', async () => {
+    await redis.stop();
+    try {
+      const started = Date.now();
+      const reply = await http.get('/api/tap/sync', ONE_ROW);
+      expect(reply.status).toBe(200);
+      expect(tableRows(reply.text)).toHaveLength(1);
+      // Not the Redis route's wait (SYNC_QUEUE_TIMEOUT, then a 503).
+      expect(Date.now() - started).toBeLessThan(2000);
+    } finally {
+      redis = await startRedisServer({ dir: redisDir, port: redis.port });
+    }
+  }, 20000);
+});
