@@ -15,6 +15,7 @@ import {
   FrameReader,
   HANDSHAKE_MS,
   MAX_FRAME_BYTES,
+  MAX_HANDSHAKES,
   MAX_HANDSHAKE_BYTES,
   PING_MS,
   REGISTRATION_RENEW_MS,
@@ -47,6 +48,8 @@ interface Line {
 export class SyncLineServer {
   private readonly server = net.createServer((socket) => this.accept(socket));
   private readonly lines = new Set<Line>();
+  /** Connections that have not answered their challenge yet. */
+  private handshakes = 0;
   private registration: string | undefined;
   private renewal: NodeJS.Timeout | undefined;
   private pings: NodeJS.Timeout | undefined;
@@ -105,6 +108,16 @@ export class SyncLineServer {
   }
 
   private accept(socket: net.Socket): void {
+    if (this.handshakes >= MAX_HANDSHAKES) {
+      socket.destroy();
+      return;
+    }
+    this.handshakes++;
+    let waiting = true;
+    const answered = () => {
+      if (waiting) this.handshakes--;
+      waiting = false;
+    };
     socket.setNoDelay(true);
     const line: Line = { socket, running: new Set() };
     const challenge = crypto.randomBytes(32);
@@ -130,6 +143,7 @@ export class SyncLineServer {
             return;
           }
           open = true;
+          answered();
           clearTimeout(handshake);
           reader.allow(MAX_FRAME_BYTES);
           this.lines.add(line);
@@ -140,6 +154,7 @@ export class SyncLineServer {
     });
     socket.on('error', () => undefined); // 'close' follows
     socket.on('close', () => {
+      answered();
       clearTimeout(handshake);
       this.lines.delete(line);
       for (const id of line.running) this.requests.abort(id);

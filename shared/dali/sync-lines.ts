@@ -50,6 +50,11 @@ export const PING_MS = 1000;
 export const LINE_SILENCE_MS = 3500;
 /** The challenge must be answered within this time. */
 export const HANDSHAKE_MS = 5000;
+/**
+ * Connections a worker keeps waiting for their answer at once; more are closed at once (a
+ * port anyone on the host can reach must not let them hold its file descriptors).
+ */
+export const MAX_HANDSHAKES = 32;
 /** A worker's registration lasts this long unless renewed (every REGISTRATION_RENEW_MS). */
 export const REGISTRATION_TTL_MS = 15000;
 export const REGISTRATION_RENEW_MS = 5000;

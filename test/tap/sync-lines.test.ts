@@ -16,6 +16,7 @@ import {
   FRAME,
   FrameError,
   FrameReader,
+  MAX_HANDSHAKES,
   parseRegistration,
   writeFrame,
 } from '../../shared/dali/sync-lines';
@@ -138,6 +139,25 @@ describe('a system with sync lines', () => {
     return { line: after.line - before.line, queue: after.queue - before.queue };
   };
 
+  /** The worker's sync-line port, from its registration. */
+  const workerLinePort = async () => {
+    const client = connectRedis(redis.url);
+    try {
+      const [member] = await client.zrangebyscore(channels(fx.stack.config.queuePrefix).syncLines, Date.now(), '+inf');
+      return parseRegistration(member!)!.port;
+    } finally {
+      client.disconnect();
+    }
+  };
+  /** A request's status, and how it reached the worker. */
+  const taken1 = async (send: () => Promise<{ status: number }>) => {
+    let status = 0;
+    const counts = await moved(async () => {
+      status = (await send()).status;
+    });
+    return { status, ...counts };
+  };
+
   /** CPU seconds (user + system) the worker process has used: /proc/<pid>/stat fields 14 and 15. */
   const workerCpuSeconds = () => {
     const fields = fs.readFileSync(`/proc/${fx.stack.workers[0]!.child.pid!}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -219,14 +239,7 @@ describe('a system with sync lines', () => {
   }, 20000);
 
   test('a connection that does not answer the challenge is closed, and what it sent is never run', async () => {
-    const client = connectRedis(redis.url);
-    let member: string | undefined;
-    try {
-      [member] = await client.zrangebyscore(channels(fx.stack.config.queuePrefix).syncLines, Date.now(), '+inf');
-    } finally {
-      client.disconnect();
-    }
-    const { port } = parseRegistration(member!)!;
+    const port = await workerLinePort();
     const request = JSON.stringify({
       id: 'aaaaaaaaaaaaaaaa',
       service: 'tap',
@@ -264,6 +277,31 @@ describe('a system with sync lines', () => {
       expect(await attempt((challenge) => answerChallenge('not the signing key', challenge))).toEqual([FRAME.hello]);
     });
     expect(counts).toEqual({ line: 0, queue: 0 });
+  });
+
+  test('at most MAX_HANDSHAKES connections wait for their answer: one more is closed at once; lines that answered work on', async () => {
+    const port = await workerLinePort();
+    /** Resolves with the frames' kinds when the socket closes, or after `ms`. */
+    const open = (ms: number) => {
+      const socket = net.connect(port, '127.0.0.1');
+      const kinds: number[] = [];
+      const reader = new FrameReader(1 << 20);
+      socket.on('data', (chunk: Buffer) => reader.push(chunk).forEach((f) => kinds.push(f.kind)));
+      socket.on('error', () => undefined);
+      const ended = new Promise<{ closed: boolean; kinds: number[] }>((resolve) => {
+        socket.on('close', () => resolve({ closed: true, kinds }));
+        setTimeout(() => resolve({ closed: false, kinds }), ms);
+      });
+      return { socket, ended };
+    };
+    const waiting = Array.from({ length: MAX_HANDSHAKES }, () => open(1000));
+    await sleep(300);
+    const extra = open(1000);
+    expect(await extra.ended).toEqual({ closed: true, kinds: [] });
+    const held = await Promise.all(waiting.map((w) => w.ended));
+    expect(held.every((h) => !h.closed && h.kinds.length === 1 && h.kinds[0] === FRAME.hello)).toBe(true);
+    for (const w of waiting) w.socket.destroy();
+    expect(await taken1(() => http.get('/api/tap/sync', ONE_ROW))).toEqual({ status: 200, line: 1, queue: 0 });
   });
 
   test('an api with another SIGNING_KEY opens no line; its requests go through the Redis list', async () => {
