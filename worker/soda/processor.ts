@@ -59,13 +59,25 @@ function resolve(id: string, config: Config, lookup: DatasetLookup): Resolved {
   return { dataset, path };
 }
 
-/** The FITS bytes of one cutout (in memory from `allocate` when given), or null when it contains no pixels. */
-function cut(cutout: SodaCutout, config: Config, resolved: Resolved, allocate?: (bytes: number) => Buffer | undefined): Buffer | null {
+/**
+ * The FITS bytes of one cutout (in memory from `allocate` when given), or null when it contains
+ * no pixels. `forPicture`: only the planes a picture is drawn from (the first image and its
+ * MASK, as planeHdus picks them), not every plane (a 64×64 stamp's VARIANCE is a third of
+ * its cut for nothing).
+ */
+function cut(
+  cutout: SodaCutout,
+  config: Config,
+  resolved: Resolved,
+  options: { allocate?: (bytes: number) => Buffer | undefined; forPicture?: boolean } = {},
+): Buffer | null {
   if (resolved instanceof SodaError) throw resolved;
   const { dataset, path } = resolved;
   const file = openFiles.getOrCreate(path, () => openFitsSync(path));
-  const plan = planCutout(file, cutout, dataset);
-  return plan && cutoutBuffer(file, plan, cutout, { maxPixels: config.cutoutMaxPixels, allocate });
+  const planned = planCutout(file, cutout, dataset);
+  // A new plan object: planned ones are shared by the cutouts of one region and grid.
+  const plan = planned && options.forPicture ? { ...planned, hdus: planned.hdus.filter((h, i) => i === 0 || h.name === 'MASK') } : planned;
+  return plan && cutoutBuffer(file, plan, cutout, { maxPixels: config.cutoutMaxPixels, allocate: options.allocate });
 }
 
 /** One answer: its bytes and media type. */
@@ -115,7 +127,7 @@ function rgbAnswer(
     );
     if (k < 0)
       throw new SodaError('UsageError', `RGB: none of the IDs is an image in band ${band} (${cutouts.map((c) => c.id).join(', ')})`);
-    const fits = cut(cutouts[k]!, config, datasets[k]!);
+    const fits = cut(cutouts[k]!, config, datasets[k]!, { forPicture: true });
     if (!fits) return null;
     images.push(drawable(cutouts[k]!.id, () => gridImageOf(band, fits)));
   }
@@ -218,7 +230,7 @@ function answerGroup(
 ): Answer | null {
   if (output.kind === 'image' && output.rgb) return rgbAnswer(group, output, config, resolvedOf);
   const cutout = group[0]!;
-  const fits = cut(cutout, config, resolvedOf(cutout.id), output.kind === 'fits' ? allocate : undefined);
+  const fits = cut(cutout, config, resolvedOf(cutout.id), output.kind === 'fits' ? { allocate } : { forPicture: true });
   return fits && answerOf(fits, cutout, output);
 }
 
