@@ -200,10 +200,8 @@ export class SyncDispatcher {
         settled = true;
         reject(new SyncUnavailable(message));
       };
-      const silent = () =>
-        fail(
-          `the worker running the request did not answer within ${this.config.syncQueueTimeout + this.config.syncTimeout + LOST_WORKER_GRACE_S} s`,
-        );
+      /** A worker took the request `seconds` ago and has said nothing since. */
+      const silentFor = (seconds: number) => () => fail(`the worker running the request did not answer within ${seconds} s`);
       const workerLost = () => fail('the worker running the request stopped before it answered; please retry');
       this.pending.set(id, {
         settle: (outcome, data) => {
@@ -241,7 +239,11 @@ export class SyncDispatcher {
               (removed) => {
                 if (removed > 0)
                   fail(`no worker took the request within ${this.config.syncQueueTimeout} s; the service is busy or has no worker running`);
-                else timer = setTimeout(silent, (this.config.syncTimeout + LOST_WORKER_GRACE_S) * 1000);
+                else
+                  timer = setTimeout(
+                    silentFor(this.config.syncQueueTimeout + this.config.syncTimeout + LOST_WORKER_GRACE_S),
+                    (this.config.syncTimeout + LOST_WORKER_GRACE_S) * 1000,
+                  );
               },
               () => {
                 this.redisFailed();
@@ -281,7 +283,8 @@ export class SyncDispatcher {
         fail('the client closed the connection');
       };
       // The worker stops the request after SYNC_TIMEOUT itself; this is for one that hangs.
-      timer = setTimeout(silent, (this.config.syncTimeout + LOST_WORKER_GRACE_S) * 1000);
+      const seconds = this.config.syncTimeout + LOST_WORKER_GRACE_S;
+      timer = setTimeout(silentFor(seconds), seconds * 1000);
     }).finally(() => {
       clearTimeout(timer);
       clearInterval(watch);
