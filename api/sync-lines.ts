@@ -80,6 +80,7 @@ export class SyncLines {
     this.events.onSyncMessage(names.syncLinesAnnounce, (bytes) => this.consider(bytes.toString())).catch(() => undefined);
     const poll = () => {
       const now = Date.now();
+      for (const [member, at] of this.ended) if (now - at > REDIAL_MS) this.ended.delete(member);
       const redis = this.events.redis;
       redis.zrangebyscore(names.syncLines, now, '+inf').then(
         (members) => members.forEach((m) => this.consider(m)),
@@ -108,7 +109,8 @@ export class SyncLines {
     let best: Line | undefined;
     for (const line of this.lines.values()) {
       // A line not heard from for two pings may belong to a stopped (SIGSTOP) or dying worker.
-      if (!line.ready || line.draining || line.calls.size >= line.slots || now - line.heard > 2.5 * PING_MS) continue;
+      if (!line.ready || line.draining || !line.socket.writable || line.calls.size >= line.slots || now - line.heard > 2.5 * PING_MS)
+        continue;
       // The least busy; among equals the one used last: its worker and thread are awake and
       // their caches warm (a worker woken from idle runs the same request ~2-3x slower).
       if (!best || line.calls.size < best.calls.size || (line.calls.size === best.calls.size && line.used > best.used)) best = line;
@@ -199,9 +201,17 @@ export class SyncLines {
     }
   }
 
+  /** When checkSilence last ran. */
+  private checked = Date.now();
+
   /** Ends lines that have requests in flight but said nothing for LINE_SILENCE_MS: their worker is stuck or gone. */
   private checkSilence(): void {
     const now = Date.now();
+    const late = now - this.checked > 2 * PING_MS;
+    this.checked = now;
+    // This process stalled (its timers run before its sockets are read): the pings may be
+    // waiting unread; judge at the next check.
+    if (late) return;
     for (const line of this.lines.values()) {
       if (line.calls.size > 0 && now - line.heard > LINE_SILENCE_MS) {
         this.log.warn({ worker: parseRegistration(line.member)?.worker, silentMs: now - line.heard }, 'sync line silent: closed');

@@ -69,16 +69,22 @@ export class SyncLineServer {
     const { workerSyncHost: host, workerSyncPort, workerIndex } = this.config;
     const port = workerSyncPort === 0 ? 0 : workerSyncPort + workerIndex;
     const listening = await new Promise<boolean>((resolve) => {
-      this.server.once('error', (err) => {
+      const failed = (err: Error) => {
         this.log.error(
           { err, host, port },
           'sync lines not started (WORKER_SYNC_HOST, WORKER_SYNC_PORT); sync requests come through Redis only',
         );
         resolve(false);
+      };
+      this.server.once('error', failed);
+      this.server.listen(port, host, () => {
+        this.server.off('error', failed);
+        resolve(true);
       });
-      this.server.listen(port, host, () => resolve(true));
     });
     if (!listening) return;
+    // A connection that cannot be accepted (EMFILE…) must not take the worker down.
+    this.server.on('error', (err) => this.log.warn({ err }, 'sync line not accepted'));
     const entry: LineRegistration = {
       worker: newProcessId(),
       host: this.config.workerSyncAddress,
@@ -148,8 +154,16 @@ export class SyncLineServer {
           reader.allow(MAX_FRAME_BYTES);
           this.lines.add(line);
           writeFrame(line.socket, FRAME.ready);
-        } else if (kind === FRAME.request) this.take(line, payload);
-        else if (kind === FRAME.abort) this.requests.abort(payload.toString());
+        } else if (kind === FRAME.request) {
+          if (!this.take(line, payload)) {
+            end('malformed sync request');
+            return;
+          }
+        } else if (kind === FRAME.abort) {
+          // Only a request that came on this line, and runs: not any task of this worker.
+          const id = payload.toString();
+          if (line.running.delete(id)) this.requests.abort(id);
+        }
       }
     });
     socket.on('error', () => undefined); // 'close' follows
@@ -163,12 +177,10 @@ export class SyncLineServer {
     writeFrame(line.socket, FRAME.hello, challenge);
   }
 
-  private take(line: Line, payload: Buffer): void {
+  /** Starts or refuses a request; false when it cannot be read (the line is then closed: its api answers 503). */
+  private take(line: Line, payload: Buffer): boolean {
     const request = parseSyncRequest(payload.toString());
-    if (!request) {
-      this.log.warn('malformed sync request on a sync line dropped');
-      return;
-    }
+    if (!request) return false;
     const { id } = request;
     const taken = this.requests.offer(request, (message, final) => {
       if (final) line.running.delete(id);
@@ -176,12 +188,15 @@ export class SyncLineServer {
     });
     if (taken) line.running.add(id);
     else writeFrame(line.socket, FRAME.refused, Buffer.from(id));
+    return true;
   }
 
-  /** Leaves the registry and tells every api to send nothing new; running requests go on. */
+  /**
+   * Leaves the registry and tells every api to send nothing new; running requests go on (and
+   * the pings with them, or the apis would take the lines for dead after LINE_SILENCE_MS).
+   */
   async drain(): Promise<void> {
     clearInterval(this.renewal);
-    clearInterval(this.pings);
     const member = this.registration;
     this.registration = undefined;
     this.server.close();
@@ -191,6 +206,7 @@ export class SyncLineServer {
 
   /** Ends every line (after drain() and the last outcome). */
   close(): void {
+    clearInterval(this.pings);
     for (const line of this.lines) line.socket.end();
   }
 }

@@ -108,10 +108,19 @@ export class SyncRunner {
         log.warn({ key: popped[0] }, 'malformed sync request dropped');
         continue;
       }
+      // Lines may have taken the free slots while the BLPOP waited: back to the head of the
+      // list for any worker with a free slot (this one takes it again when it has one). Only if
+      // Redis refuses does it wait here, for this worker's next free slot.
+      if (this.inFlight.size >= config.workerConcurrency) {
+        const returned = await this.deps.events.redis.lpush(popped[0], popped[1]).then(
+          () => true,
+          () => false,
+        );
+        if (returned) continue;
+        while (this.inFlight.size >= config.workerConcurrency) await Promise.race(this.inFlight);
+      }
       // Its api watches the "taken" key (a line's end tells its api the same).
       const release = this.holdTaken(request.id);
-      // Lines may have taken the free slots while the BLPOP waited: this one waits here for the next.
-      while (this.inFlight.size >= config.workerConcurrency) await Promise.race(this.inFlight);
       this.deps.metrics?.syncTaken.inc({ route: 'queue' });
       this.begin(request, (message) => this.publish(request.replyTo, request.id, message), release);
     }
@@ -211,10 +220,11 @@ export class SyncRunner {
     if (this.stopping) return;
     this.stopping = true;
     this.blocking.disconnect();
-    await Promise.all([this.loop, this.lines?.drain()]);
+    // From now: the loop may still be waiting for a slot that only the grace period frees.
     const grace = setTimeout(() => {
       for (const id of this.running) this.deps.tasks.cancel(id, 'shutdown');
     }, this.deps.config.uws.shutdownGrace * 1000);
+    await Promise.all([this.loop, this.lines?.drain()]);
     await Promise.all(this.inFlight);
     clearTimeout(grace);
     this.lines?.close();

@@ -330,4 +330,20 @@ describe('a system with sync lines', () => {
       redis = await startRedisServer({ dir: redisDir, port: redis.port });
     }
   }, 20000);
+  test('a worker stopped gracefully (SIGTERM) answers the line requests it runs, however long past the silence limit (pings go on)', async () => {
+    await fx.stack.workers[0]!.stop('SIGKILL');
+    const stopping = await fx.stack.startWorker({ SHUTDOWN_GRACE: '20' });
+    const patient = await anotherApi({ syncTimeout: 6 });
+    await linesOpen(patient.base, 1);
+    const started = Date.now();
+    const answer = patient.get('/api/tap/sync', { LANG: 'ADQL', QUERY: CARTESIAN });
+    await sleep(1000);
+    const exited = stopping.stop('SIGTERM');
+    const reply = await answer;
+    // Its own time limit ended it, 5 s after the worker began to stop (LINE_SILENCE_MS is 3.5 s).
+    expect(reply.status).toBe(400);
+    expect(reply.text).toContain('the request ran longer than 6 s and was stopped');
+    expect(Date.now() - started).toBeGreaterThan(5500);
+    expect(await exited).toBe(0);
+  }, 30000);
 });
