@@ -137,6 +137,13 @@ export async function benchSync(): Promise<void> {
         `${ROUNDS} rounds of ${N} requests per side, one at a time`,
     );
     await waitForLines(stack.port, stack.workers);
+    // One unrecorded round first: a fresh processor thread runs its first few hundred requests
+    // with cold code (JIT), which made the first recorded round the slowest in every run.
+    for (const c of cases) {
+      await inProcess(c, config, dir);
+      await overHttp(stack.port, c.http);
+      await overHttp(queuePort, c.http);
+    }
     const figures = new Map<string, { inProcess: number[]; http: number[]; queue: number[] }>();
     const apiAlone: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
