@@ -202,11 +202,17 @@ async function readMultipart(req: Request, limits: ParamLimits, into: Param[], u
       failure ??= new HttpError(413, `upload ${name} larger than ${limits.uploadMaxBytes} bytes`);
     });
     // Caught here: a broken body fails the file stream too, and an unobserved rejection
-    // would take the process down.
+    // would take the process down. Done only once the file is closed: a body that breaks
+    // while the file is still being opened fails the pipeline first, and the file would
+    // appear after its removal below.
+    const out = fs.createWriteStream(file.path);
+    const closed = new Promise<void>((resolve) => out.once('close', () => resolve()));
     writes.push(
-      pipeline(stream, fs.createWriteStream(file.path)).catch((err: Error) => {
-        failure ??= new HttpError(400, `malformed multipart body: ${err.message}`);
-      }),
+      pipeline(stream, out)
+        .catch((err: Error) => {
+          failure ??= new HttpError(400, `malformed multipart body: ${err.message}`);
+        })
+        .then(() => closed),
     );
   });
   parser.on('fieldsLimit', () => (failure ??= new HttpError(413, `more than ${limits.paramsMaxCount} parameters`)));
