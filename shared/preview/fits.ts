@@ -30,6 +30,11 @@ export interface FitsPlaneOptions {
    * worth seeing and stay drawn. A plane without its keyword is ignored.
    */
   readonly maskPlanes?: readonly string[];
+  /**
+   * A rectangle of the image (and of its mask) instead of the whole: a cutout's pixels read
+   * straight from its source file, with no FITS written and parsed again in between.
+   */
+  readonly rect?: Rect;
 }
 
 export const DEFAULT_TRANSPARENT_MASK_PLANES: readonly string[] = ['NO_DATA'];
@@ -124,8 +129,7 @@ function physicalOf(raw: RawRect): PhysicalPixels {
   return toPhysical(raw);
 }
 
-function planeOf(hdus: PlaneHdus, data: PhysicalPixels, mask: RawRect | null): Plane {
-  const rect = wholeRect(hdus.image);
+function planeOf(hdus: PlaneHdus, data: PhysicalPixels, mask: RawRect | null, rect: Rect): Plane {
   const masked = mask && hdus.mask ? maskedPixels(mask, hdus.mask.bits) : null;
   return masked ? { width: rect.width, height: rect.height, data, masked } : { width: rect.width, height: rect.height, data };
 }
@@ -141,9 +145,10 @@ export function planeOfFits(source: Uint8Array | FitsFile, options: FitsPlaneOpt
   const file = source instanceof Uint8Array ? openFitsBuffer(source) : source;
   try {
     const hdus = planeHdus(file, options);
-    const data = physicalOf(file.readRawRect(hdus.image, wholeRect(hdus.image)));
-    const mask = hdus.mask ? file.readRawRect(hdus.mask.hdu, wholeRect(hdus.mask.hdu)) : null;
-    return planeOf(hdus, data, mask);
+    const rect = options.rect ?? wholeRect(hdus.image);
+    const data = physicalOf(file.readRawRect(hdus.image, rect));
+    const mask = hdus.mask ? file.readRawRect(hdus.mask.hdu, rect) : null;
+    return planeOf(hdus, data, mask, rect);
   } finally {
     if (source instanceof Uint8Array) file.close();
   }
@@ -154,9 +159,10 @@ export async function planeOfFitsFile(path: string, options: FitsPlaneOptions = 
   const file = await openFits(path);
   try {
     const hdus = planeHdus(file, options);
-    const data = physicalOf(await file.readRawRectAsync(hdus.image, wholeRect(hdus.image)));
-    const mask = hdus.mask ? await file.readRawRectAsync(hdus.mask.hdu, wholeRect(hdus.mask.hdu)) : null;
-    return planeOf(hdus, data, mask);
+    const rect = options.rect ?? wholeRect(hdus.image);
+    const data = physicalOf(await file.readRawRectAsync(hdus.image, rect));
+    const mask = hdus.mask ? await file.readRawRectAsync(hdus.mask.hdu, rect) : null;
+    return planeOf(hdus, data, mask, rect);
   } finally {
     file.close();
   }
