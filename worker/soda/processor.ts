@@ -33,6 +33,7 @@ import {
   planCutout,
   SodaError,
   sodaErrorText,
+  type CutoutPlan,
   type SodaCutout,
   type SodaOutput,
   type SodaRequest,
@@ -60,11 +61,28 @@ function resolve(id: string, config: Config, lookup: DatasetLookup): Resolved {
   return { dataset, path };
 }
 
+/** The open file of a resolved ID and the cutout's plan in it; null when the region holds no pixels. */
+function plannedCutout(cutout: SodaCutout, resolved: Resolved): { file: FitsFile; plan: CutoutPlan } | null {
+  if (resolved instanceof SodaError) throw resolved;
+  const { dataset, path } = resolved;
+  const file = openFiles.getOrCreate(path, () => openFitsSync(path));
+  const plan = planCutout(file, cutout, dataset);
+  return plan && { file, plan };
+}
+
+/**
+ * Only the planes a picture is drawn from: the first image and its MASK (as planeHdus picks
+ * them), not every plane. A new plan object: planned ones are shared by the cutouts of one
+ * region and grid.
+ */
+function picturePlanes(plan: CutoutPlan): CutoutPlan {
+  return { ...plan, hdus: plan.hdus.filter((h, i) => i === 0 || h.name === 'MASK') };
+}
+
 /**
  * The FITS bytes of one cutout (in memory from `allocate` when given), or null when it contains
- * no pixels. `forPicture`: only the planes a picture is drawn from (the first image and its
- * MASK, as planeHdus picks them), not every plane (a 64×64 stamp's VARIANCE is a third of
- * its cut for nothing).
+ * no pixels. `forPicture`: only picturePlanes (a 64×64 stamp's VARIANCE is a third of its cut
+ * for nothing).
  */
 function cut(
   cutout: SodaCutout,
@@ -72,13 +90,10 @@ function cut(
   resolved: Resolved,
   options: { allocate?: (bytes: number) => Buffer | undefined; forPicture?: boolean } = {},
 ): Buffer | null {
-  if (resolved instanceof SodaError) throw resolved;
-  const { dataset, path } = resolved;
-  const file = openFiles.getOrCreate(path, () => openFitsSync(path));
-  const planned = planCutout(file, cutout, dataset);
-  // A new plan object: planned ones are shared by the cutouts of one region and grid.
-  const plan = planned && options.forPicture ? { ...planned, hdus: planned.hdus.filter((h, i) => i === 0 || h.name === 'MASK') } : planned;
-  return plan && cutoutBuffer(file, plan, cutout, { maxPixels: config.cutoutMaxPixels, allocate: options.allocate });
+  const planned = plannedCutout(cutout, resolved);
+  if (!planned) return null;
+  const plan = options.forPicture ? picturePlanes(planned.plan) : planned.plan;
+  return cutoutBuffer(planned.file, plan, cutout, { maxPixels: config.cutoutMaxPixels, allocate: options.allocate });
 }
 
 /** One answer: its bytes and media type. */
@@ -103,13 +118,11 @@ function drawable<T>(id: string, read: () => T): T {
  * longer than drawing a 64×64 picture). Null when the region holds no pixels.
  */
 function pictureOf(cutout: SodaCutout, config: Config, resolved: Resolved, output: Extract<SodaOutput, { kind: 'image' }>): Answer | null {
-  if (resolved instanceof SodaError) throw resolved;
-  const { dataset, path } = resolved;
-  const file = openFiles.getOrCreate(path, () => openFitsSync(path));
-  const planned = planCutout(file, cutout, dataset);
+  const planned = plannedCutout(cutout, resolved);
   if (!planned) return null;
-  const image = planned.hdus[0]!;
-  checkCutoutSize({ ...planned, hdus: planned.hdus.filter((h, i) => i === 0 || h.name === 'MASK') }, config.cutoutMaxPixels);
+  const { file, plan } = planned;
+  checkCutoutSize(picturePlanes(plan), config.cutoutMaxPixels);
+  const image = plan.hdus[0]!;
   const plane = drawable(cutout.id, () => planeOfFits(file, { rect: image.rect, ...(image.name ? { extname: image.name } : {}) }));
   return { mimeType: contentTypeOf(output.format), bytes: renderPreview(plane, output.display, output.format) };
 }
