@@ -99,13 +99,17 @@ export function parseDisplayParams(params: readonly { name: string; value: strin
   };
   const options: DisplayOptions = { stretch: DEFAULT_DISPLAY.stretch, cuts: { ...DEFAULT_DISPLAY.cuts }, cmap: DEFAULT_DISPLAY.cmap };
 
-  const stretch = single('STRETCH');
-  if (stretch !== undefined) {
-    const v = stretch.trim().toLowerCase();
-    const found = STRETCHES.find((s) => s === v);
-    if (!found) throw usage(`STRETCH must be one of ${STRETCHES.join(', ')}, not "${stretch}"`);
-    options.stretch = found;
-  }
+  /** A parameter whose value is one of `choices` (case-insensitive), if given. */
+  const choice = <T extends string>(key: string, choices: readonly T[]): T | undefined => {
+    const value = single(key);
+    if (value === undefined) return undefined;
+    const v = value.trim().toLowerCase();
+    const found = choices.find((c) => c === v);
+    if (!found) throw usage(`${key} must be one of ${choices.join(', ')}, not "${value}"`);
+    return found;
+  };
+
+  options.stretch = choice('STRETCH', STRETCHES) ?? options.stretch;
 
   const cuts = single('CUTS');
   if (cuts !== undefined) {
@@ -114,13 +118,7 @@ export function parseDisplayParams(params: readonly { name: string; value: strin
     options.cuts = parsed;
   }
 
-  const cmap = single('CMAP');
-  if (cmap !== undefined) {
-    const v = cmap.trim().toLowerCase();
-    const found = COLORMAPS.find((c) => c === v);
-    if (!found) throw usage(`CMAP must be one of ${COLORMAPS.join(', ')}, not "${cmap}"`);
-    options.cmap = found;
-  }
+  options.cmap = choice('CMAP', COLORMAPS) ?? options.cmap;
 
   const size = single('PREVIEW_SIZE');
   if (size !== undefined) {
