@@ -101,11 +101,6 @@ export class SyncDispatcher {
     return new SyncDispatcher(config, events, log, metrics);
   }
 
-  /** Sync lines open to workers (0 without SYNC_LINES). */
-  get openLines(): number {
-    return this.lines?.open ?? 0;
-  }
-
   /** Ends the sync lines (requests in flight on them are lost: call once the HTTP server is closed). */
   close(): void {
     this.lines?.close();

@@ -93,8 +93,8 @@ export class SyncLines {
     this.timers.push(setInterval(() => this.checkSilence(), PING_MS));
   }
 
-  /** Open lines (for the metrics and the tests). */
-  get open(): number {
+  /** Open lines (for the metrics). */
+  private get open(): number {
     let n = 0;
     for (const line of this.lines.values()) if (line.ready && !line.draining) n++;
     return n;
