@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { registerAdqlFunctions } from '../shared/adql/translate';
-import { configureSqlite } from '../shared/db';
+import { configureSqlite } from '../shared/db/sqlite';
 import { makeCancellable, querying } from '../shared/db/cancel';
 import { JobFailure } from '../shared/uws/service';
 import type { Cell, ResultWriter } from '../shared/votable';

@@ -7,7 +7,7 @@
 import express, { type Router } from 'express';
 import type { Config } from '../../shared/config';
 import type { Logger } from '../../shared/log';
-import { PUBLISHED_SCHEMAS, PUBLISHED_TABLES } from '../../shared/obscore/store';
+import { PUBLISHED_SCHEMAS, PUBLISHED_TABLES } from '../../shared/obscore/published';
 import { TAP_EXAMPLES, tapCapabilitiesXml } from '../../shared/tap/metadata';
 import { EXAMPLES_MEDIA_TYPE, examplesXhtml, findTable, tablesetXml, tableXml } from '../../shared/vosi';
 import { HttpError, protocolErrorHandler, sendVotableError } from '../http/errors';

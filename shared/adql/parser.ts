@@ -2,9 +2,10 @@
  * ADQL 2.1 parser: a peggy parser generated once per process from adql.peggy, wrapped with
  * input guards (length, nesting depth) and readable syntax errors.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import peggy from 'peggy';
+import type peggy from 'peggy';
 import type { AdqlQuery } from './ast';
 import { PROJECT_ROOT } from '../runtime';
 
@@ -43,10 +44,45 @@ function grammarPath(): string {
 // could take time exponential in the nesting depth. The cache costs as much as it saves on
 // the shallow queries users write (a cone query: 0.32 ms cached, 0.10 ms not), so queries
 // nested at most UNCACHED_MAX_DEPTH parentheses deep, where re-parsing is bounded, go to a
-// parser without it. Each is generated once per process (thread), the packrat one only when
-// a deep query first needs it: generating a parser costs ~100 ms of every thread's start.
+// parser without it. Generating a parser costs ~150 ms, in every thread that parses: `npm run
+// build` writes both as modules (scripts/build-adql.ts), which a thread loads in ~8 ms; they
+// are generated here only when the built ones are missing or from another grammar.
 const GRAMMAR = fs.readFileSync(grammarPath(), 'utf8');
-const SHALLOW_PARSER = peggy.generate(GRAMMAR, { cache: false });
+
+/** The parser modules `npm run build` writes, with or without the packrat cache. */
+export function builtParserPath(cache: boolean): string {
+  return path.join(PROJECT_ROOT, 'dist', 'shared', 'adql', cache ? 'adql-parser-packrat.js' : 'adql-parser.js');
+}
+
+/** Identifies the grammar a built parser was generated from. */
+export function grammarDigest(grammar: string = GRAMMAR): string {
+  return createHash('sha256').update(grammar).digest('hex').slice(0, 16);
+}
+
+/** The parser's source as a CommonJS module that also exports the grammar's digest. */
+export function parserSource(cache: boolean): string {
+  const source = peggyModule().generate(GRAMMAR, { cache, output: 'source', format: 'commonjs' });
+  return `${source}\nmodule.exports.grammarDigest = ${JSON.stringify(grammarDigest())};\n`;
+}
+
+function peggyModule(): typeof peggy {
+  // Loaded only when a parser has to be generated (~30 ms).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('peggy') as typeof peggy;
+}
+
+function loadParser(cache: boolean): peggy.Parser {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const built = require(builtParserPath(cache)) as peggy.Parser & { grammarDigest?: string };
+    if (built.grammarDigest === grammarDigest()) return built;
+  } catch {
+    // not built: generated below
+  }
+  return peggyModule().generate(GRAMMAR, { cache });
+}
+
+const SHALLOW_PARSER = loadParser(false);
 let packratParser: peggy.Parser | undefined;
 export const UNCACHED_MAX_DEPTH = 6;
 
@@ -254,10 +290,7 @@ export function parseAdql(text: string, options: { packrat?: boolean } = {}): Ad
   if (firstWord && NON_SELECT.has(firstWord[0].toUpperCase())) {
     fail(text, first, `only SELECT queries are allowed, found "${firstWord[0]}"`);
   }
-  const parser =
-    deepest <= UNCACHED_MAX_DEPTH && options.packrat !== true
-      ? SHALLOW_PARSER
-      : (packratParser ??= peggy.generate(GRAMMAR, { cache: true }));
+  const parser = deepest <= UNCACHED_MAX_DEPTH && options.packrat !== true ? SHALLOW_PARSER : (packratParser ??= loadParser(true));
   try {
     const ast = parser.parse(text) as AdqlQuery;
     checkAstDepth(ast);

@@ -21,7 +21,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
+import { Writable } from 'node:stream';
 import { bufferMember, tarLayout, zipLayout, type ArchiveLayout, type ArchiveMember } from '../archive';
 import { writeManifestCsv, writeManifestVotable, type ManifestRow, type ManifestStatus } from './manifest';
 import type { BulkPreview, BulkRgb, EdgeMode, Packaging, Plane } from './params';
@@ -47,14 +47,27 @@ export const stampResult = (index: number): string => `stamp-${index + 1}`;
 export const previewResult = (index: number): string => `preview-${index + 1}`;
 export const rgbResult = (row: number): string => `rgb-${row}`;
 
-/** One manifest row as planned: its `status` is what a cut would give (ok, partial) or final. */
-export interface PlannedRow extends Omit<ManifestRow, 'url' | 'bytes'> {
+/**
+ * One manifest row as planned: its `status` is what a cut would give (ok, partial) or final.
+ * A row with a part has a stamp to cut, whose result is stampResult(its index).
+ */
+export interface PlannedRow extends Omit<ManifestRow, 'url' | 'bytes' | 'obsPublisherDid' | 'dataproductSubtype' | 'tMin'> {
+  /** The image resolution found for it: an index into BatchPlan.images; absent when none. */
+  readonly image?: number;
   /** The part that cuts it (1-based); absent for rows with nothing to cut. */
   readonly part?: number;
-  /** Its result id (`stamp-<k>`, k its manifest row). */
-  readonly result?: string;
   /** Exact size of the stamp's FITS file, known before it is cut. */
   readonly bytes?: number;
+}
+
+/** An image rows were resolved to: the manifest's columns about it. */
+export interface PlannedImage {
+  /** ObsCore obs_publisher_did. */
+  readonly did: string;
+  /** ObsCore dataproduct_subtype. */
+  readonly subtype: string | null;
+  /** ObsCore t_min (MJD). */
+  readonly tMin: number | null;
 }
 
 /** A colour composite to make (RGB): an input row whose stamps in the three bands are all to be cut. */
@@ -73,23 +86,33 @@ export interface BatchPlan {
   readonly packaging: Packaging;
   readonly dryRun: boolean;
   readonly parts: number;
+  /** The images the rows name, each once (a plan of 30,000 rows repeating them took 40% more JSON). */
+  readonly images: readonly PlannedImage[];
   readonly rows: readonly PlannedRow[];
   /** RGB: how the composites are drawn, and those to make (in input row order). */
   readonly rgb?: BulkRgb & { readonly composites: readonly PlannedComposite[] };
 }
 
-/** One stamp of a part: its manifest row (0-based index), where to cut it and how. */
+/** One stamp of a part: its manifest row (0-based index; its result is stampResult(index)), where to cut it and how. */
 export interface PartStamp {
   readonly index: number;
-  readonly source: string;
+  /** Its image: an index into PartPlan.images. */
+  readonly image: number;
   readonly box: PixelBox;
-  readonly result: string;
   /** Its name in the archive. */
   readonly member: string;
   /** The name of its picture in the archive (PREVIEW). */
   readonly preview?: string;
-  /** What the stamp's primary header records. */
-  readonly provenance: StampProvenance;
+  /** What the stamp's primary header records, but the image's DID (PartImage.did). */
+  readonly provenance: Omit<StampProvenance, 'did'>;
+}
+
+/** An image a part cuts from: each is written once per part, not once per stamp. */
+export interface PartImage {
+  /** The image's file (a real path inside DATA_DIR). */
+  readonly source: string;
+  /** Its obs_publisher_did, recorded in each stamp's provenance. */
+  readonly did: string;
 }
 
 /** What a part needs, without reading the whole plan. */
@@ -101,6 +124,7 @@ export interface PartPlan {
   readonly createdAt: number;
   /** PREVIEW: a picture of each stamp cut. */
   readonly preview?: BulkPreview;
+  readonly images: readonly PartImage[];
   /** By image, then pixel row. */
   readonly stamps: readonly PartStamp[];
 }
@@ -242,9 +266,15 @@ export function* manifestRows(
   pending: string,
 ): Generator<ManifestRow> {
   for (const [index, row] of plan.rows.entries()) {
-    // The manifest's writers read the columns by name: a planned row is a manifest row as it is.
-    if (row.part === undefined || row.result === undefined || plan.dryRun) {
-      yield row;
+    const image = row.image === undefined ? undefined : plan.images[row.image];
+    if (row.part === undefined || plan.dryRun) {
+      // The manifest's writers read the columns by name: a planned row with its image's.
+      yield {
+        ...row,
+        obsPublisherDid: image?.did ?? null,
+        dataproductSubtype: image?.subtype ?? null,
+        tMin: image?.tMin ?? null,
+      };
       continue;
     }
     const outcome = state.outcomes.get(index);
@@ -259,9 +289,9 @@ export function* manifestRows(
       band: row.band,
       status: outcome ? outcome.status : 'not_run',
       message: outcome ? messageOf(outcome.message ?? row.message, picture, composite) : pending,
-      obsPublisherDid: row.obsPublisherDid,
-      dataproductSubtype: row.dataproductSubtype,
-      tMin: row.tMin,
+      obsPublisherDid: image?.did ?? null,
+      dataproductSubtype: image?.subtype ?? null,
+      tMin: image?.tMin ?? null,
       x0: row.x0,
       y0: row.y0,
       nx: row.nx,
@@ -269,7 +299,7 @@ export function* manifestRows(
       member: cut ? row.member : null,
       preview: cut && isPacked(picture) ? row.preview : null,
       rgb: isPacked(composite) ? composite.member : null,
-      url: cut ? resultUrl(row.result) : null,
+      url: cut ? resultUrl(stampResult(index)) : null,
       bytes: cut ? (outcome.bytes ?? null) : null,
     };
   }
@@ -277,9 +307,15 @@ export function* manifestRows(
 
 /** The manifest as bytes: VOTable (the `manifest` result) or CSV (the archive's member). */
 export async function manifestBytes(rows: Iterable<ManifestRow>, format: 'votable' | 'csv'): Promise<Buffer> {
-  const out = new PassThrough();
+  // A stream that never asks the writers to wait (a PassThrough made them wait for 'drain').
   const chunks: Buffer[] = [];
-  out.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const out = new Writable({
+    highWaterMark: Number.MAX_SAFE_INTEGER,
+    write(chunk: Buffer, _encoding, done) {
+      chunks.push(chunk);
+      done();
+    },
+  });
   await (format === 'votable' ? writeManifestVotable(rows, out) : writeManifestCsv(rows, out));
   return Buffer.concat(chunks);
 }
@@ -313,8 +349,11 @@ function* packedMembers(
  * in the packs (part by part, each in the order it was cut): the archive is then read straight
  * through, a pack at a time, with few large reads; manifest.csv says which row is which member.
  */
-export function stampMembers(dir: string, plan: BatchPlan): ArchiveMember[] {
-  const outcomes = readOutcomes(dir, plan);
+export function stampMembers(
+  dir: string,
+  plan: BatchPlan,
+  outcomes: ReadonlyMap<number, StampOutcome> = readOutcomes(dir, plan),
+): ArchiveMember[] {
   const mtime = new Date(plan.createdAt);
   const placed: { part: number; offset: number; member: ArchiveMember }[] = [];
   for (const [index, row] of plan.rows.entries()) {
@@ -358,12 +397,15 @@ export function archiveLayout(packaging: Exclude<Packaging, 'none'>, members: re
   return packaging === 'zip' ? zipLayout(members) : tarLayout(members);
 }
 
-/** The whole batch's archive: every stamp and picture, the composites, then manifest.csv (written by the finish step). */
-export function batchArchive(dir: string, plan: BatchPlan): ArchiveLayout {
+/**
+ * The whole batch's archive: every stamp and picture, the composites, then manifest.csv
+ * (written by the finish step, which passes the parts' outcomes it has already read).
+ */
+export function batchArchive(dir: string, plan: BatchPlan, outcomes?: ReadonlyMap<number, StampOutcome>): ArchiveLayout {
   if (plan.packaging === 'none') throw new Error('a batch with PACKAGE=none has no archive');
   const csv = fs.readFileSync(path.join(dir, MANIFEST_CSV));
   return archiveLayout(plan.packaging, [
-    ...stampMembers(dir, plan),
+    ...stampMembers(dir, plan, outcomes),
     ...compositeMembers(dir, plan),
     bufferMember(MANIFEST_CSV, csv, new Date(plan.createdAt)),
   ]);

@@ -154,9 +154,17 @@ async function writeManifest(
   info: BeginInfo | undefined,
 ): Promise<void> {
   await writer.begin([...MANIFEST_FIELDS], { tableName: 'manifest', ...info });
-  for await (const row of rows) {
-    const wait = writer.row(manifestCells(row));
-    if (wait) await wait;
+  if (Symbol.iterator in rows) {
+    // Not `for await`: over a plain iterable it awaits every row (30,000 rows: ~17 ms).
+    for (const row of rows) {
+      const wait = writer.row(manifestCells(row));
+      if (wait) await wait;
+    }
+  } else {
+    for await (const row of rows) {
+      const wait = writer.row(manifestCells(row));
+      if (wait) await wait;
+    }
   }
   await writer.end(false);
 }

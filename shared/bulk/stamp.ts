@@ -84,6 +84,11 @@ export interface StampOptions {
   readonly maxPixels?: number;
   /** Also hand out the stamp's IMAGE plane as a picture draws it (Stamp.picture). */
   readonly picture?: boolean;
+  /**
+   * Memory of exactly `bytes` for the stamp (e.g. a result pack's: ResultPack.reserve), or
+   * undefined to allocate it: a part then allocates and copies no buffer per stamp.
+   */
+  readonly allocate?: (bytes: number) => Buffer | undefined;
 }
 
 /** What a stamp holds, known without cutting it. */
@@ -215,14 +220,21 @@ export class StampCutter {
     const planes = this.planesOf(image, options.planes);
     const shape = stampShape(planes[0]!, box, options);
     const layouts = this.layoutsOf(image);
-    const parts = [layouts.primaryHeader(provenanceCards(options.provenance, planes, shape, options.edge))];
+    const primary = layouts.primaryHeader(provenanceCards(options.provenance, planes, shape, options.edge));
     const { overlap, partial } = shape;
     const rect = toRect(overlap);
+    // The stamp is laid out in one piece of memory of its final size: each plane's HDU in place.
+    const hduBytes = planes.map(
+      (p) => (p.headerBytes ??= headerBytesOf(layouts, p)) + padToBlock(shape.box.nx * shape.box.ny * p.bytesPerPixel),
+    );
+    const size = hduBytes.reduce((sum, n) => sum + n, primary.length);
+    const out = options.allocate?.(size) ?? Buffer.allocUnsafe(size);
+    let at = primary.copy(out, 0);
     // The planes' pixels as stored in the stamp, kept for its picture.
     const stored = options.picture ? new Map<Plane, Uint8Array>() : undefined;
-    for (const p of planes) {
-      const { bytes, data } = layouts.cutHdu(p.hdu.index, toRect(shape.box));
-      p.headerBytes ??= bytes.length - padToBlock(data.length);
+    for (const [k, p] of planes.entries()) {
+      const { data } = layouts.cutHdu(p.hdu.index, toRect(shape.box), out.subarray(at, at + hduBytes[k]!));
+      at += hduBytes[k]!;
       if (!partial || options.edge === 'clip') {
         this.readRect(image, p, rect, data);
       } else {
@@ -242,10 +254,8 @@ export class StampCutter {
         }
       }
       stored?.set(p.plane, data);
-      parts.push(bytes);
     }
-    const data = Buffer.concat(parts);
-    const stamp: Stamp = { ...shape, bytes: data.length, data, crc32: crc32(data) };
+    const stamp: Stamp = { ...shape, bytes: out.length, data: out, crc32: crc32(out) };
     const picture = stored && picturePlane(image, shape.box, stored);
     return picture ? { ...stamp, picture } : stamp;
   }

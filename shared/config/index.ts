@@ -7,7 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { AllowList, AllowListError } from '../net/address';
 import { persistentSigningKey, SIGNING_KEY_FILE } from '../datalink/signing';
-import { DEFAULT_REDIS_URL } from '../redis';
+
+/** Where `npm run api` / `npm run worker` look for Redis when REDIS_URL is not set. */
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
 export interface UwsLimits {
   /** Longest a WAIT request blocks, seconds; WAIT=-1 means this cap (UWS 1.1 §2.2.1.2). */

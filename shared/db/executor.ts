@@ -7,7 +7,7 @@
  */
 import Database from 'better-sqlite3';
 import type { Knex } from 'knex';
-import { configureSqlite, isPostgres, sqlitePath } from './index';
+import { configureSqlite, isPostgres, sqlitePath } from './sqlite';
 
 export type SqlValue = string | number | null | Buffer;
 

@@ -7,8 +7,11 @@ import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import type BetterSqlite3 from 'better-sqlite3';
+import { configureSqlite, isPostgres, sqlitePath } from './sqlite';
 
 export type { Knex };
+// The SQLite helpers live apart so that processor threads use them without loading knex and pg.
+export { configureSqlite, isPostgres, sqlitePath };
 
 // BIGINT (int8) columns hold epoch milliseconds: read them as numbers, not strings.
 pg.types.setTypeParser(20, (value) => Number(value));
@@ -19,26 +22,6 @@ export interface DatabaseOptions {
   readonly?: boolean;
   /** SQLite page size (bytes) of a file this call creates; an existing file keeps its own. */
   pageSize?: number;
-}
-
-export function isPostgres(url: string): boolean {
-  return /^postgres(ql)?:\/\//.test(url);
-}
-
-export function sqlitePath(url: string): string {
-  return path.resolve(url.replace(/^sqlite:(\/\/)?/, ''));
-}
-
-/**
- * Several processes (api, workers) share an SQLite file: WAL lets readers run beside the one
- * writer. The pragmas run with a generous busy timeout (they may wait for a lock); then the
- * connection keeps `busyTimeoutMs` (0 where the caller retries without blocking).
- */
-export function configureSqlite(db: BetterSqlite3.Database, options: { readonly?: boolean; busyTimeoutMs: number }): void {
-  db.pragma('busy_timeout = 10000');
-  if (!options.readonly) db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs))}`);
 }
 
 export function openDatabase(url: string, options: DatabaseOptions = {}): Knex {

@@ -61,12 +61,20 @@ export class ImageHduTemplate {
   /**
    * The whole HDU (after `prefix` if given) with its header written and its data area left for
    * the caller to fill with big-endian bytes (e.g. FitsFile.readRectBytes straight from the
-   * source file); the padding after the data is zeroed.
+   * source file); the padding after the data is zeroed. Written into `into` when given (memory
+   * of exactly the HDU's size, e.g. a result pack's: ResultPack.reserve), else a new Buffer.
    */
-  layout(values: Readonly<Record<string, number>>, shape: readonly [number, number], prefix?: Buffer): { bytes: Buffer; data: Buffer } {
+  layout(
+    values: Readonly<Record<string, number>>,
+    shape: readonly [number, number],
+    prefix?: Buffer,
+    into?: Buffer,
+  ): { bytes: Buffer; data: Buffer } {
     const start = prefix?.length ?? 0;
     const dataBytes = shape[0] * shape[1] * this.bytesPerPixel;
-    const out = Buffer.allocUnsafe(start + this.header.length + Math.ceil(dataBytes / BLOCK) * BLOCK);
+    const size = start + this.header.length + Math.ceil(dataBytes / BLOCK) * BLOCK;
+    if (into && into.length !== size) throw new RangeError(`an HDU of ${size} bytes laid out into ${into.length}`);
+    const out = into ?? Buffer.allocUnsafe(size);
     if (prefix) prefix.copy(out, 0);
     this.header.copy(out, start);
     const all: Record<string, number> = { ...values, NAXIS1: shape[0], NAXIS2: shape[1] };

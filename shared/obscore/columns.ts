@@ -6,6 +6,9 @@
 import type { ColumnDef, SchemaDef, TableDef } from '../tapschema/model';
 
 export const OBSCORE_TABLE_NAME = 'ivoa.ObsCore';
+
+/** How every obs_publisher_did of this repository begins (the Butler dataset UUID follows). */
+export const PUBLISHER_PREFIX = 'butler://dp02/';
 export const OBSCORE_DATA_MODEL = 'ivo://ivoa.net/std/ObsCore#core-1.1';
 
 type Extra = Partial<ColumnDef>;

@@ -14,7 +14,7 @@ import type { Logger } from '../log';
 import { coveringCircle, formatStcs } from '../sky';
 import { parseWcs, type HeaderLike } from '../wcs';
 import { bandOf } from './bands';
-import type { ObscoreRecord } from './columns';
+import { PUBLISHER_PREFIX, type ObscoreRecord } from './columns';
 import { ObscoreStore, type ObscoreEntry } from './store';
 
 export interface IngestOptions {
@@ -36,7 +36,6 @@ export interface IngestReport {
 }
 
 export const DATALINK_FORMAT = 'application/x-votable+xml;content=datalink';
-export const PUBLISHER_PREFIX = 'butler://dp02/';
 
 /** Rubin dataset types this service knows: ObsCore subtype and calibration level. */
 const DATASET_TYPES: Readonly<Record<string, { subtype: string; calibLevel: number }>> = {

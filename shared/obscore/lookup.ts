@@ -5,8 +5,8 @@
  */
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
-import { configureSqlite } from '../db';
-import { PUBLISHER_PREFIX } from './ingest';
+import { configureSqlite } from '../db/sqlite';
+import { PUBLISHER_PREFIX } from './columns';
 
 export interface Dataset {
   /** obs_publisher_did: butler://dp02/<uuid>. */

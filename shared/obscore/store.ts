@@ -8,22 +8,10 @@ import { openDatabase } from '../db';
 import { openSqlite } from '../db/executor';
 import { migrateObscore } from '../../migrations';
 import { cartesianBoundingBox, type Shape } from '../sky';
-import {
-  columnSqlName,
-  createTableSql,
-  tapSchemaRows,
-  TAP_SCHEMA,
-  TAP_SCHEMA_TABLES,
-  type Row,
-  type SchemaDef,
-  type TableDef,
-} from '../tapschema';
+import { columnSqlName, createTableSql, tapSchemaRows, type Row } from '../tapschema';
 import { SKY_INDEX, SKY_INDEX_KEY } from './cone';
-import { IVOA_SCHEMA, OBSCORE_COLUMNS, OBSCORE_TABLE, obscoreIndexes, PRIVATE_COLUMNS, type ObscoreRecord } from './columns';
-
-/** The schemas and tables TAP publishes, in listing order. */
-export const PUBLISHED_SCHEMAS: readonly SchemaDef[] = [IVOA_SCHEMA, TAP_SCHEMA];
-export const PUBLISHED_TABLES: readonly TableDef[] = [OBSCORE_TABLE, ...TAP_SCHEMA_TABLES];
+import { PUBLISHED_SCHEMAS, PUBLISHED_TABLES } from './published';
+import { OBSCORE_COLUMNS, OBSCORE_TABLE, obscoreIndexes, PRIVATE_COLUMNS, type ObscoreRecord } from './columns';
 
 export interface ObscoreEntry {
   record: ObscoreRecord;

@@ -7,7 +7,8 @@
 import { seededRandom } from '../random';
 import { makePolygon, formatStcs, type Point } from '../sky';
 import { LSST_BANDS } from './bands';
-import { DATALINK_FORMAT, nameUuid, PUBLISHER_PREFIX } from './ingest';
+import { PUBLISHER_PREFIX } from './columns';
+import { DATALINK_FORMAT, nameUuid } from './ingest';
 import type { ObscoreEntry, ObscoreStore } from './store';
 
 export const SYNTHETIC_COLLECTION = 'LSST.DP02.synthetic';

@@ -12,8 +12,8 @@ import { createLogger, type Logger } from '../log';
 
 export { Redis };
 
-/** Where `npm run api` / `npm run worker` look for Redis when REDIS_URL is not set. */
-export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+// Defined with the configuration, which processor threads load without ioredis.
+export { DEFAULT_REDIS_URL } from '../config';
 
 /**
  * Longest wait of a command on a fail-fast connection (connectRedisCommands) whose Redis is

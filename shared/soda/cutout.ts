@@ -347,8 +347,9 @@ export interface CutLayouts {
    * CRPIXja and LTVn moved by its origin) and a data area of width × height pixels for the
    * caller to fill with big-endian stored values, the padding after it zeroed. The rectangle
    * may reach beyond the image: only CRPIX and LTV move, so the WCS stays exact (Paper I §2.1).
+   * Laid out in `into` when given (exactly the HDU's size), else in a new Buffer.
    */
-  cutHdu(index: number, rect: Rect): { bytes: Buffer; data: Buffer };
+  cutHdu(index: number, rect: Rect, into?: Buffer): { bytes: Buffer; data: Buffer };
 }
 
 /** The file's CutLayouts (`cache` as in CutoutOptions: undefined the module-wide one, null none). */
@@ -356,9 +357,9 @@ export function cutLayouts(file: FitsFile, cache?: HeaderCache | null): CutLayou
   const headers = fileHeaders(file, cache);
   return {
     primaryHeader: (extra) => primaryHeader(file, headers, extra),
-    cutHdu: (index, rect) => {
+    cutHdu: (index, rect, into) => {
       const cut = templateFor(file, headers, index);
-      return cut.template.layout(shifted(cut.origin, rect), [rect.width, rect.height]);
+      return cut.template.layout(shifted(cut.origin, rect), [rect.width, rect.height], undefined, into);
     },
   };
 }

@@ -109,13 +109,13 @@ describe('the manifest rows of pictures', () => {
     packaging: 'zip',
     dryRun: false,
     parts: 1,
-    rows: ['i', 'r', 'g'].map((band, k) => ({
+    images: [],
+    rows: ['i', 'r', 'g'].map((band) => ({
       ...base,
       row: 1,
       band,
       member: `stamps/a_${band}.fits`,
       preview: `previews/a_${band}.png`,
-      result: `stamp-${k + 1}`,
     })),
     rgb: { bands: ['i', 'r', 'g'], format: 'png', composites: [{ row: 1, indexes: [0, 1, 2], member: 'previews/a_rgb.png' }] },
   };

@@ -374,6 +374,28 @@ describe('size, plan and CRC-32', () => {
       }
     }
   });
+
+  test('options.allocate: the stamp is laid out in the memory handed out (dirty, as a pack reuses it), the same bytes', () => {
+    const arena = Buffer.alloc(4 << 20, 0xa5);
+    for (const box of boxes) {
+      for (const planes of planeSets) {
+        for (const edge of ['clip', 'pad'] as const) {
+          const o = options(edge, planes, PROVENANCE);
+          const expected = cutStamp(exposure, box, o);
+          const asked: number[] = [];
+          arena.fill(0xa5);
+          const stamp = cutStampWithInfo(exposure, box, { ...o, allocate: (n) => (asked.push(n), arena.subarray(0, n)) });
+          expect(asked).toEqual([expected.length]);
+          expect(stamp.data.buffer).toBe(arena.buffer);
+          expect(stamp.data.equals(expected)).toBe(true);
+          expect(stamp.crc32).toBe(crc32(expected));
+        }
+      }
+    }
+    // Memory the allocator does not have (undefined): a Buffer of the stamp's own.
+    const own = cutStampWithInfo(exposure, boxes[1]!, { ...options('pad', ALL, PROVENANCE), allocate: () => undefined });
+    expect(own.data.equals(cutStamp(exposure, boxes[1]!, options('pad', ALL, PROVENANCE)))).toBe(true);
+  });
 });
 
 describe('errors', () => {

@@ -80,3 +80,18 @@ test('a cutout read straight into the template’s data area equals rendering de
   expect(back[64 * 48 - 1]).toBe(pixels[(33 + 47) * width + 17 + 63]);
   expect(() => source.readRectBytes(hdu, rect, new Uint8Array(10))).toThrow('a 64×48 rectangle needs 12288 bytes, the target has 10');
 });
+
+test('laid out into memory handed in: the same bytes in that memory; memory of another size is refused', () => {
+  const template = ImageHduTemplate.create(sourceHeader(), new Float32Array(1), ['CRPIX1']);
+  const fresh = template.layout({ CRPIX1: 3.5 }, [10, 7]);
+  fresh.data.fill(1);
+  const into = Buffer.alloc(fresh.bytes.length, 0xff); // dirty, as a reused pack arena is
+  const laid = template.layout({ CRPIX1: 3.5 }, [10, 7], undefined, into);
+  expect(laid.bytes).toBe(into);
+  expect(laid.data.buffer).toBe(into.buffer);
+  laid.data.fill(1);
+  expect(into.equals(fresh.bytes)).toBe(true);
+  expect(() => template.layout({ CRPIX1: 3.5 }, [10, 7], undefined, Buffer.alloc(fresh.bytes.length - 2880))).toThrow(
+    `an HDU of ${fresh.bytes.length} bytes laid out into ${fresh.bytes.length - 2880}`,
+  );
+});

@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import { Header, writeFitsFile } from '../../shared/fits';
 import { OBSCORE_COLUMNS } from '../../shared/obscore/columns';
 import { ingestDirectory, nameUuid } from '../../shared/obscore/ingest';
-import { PUBLISHED_TABLES } from '../../shared/obscore/store';
+import { PUBLISHED_TABLES } from '../../shared/obscore/published';
 import { PROJECT_ROOT } from '../../shared/runtime';
 import { contains, parseStcs, toUnitVector } from '../../shared/sky';
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { OBSCORE_COLUMNS } from '../../shared/obscore/columns';
 import { seededRandom } from '../../shared/random';
 import { channels, connectRedis } from '../../shared/redis';
-import { PUBLISHED_TABLES } from '../../shared/obscore/store';
+import { PUBLISHED_TABLES } from '../../shared/obscore/published';
 import { CORPUS } from '../adql/corpus';
 import { Client, sleep, textOf, unescapeXml } from '../helpers/http';
 import { serveLocal } from '../net/server';

@@ -1,5 +1,5 @@
 import { OBSCORE_COLUMNS } from '../../shared/obscore/columns';
-import { PUBLISHED_SCHEMAS, PUBLISHED_TABLES } from '../../shared/obscore/store';
+import { PUBLISHED_SCHEMAS, PUBLISHED_TABLES } from '../../shared/obscore/published';
 import type { SchemaDef, TableDef } from '../../shared/tapschema';
 import { findTable, tablesetXml, tableXml } from '../../shared/vosi';
 import { child, childNames, children, parseDocument, type XmlElement } from './parse';

@@ -12,7 +12,7 @@ import { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
 import { parseAdql } from '../../shared/adql';
 import { translateAdql } from '../../shared/adql/translate';
-import { PUBLISHED_TABLES } from '../../shared/obscore/store';
+import { PUBLISHED_TABLES } from '../../shared/obscore/published';
 import { seededRandom } from '../../shared/random';
 import { createWriter, type FieldDef, type ResultFormat } from '../../shared/votable';
 import { BATCH_END_SQL, BATCH_ROWS_SQL, encodedRowsQuery, loadRowEncoders, rowEncoding } from '../../shared/votable/native';

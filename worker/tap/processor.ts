@@ -12,7 +12,7 @@ import { AdqlSyntaxError, parseAdql } from '../../shared/adql';
 import { AdqlValidationError, translateAdql } from '../../shared/adql/translate';
 import type { Config } from '../../shared/config';
 import { reportWork } from '../../shared/metrics/work';
-import { PUBLISHED_TABLES } from '../../shared/obscore/store';
+import { PUBLISHED_TABLES } from '../../shared/obscore/published';
 import { ShapeError } from '../../shared/sky';
 import { parseTapRequest } from '../../shared/tap/params';
 import { openResult } from '../../shared/uws/results';

@@ -1,6 +1,6 @@
 import { parseAdql } from '../../../shared/adql';
 import { AdqlValidationError, parseShape, translateAdql } from '../../../shared/adql/translate';
-import { PUBLISHED_TABLES } from '../../../shared/obscore/store';
+import { PUBLISHED_TABLES } from '../../../shared/obscore/published';
 import { CORPUS } from '../corpus';
 import { fail, ids, openFixture, type Fixture } from './fixture';
 

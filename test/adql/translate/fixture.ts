@@ -6,7 +6,8 @@ import Database from 'better-sqlite3';
 import { parseAdql } from '../../../shared/adql';
 import { AdqlValidationError, registerAdqlFunctions, translateAdql, type TranslatedQuery } from '../../../shared/adql/translate';
 import { OBSCORE_COLUMNS, type ObscoreRecord } from '../../../shared/obscore/columns';
-import { ObscoreStore, PUBLISHED_TABLES, type ObscoreEntry } from '../../../shared/obscore/store';
+import { ObscoreStore, type ObscoreEntry } from '../../../shared/obscore/store';
+import { PUBLISHED_TABLES } from '../../../shared/obscore/published';
 import { formatStcs, makeBox } from '../../../shared/sky';
 
 export const DID = 'butler://dp02/20d28216-534a-4102-b8a7-1c7f32a9b78c';

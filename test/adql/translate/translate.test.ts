@@ -1,5 +1,5 @@
 import { OBSCORE_COLUMNS } from '../../../shared/obscore/columns';
-import { PUBLISHED_TABLES } from '../../../shared/obscore/store';
+import { PUBLISHED_TABLES } from '../../../shared/obscore/published';
 import { angularDistance } from '../../../shared/sky';
 import { CORPUS } from '../corpus';
 import { DID, fail, ids, openFixture, type Fixture } from './fixture';
