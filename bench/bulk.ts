@@ -6,9 +6,8 @@
  *  2. a batch of BENCH_BULK_ROWS (10,000) rows (90% inside the coverage, 10% outside) × 3 bands
  *     of 64×64 IMAGE stamps, end to end: upload → COMPLETED → archive downloaded; stamps/s
  *     [target ≥ 5,000/s], the first partial result after the start [≤ 2 s], the workers' peak RSS;
- *     with 1 worker process × 1 part thread, then 2 × 1 [≥ 1.6×], then the defaults; beside the
- *     ratio, what this machine allows for writing the same bytes to new files from 1 process and
- *     from 2 (bench/page-cache.ts);
+ *     with 1 worker process × 1 part thread, then 2 × 1 [≥ 1.6×], then the defaults (what the
+ *     machine allows for writing the stamps from 2 processes against 1: bench:page-cache);
  *  3. baselines in the same run: astropy Cutout2D + write of BENCH_BULK_ASTROPY (1,000) of the
  *     same stamps [ours ≥ 20×], and the one-at-a-time way of the tutorials, a sync SODA cutout
  *     over HTTP per stamp (BENCH_BULK_SYNC, 300) [ours ≥ 50×];
@@ -27,7 +26,6 @@ import type { GeneratedDataset } from '../shared/demo';
 import { PROJECT_ROOT } from '../shared/runtime';
 import { circle, demoRepository, stamps, type Stamp } from './cutout';
 import { machineLine, summary } from './machine';
-import { writeScaling, writeScalingLine } from './page-cache';
 import { cpuMs, request, rssMiB, startBenchStack, type BenchStack } from './stack';
 
 const ROWS = Number(process.env.BENCH_BULK_ROWS ?? 10000);
@@ -171,9 +169,6 @@ export async function benchBulk(): Promise<void> {
   console.log(
     `bulk 2 workers vs 1: ${(one.seconds / two.seconds).toFixed(2)}× end to end, ${(one.executing / two.executing).toFixed(2)}× EXECUTING  [target ≥ 1.6×]`,
   );
-  // What the machine allows: the batch's stamps written to new files by one process, then two.
-  const stampBytes = Math.round(one.bytes / one.stamps);
-  console.log(writeScalingLine(one.stamps, stampBytes, await writeScaling(one.stamps, stampBytes)));
   const cores = os.cpus().length;
   const defaults = await withStack(env, cores, async (stack) => {
     await runBatch(stack, csvOf(positions(coadds, 300, 9)));

@@ -1,21 +1,21 @@
 /**
- * How well this machine writes new files from several processes at once: the ceiling of
- * "2 workers vs 1" for work that writes its output, e.g. a bulk batch's stamps.
+ * How well this machine writes files from one process and from two at once: the ceiling of
+ * "2 workers vs 1" for work that writes its output, such as a bulk batch's stamps
+ * (`npm run bench:page-cache`, optional arguments: stamps, bytes a stamp).
  *
  * Each writer appends `stamps` buffers of `bytes` to new files in a new directory (2,048 to a
- * file, 64 to a writev: as a bulk part writes its pack). bench:bulk runs one writer with all
- * the stamps, then two at once with half each, and prints the aggregate ratio beside its own.
- * On the 2-core development VM the first was 27–58 µs a 28.8 KB stamp and the two together
- * 1.0–1.5× one: memory the guest has not touched lately is slow to hand out (~200–600 MB/s
- * the first time), and two processes wait for it in turn. Where that holds, cutting on two
- * workers cannot be much faster than on one, whatever the service does.
- *
- * Run alone: node dist/bench/page-cache.js <dir> <stamps> <bytes> (prints µs per stamp).
+ * file, 64 to a writev: as a bulk part writes its pack). One writer with all the stamps, then
+ * two at once with half each, three rounds, in two ways: keeping every file until the end (each
+ * writer needs memory no other writer has just given back: a batch keeps its stamps), and
+ * removing each writer's files when it is done (the next writer reuses that memory). On the
+ * 2-core development VM memory the guest has not used lately is slow to hand out (~200–600
+ * MB/s the first time) and two processes wait for it in turn: see docs/benchmarks.md.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { machineLine } from './machine';
 
 const PER_FILE = 2048;
 const PER_WRITE = 64;
@@ -43,7 +43,9 @@ function writeStamps(dir: string, stamps: number, bytes: number): number {
 
 function writer(dir: string, stamps: number, bytes: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [__filename, dir, String(stamps), String(bytes)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [__filename, '--write', dir, String(stamps), String(bytes)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.on('error', reject);
@@ -62,21 +64,23 @@ export interface WriteScaling {
 
 /**
  * One writer, then two at once, `rounds` times in turn (the best of each kept: the machine's
- * noise only ever slows a round down), in new directories under the system's temporary one,
- * all kept until the end so that no round reuses the pages of another (as a batch does not).
+ * noise only ever slows a round down), in new directories under the system's temporary one;
+ * `reuse`: each writer's files are removed when it is done, else all are kept until the end.
  */
-export async function writeScaling(stamps: number, bytes: number, rounds = 2): Promise<WriteScaling> {
+export async function writeScaling(stamps: number, bytes: number, reuse: boolean, rounds = 3): Promise<WriteScaling> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-page-cache-'));
+  const timed = async (dir: string, n: number): Promise<number> => {
+    const us = await writer(path.join(root, dir), n, bytes);
+    if (reuse) fs.rmSync(path.join(root, dir), { recursive: true, force: true });
+    return us;
+  };
   try {
     const half = Math.ceil(stamps / 2);
     let one = Infinity;
     let two: [number, number] = [Infinity, Infinity];
     for (let round = 0; round < rounds; round++) {
-      one = Math.min(one, await writer(path.join(root, `one-${round}`), stamps, bytes));
-      const pair = await Promise.all([
-        writer(path.join(root, `a-${round}`), half, bytes),
-        writer(path.join(root, `b-${round}`), half, bytes),
-      ]);
+      one = Math.min(one, await timed(`one-${round}`, stamps));
+      const pair = await Promise.all([timed(`a-${round}`, half), timed(`b-${round}`, half)]);
       if (Math.max(...pair) < Math.max(...two)) two = pair;
     }
     // Each of the two wrote half the stamps in half × its µs; together they took the longer of the two.
@@ -86,14 +90,29 @@ export async function writeScaling(stamps: number, bytes: number, rounds = 2): P
   }
 }
 
-export function writeScalingLine(stamps: number, bytes: number, s: WriteScaling): string {
+function scalingLine(what: string, stamps: number, bytes: number, s: WriteScaling): string {
   return (
-    `machine: ${stamps} new ${(bytes / 1024).toFixed(1)} KiB stamps written to new files: one process ${s.one.toFixed(1)} µs a stamp; ` +
-    `two at once ${s.two[0].toFixed(1)} and ${s.two[1].toFixed(1)} µs each → ${s.ratio.toFixed(2)}× one (the most 2 workers can gain on writing)`
+    `page cache, ${what}: ${stamps} ${(bytes / 1024).toFixed(1)} KiB stamps into new files: one process ${s.one.toFixed(1)} µs a stamp; ` +
+    `two at once ${s.two[0].toFixed(1)} and ${s.two[1].toFixed(1)} µs each → ${s.ratio.toFixed(2)}× one`
   );
 }
 
+export async function benchPageCache(stamps = 27000, bytes = 28800): Promise<void> {
+  console.log(machineLine());
+  console.log(scalingLine('files kept (memory not just freed)', stamps, bytes, await writeScaling(stamps, bytes, false)));
+  console.log(scalingLine('files removed after each writer (memory reused)', stamps, bytes, await writeScaling(stamps, bytes, true)));
+  console.log(machineLine());
+}
+
 if (require.main === module) {
-  const [dir, stamps, bytes] = process.argv.slice(2);
-  process.stdout.write(String(writeStamps(dir!, Number(stamps), Number(bytes))));
+  if (process.argv[2] === '--write') {
+    const [, , , dir, stamps, bytes] = process.argv;
+    process.stdout.write(String(writeStamps(dir!, Number(stamps), Number(bytes))));
+  } else {
+    const [stamps, bytes] = process.argv.slice(2).map(Number);
+    benchPageCache(stamps, bytes).catch((err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    });
+  }
 }

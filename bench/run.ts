@@ -3,6 +3,7 @@ import { benchBulk } from './bulk';
 import { benchCutout } from './cutout';
 import { benchFits } from './fits';
 import { benchJoblist } from './joblist';
+import { benchPageCache } from './page-cache';
 import { benchPreview, benchPreviewHttp } from './preview';
 import { benchSync } from './sync';
 import { benchTap } from './tap';
@@ -16,6 +17,7 @@ void (async () => {
   await benchCutout();
   await benchSync();
   await benchBulk();
+  await benchPageCache();
   await benchPreview();
   await benchPreviewHttp();
 })().catch((err: unknown) => {

@@ -8,7 +8,8 @@
  *
  * Threads are started on demand and ended after WORKER_THREAD_IDLE seconds without a task
  * (IdleThreads; each holds ~17 MiB: its own V8 heap, compiled code, open files and SQLite
- * caches), so a worker that has gone quiet gives its memory back.
+ * caches), so a worker that has gone quiet gives its memory back, but for `keepWarm` of them
+ * (WORKER_THREADS_WARM for the pool of jobs and sync requests), which stay ready.
  */
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../shared/config';
@@ -78,13 +79,16 @@ export class ThreadPool {
   private nextKey = 1;
   private closed = false;
 
-  /** At most `maxIdle` (default WORKER_CONCURRENCY) idle threads are kept; `niceness` is their nice value. */
+  /**
+   * At most `maxIdle` (default WORKER_CONCURRENCY) idle threads are kept, `keepWarm` (default
+   * none) of them however long they are idle; `niceness` is their nice value.
+   */
   constructor(
     private readonly entry: string,
     private readonly config: Config,
-    private readonly options: { niceness?: number; maxIdle?: number } = {},
+    private readonly options: { niceness?: number; maxIdle?: number; keepWarm?: number } = {},
   ) {
-    this.idle = new IdleThreads(config.threadIdleSeconds * 1000);
+    this.idle = new IdleThreads(config.threadIdleSeconds * 1000, options.keepWarm ?? 0);
     pools.add(this);
   }
 
@@ -221,8 +225,9 @@ export class ThreadPool {
     this.live.add(thread);
     thread.once('exit', () => {
       this.live.delete(thread);
-      // The last thread gone: what the threads' malloc arenas kept goes back to the system.
-      if (this.live.size === 0 && !this.closed) this.canceller.releaseMemory();
+      // Down to the threads kept warm, idle: what the ended threads' malloc arenas kept goes
+      // back to the system.
+      if (this.live.size <= (this.options.keepWarm ?? 0) && this.busy.size === 0 && !this.closed) this.canceller.releaseMemory();
     });
     return thread;
   }

@@ -76,7 +76,8 @@ export class JobRunner {
   private graceOver = false;
 
   constructor(private readonly deps: RunnerDeps) {
-    this.tasks = new TaskRunner(deps.config, deps.events);
+    // Jobs and sync requests share this pool: keep threads warm for requests after a pause.
+    this.tasks = new TaskRunner(deps.config, deps.events, { keepWarm: deps.config.threadsWarm });
     this.connection = connectRedis(deps.config.redisUrl);
     const { metrics } = deps;
     if (metrics) {

@@ -107,11 +107,11 @@ export class TaskRunner {
   private readonly running = new Map<string, Set<RunningTask>>();
   private readonly earlyAborts = new Map<string, number>();
 
-  /** `threads`: the pool's nice value and idle threads kept (ThreadPool). */
+  /** `threads`: the pool's nice value, idle threads kept and kept warm (ThreadPool). */
   constructor(
     private readonly config: Config,
     private readonly events: UwsEvents,
-    threads: { niceness?: number; maxIdle?: number } = {},
+    threads: { niceness?: number; maxIdle?: number; keepWarm?: number } = {},
   ) {
     this.pool = new ThreadPool(compiledModule(require.resolve('./thread')), config, threads);
   }

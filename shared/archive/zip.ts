@@ -16,6 +16,8 @@
  * entry count exceeds the 32/16-bit fields.
  */
 import { type FileHandle, open } from 'node:fs/promises';
+import { OutgoingMessage } from 'node:http';
+import { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { crc32 } from './crc32';
@@ -617,15 +619,27 @@ class ReadWindow {
   }
 }
 
-/** Bytes gathered into chunks and written to `out` with backpressure. */
+/** Chunks kept for reuse once `out` has sent them. */
+const SPARE_CHUNKS = 4;
+
+/**
+ * Bytes gathered into chunks and written to `out` with backpressure. When `out` is a socket or
+ * an HTTP response, which are done with a buffer once its write has called back, that chunk is
+ * filled again: a 2 GB archive then allocates a few chunks, not two thousand (each new one is
+ * fresh memory to fault in, and garbage V8 collects in full GCs). Other streams may keep the
+ * buffer after calling back (a PassThrough holds it until it is read): they get new ones.
+ */
 class ChunkedOutput {
   written = 0;
   private chunk: Buffer | undefined;
+  private readonly spare: Buffer[] = [];
   private used = 0;
   private failure: Error | undefined;
   private readonly onError = (err: Error): void => {
     this.failure ??= err;
   };
+
+  private readonly reuse: boolean;
 
   constructor(
     private readonly out: Writable,
@@ -633,6 +647,7 @@ class ChunkedOutput {
     private readonly signal: AbortSignal | undefined,
   ) {
     out.on('error', this.onError);
+    this.reuse = out instanceof Socket || out instanceof OutgoingMessage;
   }
 
   /** Throws when writing must stop: aborted, `out` failed, closed or ended. */
@@ -666,12 +681,16 @@ class ChunkedOutput {
 
   async flush(): Promise<void> {
     if (this.chunk === undefined || this.used === 0) return;
-    const data = this.used === this.chunk.length ? this.chunk : this.chunk.subarray(0, this.used);
-    this.chunk = undefined; // `out` may keep the buffer until it is sent: a new one is filled
+    const chunk = this.chunk;
+    const data = this.used === chunk.length ? chunk : chunk.subarray(0, this.used);
+    this.chunk = undefined; // `out` keeps the buffer until it is sent: another one is filled
     this.used = 0;
     this.check();
     this.written += data.length;
-    if (!this.out.write(data)) await drained(this.out, this.signal);
+    const sent = (err?: Error | null): void => {
+      if (!err && this.spare.length < SPARE_CHUNKS) this.spare.push(chunk);
+    };
+    if (!(this.reuse ? this.out.write(data, sent) : this.out.write(data))) await drained(this.out, this.signal);
   }
 
   async end(): Promise<void> {
@@ -686,7 +705,7 @@ class ChunkedOutput {
   }
 
   private room(): Buffer {
-    return (this.chunk ??= Buffer.allocUnsafeSlow(this.size));
+    return (this.chunk ??= this.spare.pop() ?? Buffer.allocUnsafeSlow(this.size));
   }
 }
 

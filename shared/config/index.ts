@@ -74,6 +74,11 @@ export interface Config {
   /** Seconds a processor thread may stay idle before it is ended (WORKER_THREAD_IDLE). */
   threadIdleSeconds: number;
   /**
+   * Processor threads a worker keeps however long they are idle (WORKER_THREADS_WARM; default
+   * 1): the first sync request after a pause then needs no new thread (~120–170 ms).
+   */
+  threadsWarm: number;
+  /**
    * First port of the workers' metrics endpoints (METRICS_PORT; 0 = none): a worker serves
    * /metrics and /healthz on METRICS_PORT + WORKER_INDEX. The api serves its /metrics on PORT.
    */
@@ -247,6 +252,7 @@ export function readConfig(env: Env = process.env): EnvConfig {
     workers: integer(env, 'WORKERS', cores, 0, 256),
     workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 16, 1, 1024),
     threadIdleSeconds: integer(env, 'WORKER_THREAD_IDLE', 30, 1, 86400),
+    threadsWarm: integer(env, 'WORKER_THREADS_WARM', 1, 0, 1024),
     metricsPort: integer(env, 'METRICS_PORT', 0, 0, 65535),
     metricsHost: env.METRICS_HOST?.trim() || '0.0.0.0',
     workerIndex: integer(env, 'WORKER_INDEX', 0, 0, 1023),
@@ -366,6 +372,7 @@ export function configEnv(config: Config): Record<string, string> {
     REDIS_URL: config.redisUrl,
     WORKER_CONCURRENCY: String(config.workerConcurrency),
     WORKER_THREAD_IDLE: String(config.threadIdleSeconds),
+    WORKER_THREADS_WARM: String(config.threadsWarm),
     // Not WORKER_INDEX: each worker's own (scripts/start.ts).
     METRICS_PORT: String(config.metricsPort),
     METRICS_HOST: config.metricsHost,

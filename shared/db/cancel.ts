@@ -110,7 +110,7 @@ export class StatementCanceller {
 
   /**
    * Gives the process's free C heap pages back to the system (glibc malloc_trim; shared/db/native/
-   * cancel.cc): called when a pool's threads have all ended. False without the extension.
+   * cancel.cc): called when a pool is down to the threads it keeps warm, idle. False without the extension.
    */
   releaseMemory(): boolean {
     return this.releaseStatement?.get() === 1;

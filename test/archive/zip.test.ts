@@ -525,6 +525,34 @@ describe('ranges', () => {
   });
 });
 
+/** An HTTP server on 127.0.0.1 answering every request with writeArchive(layout); `outcomes` hears how each ended. */
+async function archiveServer(
+  layout: ArchiveLayout,
+  options: { chunkSize?: number } = {},
+  outcomes: string[] = [],
+): Promise<{ port: number; close: () => Promise<void> }> {
+  const server = createServer((_req, res) => {
+    res.setHeader('Content-Length', layout.totalSize);
+    writeArchive(layout, res, undefined, options).then(
+      (n) => outcomes.push(`sent ${n}`),
+      (err: Error) => outcomes.push(err.message),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as AddressInfo).port, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+/** The whole body of a GET. */
+function download(port: number): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    get({ host: '127.0.0.1', port }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve(Buffer.concat(chunks)));
+    }).on('error', reject);
+  });
+}
+
 describe('writeArchive', () => {
   test('backpressure: a slow destination never has more than one chunk waiting', async () => {
     const layout = zipLayout(fx.members);
@@ -603,28 +631,39 @@ describe('writeArchive', () => {
     expect(openFds()).toEqual([]);
   });
 
+  test('over HTTP the chunks are reused once sent (a few allocated for thousands written); to other streams never', async () => {
+    const stamp = fx.members[4]!;
+    const layout = zipLayout(Array.from({ length: 200 }, (_, i) => ({ ...stamp, name: `stamps/${i}.fits` })));
+    const chunkSize = 8192;
+    const allocations = jest.spyOn(Buffer, 'allocUnsafeSlow');
+    const server = await archiveServer(layout, { chunkSize });
+    try {
+      const body = await download(server.port);
+      // Chunks of the archive (20 MB / 8 KiB ≈ 2,450), plus the read window.
+      const overHttp = allocations.mock.calls.filter(([n]) => n === chunkSize).length;
+      expect(overHttp).toBeLessThanOrEqual(8);
+      allocations.mockClear();
+      // A stream that keeps what it was given: every chunk its own, and the bytes still right.
+      const whole = new Collector();
+      await writeArchive(layout, whole, undefined, { chunkSize });
+      expect(allocations.mock.calls.filter(([n]) => n === chunkSize).length).toBe(Math.ceil(layout.totalSize / chunkSize));
+      expect(body.length).toBe(layout.totalSize);
+      expect(body.equals(whole.data)).toBe(true);
+    } finally {
+      allocations.mockRestore();
+      await server.close();
+    }
+  });
+
   test('over HTTP: a full download, then a client that goes away mid-way (writeArchive rejects, files closed)', async () => {
     // 20 MB, more than the kernel's socket buffers can take before the client goes away.
     const stamp = fx.members[4]!;
     const layout = zipLayout(Array.from({ length: 200 }, (_, i) => ({ ...stamp, name: `stamps/${i}.fits` })));
     const outcomes: string[] = [];
-    const server = createServer((_req, res) => {
-      res.setHeader('Content-Length', layout.totalSize);
-      writeArchive(layout, res).then(
-        (n) => outcomes.push(`sent ${n}`),
-        (err: Error) => outcomes.push(err.message),
-      );
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
+    const server = await archiveServer(layout, {}, outcomes);
+    const { port } = server;
     try {
-      const body = await new Promise<Buffer>((resolve, reject) => {
-        get({ host: '127.0.0.1', port }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve(Buffer.concat(chunks)));
-        }).on('error', reject);
-      });
+      const body = await download(port);
       const whole = new Collector();
       await writeArchive(layout, whole);
       expect(body.equals(whole.data)).toBe(true);
@@ -641,7 +680,7 @@ describe('writeArchive', () => {
       expect(outcomes).toEqual([`sent ${layout.totalSize}`, 'the destination closed before the archive was written']);
       expect(openFds()).toEqual([]);
     } finally {
-      await new Promise((resolve) => server.close(resolve));
+      await server.close();
     }
   });
 });

@@ -1,6 +1,7 @@
 /**
  * The processor thread pool (worker/pool.ts): threads are reused while work keeps coming and
- * ended after WORKER_THREAD_IDLE seconds without a task, so an idle worker gives memory back.
+ * ended after WORKER_THREAD_IDLE seconds without a task, so an idle worker gives memory back,
+ * but for the threads it keeps warm (WORKER_THREADS_WARM).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -66,8 +67,31 @@ test('threads are reused while busy and ended after WORKER_THREAD_IDLE seconds i
   }
 });
 
+test('keepWarm threads stay however long they are idle, the others are ended; work after the pause starts none', async () => {
+  const config = loadConfig({ VAR_DIR: dir, WORKER_THREAD_IDLE: '1', WORKER_CONCURRENCY: '4' });
+  const pool = new ThreadPool(THREAD, config, { keepWarm: 1 });
+  try {
+    const burst = await Promise.all([5, 6, 7].map((n) => pool.run(task(n)).promise));
+    expect(burst.map((r) => r.ok)).toEqual([true, true, true]);
+    expect(pool.threadsStarted).toBe(3);
+    // Three idle times later: one thread left, idle, untimed.
+    await new Promise((resolve) => setTimeout(resolve, 3200));
+    expect(pool.liveThreads).toBe(1);
+    expect(pool.idleThreads).toBe(1);
+    const later = await pool.run(task(8)).promise;
+    expect(later.ok).toBe(true);
+    expect(pool.threadsStarted).toBe(3);
+    // Parked again, it is still the one kept: another idle time does not end it.
+    await new Promise((resolve) => setTimeout(resolve, 1300));
+    expect(pool.liveThreads).toBe(1);
+  } finally {
+    await pool.close();
+  }
+  expect(pool.liveThreads).toBe(0);
+});
+
 test('the pool can give freed C heap back to the system (vo_release_memory, glibc malloc_trim)', () => {
-  // The pool calls it when its last thread has exited; here directly: the SQL function exists
+  // The pool calls it when it is down to the threads it keeps warm; here directly: the SQL function exists
   // in the worker's native library (a missing one throws) and answers whether pages were freed.
   expect(cancellationBuilt()).toBe(true);
   const canceller = new StatementCanceller();
