@@ -32,3 +32,4 @@ export {
   type ZipOptions,
 } from './zip';
 export { tarLayout } from './tar';
+export { decodeLayout, encodeLayout } from './layout-file';

@@ -13,16 +13,18 @@
  *   rgb.pack           with RGB, the finish step's colour composites, one after the other
  *                      (replaced whole, by rename, when the finish step is done again);
  *   rgb.done.json      what became of each composite: written after rgb.pack, atomically;
- *   manifest.xml/.csv  the finish step's manifest (VOTable result; CSV member of the archive).
+ *   manifest.xml/.csv  the finish step's manifest (VOTable result; CSV member of the archive);
+ *   archive.layout     the finish step's layout of the whole batch's archive (encodeLayout).
  *
  * Archives are never written: their layout (zip or tar of stored members, CRCs computed when
- * the stamps and pictures were made) is made from these files on request and streamed from
- * the packs.
+ * the stamps and pictures were made) is made from these files, and streamed from the packs. The
+ * whole batch's is made once, by the finish step, and read back for every download; a part's on
+ * request (a few thousand members).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { bufferMember, tarLayout, zipLayout, type ArchiveLayout, type ArchiveMember } from '../archive';
+import { bufferMember, decodeLayout, tarLayout, zipLayout, type ArchiveLayout, type ArchiveMember } from '../archive';
 import { writeManifestCsv, writeManifestVotable, type ManifestRow, type ManifestStatus } from './manifest';
 import type { BulkPreview, BulkRgb, EdgeMode, Packaging, Plane } from './params';
 import type { PixelBox, StampProvenance } from './stamp';
@@ -31,6 +33,7 @@ export const PLAN_FILE = 'plan.json';
 export const MANIFEST_FILE = 'manifest.xml';
 export const MANIFEST_CSV = 'manifest.csv';
 export const MANIFEST_TYPE = 'application/x-votable+xml';
+export const ARCHIVE_LAYOUT = 'archive.layout';
 
 /**
  * Result places (uws_results.seq, a 32-bit integer on PostgreSQL): the manifest, the archive,
@@ -395,6 +398,21 @@ export function compositeMembers(dir: string, plan: BatchPlan): ArchiveMember[] 
 /** An archive of `members` in the job's format. */
 export function archiveLayout(packaging: Exclude<Packaging, 'none'>, members: readonly ArchiveMember[]): ArchiveLayout {
   return packaging === 'zip' ? zipLayout(members) : tarLayout(members);
+}
+
+/**
+ * The whole batch's archive as the finish step laid it out (ARCHIVE_LAYOUT), or undefined when
+ * it has not (a batch not finished, PACKAGE=none, or finished by a version that did not keep it).
+ */
+export function readBatchArchive(dir: string): ArchiveLayout | undefined {
+  let data: Buffer;
+  try {
+    data = fs.readFileSync(path.join(dir, ARCHIVE_LAYOUT));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  return decodeLayout(data, dir);
 }
 
 /**

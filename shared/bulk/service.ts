@@ -26,6 +26,7 @@ import {
   readDone,
   readBatchState,
   readPart,
+  readBatchArchive,
   readPlan,
 } from './batch';
 import { TooManyRows } from './errors';
@@ -108,6 +109,8 @@ async function resultBody(job: Job, result: JobResult, attemptDir: string, confi
     return archiveBody(archiveLayout(partPlan.packaging, partMembers(attemptDir, n, partPlan, readDone(attemptDir, n) ?? [])));
   }
   if (result.id !== 'archive') return undefined;
+  const kept = readBatchArchive(attemptDir);
+  if (kept) return archiveBody(kept);
   const plan = readPlan(attemptDir);
   if (plan.packaging === 'none') return undefined;
   return archiveBody(batchArchive(attemptDir, plan));

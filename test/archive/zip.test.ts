@@ -33,8 +33,11 @@ import {
   checkMemberName,
   crc32,
   crc32Portable,
+  decodeLayout,
   dosDateTime,
+  encodeLayout,
   segmentsInRange,
+  tarLayout,
   writeArchive,
   zipLayout,
 } from '../../shared/archive';
@@ -682,5 +685,57 @@ describe('writeArchive', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('layout files (encodeLayout, decodeLayout)', () => {
+  const archiveBytes = async (layout: ArchiveLayout, range?: { start: number; endInclusive: number }): Promise<Buffer> => {
+    const out = new Collector();
+    await writeArchive(layout, out, range);
+    return out.data;
+  };
+
+  test.each(['zip', 'tar'] as const)('%s: read back, the same archive byte for byte, whole and in ranges', async (format) => {
+    const members = [...fx.members, bufferMember('extra/notes.csv', Buffer.from('row,member\n1,a\n'), MTIME)];
+    const layout = format === 'zip' ? zipLayout(members) : tarLayout(members);
+    const back = decodeLayout(encodeLayout(layout, dir), dir);
+    expect(back.format).toBe(format);
+    expect(back.totalSize).toBe(layout.totalSize);
+    expect(back.segmentStarts).toEqual(layout.segmentStarts);
+    expect(back.entries).toEqual(layout.entries);
+    expect((await archiveBytes(back)).equals(await archiveBytes(layout))).toBe(true);
+    const range = { start: 1000, endInclusive: layout.totalSize - 77 };
+    expect((await archiveBytes(back, range)).equals(await archiveBytes(layout, range))).toBe(true);
+  });
+
+  test('files are kept relative to the directory, and only inside it', () => {
+    const layout = zipLayout(fx.members);
+    const encoded = encodeLayout(layout, dir);
+    expect(encoded.includes(Buffer.from(dir))).toBe(false);
+    // The same files under another directory: the layout follows the directory it is read with.
+    const moved = decodeLayout(encoded, '/elsewhere');
+    const files = moved.segments.flatMap((s) => (s.kind === 'file' ? [s.file] : []));
+    expect(files.length).toBeGreaterThan(0);
+    expect(files.every((f) => f.startsWith('/elsewhere/'))).toBe(true);
+    // A member file outside the directory cannot be written into one, nor read out of one.
+    expect(() => encodeLayout(layout, join(dir, 'sub'))).toThrow(ArchiveError);
+    const jsonEnd = 14 + encoded.readUInt32LE(10);
+    const header = JSON.parse(encoded.toString('utf8', 14, jsonEnd)) as { files: string[] };
+    header.files[0] = `../${header.files[0]}`;
+    const json = Buffer.from(JSON.stringify(header));
+    const length = Buffer.alloc(4);
+    length.writeUInt32LE(json.length);
+    const tampered = Buffer.concat([encoded.subarray(0, 10), length, json, encoded.subarray(jsonEnd)]);
+    expect(() => decodeLayout(tampered, dir)).toThrow(/is not inside/);
+  });
+
+  test('bytes that are not a layout, or one cut short: ArchiveError', () => {
+    const encoded = encodeLayout(zipLayout(fx.members), dir);
+    expect(() => decodeLayout(Buffer.from('PK\u0003\u0004'), dir)).toThrow('not an archive layout: no VOLAYOUT1 mark');
+    expect(() => decodeLayout(encoded.subarray(0, encoded.length - 10), dir)).toThrow(ArchiveError);
+    expect(() => decodeLayout(encoded.subarray(0, 40), dir)).toThrow('not an archive layout: its header runs past its end');
+    const broken = Buffer.from(encoded);
+    broken[14] = 0x78; // the header's opening '{' made an 'x'
+    expect(() => decodeLayout(broken, dir)).toThrow(/^not an archive layout: its header is not JSON/);
   });
 });

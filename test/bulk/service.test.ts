@@ -325,6 +325,21 @@ describe('a batch of POSITIONs: inside, on an edge and outside the coverage', ()
     expect([past.status, past.headers.get('content-range')]).toEqual([416, `bytes */${whole.length}`]);
   });
 
+  test('the archive is served from the layout the finish step kept, and laid out again without it: the same bytes', async () => {
+    const whole = fs.readFileSync(path.join(scratch, 'positions.zip'));
+    const kept = path.join(fx.stack.dir, 'results', path.basename(job), 'results', '1', 'archive.layout');
+    expect(fs.readFileSync(kept).subarray(0, 10).toString('latin1')).toBe('VOLAYOUT1\n');
+    const range = async () =>
+      Buffer.from(await (await fetch(`${job}/results/archive`, { headers: { Range: 'bytes=5000-70000' } })).arrayBuffer());
+    expect((await range()).equals(whole.subarray(5000, 70001))).toBe(true);
+    fs.renameSync(kept, `${kept}.aside`);
+    try {
+      expect((await range()).equals(whole.subarray(5000, 70001))).toBe(true);
+    } finally {
+      fs.renameSync(`${kept}.aside`, kept);
+    }
+  });
+
   test('DRYRUN: the same boxes and sizes, nothing cut, no archive', async () => {
     const dry = await client.create('bulk', [
       ['POSITION', `${TARGET.ra} ${TARGET.dec}`],

@@ -20,9 +20,10 @@
 import fs from 'node:fs/promises';
 import { closeSync, openSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { crc32 } from '../../shared/archive';
+import { crc32, encodeLayout } from '../../shared/archive';
 import type { Config } from '../../shared/config';
 import {
+  ARCHIVE_LAYOUT,
   ARCHIVE_TYPES,
   archiveFile,
   archiveLayout,
@@ -597,6 +598,8 @@ async function finishedResults(input: ProcessorInput, plan: BatchPlan): Promise<
   if (plan.packaging !== 'none' && !plan.dryRun) {
     writeFileAtomic(path.join(dir, MANIFEST_CSV), await manifestBytes(rows, 'csv'));
     const layout = batchArchive(dir, plan, outcomes);
+    // Kept for the api, which then serves each download without laying the archive out again.
+    writeFileAtomic(path.join(dir, ARCHIVE_LAYOUT), encodeLayout(layout, dir));
     results.push({
       id: 'archive',
       file: archiveFile(plan.packaging),
