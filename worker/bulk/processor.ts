@@ -305,14 +305,15 @@ async function start(input: ProcessorInput, config: Config): Promise<ProcessorOu
   cuts.sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : a.box.y0 - b.box.y0 || a.box.x0 - b.box.x0));
   const parts = request.dryRun ? [] : splitIntoParts(cuts, config.bulk.partStamps);
   for (const [k, part] of parts.entries()) {
-    const images: PartImage[] = [];
+    // The part's images, each once: its stamps come grouped by image (sorted above).
+    const partImages: PartImage[] = [];
     // Written out, not rest and spread: 27,000 stamps took ~4 µs each that way.
     const stamps = part.map((cut): PartStamp => {
       const { provenance: p } = cut;
-      if (images.at(-1)?.source !== cut.source) images.push({ source: cut.source, did: p.did });
+      if (partImages.at(-1)?.source !== cut.source) partImages.push({ source: cut.source, did: p.did });
       const provenance = { id: p.id, row: p.row, ra: p.ra, dec: p.dec, band: p.band };
       // undefined preview: left out of the JSON.
-      return { index: cut.index, image: images.length - 1, box: cut.box, member: cut.member, preview: cut.preview, provenance };
+      return { index: cut.index, image: partImages.length - 1, box: cut.box, member: cut.member, preview: cut.preview, provenance };
     });
     const partPlan: PartPlan = {
       planes: request.planes,
@@ -320,7 +321,7 @@ async function start(input: ProcessorInput, config: Config): Promise<ProcessorOu
       packaging: request.packaging,
       createdAt,
       ...(preview ? { preview } : {}),
-      images,
+      images: partImages,
       stamps,
     };
     writeJsonAtomic(path.join(input.resultsDir, partFile(k + 1)), partPlan);
