@@ -198,16 +198,25 @@ export class StampCutter {
 
   /** What the stamp of `box` would hold and its exact size, without reading pixels. */
   plan(source: string, box: PixelBox, options: StampOptions): StampPlan {
+    const { shape, bytes } = this.layoutOf(source, box, options);
+    return { ...shape, bytes };
+  }
+
+  /**
+   * The stamp's file laid out, without its pixels: its image and planes, its shape, their
+   * header layouts, its primary header (with the provenance), the size of each plane's HDU
+   * (header and padded data, in order) and of the whole file.
+   */
+  private layoutOf(source: string, box: PixelBox, options: StampOptions) {
     const image = this.open(source);
     const planes = this.planesOf(image, options.planes);
     const shape = stampShape(planes[0]!, box, options);
     const layouts = this.layoutsOf(image);
-    let bytes = layouts.primaryHeader(provenanceCards(options.provenance, planes, shape, options.edge)).length;
-    for (const p of planes) {
-      p.headerBytes ??= headerBytesOf(layouts, p);
-      bytes += p.headerBytes + padToBlock(shape.box.nx * shape.box.ny * p.bytesPerPixel);
-    }
-    return { ...shape, bytes };
+    const primary = layouts.primaryHeader(provenanceCards(options.provenance, planes, shape, options.edge));
+    const hduBytes = planes.map(
+      (p) => (p.headerBytes ??= headerBytesOf(layouts, p)) + padToBlock(shape.box.nx * shape.box.ny * p.bytesPerPixel),
+    );
+    return { image, planes, shape, layouts, primary, hduBytes, bytes: hduBytes.reduce((sum, n) => sum + n, primary.length) };
   }
 
   /**
@@ -216,19 +225,11 @@ export class StampCutter {
    * cannot be padded, and any I/O error.
    */
   cut(source: string, box: PixelBox, options: StampOptions): Stamp {
-    const image = this.open(source);
-    const planes = this.planesOf(image, options.planes);
-    const shape = stampShape(planes[0]!, box, options);
-    const layouts = this.layoutsOf(image);
-    const primary = layouts.primaryHeader(provenanceCards(options.provenance, planes, shape, options.edge));
+    const { image, planes, shape, layouts, primary, hduBytes, bytes } = this.layoutOf(source, box, options);
     const { overlap, partial } = shape;
     const rect = toRect(overlap);
     // The stamp is laid out in one piece of memory of its final size: each plane's HDU in place.
-    const hduBytes = planes.map(
-      (p) => (p.headerBytes ??= headerBytesOf(layouts, p)) + padToBlock(shape.box.nx * shape.box.ny * p.bytesPerPixel),
-    );
-    const size = hduBytes.reduce((sum, n) => sum + n, primary.length);
-    const out = options.allocate?.(size) ?? Buffer.allocUnsafe(size);
+    const out = options.allocate?.(bytes) ?? Buffer.allocUnsafe(bytes);
     let at = primary.copy(out, 0);
     // The planes' pixels as stored in the stamp, kept for its picture.
     const stored = options.picture ? new Map<Plane, Uint8Array>() : undefined;
