@@ -16,7 +16,7 @@ import type { Config } from '../shared/config';
 import { IdleThreads } from './idle-threads';
 import { StatementCanceller, TASK_CANCELLED, TASK_IN_STATEMENTS, taskState } from '../shared/db/cancel';
 import type { TaskLabels, ThreadCount } from '../shared/metrics';
-import { isWorkMessage, type WorkCounts, type WorkMessage } from '../shared/metrics/work';
+import type { WorkCounts } from '../shared/metrics/work';
 import type { ThreadData, ThreadMessage, ThreadProgress, ThreadReply, ThreadSpill, ThreadTask } from './thread';
 
 /**
@@ -49,6 +49,13 @@ export function threadCounts(): ThreadCount[] {
   return [...pools].map((pool) => pool.threadCount());
 }
 
+/**
+ * Cancel keys name a task's statements process-wide (StatementCanceller interrupts every
+ * connection running for a key, in any thread): one counter for all the pools of the process,
+ * or cancelling a task of one pool would interrupt the task of another that had the same key.
+ */
+let nextCancelKey = 1;
+
 export class TaskCancelled extends Error {
   override name = 'TaskCancelled';
   constructor(readonly reason: CancelReason) {
@@ -76,7 +83,6 @@ export class ThreadPool {
   private readonly canceller = new StatementCanceller();
   private readonly live = new Set<Worker>();
   private started = 0;
-  private nextKey = 1;
   private closed = false;
 
   /**
@@ -106,7 +112,7 @@ export class ThreadPool {
     if (this.closed) throw new Error('thread pool closed');
     // The configuration travels once per thread, not with every task.
     const thread = this.idle.take() ?? this.startThread();
-    const cancelKey = this.nextKey++;
+    const cancelKey = nextCancelKey++;
     const state = taskState();
     this.busy.set(thread, cancelKey);
     let settle: { resolve(reply: ThreadReply): void; reject(err: Error): void } | undefined;
@@ -143,11 +149,7 @@ export class ThreadPool {
       if (timer === undefined) terminate();
       else thread.on('message', onReply);
     };
-    const onMessage = (reply: ThreadMessage | WorkMessage) => {
-      if (isWorkMessage(reply)) {
-        workObserver?.({ service: task.input.service, mode: task.input.mode }, reply.work);
-        return;
-      }
+    const onMessage = (reply: ThreadMessage) => {
       if (isSpill(reply)) {
         onSpill?.(reply.spilled);
         return;
@@ -157,6 +159,7 @@ export class ThreadPool {
         return;
       }
       cleanup();
+      if (reply.work) workObserver?.({ service: task.input.service, mode: task.input.mode }, reply.work);
       if (!this.closed && this.idle.size < (this.options.maxIdle ?? this.config.workerConcurrency)) {
         this.idle.park(thread);
         markExited();

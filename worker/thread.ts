@@ -10,6 +10,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { Config } from '../shared/config';
 import { runStatementsFor } from '../shared/db/cancel';
 import { encodeSyncMessage } from '../shared/dali/sync-messages';
+import { takeWork, type WorkCounts } from '../shared/metrics/work';
 import { outputCounter } from '../shared/uws/results';
 import type { ProgressDelta, ProgressReport } from '../shared/uws/model';
 import type { ProcessorInput, ProcessorOutcome, ProducedResult } from '../shared/uws/service';
@@ -40,6 +41,8 @@ export type ThreadReply = (
     }
   | { ok: false; message: string; errorType: 'transient' | 'fatal'; userError: boolean }
 ) & {
+  /** What the task produced, for the worker's metrics (shared/metrics/work.ts reportWork). */
+  work?: Partial<WorkCounts>;
   /**
    * DALI-sync requests: the reply as the api reads it (shared/dali/sync-messages.ts), with the
    * inline result bytes, which are then not in `results`. Encoded here and handed over, not
@@ -140,6 +143,7 @@ parentPort?.on('message', (task: ThreadTask) => {
   void (async () => {
     let reply: ThreadReply;
     runStatementsFor(task.cancelKey, task.state);
+    takeWork(); // nothing of an earlier task's counts (none is left unless it was cut short)
     try {
       // Made here, off the worker's main thread, before the processor writes into it (sync
       // requests with inline results make it only when a result spills to a file).
@@ -165,6 +169,8 @@ parentPort?.on('message', (task: ThreadTask) => {
       };
     }
     if (task.input.mode === 'sync') reply = forSync(task.input.jobId, reply);
+    const work = takeWork(); // after forSync: the counts are for the worker, not the api
+    if (work) reply.work = work;
     parentPort?.postMessage(reply, transferable(reply));
   })();
 });
