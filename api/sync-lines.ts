@@ -40,11 +40,18 @@ export interface LineSending {
   done(): void;
 }
 
+/** Thread lines before the workers' own lines. */
+const rank = (line: Line): number => (line.thread === undefined ? 1 : 0);
+
 /** Milliseconds before a worker whose line ended is dialled again (while its registration lasts). */
 const REDIAL_MS = 3000;
 
 interface Line {
   member: string;
+  /** The worker's process id (its own line and its thread lines share it). */
+  worker: string;
+  /** A thread line's index (LineRegistration.thread); undefined for the worker's own line. */
+  thread: number | undefined;
   socket: net.Socket;
   ready: boolean;
   /** The worker said BYE: it is stopping and takes nothing new. */
@@ -101,8 +108,9 @@ export class SyncLines {
   }
 
   /**
-   * Sends `request` (its JSON text, id `id`) on the open line with the fewest requests of this
-   * api in flight; undefined when no line can take it.
+   * Sends `request` (its JSON text, id `id`) on a free thread line if there is one (two
+   * hand-overs instead of four), else on the open line with the fewest requests of this api in
+   * flight; undefined when no line can take it.
    */
   send(id: string, text: string, call: LineCall): LineSending | undefined {
     const now = Date.now();
@@ -111,9 +119,15 @@ export class SyncLines {
       // A line not heard from for two pings may belong to a stopped (SIGSTOP) or dying worker.
       if (!line.ready || line.draining || !line.socket.writable || line.calls.size >= line.slots || now - line.heard > 2.5 * PING_MS)
         continue;
-      // The least busy; among equals the one used last: its worker and thread are awake and
-      // their caches warm (a worker woken from idle runs the same request ~2-3x slower).
-      if (!best || line.calls.size < best.calls.size || (line.calls.size === best.calls.size && line.used > best.used)) best = line;
+      // A thread line first; then the least busy; among equals the one used last: its worker
+      // and thread are awake and their caches warm (a worker woken from idle runs the same
+      // request ~2-3x slower).
+      if (
+        !best ||
+        rank(line) < rank(best) ||
+        (rank(line) === rank(best) && (line.calls.size < best.calls.size || (line.calls.size === best.calls.size && line.used > best.used)))
+      )
+        best = line;
     }
     if (!best) return undefined;
     const line = best;
@@ -122,10 +136,23 @@ export class SyncLines {
     writeFrame(line.socket, FRAME.request, Buffer.from(text));
     return {
       abort: () => {
-        if (line.calls.delete(id)) writeFrame(line.socket, FRAME.abort, Buffer.from(id));
+        if (!line.calls.delete(id)) return;
+        const abort = Buffer.from(id);
+        writeFrame(line.socket, FRAME.abort, abort);
+        // A thread busy in a statement reads nothing: its worker's own line stops it.
+        if (line.thread !== undefined) {
+          const own = this.ownLine(line.worker);
+          if (own) writeFrame(own.socket, FRAME.abort, abort);
+        }
       },
       done: () => void line.calls.delete(id),
     };
+  }
+
+  /** The worker's own line (not a thread line), if open. */
+  private ownLine(worker: string): Line | undefined {
+    for (const line of this.lines.values()) if (line.worker === worker && line.thread === undefined && line.ready) return line;
+    return undefined;
   }
 
   /** A registration seen in the registry or announced: dialled unless a line to it exists. */
@@ -138,7 +165,18 @@ export class SyncLines {
     this.ended.delete(member);
     const socket = net.connect({ host: entry.host, port: entry.port });
     socket.setNoDelay(true);
-    const line: Line = { member, socket, ready: false, draining: false, slots: entry.slots, heard: Date.now(), used: 0, calls: new Map() };
+    const line: Line = {
+      member,
+      worker: entry.worker,
+      thread: entry.thread,
+      socket,
+      ready: false,
+      draining: false,
+      slots: entry.slots,
+      heard: Date.now(),
+      used: 0,
+      calls: new Map(),
+    };
     this.lines.set(member, line);
     const handshake = setTimeout(() => socket.destroy(), HANDSHAKE_MS);
     const reader = new FrameReader(MAX_FRAME_BYTES);
@@ -180,7 +218,7 @@ export class SyncLines {
         clearTimeout(handshake);
         line.ready = true;
         this.metrics?.syncLines.set(this.open);
-        this.log.debug({ worker: parseRegistration(line.member)?.worker }, 'sync line open');
+        this.log.debug({ worker: line.worker, thread: line.thread }, 'sync line open');
         return;
       case FRAME.message:
         this.onMessage(payload);
@@ -213,8 +251,11 @@ export class SyncLines {
     // waiting unread; judge at the next check.
     if (late) return;
     for (const line of this.lines.values()) {
-      if (line.calls.size > 0 && now - line.heard > LINE_SILENCE_MS) {
-        this.log.warn({ worker: parseRegistration(line.member)?.worker, silentMs: now - line.heard }, 'sync line silent: closed');
+      // A thread line says nothing while its thread computes; its worker's own line speaks for
+      // the process (the worker enforces the request's time limit itself).
+      const heard = line.thread === undefined ? line.heard : Math.max(line.heard, this.ownLine(line.worker)?.heard ?? 0);
+      if (line.calls.size > 0 && now - heard > LINE_SILENCE_MS) {
+        this.log.warn({ worker: line.worker, thread: line.thread, silentMs: now - heard }, 'sync line silent: closed');
         line.socket.destroy();
       }
     }

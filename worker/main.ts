@@ -10,6 +10,7 @@ import { JobStore } from '../shared/uws/store';
 import { configOrExit, runUntilSignal } from '../shared/lifecycle';
 import { cancellationBuilt } from '../shared/db/cancel';
 import { rowEncodersBuilt } from '../shared/votable/native';
+import { lineThreadCounts } from './line-threads';
 import { observeWork, threadCounts } from './pool';
 import { JobRunner } from './runner';
 
@@ -55,7 +56,7 @@ async function serveMetrics(config: Config, metrics: WorkerMetrics, log: Logger)
 const config = configOrExit();
 const log = createLogger('worker', config.logLevel);
 runUntilSignal(log, async () => {
-  const metrics = new WorkerMetrics({ threads: threadCounts });
+  const metrics = new WorkerMetrics({ threads: () => [...threadCounts(), ...lineThreadCounts()] });
   // Before the connections: a worker waiting for Redis or its store can be scraped already.
   const metricsServer = await serveMetrics(config, metrics, log);
   observeWork((task, work) => metrics.work(task, work));

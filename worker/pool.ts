@@ -56,6 +56,11 @@ export function threadCounts(): ThreadCount[] {
  */
 let nextCancelKey = 1;
 
+/** A cancel key no other task of this process has. */
+export function newCancelKey(): number {
+  return nextCancelKey++;
+}
+
 export class TaskCancelled extends Error {
   override name = 'TaskCancelled';
   constructor(readonly reason: CancelReason) {
@@ -112,7 +117,7 @@ export class ThreadPool {
     if (this.closed) throw new Error('thread pool closed');
     // The configuration travels once per thread, not with every task.
     const thread = this.idle.take() ?? this.startThread();
-    const cancelKey = nextCancelKey++;
+    const cancelKey = newCancelKey();
     const state = taskState();
     this.busy.set(thread, cancelKey);
     let settle: { resolve(reply: ThreadReply): void; reject(err: Error): void } | undefined;

@@ -7,23 +7,25 @@
  * outcome.
  */
 import fs from 'node:fs/promises';
-import path from 'node:path';
 import type { Config } from '../shared/config';
 import {
   encodeSyncMessage,
   parseSyncRequest,
+  stoppedOutcome,
   SYNC_TAKEN_TTL_MS,
-  syncDir,
   type SyncOutcome,
   type SyncRequest,
 } from '../shared/dali/sync-messages';
 import type { Logger } from '../shared/log';
+import { compiledModule } from '../shared/runtime';
 import type { WorkerMetrics } from '../shared/metrics';
 import { channels, connectRedis, type Redis } from '../shared/redis';
 import type { UwsEvents } from '../shared/uws/events';
 import type { UwsService } from '../shared/uws/service';
 import { publishBytes } from './publish';
+import { LineThreads } from './line-threads';
 import { SyncLineServer } from './sync-lines';
+import { syncTaskInput } from './task-input';
 import type { TaskEnd, TaskRunner } from './task';
 
 export interface SyncRunnerDeps {
@@ -49,6 +51,7 @@ export class SyncRunner {
   private stopping = false;
   private loop: Promise<void> | undefined;
   private readonly lines: SyncLineServer | undefined;
+  private threads: LineThreads | undefined;
 
   constructor(private readonly deps: SyncRunnerDeps) {
     this.blocking = connectRedis(deps.config.redisUrl);
@@ -56,14 +59,31 @@ export class SyncRunner {
       this.lines = new SyncLineServer(
         deps.config,
         deps.events.redis,
-        { offer: (r, send) => this.offer(r, send), abort: (id) => deps.tasks.cancel(id, 'abort') },
+        {
+          offer: (r, send) => this.offer(r, send),
+          abort: (id) => deps.tasks.cancel(id, 'abort'),
+          abortThreadLine: (id) => this.threads?.cancel(id, 'abort'),
+        },
         deps.log,
       );
   }
 
   /** Takes requests from now on (aborts reach them through the TaskRunner, started by the caller). */
   async start(): Promise<void> {
-    await this.lines?.start();
+    const { config, services, log, metrics } = this.deps;
+    const lines = this.lines;
+    if (lines && (await lines.start()) && config.syncThreadLines > 0) {
+      this.threads = new LineThreads(compiledModule(require.resolve('./thread')), {
+        config,
+        services,
+        log,
+        metrics,
+        worker: lines.worker,
+        register: (entry) => lines.register(entry),
+        unregister: (entry) => lines.unregister(entry),
+      });
+      await this.threads.start();
+    }
     this.loop = this.take();
   }
 
@@ -157,16 +177,11 @@ export class SyncRunner {
     const { config, services, tasks } = this.deps;
     const { id } = request;
     const service = services.get(request.service)!;
-    const dir = syncDir(config.resultsDir, id);
+    const { dir, ...input } = syncTaskInput(config, request);
     const ended = tasks.runTask({
-      id,
-      service,
-      owner: request.owner,
-      parameters: request.parameters,
-      baseUrl: request.baseUrl,
+      ...input,
       dir,
-      resultsDir: path.join(dir, 'results'),
-      seconds: request.timeout,
+      service,
       sync: {
         inlineLimit: request.inlineLimit,
         // The api starts sending the file while it grows; the outcome follows on the same connection.
@@ -199,20 +214,13 @@ export class SyncRunner {
         log.error({ id: request.id, service: request.service, message: reply.message }, 'sync processor failed');
       return reply;
     }
-    if (end.kind === 'stopped' && end.reason === 'duration') {
-      return {
-        ok: false,
-        userError: true,
-        errorType: 'fatal',
-        message: `the request ran longer than ${request.timeout} s and was stopped; use the async endpoint for long work`,
-      };
-    }
+    if (end.kind === 'stopped' && end.reason === 'duration') return stoppedOutcome('duration', request.timeout);
     if (end.kind === 'failed') {
       log.error({ err: end.error, id: request.id }, 'sync request failed');
       return { ok: false, userError: false, errorType: 'transient', message: `processor thread failed: ${end.error.message}` };
     }
     log.error({ id: request.id, reason: end.reason }, 'sync request failed');
-    return { ok: false, userError: false, errorType: 'transient', message: 'the worker is shutting down; please retry' };
+    return stoppedOutcome('shutdown', request.timeout);
   }
 
   /** Take no more requests; running ones get SHUTDOWN_GRACE seconds, then fail as transient. */
@@ -224,9 +232,10 @@ export class SyncRunner {
     const grace = setTimeout(() => {
       for (const id of this.running) this.deps.tasks.cancel(id, 'shutdown');
     }, this.deps.config.uws.shutdownGrace * 1000);
-    await Promise.all([this.loop, this.lines?.drain()]);
+    await Promise.all([this.loop, this.lines?.drain(), this.threads?.drain(this.deps.config.uws.shutdownGrace * 1000)]);
     await Promise.all(this.inFlight);
     clearTimeout(grace);
+    await this.threads?.close();
     this.lines?.close();
   }
 }

@@ -10,29 +10,18 @@ import { fallbackBaseUrl, type Config } from '../shared/config';
 import { compiledModule } from '../shared/runtime';
 import type { UwsEvents } from '../shared/uws/events';
 import { attemptDir, jobDir } from '../shared/uws/files';
-import type { Job, JobParameter, PlacedResult, ProgressReport } from '../shared/uws/model';
+import type { Job, PlacedResult, ProgressReport } from '../shared/uws/model';
 import type { ProcessorInput, ProducedResult, UwsService } from '../shared/uws/service';
+import { processorInput, type TaskInput } from './task-input';
 import { TaskCancelled, ThreadPool, type CancelReason, type RunningTask } from './pool';
 import type { ThreadReply, ThreadSpill } from './thread';
 
 /** How long an abort heard before its task started is remembered, ms. */
 const EARLY_ABORT_MEMORY_MS = 60000;
 
-export interface TaskSpec {
-  /** The job's id or the sync request's: aborts name it. */
-  id: string;
+/** A task: its input (TaskInput, with the service itself), and what the caller hears while it runs. */
+export interface TaskSpec extends Omit<TaskInput, 'service' | 'inlineLimit'> {
   service: UwsService;
-  owner: string | null;
-  parameters: JobParameter[];
-  /** Base URL for links written into results. */
-  baseUrl: string;
-  /** The task's directory (uploads/ under it) and where its results go. */
-  dir: string;
-  resultsDir: string;
-  /** Seconds the work may run before it is stopped ('duration'); 0 = unlimited. */
-  seconds: number;
-  /** Split jobs: the step this task runs (ProcessorInput.step). */
-  step?: ProcessorInput['step'];
   /**
    * DALI-sync requests: results up to `inlineLimit` bytes come back in memory; `onSpill`
    * hears when the first one became a file instead (it grows until the task ends).
@@ -140,20 +129,7 @@ export class TaskRunner {
     const task = this.pool.run(
       {
         processorModule: service.processorModule,
-        input: {
-          jobId: id,
-          service: service.name,
-          owner: spec.owner,
-          parameters: spec.parameters,
-          jobDir: spec.dir,
-          resultsDir: spec.resultsDir,
-          executionDuration: spec.seconds,
-          baseUrl: spec.baseUrl,
-          mode: sync ? 'sync' : 'async',
-          ...(sync ? { inlineLimit: sync.inlineLimit } : {}),
-          maxBytes: this.config.jobMaxBytes,
-          ...(spec.step ? { step: spec.step } : {}),
-        },
+        input: processorInput(this.config, { ...spec, service: service.name, inlineLimit: sync?.inlineLimit }),
       },
       { onSpill: sync?.onSpill, onProgress: spec.onProgress },
     );

@@ -1,8 +1,9 @@
 /**
  * Entry of a processor thread. Processors run here, off the worker's main thread, so the
  * BullMQ lock renewal never waits behind CPU-heavy work, and a job is stopped for good by
- * terminating its thread (abort, execution duration). The thread only answers its parent:
- * what goes to Redis, the main thread sends.
+ * terminating its thread (abort, execution duration). A pool thread only answers its
+ * parent: what goes to Redis, the main thread sends. A thread line (worker/line-thread.ts)
+ * answers the apis on its own port, and its parent only hears what to count.
  */
 import { mkdirSync } from 'node:fs';
 import { setPriority } from 'node:os';
@@ -14,6 +15,8 @@ import { takeWork, type WorkCounts } from '../shared/metrics/work';
 import { outputCounter } from '../shared/uws/results';
 import type { ProgressDelta, ProgressReport } from '../shared/uws/model';
 import type { ProcessorInput, ProcessorOutcome, ProducedResult } from '../shared/uws/service';
+import { serveLine } from './line-thread';
+import type { LineThreadData } from './line-thread-state';
 
 export interface ThreadTask {
   processorModule: string;
@@ -97,9 +100,11 @@ export interface ThreadData {
   config: Config;
   /** The thread's nice value (Linux: per thread), for work that yields to the rest. */
   niceness: number;
+  /** A thread line's (worker/line-threads.ts): the thread takes its requests from the apis. */
+  line?: LineThreadData;
 }
 
-const { config, niceness } = workerData as ThreadData;
+const { config, niceness, line } = workerData as ThreadData;
 if (niceness !== 0) {
   try {
     setPriority(niceness);
@@ -139,38 +144,51 @@ function transferable({ syncMessage: bytes }: ThreadReply): ArrayBuffer[] {
     : [];
 }
 
-parentPort?.on('message', (task: ThreadTask) => {
-  void (async () => {
-    let reply: ThreadReply;
-    runStatementsFor(task.cancelKey, task.state);
-    takeWork(); // nothing of an earlier task's counts (none is left unless it was cut short)
-    try {
-      // Made here, off the worker's main thread, before the processor writes into it (sync
-      // requests with inline results make it only when a result spills to a file).
-      if (task.input.inlineLimit === undefined) mkdirSync(task.input.resultsDir, { recursive: true });
-      // The api starts sending a large result while it is still being written; the reply
-      // follows, after this message.
-      else task.input.onSpill = (spilled) => parentPort?.postMessage({ spilled } satisfies ThreadSpill);
-      if (task.input.maxBytes !== undefined) task.input.written = outputCounter();
-      const reporter = task.input.mode === 'async' && task.input.step === undefined ? progressReporter() : undefined;
-      if (reporter) task.input.progress = reporter.report;
-      const outcome = await load(task.processorModule)(task.input, config);
-      reply = Array.isArray(outcome) ? { ok: true, results: outcome } : { ok: true, ...outcome };
-      const report = reporter?.last();
-      if (report) reply.report = report;
-    } catch (err) {
-      const error = err as Error & { type?: unknown };
-      reply = {
-        ok: false,
-        message: error.message || String(err),
-        errorType: error.type === 'transient' ? 'transient' : 'fatal',
-        // JobFailure (by name: classes do not cross the thread boundary) is the user's error.
-        userError: error.name === 'JobFailure',
-      };
-    }
-    if (task.input.mode === 'sync') reply = forSync(task.input.jobId, reply);
-    const work = takeWork(); // after forSync: the counts are for the worker, not the api
-    if (work) reply.work = work;
-    parentPort?.postMessage(reply, transferable(reply));
-  })();
-});
+/**
+ * Runs one task in this thread: its processor, with its statements cancellable under the
+ * task's key; `onSpill` hears its first result become a growing file (sync requests).
+ */
+export async function runTask(task: ThreadTask, onSpill: (spilled: ThreadSpill['spilled']) => void): Promise<ThreadReply> {
+  let reply: ThreadReply;
+  runStatementsFor(task.cancelKey, task.state);
+  takeWork(); // nothing of an earlier task's counts (none is left unless it was cut short)
+  try {
+    // Made here, off the worker's main thread, before the processor writes into it (sync
+    // requests with inline results make it only when a result spills to a file).
+    if (task.input.inlineLimit === undefined) mkdirSync(task.input.resultsDir, { recursive: true });
+    // The api starts sending a large result while it is still being written; the reply
+    // follows, after this message.
+    else task.input.onSpill = onSpill;
+    if (task.input.maxBytes !== undefined) task.input.written = outputCounter();
+    const reporter = task.input.mode === 'async' && task.input.step === undefined ? progressReporter() : undefined;
+    if (reporter) task.input.progress = reporter.report;
+    const outcome = await load(task.processorModule)(task.input, config);
+    reply = Array.isArray(outcome) ? { ok: true, results: outcome } : { ok: true, ...outcome };
+    const report = reporter?.last();
+    if (report) reply.report = report;
+  } catch (err) {
+    const error = err as Error & { type?: unknown };
+    reply = {
+      ok: false,
+      message: error.message || String(err),
+      errorType: error.type === 'transient' ? 'transient' : 'fatal',
+      // JobFailure (by name: classes do not cross the thread boundary) is the user's error.
+      userError: error.name === 'JobFailure',
+    };
+  }
+  if (task.input.mode === 'sync') reply = forSync(task.input.jobId, reply);
+  const work = takeWork(); // after forSync: the counts are for the worker, not the api
+  if (work) reply.work = work;
+  return reply;
+}
+
+if (line) {
+  // A thread line: requests come from the apis, on this thread's own port (worker/line-thread.ts).
+  serveLine(config, line, runTask);
+} else {
+  parentPort?.on('message', (task: ThreadTask) => {
+    void runTask(task, (spilled) => parentPort?.postMessage({ spilled } satisfies ThreadSpill)).then((reply) =>
+      parentPort?.postMessage(reply, transferable(reply)),
+    );
+  });
+}

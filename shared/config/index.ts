@@ -74,8 +74,9 @@ export interface Config {
   /** Seconds a processor thread may stay idle before it is ended (WORKER_THREAD_IDLE). */
   threadIdleSeconds: number;
   /**
-   * Processor threads a worker keeps however long they are idle (WORKER_THREADS_WARM; default
-   * 1): the first sync request after a pause then needs no new thread (~120–170 ms).
+   * Pool threads a worker keeps however long they are idle (WORKER_THREADS_WARM; default 0:
+   * the thread lines are the threads kept ready for sync requests; without them, 1 spares the
+   * first sync request after a pause a new thread, ~120–170 ms).
    */
   threadsWarm: number;
   /**
@@ -110,6 +111,11 @@ export interface Config {
    * list otherwise (SYNC_LINES=1, default; 0 = always through Redis).
    */
   syncLines: boolean;
+  /**
+   * Processor threads per worker that take sync requests from the apis on ports of their own
+   * and run them themselves, one at a time (SYNC_THREAD_LINES; default 1; needs SYNC_LINES).
+   */
+  syncThreadLines: number;
   /** Address a worker's sync-line listener binds to (WORKER_SYNC_HOST; default 127.0.0.1: apis on the same host only). */
   workerSyncHost: string;
   /** Port of a worker's sync-line listener: WORKER_SYNC_PORT + WORKER_INDEX, or any free port when WORKER_SYNC_PORT is 0 (default). */
@@ -252,7 +258,7 @@ export function readConfig(env: Env = process.env): EnvConfig {
     workers: integer(env, 'WORKERS', cores, 0, 256),
     workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 16, 1, 1024),
     threadIdleSeconds: integer(env, 'WORKER_THREAD_IDLE', 30, 1, 86400),
-    threadsWarm: integer(env, 'WORKER_THREADS_WARM', 1, 0, 1024),
+    threadsWarm: integer(env, 'WORKER_THREADS_WARM', 0, 0, 1024),
     metricsPort: integer(env, 'METRICS_PORT', 0, 0, 65535),
     metricsHost: env.METRICS_HOST?.trim() || '0.0.0.0',
     workerIndex: integer(env, 'WORKER_INDEX', 0, 0, 1023),
@@ -294,6 +300,7 @@ export function readConfig(env: Env = process.env): EnvConfig {
     syncQueueTimeout: integer(env, 'SYNC_QUEUE_TIMEOUT', 30, 1, 86400),
     syncInlineBytes: integer(env, 'SYNC_INLINE_BYTES', 1 << 20, 0, 16 << 20),
     syncLines: integer(env, 'SYNC_LINES', 1, 0, 1) === 1,
+    syncThreadLines: integer(env, 'SYNC_THREAD_LINES', 1, 0, 64),
     workerSyncHost: env.WORKER_SYNC_HOST?.trim() || '127.0.0.1',
     workerSyncPort: integer(env, 'WORKER_SYNC_PORT', 0, 0, 65535),
     workerSyncAddress: env.WORKER_SYNC_ADDRESS?.trim() || wildcardToHostname(env.WORKER_SYNC_HOST?.trim() || '127.0.0.1'),
@@ -404,6 +411,7 @@ export function configEnv(config: Config): Record<string, string> {
     SYNC_QUEUE_TIMEOUT: String(config.syncQueueTimeout),
     SYNC_INLINE_BYTES: String(config.syncInlineBytes),
     SYNC_LINES: config.syncLines ? '1' : '0',
+    SYNC_THREAD_LINES: String(config.syncThreadLines),
     WORKER_SYNC_HOST: config.workerSyncHost,
     WORKER_SYNC_PORT: String(config.workerSyncPort),
     WORKER_SYNC_ADDRESS: config.workerSyncAddress,

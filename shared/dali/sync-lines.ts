@@ -9,6 +9,12 @@
  * cannot take: no worker known, every known worker busy or refusing, lines turned off. The
  * messages are the same bytes either way.
  *
+ * Thread lines (SYNC_THREAD_LINES): a line can also end in one of the worker's processor
+ * threads, which listens on a port of its own and runs each request itself, one at a time:
+ * two hand-overs (api → thread → api) instead of four. A request's abort then goes to the
+ * worker's own line as well, whose main thread stops the thread's work (a thread busy in a
+ * statement reads nothing).
+ *
  * Who finds whom: each worker listens on a port of its own and registers `host:port` in a
  * sorted set in Redis (scored by when the entry expires; renewed while the worker runs), and
  * announces it on a channel. Each api connects to every registered worker. The connection is
@@ -65,8 +71,14 @@ export interface LineRegistration {
   worker: string;
   host: string;
   port: number;
-  /** Sync requests the worker runs at once (WORKER_CONCURRENCY). */
+  /** Sync requests the line runs at once (WORKER_CONCURRENCY; a thread line: 1). */
   slots: number;
+  /**
+   * A thread line (SYNC_THREAD_LINES): the listener is one of the worker's processor threads,
+   * which runs the requests itself. Absent: the worker's own line, which also takes the aborts
+   * of its thread lines' requests.
+   */
+  thread?: number;
 }
 
 export function parseRegistration(text: string): LineRegistration | undefined {
@@ -79,7 +91,8 @@ export function parseRegistration(text: string): LineRegistration | undefined {
       entry.port! > 0 &&
       entry.port! < 65536 &&
       Number.isInteger(entry.slots) &&
-      entry.slots! > 0
+      entry.slots! > 0 &&
+      (entry.thread === undefined || (Number.isInteger(entry.thread) && entry.thread >= 0))
     )
       return entry as LineRegistration;
   } catch {

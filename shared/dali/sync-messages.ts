@@ -28,6 +28,18 @@ export interface SyncRequest {
 export type SyncOutcome =
   { ok: true; results: ProducedResult[] } | { ok: false; message: string; errorType: ErrorType; userError: boolean };
 
+/** The outcome of a request its worker stopped: past its time limit, or the worker is stopping. */
+export function stoppedOutcome(reason: 'duration' | 'shutdown', timeout: number): SyncOutcome {
+  return reason === 'duration'
+    ? {
+        ok: false,
+        userError: true,
+        errorType: 'fatal',
+        message: `the request ran longer than ${timeout} s and was stopped; use the async endpoint for long work`,
+      }
+    : { ok: false, userError: false, errorType: 'transient', message: 'the worker is shutting down; please retry' };
+}
+
 /**
  * What a worker publishes when a request is done: its outcome. A first result that stayed in
  * memory follows the JSON line as raw bytes (`data`), with its `data` field removed from the

@@ -162,7 +162,7 @@ export class ApiMetrics extends JobMetrics {
 
 /** The processor threads of one pool of a worker (worker/pool.ts). */
 export interface ThreadCount {
-  /** 'main' (jobs and sync requests) or 'low-priority' (parts of split jobs, at a higher nice value). */
+  /** 'main' (jobs and sync requests), 'low-priority' (parts of split jobs, at a higher nice value) or 'line' (thread lines). */
   pool: string;
   busy: number;
   live: number;
@@ -215,7 +215,7 @@ export class WorkerMetrics extends JobMetrics {
     });
     this.syncTaken = new Counter({
       name: `${PREFIX}sync_requests_taken_total`,
-      help: 'DALI-sync requests this worker took, by the way they came: "line" (straight from an api) or "queue" (the Redis list)',
+      help: 'DALI-sync requests this worker took, by the way they came: "thread" (a thread line, straight from an api to the processor thread), "line" (straight from an api to the worker) or "queue" (the Redis list)',
       labelNames: ['route'],
       registers,
     });

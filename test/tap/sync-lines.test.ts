@@ -1,6 +1,7 @@
 /**
  * Sync lines (shared/dali/sync-lines.ts): DALI-sync requests sent by the api straight to a
- * worker over a TCP connection, with the Redis list for what a line cannot take. A real
+ * worker over a TCP connection, with the Redis list for what a line cannot take; and thread
+ * lines, which end in one of the worker's processor threads. A real
  * system: its own redis-server, the api in this process (and a second api where a test needs
  * one), a worker process with its metrics endpoint, a small demo repository.
  */
@@ -33,6 +34,33 @@ const ONE_ROW = { LANG: 'ADQL', QUERY: 'SELECT TOP 1 obs_id FROM ivoa.ObsCore OR
 /** Eight copies of the table: minutes of SQLite (stopped by SYNC_TIMEOUT, an abort, or a hang-up). */
 const ALIASES = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
 const CARTESIAN = `SELECT COUNT(*) FROM ${ALIASES.map((a) => `ivoa.ObsCore AS ${a}`).join(', ')} WHERE ${ALIASES.map((a) => `${a}.s_ra`).join(' + ')} > -1`;
+
+/** CPU seconds (user + system) process `pid` has used: /proc/<pid>/stat fields 14 and 15. */
+function cpuSeconds(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/**
+ * Sends CARTESIAN to `url`, checks that the worker computes it, hangs up after 1.5 s, and
+ * returns the worker's CPU seconds over 1.5 s from 0.8 s after (a stopped query: next to none).
+ */
+async function cpuAfterHangUp(url: string, workerCpuSeconds: () => number): Promise<number> {
+  const controller = new AbortController();
+  const answer = fetch(`${url}/api/tap/sync?${new URLSearchParams({ LANG: 'ADQL', QUERY: CARTESIAN }).toString()}`, {
+    signal: controller.signal,
+  }).catch((err: unknown) => err);
+  await sleep(1000);
+  const busy = workerCpuSeconds();
+  await sleep(500);
+  expect(workerCpuSeconds() - busy).toBeGreaterThan(0.1);
+  controller.abort();
+  expect(await answer).toMatchObject({ name: 'AbortError' });
+  await sleep(800);
+  const before = workerCpuSeconds();
+  await sleep(1500);
+  return workerCpuSeconds() - before;
+}
 
 describe('frames', () => {
   const bytes = (kind: number, payload: string) => {
@@ -92,8 +120,12 @@ describe('a system with sync lines', () => {
     redisDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sync-lines-redis-'));
     redis = await startRedisServer({ dir: redisDir });
     metricsPort = await freePort();
-    // One slot: a second request finds the worker busy.
-    fx = await startTapStack({ workers: 0, redis, env: { WORKER_CONCURRENCY: '1', SYNC_TIMEOUT: '3', SYNC_QUEUE_TIMEOUT: '20' } });
+    // One slot: a second request finds the worker busy. The worker's own line only (thread lines: below).
+    fx = await startTapStack({
+      workers: 0,
+      redis,
+      env: { WORKER_CONCURRENCY: '1', SYNC_TIMEOUT: '3', SYNC_QUEUE_TIMEOUT: '20', SYNC_THREAD_LINES: '0' },
+    });
     await fx.stack.startWorker({ METRICS_PORT: String(metricsPort) });
     http = new Client(fx.stack.url);
     await linesOpen(fx.stack.url, 1);
@@ -159,10 +191,7 @@ describe('a system with sync lines', () => {
   };
 
   /** CPU seconds (user + system) the worker process has used: /proc/<pid>/stat fields 14 and 15. */
-  const workerCpuSeconds = () => {
-    const fields = fs.readFileSync(`/proc/${fx.stack.workers[0]!.child.pid!}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  };
+  const workerCpuSeconds = () => cpuSeconds(fx.stack.workers[0]!.child.pid!);
 
   test('a sync request goes straight to the worker over its line, and nothing waits in the Redis list', async () => {
     let reply;
@@ -220,20 +249,8 @@ describe('a system with sync lines', () => {
   }, 30000);
 
   test('a client that hangs up stops its request in the worker (an abort frame on the line)', async () => {
-    const controller = new AbortController();
-    const answer = fetch(`${fx.stack.url}/api/tap/sync?${new URLSearchParams({ LANG: 'ADQL', QUERY: CARTESIAN }).toString()}`, {
-      signal: controller.signal,
-    }).catch((err: unknown) => err);
-    await sleep(1000);
-    const busy = workerCpuSeconds();
-    await sleep(500);
-    expect(workerCpuSeconds() - busy).toBeGreaterThan(0.1);
-    controller.abort();
-    expect(await answer).toMatchObject({ name: 'AbortError' });
-    await sleep(800);
-    const before = workerCpuSeconds();
-    await sleep(1500);
-    expect(workerCpuSeconds() - before).toBeLessThan(0.3);
+    // SYNC_TIMEOUT (3 s) would have stopped it 1.5 s later.
+    expect(await cpuAfterHangUp(fx.stack.url, workerCpuSeconds)).toBeLessThan(0.3);
     // The slot is free again: the next request does not wait.
     expect((await http.get('/api/tap/sync', ONE_ROW)).status).toBe(200);
   }, 20000);
@@ -350,4 +367,130 @@ describe('a system with sync lines', () => {
     expect(Date.now() - started).toBeGreaterThan(5500);
     expect(await exited).toBe(0);
   }, 30000);
+});
+
+describe('thread lines (SYNC_THREAD_LINES)', () => {
+  let redis: RedisServer;
+  let redisDir: string;
+  let fx: TapFixture;
+  let http: Client;
+  let metricsPort: number;
+
+  beforeAll(async () => {
+    redisDir = fs.mkdtempSync(path.join(os.tmpdir(), 'thread-lines-redis-'));
+    redis = await startRedisServer({ dir: redisDir });
+    metricsPort = await freePort();
+    fx = await startTapStack({ workers: 0, redis, env: { WORKER_CONCURRENCY: '1', SYNC_TIMEOUT: '3', SYNC_THREAD_LINES: '1' } });
+    await fx.stack.startWorker({ METRICS_PORT: String(metricsPort) });
+    http = new Client(fx.stack.url);
+    await linesOpen(2);
+  }, 90000);
+  afterAll(async () => {
+    await fx?.close();
+    await redis?.stop();
+    fs.rmSync(redisDir, { recursive: true, force: true });
+  });
+
+  /** Waits until the api has `n` open sync lines (the worker's own and its thread lines). */
+  async function linesOpen(n: number): Promise<void> {
+    for (let i = 0; i < 200; i++) {
+      if (valueOf(await scrape(`${fx.stack.url}/metrics`), 'vo_sync_lines_open') === n) return;
+      await sleep(50);
+    }
+    throw new Error(`the api never had ${n} sync lines open`);
+  }
+
+  const routes = async () => {
+    const families = await scrape(`http://127.0.0.1:${metricsPort}/metrics`);
+    const count = (route: string) => valueOf(families, 'vo_sync_requests_taken_total', { route }) ?? 0;
+    return { thread: count('thread'), line: count('line'), queue: count('queue') };
+  };
+  /**
+   * What `work`, which makes `requests` requests, sent over each route. A thread line's
+   * request is counted by the worker's main thread just after its answer has gone: waited for.
+   */
+  const moved = async (requests: number, work: () => Promise<void>) => {
+    const before = await routes();
+    await work();
+    for (let i = 0; ; i++) {
+      const after = await routes();
+      const counts = { thread: after.thread - before.thread, line: after.line - before.line, queue: after.queue - before.queue };
+      if (counts.thread + counts.line + counts.queue >= requests || i === 40) return counts;
+      await sleep(50);
+    }
+  };
+
+  const workerCpuSeconds = () => cpuSeconds(fx.stack.workers[0]!.child.pid!);
+
+  test('the worker registers its own line and a thread line; a sync request goes to the thread line, which answers it', async () => {
+    const client = connectRedis(redis.url);
+    try {
+      const members = await client.zrangebyscore(channels(fx.stack.config.queuePrefix).syncLines, Date.now(), '+inf');
+      const entries = members.map((m) => parseRegistration(m)!).sort((a, b) => (a.thread ?? -1) - (b.thread ?? -1));
+      expect(entries).toEqual([
+        { worker: entries[0]!.worker, host: '127.0.0.1', port: entries[0]!.port, slots: 1 },
+        { worker: entries[0]!.worker, host: '127.0.0.1', port: entries[1]!.port, slots: 1, thread: 0 },
+      ]);
+      expect(entries[1]!.port).not.toBe(entries[0]!.port);
+    } finally {
+      client.disconnect();
+    }
+    let reply;
+    expect(
+      await moved(1, async () => {
+        reply = await http.get('/api/tap/sync', ONE_ROW);
+      }),
+    ).toEqual({ thread: 1, line: 0, queue: 0 });
+    expect(reply!.status).toBe(200);
+    expect(tableRows(reply!.text)).toHaveLength(1);
+    // The worker's main thread still counts what the thread produced (one row).
+    const families = await scrape(`http://127.0.0.1:${metricsPort}/metrics`);
+    expect(valueOf(families, 'vo_rows_streamed_total', { service: 'tap', mode: 'sync' })).toBeGreaterThanOrEqual(1);
+  });
+
+  test('while the thread line runs a request, the next goes to the worker’s own line at once; SYNC_TIMEOUT stops the first, and a fresh thread line takes over', async () => {
+    let long: { status: number; text: string } | undefined;
+    let waited = 0;
+    let longTook = 0;
+    const counts = await moved(2, async () => {
+      const started = Date.now();
+      const answer = http.get('/api/tap/sync', { LANG: 'ADQL', QUERY: CARTESIAN }).then((r) => {
+        longTook = Date.now() - started;
+        return r;
+      });
+      await sleep(700);
+      const t0 = Date.now();
+      const short = await http.get('/api/tap/sync', ONE_ROW);
+      waited = Date.now() - t0;
+      expect(short.status).toBe(200);
+      expect(tableRows(short.text)).toHaveLength(1);
+      long = await answer;
+    });
+    expect(counts).toEqual({ thread: 1, line: 1, queue: 0 });
+    // Not behind the long one.
+    expect(waited).toBeLessThan(1500);
+    // The watchdog stopped it after SYNC_TIMEOUT (3 s), and the thread said why.
+    expect(long!.status).toBe(400);
+    expect(long!.text).toContain('the request ran longer than 3 s and was stopped');
+    expect(longTook).toBeGreaterThan(2900);
+    expect(longTook).toBeLessThan(6000);
+    // The stopped thread was replaced: two lines again, and the next request takes the new thread line.
+    await linesOpen(1);
+    await linesOpen(2);
+    expect(await moved(1, async () => expect((await http.get('/api/tap/sync', ONE_ROW)).status).toBe(200))).toEqual({
+      thread: 1,
+      line: 0,
+      queue: 0,
+    });
+  }, 30000);
+
+  test('a client that hangs up stops its request in the thread line (the abort goes to the worker’s own line too)', async () => {
+    expect(await cpuAfterHangUp(fx.stack.url, workerCpuSeconds)).toBeLessThan(0.3);
+    await linesOpen(2);
+    expect(await moved(1, async () => expect((await http.get('/api/tap/sync', ONE_ROW)).status).toBe(200))).toEqual({
+      thread: 1,
+      line: 0,
+      queue: 0,
+    });
+  }, 20000);
 });

@@ -25,3 +25,16 @@ describe.each(BUILTIN_SERVICES.map((s) => [s.name, s.processorModule] as const))
     expect(packages.length).toBeGreaterThan(0);
   });
 });
+
+it(`a thread line's own modules (worker/line-thread.ts and what it loads) load none of ${FORBIDDEN.join(', ')}`, () => {
+  const compiled = compiledModule(require.resolve('../../worker/line-thread'));
+  const script = `require(${JSON.stringify(compiled)});
+    const files = Object.keys(require.cache);
+    const loaded = new Set(files.map((f) => /node_modules\\/((?:@[^/]+\\/)?[^/]+)\\//.exec(f)?.[1]).filter(Boolean));
+    process.stdout.write(JSON.stringify({ packages: [...loaded], listener: files.some((f) => f.endsWith('line-listener.js')) }));`;
+  const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+  expect(run.stderr).toBe('');
+  const { packages, listener } = JSON.parse(run.stdout) as { packages: string[]; listener: boolean };
+  expect(packages.filter((p) => FORBIDDEN.includes(p))).toEqual([]);
+  expect(listener).toBe(true);
+});

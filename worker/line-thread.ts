@@ -1,0 +1,100 @@
+/**
+ * A thread line (SYNC_THREAD_LINES): a processor thread that takes DALI-sync requests from the
+ * apis on a port of its own and runs them itself, one at a time, answering on the line each
+ * came on. Its worker's main thread is not on the way (worker/line-threads.ts supervises it
+ * through shared memory: time limits, aborts, a thread that died), so a request is handed over
+ * twice (api → thread → api) instead of four times. What the main thread must hear (the
+ * metrics, a processor's failure) follows each reply in one message, after the answer has gone.
+ */
+import fs from 'node:fs/promises';
+import { parentPort } from 'node:worker_threads';
+import type { Config } from '../shared/config';
+import { encodeSyncMessage, stoppedOutcome, type SyncRequest } from '../shared/dali/sync-messages';
+import type { WorkCounts } from '../shared/metrics/work';
+import { LineListener } from './line-listener';
+import { LineThreadState, type LineThreadData } from './line-thread-state';
+import { processorInput, syncTaskInput } from './task-input';
+import type { ThreadReply, ThreadSpill, ThreadTask } from './thread';
+
+/** What a thread line tells its main thread. */
+export type LineThreadMessage =
+  /** Listening (or not: `error`). */
+  | { listening: { port: number } | { error: string } }
+  /** A request ended: its service, what it produced, whether its processor failed (not the user's error). */
+  | { served: { service: string; work?: Partial<WorkCounts>; failure?: string; id: string } }
+  /** An api asked to stop a request of this line (the main thread stops it). */
+  | { abort: string }
+  /** A line closed on a peer's fault. */
+  | { warn: { fields: Record<string, unknown>; message: string } };
+
+/** What the main thread tells a thread line: take nothing new (the worker is stopping). */
+export interface LineThreadCommand {
+  drain: true;
+}
+
+function post(message: LineThreadMessage): void {
+  parentPort?.postMessage(message);
+}
+
+export function serveLine(
+  config: Config,
+  data: LineThreadData,
+  run: (task: ThreadTask, onSpill: (spilled: ThreadSpill['spilled']) => void) => Promise<ThreadReply>,
+): void {
+  const state = new LineThreadState(data.state);
+  let busy = false;
+  let draining = false;
+
+  /** Runs `request`; `send` writes on its line. */
+  const serve = async (request: SyncRequest, processorModule: string, send: (message: Uint8Array, final: boolean) => void) => {
+    const { id } = request;
+    const task = syncTaskInput(config, request);
+    state.begin(id, request.timeout);
+    let reply: ThreadReply | undefined;
+    try {
+      reply = await run({ processorModule, input: processorInput(config, task), cancelKey: data.cancelKey, state: state.task }, (spilled) =>
+        send(encodeSyncMessage({ id, streaming: { file: spilled.file, mimeType: spilled.mimeType } }), false),
+      );
+      const stopped = state.cancelled();
+      if (stopped === 'abort' || stopped === 'superseded') {
+        // The client went away: nobody reads an outcome.
+        await fs.rm(task.dir, { recursive: true, force: true });
+        return;
+      }
+      send(stopped ? encodeSyncMessage({ id, outcome: stoppedOutcome(stopped, request.timeout) }) : reply.syncMessage!, true);
+    } finally {
+      state.end();
+      const failure = reply && !reply.ok && !reply.userError ? reply.message : undefined;
+      post({ served: { service: request.service, id, ...(reply?.work ? { work: reply.work } : {}), ...(failure ? { failure } : {}) } });
+    }
+  };
+
+  const listener = new LineListener(
+    config.signingKey,
+    {
+      offer: (request, send) => {
+        const processorModule = data.processors[request.service];
+        if (busy || draining || processorModule === undefined) return false;
+        busy = true;
+        void serve(request, processorModule, send).finally(() => (busy = false));
+        return true;
+      },
+      // This thread may be inside a statement: the main thread stops it.
+      abort: (id) => post({ abort: id }),
+    },
+    // An Error does not cross to the main thread whole: its message does.
+    {
+      warn: (fields, message) =>
+        post({ warn: { fields: { ...fields, err: fields.err instanceof Error ? fields.err.message : fields.err }, message } }),
+    },
+  );
+  parentPort?.on('message', (command: LineThreadCommand) => {
+    if (command.drain) {
+      draining = true;
+      listener.bye();
+    }
+  });
+  void listener
+    .listen(data.host, 0)
+    .then((listening) => post({ listening: 'error' in listening ? { error: listening.error.message } : { port: listening.port } }));
+}
