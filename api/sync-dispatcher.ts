@@ -29,6 +29,8 @@ const RETRY_AFTER_S = 5;
 
 /** Extra seconds past SYNC_TIMEOUT before a request whose worker went silent is given up. */
 const LOST_WORKER_GRACE_S = 5;
+/** Lines a request is offered to before it goes through the Redis list (each refusal costs a round trip). */
+const MAX_LINE_TRIES = 3;
 
 /** The 503's reason when Redis cannot be reached (the request never reached a worker). */
 export const REDIS_UNREACHABLE = 'the job queue (Redis) is unreachable; please retry later';
@@ -259,27 +261,30 @@ export class SyncDispatcher {
         return;
       }
       // Straight to a worker with a free slot when a sync line has one; else (or when the
-      // worker refuses it after all) through the queue.
-      line = this.lines?.send(id, text, {
-        refused: () => {
-          line = undefined;
-          clearTimeout(timer);
-          void queue();
-        },
-        lost: workerLost,
-      });
-      if (!line) {
-        void queue();
-        return;
-      }
-      const sent = line;
-      clientGone = () => {
-        sent.abort();
-        fail('the client closed the connection');
+      // lines refuse it after all) through the queue.
+      let tries = 0;
+      const viaLine = (): boolean => {
+        line = this.lines?.send(id, text, {
+          refused: () => {
+            line = undefined;
+            clearTimeout(timer);
+            // Another line may take it: a thread line refuses while it runs another api's request.
+            if (++tries >= MAX_LINE_TRIES || settled || !viaLine()) void queue();
+          },
+          lost: workerLost,
+        });
+        if (!line) return false;
+        const sent = line;
+        clientGone = () => {
+          sent.abort();
+          fail('the client closed the connection');
+        };
+        // The worker stops the request after SYNC_TIMEOUT itself; this is for one that hangs.
+        const seconds = this.config.syncTimeout + LOST_WORKER_GRACE_S;
+        timer = setTimeout(silentFor(seconds), seconds * 1000);
+        return true;
       };
-      // The worker stops the request after SYNC_TIMEOUT itself; this is for one that hangs.
-      const seconds = this.config.syncTimeout + LOST_WORKER_GRACE_S;
-      timer = setTimeout(silentFor(seconds), seconds * 1000);
+      if (!viaLine()) void queue();
     }).finally(() => {
       clearTimeout(timer);
       clearInterval(watch);

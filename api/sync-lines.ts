@@ -40,6 +40,12 @@ export interface LineSending {
   done(): void;
 }
 
+/**
+ * A line that refused a request is not offered another for this long, ms: its slots are taken
+ * by other apis' requests (a thread line's one slot, for a whole request).
+ */
+const REFUSED_MS = 100;
+
 /** Thread lines before the workers' own lines. */
 const rank = (line: Line): number => (line.thread === undefined ? 1 : 0);
 
@@ -60,6 +66,8 @@ interface Line {
   heard: number;
   /** When it was last given a request (a count, not a time). */
   used: number;
+  /** When it last refused a request (Date.now()): not offered another for REFUSED_MS. */
+  refusedAt: number;
   calls: Map<string, LineCall>;
 }
 
@@ -117,7 +125,14 @@ export class SyncLines {
     let best: Line | undefined;
     for (const line of this.lines.values()) {
       // A line not heard from for two pings may belong to a stopped (SIGSTOP) or dying worker.
-      if (!line.ready || line.draining || !line.socket.writable || line.calls.size >= line.slots || now - line.heard > 2.5 * PING_MS)
+      if (
+        !line.ready ||
+        line.draining ||
+        !line.socket.writable ||
+        line.calls.size >= line.slots ||
+        now - line.heard > 2.5 * PING_MS ||
+        now - line.refusedAt < REFUSED_MS
+      )
         continue;
       // A thread line first; then the least busy; among equals the one used last: its worker
       // and thread are awake and their caches warm (a worker woken from idle runs the same
@@ -139,8 +154,10 @@ export class SyncLines {
         if (!line.calls.delete(id)) return;
         const abort = Buffer.from(id);
         writeFrame(line.socket, FRAME.abort, abort);
-        // A thread busy in a statement reads nothing: its worker's own line stops it.
+        // A thread busy in a statement reads nothing: its worker's own line stops it. The
+        // thread is then ended (a fresh one registers): nothing more goes to this one.
         if (line.thread !== undefined) {
+          line.draining = true;
           const own = this.ownLine(line.worker);
           if (own) writeFrame(own.socket, FRAME.abort, abort);
         }
@@ -175,6 +192,7 @@ export class SyncLines {
       slots: entry.slots,
       heard: Date.now(),
       used: 0,
+      refusedAt: 0,
       calls: new Map(),
     };
     this.lines.set(member, line);
@@ -224,6 +242,7 @@ export class SyncLines {
         this.onMessage(payload);
         return;
       case FRAME.refused: {
+        line.refusedAt = Date.now();
         const id = payload.toString();
         const call = line.calls.get(id);
         line.calls.delete(id);

@@ -57,10 +57,18 @@ export class LineListener {
   private handshakes = 0;
   private pings: NodeJS.Timeout | undefined;
 
+  /**
+   * `exclusive`: one line at a time (a thread line). A thread inside a statement reads nothing,
+   * so it could not refuse a second api's request, which would wait behind the first; with
+   * one api per thread line, that api knows when the line is busy (its own request is on it).
+   * Another api's connection is closed at once (it dials again after a while, and takes the
+   * line once the first api has gone).
+   */
   constructor(
     private readonly signingKey: string,
     private readonly requests: LineRequests,
     private readonly log: LineLog,
+    private readonly exclusive = false,
   ) {}
 
   /** Listens on `host:port` (0: any free port); resolves with the port, or the error that kept it from listening. */
@@ -81,7 +89,7 @@ export class LineListener {
   }
 
   private accept(socket: net.Socket): void {
-    if (this.handshakes >= MAX_HANDSHAKES) {
+    if (this.handshakes >= MAX_HANDSHAKES || (this.exclusive && this.lines.size > 0)) {
       socket.destroy();
       return;
     }
@@ -113,6 +121,10 @@ export class LineListener {
         if (!open) {
           if (kind !== FRAME.answer || !answerIsRight(this.signingKey, challenge, payload)) {
             end('wrong answer to the challenge (is SIGNING_KEY the same for apis and workers?)');
+            return;
+          }
+          if (this.exclusive && this.lines.size > 0) {
+            end(); // another api answered first
             return;
           }
           open = true;

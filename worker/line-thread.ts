@@ -56,6 +56,9 @@ export function serveLine(
         send(encodeSyncMessage({ id, streaming: { file: spilled.file, mimeType: spilled.mimeType } }), false),
       );
       const stopped = state.cancelled();
+      // A stopped request's thread is ended next: its api must send nothing more here (the
+      // BYE goes out before the outcome, on the same connection).
+      if (stopped) listener.bye();
       if (stopped === 'abort' || stopped === 'superseded') {
         // The client went away: nobody reads an outcome.
         await fs.rm(task.dir, { recursive: true, force: true });
@@ -74,7 +77,7 @@ export function serveLine(
     {
       offer: (request, send) => {
         const processorModule = data.processors[request.service];
-        if (busy || draining || processorModule === undefined) return false;
+        if (busy || draining || state.cancelled() || processorModule === undefined) return false;
         busy = true;
         void serve(request, processorModule, send).finally(() => (busy = false));
         return true;
@@ -87,6 +90,7 @@ export function serveLine(
       warn: (fields, message) =>
         post({ warn: { fields: { ...fields, err: fields.err instanceof Error ? fields.err.message : fields.err }, message } }),
     },
+    true, // one api at a time
   );
   parentPort?.on('message', (command: LineThreadCommand) => {
     if (command.drain) {

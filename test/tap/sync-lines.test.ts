@@ -62,6 +62,17 @@ async function cpuAfterHangUp(url: string, workerCpuSeconds: () => number): Prom
   return workerCpuSeconds() - before;
 }
 
+/** Another api process's worth: the same Redis, store and workers as `fx`, with `config` over the stack's (closed with `apis`). */
+async function startApi(fx: TapFixture, config: Partial<Config>, apis: ApiServer[]): Promise<Client> {
+  const api = await ApiServer.start({
+    config: { ...fx.stack.config, serviceModules: [], ...config },
+    services: loadServices({ serviceModules: [] }, fixtureServices),
+    log: createLogger('api', fx.stack.config.logLevel),
+  });
+  apis.push(api);
+  return new Client(api.url);
+}
+
 describe('frames', () => {
   const bytes = (kind: number, payload: string) => {
     const body = Buffer.from(payload);
@@ -137,16 +148,7 @@ describe('a system with sync lines', () => {
     fs.rmSync(redisDir, { recursive: true, force: true });
   });
 
-  /** Another api process's worth: the same Redis, store and workers, with `config` over the stack's. */
-  async function anotherApi(config: Partial<Config>): Promise<Client> {
-    const api = await ApiServer.start({
-      config: { ...fx.stack.config, serviceModules: [], ...config },
-      services: loadServices({ serviceModules: [] }, fixtureServices),
-      log: createLogger('api', fx.stack.config.logLevel),
-    });
-    apis.push(api);
-    return new Client(api.url);
-  }
+  const anotherApi = (config: Partial<Config>) => startApi(fx, config, apis);
 
   /** Waits until the api at `url` has `n` open sync lines (its vo_sync_lines_open gauge). */
   async function linesOpen(url: string, n: number): Promise<void> {
@@ -375,6 +377,7 @@ describe('thread lines (SYNC_THREAD_LINES)', () => {
   let fx: TapFixture;
   let http: Client;
   let metricsPort: number;
+  const apis: ApiServer[] = [];
 
   beforeAll(async () => {
     redisDir = fs.mkdtempSync(path.join(os.tmpdir(), 'thread-lines-redis-'));
@@ -386,15 +389,16 @@ describe('thread lines (SYNC_THREAD_LINES)', () => {
     await linesOpen(2);
   }, 90000);
   afterAll(async () => {
+    await Promise.all(apis.map((api) => api.close()));
     await fx?.close();
     await redis?.stop();
     fs.rmSync(redisDir, { recursive: true, force: true });
   });
 
-  /** Waits until the api has `n` open sync lines (the worker's own and its thread lines). */
-  async function linesOpen(n: number): Promise<void> {
+  /** Waits until the api at `url` has `n` open sync lines (the worker's own and its thread lines). */
+  async function linesOpen(n: number, url = fx.stack.url): Promise<void> {
     for (let i = 0; i < 200; i++) {
-      if (valueOf(await scrape(`${fx.stack.url}/metrics`), 'vo_sync_lines_open') === n) return;
+      if (valueOf(await scrape(`${url}/metrics`), 'vo_sync_lines_open') === n) return;
       await sleep(50);
     }
     throw new Error(`the api never had ${n} sync lines open`);
@@ -448,7 +452,12 @@ describe('thread lines (SYNC_THREAD_LINES)', () => {
     expect(valueOf(families, 'vo_rows_streamed_total', { service: 'tap', mode: 'sync' })).toBeGreaterThanOrEqual(1);
   });
 
-  test('while the thread line runs a request, the next goes to the worker’s own line at once; SYNC_TIMEOUT stops the first, and a fresh thread line takes over', async () => {
+  /**
+   * CARTESIAN from this test's api (on its thread line, until SYNC_TIMEOUT stops it), and 0.7 s
+   * later ONE_ROW from `client`: the routes they took, how long the short one waited, the long
+   * one's answer and how long it took.
+   */
+  const longThenShort = async (client: Client) => {
     let long: { status: number; text: string } | undefined;
     let waited = 0;
     let longTook = 0;
@@ -460,18 +469,23 @@ describe('thread lines (SYNC_THREAD_LINES)', () => {
       });
       await sleep(700);
       const t0 = Date.now();
-      const short = await http.get('/api/tap/sync', ONE_ROW);
+      const short = await client.get('/api/tap/sync', ONE_ROW);
       waited = Date.now() - t0;
       expect(short.status).toBe(200);
       expect(tableRows(short.text)).toHaveLength(1);
       long = await answer;
     });
+    return { counts, waited, long: long!, longTook };
+  };
+
+  test('while the thread line runs a request, the next goes to the worker’s own line at once; SYNC_TIMEOUT stops the first, and a fresh thread line takes over', async () => {
+    const { counts, waited, long, longTook } = await longThenShort(http);
     expect(counts).toEqual({ thread: 1, line: 1, queue: 0 });
     // Not behind the long one.
     expect(waited).toBeLessThan(1500);
     // The watchdog stopped it after SYNC_TIMEOUT (3 s), and the thread said why.
-    expect(long!.status).toBe(400);
-    expect(long!.text).toContain('the request ran longer than 3 s and was stopped');
+    expect(long.status).toBe(400);
+    expect(long.text).toContain('the request ran longer than 3 s and was stopped');
     expect(longTook).toBeGreaterThan(2900);
     expect(longTook).toBeLessThan(6000);
     // The stopped thread was replaced: two lines again, and the next request takes the new thread line.
@@ -493,4 +507,26 @@ describe('thread lines (SYNC_THREAD_LINES)', () => {
       queue: 0,
     });
   }, 20000);
+
+  test('a thread line serves one api at a time: another api’s requests take the worker’s own line, and do not wait behind the first api’s', async () => {
+    const other = await startApi(fx, {}, apis);
+    // Its connection to the thread line is closed at once (this test's api holds the line): the worker's own line only.
+    await linesOpen(1, other.base);
+    await sleep(500);
+    expect(valueOf(await scrape(`${other.base}/metrics`), 'vo_sync_lines_open')).toBe(1);
+    const { counts, waited, long } = await longThenShort(other);
+    expect(counts).toEqual({ thread: 1, line: 1, queue: 0 });
+    expect(waited).toBeLessThan(1500);
+    expect(long.status).toBe(400);
+    expect(long.text).toContain('the request ran longer than 3 s and was stopped');
+    // The stopped thread's replacement is taken by whichever api dials it first: one of the two.
+    const open = async () =>
+      (
+        await Promise.all([fx.stack.url, other.base].map(async (url) => valueOf(await scrape(`${url}/metrics`), 'vo_sync_lines_open') ?? 0))
+      ).reduce((a, b) => a + b);
+    for (let i = 0; i < 100 && (await open()) !== 3; i++) await sleep(50);
+    expect(await open()).toBe(3);
+    await sleep(500);
+    expect(await open()).toBe(3);
+  }, 30000);
 });
