@@ -24,6 +24,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
+  learntMaxGap,
   type FitsFile,
   Header,
   type HduInfo,
@@ -473,7 +474,8 @@ export async function benchFits(): Promise<void> {
         `  ours, p50 per cutout (n=${o.toFile.ms.length}): readRawRect alone ${fmtMs(pct(o.read, 50))} ms; ` +
           `the two headers alone (copy, shift, Header.toBuffer) ${fmtMs(pct(o.headers, 50))} ms; ` +
           `whole cutout to a Buffer (cached primary + templated header + rows read into its data area) ${fmtMs(pct(o.buffer, 50))} ms; ` +
-          `+ writeFileSync to a new file ${fmtMs(pct(o.toFile, 50))} ms; with async writeFitsFile instead ${fmtMs(pct(as, 50))} ms` +
+          `+ writeFileSync to a new file ${fmtMs(pct(o.toFile, 50))} ms; with async writeFitsFile instead ${fmtMs(pct(as, 50))} ms; ` +
+          `rows read as one span up to a gap of ${learntMaxGap()} bytes (learnt from this run's reads, shared/fits/read-cost.ts)` +
           (mismatch ? `; astropy cut a different rectangle ${mismatch} times` : ''),
       );
     }

@@ -91,7 +91,13 @@ export class FitsFile {
 
   /** Stored values of a rectangle, for copying into a new file with the same BITPIX/BZERO/BSCALE/BLANK. */
   readRawRect(ref: HduRef, rect: Rect, opts?: RectReadOptions): RawRect {
-    return runSync(planRawRect(this.imageLayout(ref), rect, opts), this.source);
+    return runSync(planRawRect(this.imageLayout(ref), rect, this.withGap(opts)), this.source);
+  }
+
+  /** `opts` with the source's coalescing gap (ByteSource.maxGapBytes) unless the caller chose one. */
+  private withGap<T extends RectReadOptions>(opts: T | undefined): T | undefined {
+    if (opts?.maxGapBytes !== undefined || !this.source.maxGapBytes) return opts;
+    return { ...(opts as T), maxGapBytes: this.source.maxGapBytes() };
   }
 
   /**
@@ -99,7 +105,7 @@ export class FitsFile {
    * data area of an output FITS buffer: no conversion, no copy).
    */
   readRectBytes(ref: HduRef, rect: Rect, into?: Uint8Array, opts?: RectReadOptions): Uint8Array {
-    return runSync(planRectBytes(this.imageLayout(ref), rect, opts, into), this.source);
+    return runSync(planRectBytes(this.imageLayout(ref), rect, this.withGap(opts), into), this.source);
   }
 
   /** Physical values (BZERO/BSCALE applied, BLANK → NaN) of a rectangle. */
@@ -110,7 +116,7 @@ export class FitsFile {
 
   /** readRawRect with asynchronous reads (for large rectangles in a server). */
   async readRawRectAsync(ref: HduRef, rect: Rect, opts?: RectReadOptions): Promise<RawRect> {
-    return runAsync(planRawRect(this.imageLayout(ref), rect, opts), this.source);
+    return runAsync(planRawRect(this.imageLayout(ref), rect, this.withGap(opts)), this.source);
   }
 
   async readRectAsync(ref: HduRef, rect: Rect, opts?: PhysicalReadOptions): Promise<PhysicalRect> {

@@ -69,7 +69,9 @@ export interface RectReadOptions {
 
 /**
  * Rows are read together while the bytes skipped per row stay under this: about what memory
- * copies in the time of one system call. Measured on 2-core AMD EPYC VMs: a positioned read
+ * copies in the time of one system call. Files learn the machine's own value from their reads
+ * (read-cost.ts: ~5 KiB measured on an Intel Xeon VM); this is the default until then, and for
+ * other sources. Measured on 2-core AMD EPYC VMs: a positioned read
  * costs 2.3–3.7 µs whatever its length up to a few KiB, and a span read into a reused buffer
  * moves ~10 GB/s, so skipping up to ~24 KiB per row is cheaper by a read than by the copy.
  * A 64×64 float32 stamp of a 1k-wide image: 64 reads per plane become one of 268 KiB (async

@@ -48,6 +48,7 @@ export {
 export {
   bufferSource,
   fdSource,
+  learntMaxGap,
   openFileSource,
   openFileSourceSync,
   runAsync,

@@ -9,6 +9,8 @@
 import * as fs from 'node:fs';
 import { readFullSync } from '../storage';
 import { FitsError } from './errors';
+import { DEFAULT_MAX_GAP } from './image';
+import { ReadCostModel } from './read-cost';
 
 /** Random access to the bytes of one FITS file. */
 export interface ByteSource {
@@ -23,7 +25,20 @@ export interface ByteSource {
    * bytes apart from `position`, packed into `target`. Sources without it get one readSync per row.
    */
   readRowsSync?(target: Uint8Array, position: number, rows: RowRun): void;
+  /**
+   * The gap up to which the next rectangle's rows are read as one span
+   * (RectReadOptions.maxGapBytes), for sources that learn it: files (read-cost.ts).
+   */
+  maxGapBytes?(): number;
   close(): void;
+}
+
+/** What this thread's file reads have cost (read-cost.ts): the machine's, whichever file. */
+const readCosts = new ReadCostModel(DEFAULT_MAX_GAP);
+
+/** The coalescing gap this thread's reads have taught so far (for benchmarks). */
+export function learntMaxGap(): number {
+  return readCosts.estimate();
 }
 
 /** Rows of equal length at a fixed stride: the rows of a rectangle narrower than its image. */
@@ -91,13 +106,17 @@ export function fdSource(fd: number, name: string, size?: number): ByteSource {
     readSync(target, position) {
       ensureOpen();
       checkRange(name, fileSize, target, position);
+      const t0 = performance.now();
       const done = readFullSync(fd, target, position);
       if (done < target.byteLength) throw new FitsError(`${name}: unexpected end of file at offset ${position + done}`);
+      readCosts.observeSpan(done, performance.now() - t0);
     },
+    maxGapBytes: () => readCosts.nextGap(),
     readRowsSync(target, position, rows) {
       ensureOpen();
       // One range check and a tight loop: the per-row wrapper costs more than the pread itself.
       checkRange(name, fileSize, target.subarray(0, rows.bytes), position + (rows.count - 1) * rows.stride);
+      const t0 = performance.now();
       for (let r = 0; r < rows.count; r++) {
         const offset = r * rows.bytes;
         const at = position + r * rows.stride;
@@ -108,6 +127,7 @@ export function fdSource(fd: number, name: string, size?: number): ByteSource {
           done += n;
         }
       }
+      readCosts.observeRows(rows.count, performance.now() - t0);
     },
     async read(target, position) {
       ensureOpen();
