@@ -48,10 +48,10 @@ export function serveLine(
   /** Runs `request`; `send` writes on its line. */
   const serve = async (request: SyncRequest, processorModule: string, send: (message: Uint8Array, final: boolean) => void) => {
     const { id } = request;
-    const task = syncTaskInput(config, request);
-    state.begin(id, request.timeout);
     let reply: ThreadReply | undefined;
     try {
+      const task = syncTaskInput(config, request);
+      state.begin(id, request.timeout);
       reply = await run({ processorModule, input: processorInput(config, task), cancelKey: data.cancelKey, state: state.task }, (spilled) =>
         send(encodeSyncMessage({ id, streaming: { file: spilled.file, mimeType: spilled.mimeType } }), false),
       );
@@ -65,6 +65,10 @@ export function serveLine(
         return;
       }
       send(stopped ? encodeSyncMessage({ id, outcome: stoppedOutcome(stopped, request.timeout) }) : reply.syncMessage!, true);
+    } catch (err) {
+      // Not the processor's failure (that is a reply): the request could not be run or answered here.
+      reply = { ok: false, userError: false, errorType: 'transient', message: `the request could not be run: ${(err as Error).message}` };
+      send(encodeSyncMessage({ id, outcome: reply }), true);
     } finally {
       state.end();
       const failure = reply && !reply.ok && !reply.userError ? reply.message : undefined;
