@@ -73,6 +73,32 @@ async function startApi(fx: TapFixture, config: Partial<Config>, apis: ApiServer
   return new Client(api.url);
 }
 
+/** Waits until the api at `url` has `n` open sync lines (its vo_sync_lines_open gauge). */
+async function linesOpen(url: string, n: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (valueOf(await scrape(`${url}/metrics`), 'vo_sync_lines_open') === n) return;
+    await sleep(50);
+  }
+  throw new Error(`${url} never had ${n} sync lines open`);
+}
+
+/** A system of its own: a redis-server, the TAP stack with `env` and one worker process with its metrics endpoint. */
+async function startSystem(name: string, env: Record<string, string>) {
+  const redisDir = fs.mkdtempSync(path.join(os.tmpdir(), `${name}-redis-`));
+  const redis = await startRedisServer({ dir: redisDir });
+  const metricsPort = await freePort();
+  const fx = await startTapStack({ workers: 0, redis, env });
+  await fx.stack.startWorker({ METRICS_PORT: String(metricsPort) });
+  return { redisDir, redis, metricsPort, fx, http: new Client(fx.stack.url) };
+}
+
+async function stopSystem(system: { apis: ApiServer[]; fx?: TapFixture; redis?: RedisServer; redisDir?: string }): Promise<void> {
+  await Promise.all(system.apis.map((api) => api.close()));
+  await system.fx?.close();
+  await system.redis?.stop();
+  if (system.redisDir) fs.rmSync(system.redisDir, { recursive: true, force: true });
+}
+
 describe('frames', () => {
   const bytes = (kind: number, payload: string) => {
     const body = Buffer.from(payload);
@@ -128,36 +154,18 @@ describe('a system with sync lines', () => {
   const apis: ApiServer[] = [];
 
   beforeAll(async () => {
-    redisDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sync-lines-redis-'));
-    redis = await startRedisServer({ dir: redisDir });
-    metricsPort = await freePort();
     // One slot: a second request finds the worker busy. The worker's own line only (thread lines: below).
-    fx = await startTapStack({
-      workers: 0,
-      redis,
-      env: { WORKER_CONCURRENCY: '1', SYNC_TIMEOUT: '3', SYNC_QUEUE_TIMEOUT: '20', SYNC_THREAD_LINES: '0' },
-    });
-    await fx.stack.startWorker({ METRICS_PORT: String(metricsPort) });
-    http = new Client(fx.stack.url);
+    ({ redisDir, redis, metricsPort, fx, http } = await startSystem('sync-lines', {
+      WORKER_CONCURRENCY: '1',
+      SYNC_TIMEOUT: '3',
+      SYNC_QUEUE_TIMEOUT: '20',
+      SYNC_THREAD_LINES: '0',
+    }));
     await linesOpen(fx.stack.url, 1);
   }, 90000);
-  afterAll(async () => {
-    await Promise.all(apis.map((api) => api.close()));
-    await fx?.close();
-    await redis?.stop();
-    fs.rmSync(redisDir, { recursive: true, force: true });
-  });
+  afterAll(() => stopSystem({ apis, fx, redis, redisDir }));
 
   const anotherApi = (config: Partial<Config>) => startApi(fx, config, apis);
-
-  /** Waits until the api at `url` has `n` open sync lines (its vo_sync_lines_open gauge). */
-  async function linesOpen(url: string, n: number): Promise<void> {
-    for (let i = 0; i < 200; i++) {
-      if (valueOf(await scrape(`${url}/metrics`), 'vo_sync_lines_open') === n) return;
-      await sleep(50);
-    }
-    throw new Error(`${url} never had ${n} sync lines open`);
-  }
 
   const taken = async () => {
     const families = await scrape(`http://127.0.0.1:${metricsPort}/metrics`);
@@ -380,29 +388,14 @@ describe('thread lines (SYNC_THREAD_LINES)', () => {
   const apis: ApiServer[] = [];
 
   beforeAll(async () => {
-    redisDir = fs.mkdtempSync(path.join(os.tmpdir(), 'thread-lines-redis-'));
-    redis = await startRedisServer({ dir: redisDir });
-    metricsPort = await freePort();
-    fx = await startTapStack({ workers: 0, redis, env: { WORKER_CONCURRENCY: '1', SYNC_TIMEOUT: '3', SYNC_THREAD_LINES: '1' } });
-    await fx.stack.startWorker({ METRICS_PORT: String(metricsPort) });
-    http = new Client(fx.stack.url);
-    await linesOpen(2);
+    ({ redisDir, redis, metricsPort, fx, http } = await startSystem('thread-lines', {
+      WORKER_CONCURRENCY: '1',
+      SYNC_TIMEOUT: '3',
+      SYNC_THREAD_LINES: '1',
+    }));
+    await linesOpen(fx.stack.url, 2);
   }, 90000);
-  afterAll(async () => {
-    await Promise.all(apis.map((api) => api.close()));
-    await fx?.close();
-    await redis?.stop();
-    fs.rmSync(redisDir, { recursive: true, force: true });
-  });
-
-  /** Waits until the api at `url` has `n` open sync lines (the worker's own and its thread lines). */
-  async function linesOpen(n: number, url = fx.stack.url): Promise<void> {
-    for (let i = 0; i < 200; i++) {
-      if (valueOf(await scrape(`${url}/metrics`), 'vo_sync_lines_open') === n) return;
-      await sleep(50);
-    }
-    throw new Error(`the api never had ${n} sync lines open`);
-  }
+  afterAll(() => stopSystem({ apis, fx, redis, redisDir }));
 
   const routes = async () => {
     const families = await scrape(`http://127.0.0.1:${metricsPort}/metrics`);
@@ -489,8 +482,8 @@ describe('thread lines (SYNC_THREAD_LINES)', () => {
     expect(longTook).toBeGreaterThan(2900);
     expect(longTook).toBeLessThan(6000);
     // The stopped thread was replaced: two lines again, and the next request takes the new thread line.
-    await linesOpen(1);
-    await linesOpen(2);
+    await linesOpen(fx.stack.url, 1);
+    await linesOpen(fx.stack.url, 2);
     expect(await moved(1, async () => expect((await http.get('/api/tap/sync', ONE_ROW)).status).toBe(200))).toEqual({
       thread: 1,
       line: 0,
@@ -500,7 +493,7 @@ describe('thread lines (SYNC_THREAD_LINES)', () => {
 
   test('a client that hangs up stops its request in the thread line (the abort goes to the worker’s own line too)', async () => {
     expect(await cpuAfterHangUp(fx.stack.url, workerCpuSeconds)).toBeLessThan(0.3);
-    await linesOpen(2);
+    await linesOpen(fx.stack.url, 2);
     expect(await moved(1, async () => expect((await http.get('/api/tap/sync', ONE_ROW)).status).toBe(200))).toEqual({
       thread: 1,
       line: 0,
@@ -511,7 +504,7 @@ describe('thread lines (SYNC_THREAD_LINES)', () => {
   test('a thread line serves one api at a time: another api’s requests take the worker’s own line, and do not wait behind the first api’s', async () => {
     const other = await startApi(fx, {}, apis);
     // Its connection to the thread line is closed at once (this test's api holds the line): the worker's own line only.
-    await linesOpen(1, other.base);
+    await linesOpen(other.base, 1);
     await sleep(500);
     expect(valueOf(await scrape(`${other.base}/metrics`), 'vo_sync_lines_open')).toBe(1);
     const { counts, waited, long } = await longThenShort(other);
