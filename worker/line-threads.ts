@@ -19,13 +19,11 @@ import type { ThreadCount, WorkerMetrics } from '../shared/metrics';
 import type { UwsService } from '../shared/uws/service';
 import { LineThreadState, type LineThreadData } from './line-thread-state';
 import type { LineThreadCommand, LineThreadMessage } from './line-thread';
-import { newCancelKey, type CancelReason } from './pool';
+import { INTERRUPT_GRACE_MS, newCancelKey, type CancelReason } from './pool';
 import type { ThreadData } from './thread';
 
 /** How often the watchdog looks for requests past their time limit, ms. */
 const WATCHDOG_MS = 200;
-/** How long a stopped thread may take to answer (out of an interrupted statement) before it is ended anyway, ms. */
-const STOP_GRACE_MS = 200;
 /** A thread that died within this long of its start is replaced after RESTART_BACKOFF_MS, not at once. */
 const QUICK_DEATH_MS = 1000;
 const RESTART_BACKOFF_MS = 1000;
@@ -39,6 +37,8 @@ interface LineThread {
   entry?: LineRegistration;
   /** Being ended (stopped request, or closing). */
   ending: boolean;
+  /** Settles when the thread has exited. */
+  exited: Promise<void>;
 }
 
 export interface LineThreadDeps {
@@ -93,7 +93,8 @@ export class LineThreads {
     const cancelKey = newCancelKey();
     const line: LineThreadData = { state: state.buffer, cancelKey, processors: this.processors, host: config.workerSyncHost };
     const thread = new Worker(this.entry, { workerData: { config, niceness: 0, line } satisfies ThreadData });
-    const self: LineThread = { index, thread, state, cancelKey, startedAt: Date.now(), ending: false };
+    const exited = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
+    const self: LineThread = { index, thread, state, cancelKey, startedAt: Date.now(), ending: false, exited };
     this.threads.set(index, self);
     return new Promise<void>((resolve) => {
       thread.on('message', (message: LineThreadMessage) => {
@@ -147,7 +148,7 @@ export class LineThreads {
   /**
    * Stops a thread's request, as the pool stops a task (worker/pool.ts): a thread inside a
    * statement has it interrupted, answers (but for an abort: nobody listens) and is ended
-   * after its answer or STOP_GRACE_MS; a thread in JavaScript is ended at once (it cannot
+   * after its answer or INTERRUPT_GRACE_MS; a thread in JavaScript is ended at once (it cannot
    * start a statement meanwhile: querying() checks the cancel first). A fresh thread takes
    * its place either way; a request ended without an answer is a 503 for its client.
    */
@@ -157,7 +158,7 @@ export class LineThreads {
     line.state.cancel(reason);
     if (Atomics.load(line.state.task, TASK_IN_STATEMENTS) === 1 && this.canceller.available) {
       this.canceller.cancel(line.cancelKey);
-      setTimeout(() => void line.thread.terminate(), STOP_GRACE_MS);
+      setTimeout(() => void line.thread.terminate(), INTERRUPT_GRACE_MS);
     } else void line.thread.terminate();
   }
 
@@ -170,11 +171,15 @@ export class LineThreads {
     for (const line of this.threads.values()) if (line.state.running()) this.stop(line, 'shutdown');
   }
 
-  /** Ends every thread. */
+  /**
+   * Ends every thread. One being stopped ends by itself (after its answer or
+   * INTERRUPT_GRACE_MS): terminated now, while its interrupted statement fails, it would take
+   * the whole process down (better-sqlite3 cannot build the error in a dying thread).
+   */
   async close(): Promise<void> {
     this.closing = true;
     clearInterval(this.watchdog);
-    await Promise.all([...this.threads.values()].map((line) => line.thread.terminate()));
+    await Promise.all([...this.threads.values()].map((line) => (line.ending ? line.exited : line.thread.terminate())));
     this.threads.clear();
     this.canceller.close();
     sets.delete(this);

@@ -23,7 +23,7 @@ import type { ThreadData, ThreadMessage, ThreadProgress, ThreadReply, ThreadSpil
  * How long a cancelled task's thread may take to come out of an interrupted statement before
  * it is terminated anyway (work in JavaScript runs on at most this long).
  */
-const INTERRUPT_GRACE_MS = 200;
+export const INTERRUPT_GRACE_MS = 200;
 
 /**
  * Why a task's work is stopped: the client aborted it, its time limit ran out, the worker is

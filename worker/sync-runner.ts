@@ -177,10 +177,9 @@ export class SyncRunner {
     const { config, services, tasks } = this.deps;
     const { id } = request;
     const service = services.get(request.service)!;
-    const { dir, ...input } = syncTaskInput(config, request);
+    const input = syncTaskInput(config, request);
     const ended = tasks.runTask({
       ...input,
-      dir,
       service,
       sync: {
         inlineLimit: request.inlineLimit,
@@ -194,7 +193,7 @@ export class SyncRunner {
     if (end.kind === 'stopped' && end.reason === 'abort') {
       // The client went away: nobody reads an outcome. The slot is free once the thread is gone.
       await end.exited;
-      await fs.rm(dir, { recursive: true, force: true });
+      await fs.rm(input.dir, { recursive: true, force: true });
       return;
     }
     const outcome = this.outcome(request, end);
