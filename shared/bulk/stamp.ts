@@ -40,6 +40,7 @@ import {
   type FitsFile,
   type HduInfo,
   type Rect,
+  RowWindow,
   decodeBigEndian,
   openFitsSync,
   padToBlock,
@@ -155,8 +156,8 @@ interface OpenImage {
   layouts?: ReturnType<typeof cutLayouts>;
   /** The IMAGE plane pictures draw and the MASK bits that hide pixels (planeHdus), found once. */
   pictureHdus?: PlaneHdus;
-  /** Whole rows y0 … y1 − 1 of planes read ahead (StampCutter.readRows), big-endian as stored. */
-  window?: { y0: number; y1: number; rows: Map<Plane, Buffer> };
+  /** Whole rows of planes read ahead (StampCutter.readRows). */
+  window?: RowWindow;
 }
 
 export interface StampCutterOptions {
@@ -282,12 +283,12 @@ export class StampCutter {
     const to = Math.min(height, y1);
     image.window = undefined;
     if (to <= from) return;
-    const rows = new Map<Plane, Buffer>();
-    for (const p of wanted) {
-      const bytes = image.file.readRectBytes(p.hdu.index, { x0: 0, y0: from, width: p.width, height: to - from });
-      rows.set(p.plane, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-    }
-    image.window = { y0: from, y1: to, rows };
+    image.window = new RowWindow(
+      image.file,
+      wanted.map((p) => p.hdu.index),
+      from,
+      to,
+    );
   }
 
   /**
@@ -295,20 +296,10 @@ export class StampCutter {
    * hold it (StampCutter.readRows), else read from the file (FitsFile.readRectBytes: its rows together when they are close).
    */
   private readRect(image: OpenImage, p: PlaneHdu, rect: Rect, into: Uint8Array): Uint8Array {
-    const window = image.window;
-    const rows = window?.rows.get(p.plane);
-    if (!window || !rows || rect.y0 < window.y0 || rect.y0 + rect.height > window.y1) {
-      return image.file.readRectBytes(p.hdu.index, rect, into);
-    }
+    const copied = image.window?.copyRect(p.hdu.index, rect, into);
+    if (!copied) return image.file.readRectBytes(p.hdu.index, rect, into);
     this.rowsAheadUsed++;
-    const bpp = p.bytesPerPixel;
-    const rowBytes = p.width * bpp;
-    const runBytes = rect.width * bpp;
-    for (let r = 0; r < rect.height; r++) {
-      const from = (rect.y0 - window.y0 + r) * rowBytes + rect.x0 * bpp;
-      rows.copy(into, r * runBytes, from, from + runBytes); // no view object per row
-    }
-    return into.subarray(0, runBytes * rect.height);
+    return copied;
   }
 
   /** Bytes of one whole row over `planes` of the image at `source`, or undefined when it cannot be read as stamps need. */

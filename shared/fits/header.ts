@@ -295,6 +295,13 @@ export function formatFloat(x: number): string {
     throw new FitsError(`${x} cannot be written as a FITS header value (§4.2.4 has no NaN or infinity)`);
   }
   if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
+  const magnitude = Math.abs(x);
+  if (magnitude >= 1e-4 && magnitude < 1e16) {
+    // The same shortest round-trip digits as toExponential(), already positional in this
+    // range (ECMA-262 Number::toString uses an exponent below 1e-6 and from 1e21 only).
+    const text = String(x);
+    return text.includes('.') ? text : `${text}.0`;
+  }
   const [mantissa, expText] = x.toExponential().split('e') as [string, string];
   const exp = Number(expText);
   const sign = x < 0 ? '-' : '';

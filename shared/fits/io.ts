@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import { readFullSync } from '../storage';
 import { FitsError } from './errors';
 import { DEFAULT_MAX_GAP } from './image';
+import { errnoName, nativeReadRows } from './native';
 import { ReadCostModel } from './read-cost';
 
 /** Random access to the bytes of one FITS file. */
@@ -117,6 +118,15 @@ export function fdSource(fd: number, name: string, size?: number): ByteSource {
       // One range check and a tight loop: the per-row wrapper costs more than the pread itself.
       checkRange(name, fileSize, target.subarray(0, rows.bytes), position + (rows.count - 1) * rows.stride);
       const t0 = performance.now();
+      const native = nativeReadRows();
+      if (native) {
+        const status = native(fd, target, position, rows.count, rows.bytes, rows.stride);
+        if (status > 0)
+          throw new FitsError(`${name}: unexpected end of file in the row at offset ${position + (status - 1) * rows.stride}`);
+        if (status < 0) throw new FitsError(`${name}: read failed (${errnoName(-status)})`);
+        readCosts.observeRows(rows.count, performance.now() - t0);
+        return;
+      }
       for (let r = 0; r < rows.count; r++) {
         const offset = r * rows.bytes;
         const at = position + r * rows.stride;

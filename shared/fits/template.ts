@@ -5,16 +5,25 @@
  * per cutout otherwise costs more than reading the pixels.
  */
 import { FitsError } from './errors';
-import { formatCard, type Card, type Header } from './header';
+import { formatCard, formatFloat, formatValueToken, type Card, type Header } from './header';
 import type { RawPixels } from './image';
 import { prepareImageHdu, swapToBigEndian } from './writer';
 
 const CARD = 80;
 const BLOCK = 2880;
+/** A fixed-format value ends in column 30 (§4.2.3 for integers, §4.2.4 for floats). */
+const VALUE_START = 10;
+const VALUE_WIDTH = 20;
 
 interface Slot {
   offset: number;
   card: Card;
+  /**
+   * The card is laid out in fixed format (value in columns 11–30, any comment after): a new
+   * value of at most 20 characters rewrites those columns only, the same bytes formatCard
+   * would give for the whole card.
+   */
+  fixed: boolean;
 }
 
 export class ImageHduTemplate {
@@ -49,13 +58,18 @@ export class ImageHduTemplate {
       if (!card || (card.type !== 'integer' && card.type !== 'float')) throw new FitsError(`template keyword ${keyword} is not numeric`);
       for (let offset = 0; offset < bytes.length; offset += CARD) {
         if (bytes.toString('latin1', offset, offset + 8).trimEnd() === keyword) {
-          slots.set(keyword, { offset, card });
+          slots.set(keyword, { offset, card, fixed: !card.hierarch && formatValueToken(card).length <= VALUE_WIDTH });
           break;
         }
       }
       if (!slots.has(keyword)) throw new FitsError(`template keyword ${keyword} not found`);
     }
     return new ImageHduTemplate(bytes, slots, options.primary ?? false, sample.BYTES_PER_ELEMENT);
+  }
+
+  /** Bytes of the header (a multiple of 2880), the same for every HDU of this template. */
+  get headerBytes(): number {
+    return this.header.length;
   }
 
   /**
@@ -77,19 +91,30 @@ export class ImageHduTemplate {
     const out = into ?? Buffer.allocUnsafe(size);
     if (prefix) prefix.copy(out, 0);
     this.header.copy(out, start);
-    const all: Record<string, number> = { ...values, NAXIS1: shape[0], NAXIS2: shape[1] };
-    for (const [keyword, value] of Object.entries(all)) {
-      const slot = this.slots.get(keyword);
-      if (!slot) throw new FitsError(`keyword ${keyword} is not variable in this template`);
-      const card: Card =
-        slot.card.type === 'integer' && Number.isInteger(value) ? { ...slot.card, value } : { ...slot.card, type: 'float', value };
-      const lines = formatCard(card);
-      if (lines.length !== 1) throw new FitsError(`${keyword} = ${value} does not fit one card`);
-      out.write(lines[0]!, start + slot.offset, CARD, 'latin1');
-    }
+    for (const keyword in values) this.writeValue(out, start, keyword, values[keyword]!);
+    this.writeValue(out, start, 'NAXIS1', shape[0]);
+    this.writeValue(out, start, 'NAXIS2', shape[1]);
     const dataStart = start + this.header.length;
     out.fill(0, dataStart + dataBytes); // data padding is zeros (§3.3.2)
     return { bytes: out, data: out.subarray(dataStart, dataStart + dataBytes) };
+  }
+
+  /** Card `keyword` of the header at `start` in `out` rewritten with `value` (its value field only when it fits there). */
+  private writeValue(out: Buffer, start: number, keyword: string, value: number): void {
+    const slot = this.slots.get(keyword);
+    if (!slot) throw new FitsError(`keyword ${keyword} is not variable in this template`);
+    const integer = slot.card.type === 'integer' && Number.isInteger(value);
+    if (slot.fixed && (!integer || Number.isSafeInteger(value))) {
+      const token = integer ? String(value) : formatFloat(value);
+      if (token.length <= VALUE_WIDTH) {
+        out.write(token.padStart(VALUE_WIDTH), start + slot.offset + VALUE_START, VALUE_WIDTH, 'latin1');
+        return;
+      }
+    }
+    const card: Card = { ...slot.card, type: integer ? 'integer' : 'float', value };
+    const lines = formatCard(card);
+    if (lines.length !== 1) throw new FitsError(`${keyword} = ${value} does not fit one card`);
+    out.write(lines[0]!, start + slot.offset, CARD, 'latin1');
   }
 
   /** Bytes of the header (with these values) and of `data` (native values), padded; after `prefix` if given. */

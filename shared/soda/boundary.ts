@@ -4,7 +4,7 @@
  * small circles about their centre, polygon edges and RANGE meridians are great circles, RANGE
  * latitude edges are parallels (small circles about the pole). Pure spherical geometry.
  */
-import { type Circle, type Point, type Polygon, type Range, type Vec3, fromVector, skyBoundingBox, toUnitVector } from '../sky';
+import { type Circle, type Polygon, type Range, type Vec3, skyBoundingBox, toUnitVector } from '../sky';
 
 const RAD = Math.PI / 180;
 const TWO_PI = 2 * Math.PI;
@@ -121,29 +121,40 @@ export function arcWithinCap(arc: BoundaryArc, center: Vec3, cosReach: number): 
   return out;
 }
 
+/** Points on the unit sphere as three coordinate arrays. */
+export interface UnitVectors {
+  readonly x: Float64Array;
+  readonly y: Float64Array;
+  readonly z: Float64Array;
+}
+
 /**
  * Points of the arc from φ = u to φ = v, both ends included, at most `step` apart and close
- * enough that no chord strays more than `tolerance` from the arc (angles in radians).
+ * enough that no chord strays more than `tolerance` from the arc (angles in radians), as unit
+ * vectors (a WCS projects them without going through RA/Dec: CelestialWcs.unitVectorsToPixels).
  */
-export function sampleArc(arc: BoundaryArc, u: number, v: number, step: number, tolerance: number): Point[] {
+export function sampleArc(arc: BoundaryArc, u: number, v: number, step: number, tolerance: number): UnitVectors {
   const sinR = Math.sin(arc.radius);
   const cosR = Math.cos(arc.radius);
   // A chord of a circle of radius sin r spanning Δφ strays sin r · (1 − cos(Δφ/2)) from it.
   const maxTurn = tolerance >= sinR ? Math.PI / 2 : 2 * Math.acos(1 - tolerance / sinR);
   const n = Math.max(1, Math.ceil((sinR * (v - u)) / step), Math.ceil((v - u) / maxTurn));
   const { axis, e1, e2 } = arc;
-  const points: Point[] = [];
+  const x = new Float64Array(n + 1);
+  const y = new Float64Array(n + 1);
+  const z = new Float64Array(n + 1);
   for (let i = 0; i <= n; i++) {
     const phi = u + ((v - u) * i) / n;
     const c = sinR * Math.cos(phi);
     const s = sinR * Math.sin(phi);
-    points.push(
-      fromVector({
-        x: cosR * axis.x + c * e1.x + s * e2.x,
-        y: cosR * axis.y + c * e1.y + s * e2.y,
-        z: cosR * axis.z + c * e1.z + s * e2.z,
-      }),
-    );
+    // Normalised as fromVector's angles would have made it (|P| = 1 up to rounding).
+    const px = cosR * axis.x + c * e1.x + s * e2.x;
+    const py = cosR * axis.y + c * e1.y + s * e2.y;
+    const pz = cosR * axis.z + c * e1.z + s * e2.z;
+    const norm = Math.sqrt(px * px + py * py + pz * pz);
+    x[i] = px / norm;
+    y[i] = py / norm;
+    z[i] = pz / norm;
   }
-  return points;
+  return { x, y, z };
 }

@@ -20,7 +20,8 @@
  *
  * Fast path: per file (path, size, mtime) the primary header is formatted once and each cut
  * HDU's header becomes an ImageHduTemplate once (a small LRU); a cutout then rewrites a few
- * cards and reads the rectangle's rows into the output buffer (close rows in one read: FitsFile.readRectBytes).
+ * cards and reads the rectangle's rows into the output buffer (close rows in one read: FitsFile.readRectBytes),
+ * or copies them from rows read ahead for many cutouts of one image (RowWindow).
  */
 import type { Interval } from '../dali/interval';
 import {
@@ -30,6 +31,7 @@ import {
   Header,
   ImageHduTemplate,
   type Rect,
+  type RowWindow,
   BLOCK_SIZE,
   CARD_LENGTH,
   bytesPerPixel,
@@ -99,6 +101,8 @@ export interface CutoutOptions {
   readonly allocate?: (bytes: number) => Buffer | undefined;
   /** Where formatted headers are kept between cutouts; default one module-wide cache; null: none. */
   readonly cache?: HeaderCache | null;
+  /** Rows of this file read ahead: rectangles they hold are copied from them (cutoutBuffer). */
+  readonly rows?: RowWindow;
 }
 
 export interface ChunkOptions extends CutoutOptions {
@@ -285,21 +289,20 @@ export function cutoutBuffer(file: FitsFile, plan: CutoutPlan, provenance: SodaC
   if (plan.primary === 'cut') return Buffer.concat([...chunksOf(file, plan, headers, extra, Infinity)]);
   const primary = primaryHeader(file, headers, extra);
   const parts = plan.hdus.map((planned) => {
-    const { width, height } = planned.rect;
-    const dataBytes = width * height * file.imageLayout(planned.index).bytesPerPixel;
     const cut = templateFor(file, headers, planned.index);
-    // ImageHduTemplate lays out a whole HDU; only its header is used (the data area is never touched).
-    const { bytes } = cut.template.layout(shifted(cut.origin, planned.rect), [width, height]);
-    return { planned, header: bytes.subarray(0, bytes.length - padToBlock(dataBytes)), dataBytes };
+    const dataBytes = planned.rect.width * planned.rect.height * cut.template.bytesPerPixel;
+    return { planned, cut, bytes: cut.template.headerBytes + padToBlock(dataBytes) };
   });
-  const size = parts.reduce((n, p) => n + p.header.length + padToBlock(p.dataBytes), primary.length);
+  const size = parts.reduce((n, p) => n + p.bytes, primary.length);
   const out = options.allocate?.(size) ?? Buffer.allocUnsafe(size);
   let pos = primary.copy(out, 0);
-  for (const { planned, header, dataBytes } of parts) {
-    pos += header.copy(out, pos);
-    file.readRectBytes(planned.index, planned.rect, out.subarray(pos, pos + dataBytes));
-    out.fill(0, pos + dataBytes, pos + padToBlock(dataBytes)); // data padding is zeros (FITS 4.0 §3.3.2)
-    pos += padToBlock(dataBytes);
+  // Each HDU laid out in place: its header from the template, its padding zeroed, its data
+  // area filled with the rectangle's rows straight from the file.
+  for (const { planned, cut, bytes } of parts) {
+    const { rect } = planned;
+    const { data } = cut.template.layout(shifted(cut.origin, rect), [rect.width, rect.height], undefined, out.subarray(pos, pos + bytes));
+    if (!options.rows?.copyRect(planned.index, rect, data)) file.readRectBytes(planned.index, rect, data);
+    pos += bytes;
   }
   return out;
 }

@@ -12,8 +12,8 @@
  * larger than the image.
  */
 import type { Rect } from '../fits';
-import { type Circle, type Polygon, type Range, contains, coveringCircle, toUnitVector } from '../sky';
-import type { CelestialWcs } from '../wcs';
+import { type Circle, type Polygon, type Range, type Vec3, contains, coveringCircle, toUnitVector } from '../sky';
+import type { CelestialWcs, WcsFootprint } from '../wcs';
 import { arcWithinCap, sampleArc, shapeBoundary } from './boundary';
 
 /** Outline samples are at most this many (nominal) pixels apart… */
@@ -57,15 +57,12 @@ class PixelExtent {
   addSegment(x0: number, y0: number, x1: number, y1: number): void {
     const dx = x1 - x0;
     const dy = y1 - y0;
+    // The four edges as p·t ≤ q: left, right, bottom, top.
     let t0 = 0;
     let t1 = 1;
-    const edges: readonly (readonly [number, number])[] = [
-      [-dx, x0 + 0.5],
-      [dx, this.xMax - x0],
-      [-dy, y0 + 0.5],
-      [dy, this.yMax - y0],
-    ];
-    for (const [p, q] of edges) {
+    for (let edge = 0; edge < 4; edge++) {
+      const p = edge === 0 ? -dx : edge === 1 ? dx : edge === 2 ? -dy : dy;
+      const q = edge === 0 ? x0 + 0.5 : edge === 1 ? this.xMax - x0 : edge === 2 ? y0 + 0.5 : this.yMax - y0;
       if (!(Number.isFinite(p) && Number.isFinite(q))) return;
       if (p === 0) {
         if (q < 0) return;
@@ -103,20 +100,13 @@ export function pixelBox(wcs: CelestialWcs, shape: Circle | Polygon | Range): Re
   if (!wcs.imageSize) throw new RangeError('pixelBox needs the image size (NAXIS1/NAXIS2)');
   const [width, height] = wcs.imageSize;
   const extent = new PixelExtent(width, height);
-  const footprint = wcs.footprint();
-  const cap = coveringCircle(footprint.polygon);
-  const capCenter = toUnitVector(cap.center);
-  const cosReach = Math.cos(Math.min(180, cap.radius + CAP_MARGIN_PIXELS * wcs.pixelScale) * RAD);
+  const { footprint, capCenter, cosReach } = imageCap(wcs);
   const pixel = wcs.pixelScale * RAD;
   for (const arc of shapeBoundary(shape)) {
     for (const [u, v] of arcWithinCap(arc, capCenter, cosReach)) {
       const points = sampleArc(arc, u, v, SAMPLE_STEP_PIXELS * pixel, CHORD_TOLERANCE_PIXELS * pixel);
-      const { x, y } = wcs.skyToPixelBatch(
-        points.map((p) => p.ra),
-        points.map((p) => p.dec),
-        0,
-      );
-      for (let i = 1; i < points.length; i++) extent.addSegment(x[i - 1]!, y[i - 1]!, x[i]!, y[i]!);
+      const { x, y } = wcs.unitVectorsToPixels(points.x, points.y, points.z, 0);
+      for (let i = 1; i < x.length; i++) extent.addSegment(x[i - 1]!, y[i - 1]!, x[i]!, y[i]!);
     }
   }
   // Corners in footprint order: 0-based (−½, −½), (W−½, −½), (W−½, H−½), (−½, H−½).
@@ -130,4 +120,29 @@ export function pixelBox(wcs: CelestialWcs, shape: Circle | Polygon | Range): Re
     if (contains(shape, corner)) extent.add(cornerPixels[k]![0], cornerPixels[k]![1]);
   });
   return extent.rect(PAD_PIXELS);
+}
+
+/** The image's footprint and the cap searched for outline pieces. */
+interface ImageCap {
+  readonly footprint: WcsFootprint;
+  readonly capCenter: Vec3;
+  readonly cosReach: number;
+}
+
+/** Made once per parsed WCS: every cutout of an open image searches the same cap. */
+const caps = new WeakMap<CelestialWcs, ImageCap>();
+
+function imageCap(wcs: CelestialWcs): ImageCap {
+  let found = caps.get(wcs);
+  if (!found) {
+    const footprint = wcs.footprint();
+    const cap = coveringCircle(footprint.polygon);
+    found = {
+      footprint,
+      capCenter: toUnitVector(cap.center),
+      cosReach: Math.cos(Math.min(180, cap.radius + CAP_MARGIN_PIXELS * wcs.pixelScale) * RAD),
+    };
+    caps.set(wcs, found);
+  }
+  return found;
 }

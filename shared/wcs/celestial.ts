@@ -87,6 +87,11 @@ export interface CelestialWcs {
   pixelToSkyBatch(xs: ArrayLike<number>, ys: ArrayLike<number>, origin: 0 | 1): { ra: Float64Array; dec: Float64Array };
   /** Batch sky → pixel; `origin` 1 for FITS pixels, 0 for array indices. */
   skyToPixelBatch(ras: ArrayLike<number>, decs: ArrayLike<number>, origin: 0 | 1): { x: Float64Array; y: Float64Array };
+  /**
+   * Batch sky → pixel of directions given as unit vectors (x towards RA 0, z towards the north
+   * pole): skyToPixelBatch of the same positions, without turning vectors into angles and back.
+   */
+  unitVectorsToPixels(xs: Float64Array, ys: Float64Array, zs: Float64Array, origin: 0 | 1): { x: Float64Array; y: Float64Array };
   /** Whether a sky position falls on the image (within the outer pixel edges); needs the image size. */
   containsSky(ra: number, dec: number): boolean;
   /** Outline, centre and scale of the image; needs the image size. */
@@ -196,6 +201,20 @@ class TanWcs implements CelestialWcs {
     return { x, y };
   }
 
+  unitVectorsToPixels(xs: Float64Array, ys: Float64Array, zs: Float64Array, origin: 0 | 1): { x: Float64Array; y: Float64Array } {
+    if (xs.length !== ys.length || xs.length !== zs.length) throw new RangeError('unitVectorsToPixels: xs, ys and zs differ in length');
+    const shift = 1 - origin;
+    const x = new Float64Array(xs.length);
+    const y = new Float64Array(xs.length);
+    const out = new Float64Array(2);
+    for (let i = 0; i < xs.length; i++) {
+      this.vectorToPixelInto(xs[i]!, ys[i]!, zs[i]!, out);
+      x[i] = out[0]! - shift;
+      y[i] = out[1]! - shift;
+    }
+    return { x, y };
+  }
+
   containsSky(ra: number, dec: number): boolean {
     const [n1, n2] = this.requireImageSize('containsSky');
     const p = this.skyToPixel(ra, dec);
@@ -256,9 +275,11 @@ class TanWcs implements CelestialWcs {
 
   private skyToPixelInto(ra: number, dec: number, out: Float64Array): void {
     const cosDec = Math.cos(dec * RAD);
-    const cx = cosDec * Math.cos(ra * RAD);
-    const cy = cosDec * Math.sin(ra * RAD);
-    const cz = Math.sin(dec * RAD);
+    this.vectorToPixelInto(cosDec * Math.cos(ra * RAD), cosDec * Math.sin(ra * RAD), Math.sin(dec * RAD), out);
+  }
+
+  /** The celestial unit vector (cx, cy, cz) → FITS pixel: rotation to native, TAN, linear, SIP⁻¹. */
+  private vectorToPixelInto(cx: number, cy: number, cz: number, out: Float64Array): void {
     const r = this.rotation;
     // The rotation is orthogonal: celestial → native is its transpose.
     const n = this.native;

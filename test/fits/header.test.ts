@@ -273,6 +273,11 @@ describe('card formatting', () => {
     expect(formatFloat(0.0001)).toBe('0.0001');
     expect(formatFloat(0.00001)).toBe('1.0E-05');
     expect(formatFloat(1e15)).toBe('1000000000000000.0');
+    expect(formatFloat(9999999999999998)).toBe('9999999999999998.0');
+    expect(formatFloat(9.999999999999999e-5)).toBe('9.999999999999999E-05');
+    expect(formatFloat(-0.00012)).toBe('-0.00012');
+    expect(formatFloat(-123456.789)).toBe('-123456.789');
+    expect(formatFloat(2 ** 53 + 2)).toBe('9007199254740994.0');
     expect(formatFloat(1e16)).toBe('1.0E+16');
     expect(formatFloat(1e300)).toBe('1.0E+300');
     expect(formatFloat(-1.5e-7)).toBe('-1.5E-07');

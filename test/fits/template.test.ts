@@ -35,6 +35,26 @@ test.each([
   expect(rendered.length % 2880).toBe(0);
 });
 
+test('values whose text is wider than columns 11–30, comments, and integer cards given fractions: the writer’s bytes', () => {
+  // Each rewritten card must be what the writer formats: a value field rewritten in place when
+  // it fits, the whole card (comment moved along) when it does not.
+  const source = sourceHeader()
+    .set('CRPIX1', -Math.PI * 1e-5, 'Pixel coordinate of reference point')
+    .set('CRPIX2', 7, 'an integer card')
+    .set('LTV1', 0.5);
+  const data = new Float32Array(6);
+  const template = ImageHduTemplate.create(source, data.subarray(0, 1), ['CRPIX1', 'CRPIX2', 'LTV1', 'LTV2']);
+  for (const values of [
+    { CRPIX1: 3.25, CRPIX2: -100, LTV1: -1.0000000000000002e-7, LTV2: -4100 },
+    { CRPIX1: -Math.PI * 1e-5, CRPIX2: 7.5, LTV1: 2 ** 64, LTV2: -Math.E * 1e-4 },
+  ]) {
+    const expected = source.clone();
+    for (const [keyword, value] of Object.entries(values)) expected.set(keyword, value);
+    const written = hduBytes(prepareImageHdu({ header: expected, data, shape: [3, 2] }, { primary: false }));
+    expect(template.render(values, data, [3, 2]).toString('latin1')).toBe(written.toString('latin1'));
+  }
+});
+
 test('a whole file from a cached primary + template reads back with the right values', () => {
   const primary = new Header().set('ORIGIN', 'test');
   const primaryBytes = writeFitsBuffer([{ header: primary }, { data: new Float32Array(1), shape: [1, 1] }]).subarray(0, 2880);

@@ -173,6 +173,32 @@ describe('SODA async', () => {
     }
   }, 90000);
 
+  test('cutouts of one image cut in row order from rows read once are byte for byte the sync cutouts of their regions, each under its own number', async () => {
+    // Overlapping circles, in no row order, one without pixels among them, and a polygon:
+    // the job reads their rows once (RowWindow) and cuts them sorted by row; sync cuts each alone.
+    const regions: [string, string][] = Array.from({ length: 24 }, (_, i): [string, string] => [
+      'CIRCLE',
+      `${TARGET.ra + ((i * 7) % 5) * 0.002} ${TARGET.dec + ((i * 11) % 8) * 0.0015 - 0.006} ${0.002 + (i % 3) * 0.001}`,
+    ]);
+    regions.splice(9, 0, ['CIRCLE', '10 10 0.1']);
+    regions.push(['POLYGON', `${TARGET.ra} ${TARGET.dec} ${TARGET.ra + 0.01} ${TARGET.dec} ${TARGET.ra} ${TARGET.dec + 0.01}`]);
+    const job = await client.create('cutout', [['ID', I_COADD], ...regions, ['PHASE', 'RUN']]);
+    expect(await client.settle(job, 60000)).toBe('COMPLETED');
+    for (const [i, region] of regions.entries()) {
+      const asyncReply = await fetch(`${job}/results/cutout-${i + 1}`);
+      const syncReply = await fetch(`${fx.stack.url}/api/cutout/sync?${new URLSearchParams([['ID', I_COADD], region]).toString()}`);
+      if (i === 9) {
+        expect(asyncReply.headers.get('content-type')).toMatch(/^text\/plain/);
+        expect(syncReply.status).toBe(204);
+        continue;
+      }
+      expect(syncReply.status).toBe(200);
+      const cut = Buffer.from(await asyncReply.arrayBuffer());
+      expect(cut.length).toBeGreaterThan(2880 * 4);
+      expect(cut.equals(Buffer.from(await syncReply.arrayBuffer()))).toBe(true);
+    }
+  }, 60000);
+
   test('large jobs reuse their cutting threads (warm code); idle ones end after WORKER_THREAD_IDLE', async () => {
     // The compiled processor, called as its thread calls it (its cutting threads need compiled code).
     // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -77,6 +77,7 @@ import {
   type StampPlan,
   type StampProvenance,
 } from '../../shared/bulk/stamp';
+import { READ_AHEAD_BYTES, rowRuns } from '../../shared/fits';
 import { reportWork } from '../../shared/metrics/work';
 import { FetchError, fetchUpload } from '../../shared/net/fetch';
 import { contentTypeOf, gridImageOf, renderPreview, type GridImage } from '../../shared/preview';
@@ -353,29 +354,12 @@ async function start(input: ProcessorInput, config: Config): Promise<ProcessorOu
 // ---------------------------------------------------------------------------------------------
 // part n
 
-/** Rows of an image read ahead at once, at most (over the planes): bounds a part's memory. */
-const READ_AHEAD_BYTES = 64 << 20;
-
 /**
  * The stamps of one image in pixel-row order, in runs whose rows (over the planes) fit
  * READ_AHEAD_BYTES: each run's rows are read once (StampCutter.readRows) for all its stamps.
  */
-function rowRuns(stamps: readonly PartStamp[], rowBytes: number): PartStamp[][] {
-  const maxRows = Math.max(1, Math.floor(READ_AHEAD_BYTES / rowBytes));
-  const runs: PartStamp[][] = [];
-  let run: PartStamp[] = [];
-  let first = 0;
-  for (const s of stamps) {
-    const top = Math.max(0, s.box.y0);
-    if (run.length > 0 && s.box.y0 + s.box.ny - first > maxRows) {
-      runs.push(run);
-      run = [];
-    }
-    if (run.length === 0) first = top;
-    run.push(s);
-  }
-  if (run.length > 0) runs.push(run);
-  return runs;
+function stampRuns(stamps: readonly PartStamp[], rowBytes: number): PartStamp[][] {
+  return rowRuns(stamps, (s) => ({ y0: s.box.y0, y1: s.box.y0 + s.box.ny }), Math.max(1, Math.floor(READ_AHEAD_BYTES / rowBytes)));
 }
 
 function cutPart(input: ProcessorInput, config: Config, part: number): ProcessorOutcome {
@@ -447,7 +431,7 @@ function cutPart(input: ProcessorInput, config: Config, part: number): Processor
     for (const group of byImage(stamps)) {
       const image = images[group[0]!.image]!;
       const rowBytes = stampCutter.rowBytes(image.source, planes);
-      for (const run of rowRuns(group, rowBytes ?? Infinity)) {
+      for (const run of stampRuns(group, rowBytes ?? Infinity)) {
         if (rowBytes !== undefined) readAhead(image.source, run);
         for (const s of run) {
           outcomes.push(cutOne(s, image));

@@ -10,7 +10,7 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../../shared/config';
-import { FitsError, openFitsSync, type FitsFile } from '../../shared/fits';
+import { FitsError, READ_AHEAD_BYTES, RowWindow, openFitsSync, rowRuns, type FitsFile } from '../../shared/fits';
 import { canonicalId, type Dataset, DatasetLookup } from '../../shared/obscore/lookup';
 import type { JobParameter } from '../../shared/uws/model';
 import { LSST_BANDS } from '../../shared/obscore/bands';
@@ -88,12 +88,12 @@ function cut(
   cutout: SodaCutout,
   config: Config,
   resolved: Resolved,
-  options: { allocate?: (bytes: number) => Buffer | undefined; forPicture?: boolean } = {},
+  options: { allocate?: (bytes: number) => Buffer | undefined; forPicture?: boolean; rows?: RowWindow } = {},
 ): Buffer | null {
   const planned = plannedCutout(cutout, resolved);
   if (!planned) return null;
   const plan = options.forPicture ? picturePlanes(planned.plan) : planned.plan;
-  return cutoutBuffer(planned.file, plan, cutout, { maxPixels: config.cutoutMaxPixels, allocate: options.allocate });
+  return cutoutBuffer(planned.file, plan, cutout, { maxPixels: config.cutoutMaxPixels, allocate: options.allocate, rows: options.rows });
 }
 
 /** One answer: its bytes and media type. */
@@ -213,30 +213,30 @@ export function cutRange({ input, config, output, groups, first, pack: packFile,
     if (!resolved) byId.set(id, (resolved = resolve(id, config, lookup)));
     return resolved;
   };
-  const results: ProducedResult[] = [];
+  // Results keep their numbers whatever order they are cut in (cuttingOrder).
+  const results = new Array<ProducedResult>(groups.length);
   const pack = new ResultPack(input, packFile);
   try {
-    for (const [i, group] of groups.entries()) {
+    for (const { index: i, rows } of cuttingOrder(groups, output, resolvedOf)) {
       if (done) Atomics.add(done, 0, 1);
       onEach?.();
+      const group = groups[i]!;
       const id = `cutout-${first + i + 1}`;
       let answer: Answer | null;
       try {
-        answer = answerGroup(group, output, config, resolvedOf, (n) => pack.reserve(n));
+        answer = answerGroup(group, output, config, resolvedOf, { allocate: (n) => pack.reserve(n), rows });
       } catch (err) {
         if (!(err instanceof SodaError)) throw err;
-        results.push(pack.add(id, 'text/plain', Buffer.from(sodaErrorText(err))));
+        results[i] = pack.add(id, 'text/plain', Buffer.from(sodaErrorText(err)));
         continue;
       }
-      results.push(
-        answer
-          ? pack.add(id, answer.mimeType, answer.bytes)
-          : pack.add(
-              id,
-              'text/plain',
-              Buffer.from(`UsageError: no overlap: the region, BAND or TIME does not overlap ${group.map((c) => c.id).join(', ')}\n`),
-            ),
-      );
+      results[i] = answer
+        ? pack.add(id, answer.mimeType, answer.bytes)
+        : pack.add(
+            id,
+            'text/plain',
+            Buffer.from(`UsageError: no overlap: the region, BAND or TIME does not overlap ${group.map((c) => c.id).join(', ')}\n`),
+          );
     }
   } finally {
     pack.close();
@@ -244,18 +244,109 @@ export function cutRange({ input, config, output, groups, first, pack: packFile,
   return results;
 }
 
-/** One result's answer, or null when its cutout holds no pixels. FITS goes straight into `allocate`'s memory. */
+/** A result to cut next, and the rows read ahead that hold its pixels, if any. */
+interface NextCut {
+  index: number;
+  rows?: RowWindow;
+}
+
+/** A FITS cutout of a range, planned: the file it is cut from and the rows it spans. */
+interface PlannedCut {
+  index: number;
+  path: string;
+  file: FitsFile;
+  hdus: readonly number[];
+  y0: number;
+  y1: number;
+}
+
+/**
+ * The order in which a range's results are cut. FITS cutouts of one image go together in
+ * pixel-row order, in runs of at most READ_AHEAD_BYTES of rows; a run whose cutouts share
+ * rows (their heights add up to at least the rows it spans) has those rows read once
+ * (RowWindow) and every cutout copies its own from them, instead of each reading its rows from
+ * the file (a 64×64 cutout of a 1050-wide image otherwise reads 64 whole rows per plane).
+ * Pictures, and cutouts that cannot be planned (they answer their error when cut), come first,
+ * in order.
+ */
+function* cuttingOrder(
+  groups: readonly (readonly SodaCutout[])[],
+  output: SodaOutput,
+  resolvedOf: (id: string) => Resolved,
+): Generator<NextCut, void, void> {
+  if (output.kind !== 'fits') {
+    for (let index = 0; index < groups.length; index++) yield { index };
+    return;
+  }
+  const byFile = new Map<string, PlannedCut[]>();
+  for (let index = 0; index < groups.length; index++) {
+    const cutout = groups[index]![0]!;
+    let planned: { file: FitsFile; plan: CutoutPlan } | null;
+    const resolved = resolvedOf(cutout.id);
+    try {
+      planned = plannedCutout(cutout, resolved);
+    } catch (err) {
+      if (!(err instanceof SodaError || err instanceof FitsError)) throw err;
+      planned = null;
+    }
+    if (!planned || resolved instanceof SodaError || planned.plan.primary === 'cut') {
+      yield { index };
+      continue;
+    }
+    const { hdus } = planned.plan;
+    const cut: PlannedCut = {
+      index,
+      path: resolved.path,
+      file: planned.file,
+      hdus: hdus.map((h) => h.index),
+      y0: Math.min(...hdus.map((h) => h.rect.y0)),
+      y1: Math.max(...hdus.map((h) => h.rect.y0 + h.rect.height)),
+    };
+    const same = byFile.get(cut.path);
+    if (same) same.push(cut);
+    else byFile.set(cut.path, [cut]);
+  }
+  for (const cuts of byFile.values()) {
+    cuts.sort((a, b) => a.y0 - b.y0 || a.index - b.index);
+    const { file } = cuts[0]!;
+    const rowBytes = cuts[0]!.hdus.reduce((sum, h) => {
+      const layout = file.imageLayout(h);
+      return sum + layout.width * layout.bytesPerPixel;
+    }, 0);
+    for (const run of rowRuns(cuts, (c) => c, Math.max(1, Math.floor(READ_AHEAD_BYTES / rowBytes)))) {
+      const rows = rowsAhead(run);
+      for (const c of run) yield { index: c.index, ...(rows ? { rows } : {}) };
+    }
+  }
+}
+
+/** The rows of a run read once, when its cutouts share enough of them to gain; undefined otherwise or when they cannot be read (each cutout then reads its own and answers why it cannot). */
+function rowsAhead(run: readonly PlannedCut[]): RowWindow | undefined {
+  if (run.length < 2) return undefined;
+  const y0 = Math.min(...run.map((c) => c.y0));
+  const y1 = Math.max(...run.map((c) => c.y1));
+  const heights = run.reduce((sum, c) => sum + (c.y1 - c.y0), 0);
+  if (heights < y1 - y0) return undefined;
+  try {
+    return new RowWindow(run[0]!.file, new Set(run.flatMap((c) => c.hdus)), y0, y1);
+  } catch (err) {
+    if (err instanceof FitsError) return undefined;
+    throw err;
+  }
+}
+
+/** One result's answer, or null when its cutout holds no pixels. FITS goes straight into `allocate`'s memory, its pixels from `rows` when they hold them. */
 function answerGroup(
   group: readonly SodaCutout[],
   output: SodaOutput,
   config: Config,
   resolvedOf: (id: string) => Resolved,
-  allocate?: (bytes: number) => Buffer | undefined,
+  options: { allocate?: (bytes: number) => Buffer | undefined; rows?: RowWindow } = {},
 ): Answer | null {
   if (output.kind === 'image' && output.rgb) return rgbAnswer(group, output, config, resolvedOf);
   const cutout = group[0]!;
   if (output.kind === 'image') return pictureOf(cutout, config, resolvedOf(cutout.id), output);
-  const fits = cut(cutout, config, resolvedOf(cutout.id), { allocate });
+  const fits = cut(cutout, config, resolvedOf(cutout.id), options);
   return fits && { mimeType: 'application/fits', bytes: fits };
 }
 

@@ -1,0 +1,84 @@
+/**
+ * Whole rows of a FITS image read ahead, for many small rectangles of one image: read in pixel-row
+ * order, rectangles close together share rows, and each row is then read once for all of them
+ * (one positioned read per HDU) instead of once per rectangle. Used by bulk stamps and by async
+ * SODA jobs that cut many regions from one image.
+ */
+import type { FitsFile } from './file';
+import type { Rect } from './image';
+
+/** Rows read ahead at once, at most (over the HDUs): bounds a cutting thread's memory. */
+export const READ_AHEAD_BYTES = 64 << 20;
+
+interface WindowRows {
+  readonly data: Buffer;
+  readonly rowBytes: number;
+  readonly bytesPerPixel: number;
+}
+
+/** Rows y0 … y1 − 1 (whole width) of some image HDUs of one file, big-endian as stored. */
+export class RowWindow {
+  private readonly rows = new Map<number, WindowRows>();
+
+  /** Reads the rows of each HDU in `hdus` (indices of 2-D images); throws what FitsFile.readRectBytes throws. */
+  constructor(
+    file: FitsFile,
+    hdus: Iterable<number>,
+    readonly y0: number,
+    readonly y1: number,
+  ) {
+    for (const index of hdus) {
+      if (this.rows.has(index)) continue;
+      const { width, bytesPerPixel } = file.imageLayout(index);
+      const bytes = file.readRectBytes(index, { x0: 0, y0, width, height: y1 - y0 });
+      this.rows.set(index, {
+        data: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+        rowBytes: width * bytesPerPixel,
+        bytesPerPixel,
+      });
+    }
+  }
+
+  /**
+   * The stored bytes of `rect` of HDU `index`, copied into `into` (whose first bytes they
+   * become), or undefined when the window does not hold every row of it.
+   */
+  copyRect(index: number, rect: Rect, into: Uint8Array): Uint8Array | undefined {
+    const rows = this.rows.get(index);
+    if (!rows || rect.y0 < this.y0 || rect.y0 + rect.height > this.y1) return undefined;
+    const { data, rowBytes, bytesPerPixel } = rows;
+    const runBytes = rect.width * bytesPerPixel;
+    for (let r = 0; r < rect.height; r++) {
+      const from = (rect.y0 - this.y0 + r) * rowBytes + rect.x0 * bytesPerPixel;
+      data.copy(into, r * runBytes, from, from + runBytes); // no view object per row
+    }
+    return into.subarray(0, runBytes * rect.height);
+  }
+}
+
+/**
+ * Items sorted by their first row, cut into runs whose rows (the first row of the run, or row
+ * 0, to the last row of any) span at most `maxRows`: the rows of each run can be read once
+ * (RowWindow) for all its items. An item taller than maxRows is a run of its own.
+ */
+export function rowRuns<T>(items: readonly T[], rowsOf: (item: T) => { y0: number; y1: number }, maxRows: number): T[][] {
+  const runs: T[][] = [];
+  let run: T[] = [];
+  let first = 0;
+  let last = 0;
+  for (const item of items) {
+    const { y0, y1 } = rowsOf(item);
+    if (run.length > 0 && Math.max(last, y1) - first > maxRows) {
+      runs.push(run);
+      run = [];
+    }
+    if (run.length === 0) {
+      first = Math.max(0, y0);
+      last = y1;
+    }
+    last = Math.max(last, y1);
+    run.push(item);
+  }
+  if (run.length > 0) runs.push(run);
+  return runs;
+}

@@ -1,0 +1,81 @@
+/**
+ * Rows read ahead (RowWindow): a rectangle copied from them is byte for byte what a read from
+ * the file gives, for every HDU read ahead; one outside them is not copied. rowRuns cuts sorted
+ * items into runs spanning at most maxRows.
+ */
+import { writeFileSync } from 'node:fs';
+import { RowWindow, openFitsSync, rowRuns, writeFitsBuffer } from '../../shared/fits';
+import { makeTempDir, prng } from './helpers';
+
+const W = 37;
+const H = 29;
+
+describe('RowWindow', () => {
+  const tmp = makeTempDir();
+  afterAll(() => tmp.cleanup());
+  const file = tmp.path('planes.fits');
+  beforeAll(() => {
+    const rand = prng(5);
+    writeFileSync(
+      file,
+      writeFitsBuffer([
+        { data: null },
+        { data: Float32Array.from({ length: W * H }, () => rand() * 100 - 50), shape: [W, H] },
+        { data: Int16Array.from({ length: W * H }, () => Math.floor(rand() * 60000) - 30000), shape: [W, H] },
+      ]),
+    );
+  });
+
+  test('rectangles inside the rows are the bytes the file holds; others are left to the file', () => {
+    const fits = openFitsSync(file);
+    try {
+      const window = new RowWindow(fits, [1, 2, 1], 5, 20);
+      const rects = [
+        { x0: 0, y0: 5, width: W, height: 15 },
+        { x0: 3, y0: 7, width: 11, height: 9 },
+        { x0: W - 1, y0: 19, width: 1, height: 1 },
+      ];
+      for (const index of [1, 2]) {
+        for (const rect of rects) {
+          const into = new Uint8Array(rect.width * rect.height * 4 + 8).fill(0xee);
+          const copied = window.copyRect(index, rect, into);
+          expect(Buffer.from(copied!)).toEqual(Buffer.from(fits.readRectBytes(index, rect)));
+          expect(copied!.byteOffset).toBe(into.byteOffset);
+          expect(into[into.length - 1]).toBe(0xee); // nothing written past the rectangle
+        }
+        expect(window.copyRect(index, { x0: 0, y0: 4, width: 3, height: 3 }, new Uint8Array(64))).toBeUndefined();
+        expect(window.copyRect(index, { x0: 0, y0: 18, width: 3, height: 3 }, new Uint8Array(64))).toBeUndefined();
+      }
+      expect(window.copyRect(0, { x0: 0, y0: 6, width: 1, height: 1 }, new Uint8Array(8))).toBeUndefined();
+    } finally {
+      fits.close();
+    }
+  });
+});
+
+describe('rowRuns', () => {
+  const span = (r: { y0: number; y1: number }) => r;
+  test('a run ends before the item that would make it span more than maxRows', () => {
+    const items = [
+      { y0: -3, y1: 5 },
+      { y0: 0, y1: 8 },
+      { y0: 2, y1: 10 },
+      { y0: 4, y1: 12 },
+      { y0: 30, y1: 38 },
+    ];
+    // The first run starts at row 0 (rows above the image are never read).
+    expect(rowRuns(items, span, 10)).toEqual([items.slice(0, 3), [items[3]], [items[4]]]);
+    expect(rowRuns(items, span, 12)).toEqual([items.slice(0, 4), [items[4]]]);
+    expect(rowRuns(items, span, 100)).toEqual([items]);
+  });
+
+  test('an item taller than maxRows is a run of its own', () => {
+    const items = [
+      { y0: 0, y1: 4 },
+      { y0: 1, y1: 50 },
+      { y0: 2, y1: 6 },
+    ];
+    expect(rowRuns(items, span, 10)).toEqual([[items[0]], [items[1]], [items[2]]]);
+    expect(rowRuns([], span, 10)).toEqual([]);
+  });
+});
