@@ -302,10 +302,10 @@ export class StampCutter {
     return copied;
   }
 
-  /** Bytes of one whole row over `planes` of the image at `source`, or undefined when it cannot be read as stamps need. */
-  rowBytes(source: string, planes: readonly Plane[]): number | undefined {
+  /** Bytes of one whole row of each of `planes` of the image at `source`, or undefined when it cannot be read as stamps need. */
+  rowBytes(source: string, planes: readonly Plane[]): number[] | undefined {
     try {
-      return this.planesOf(this.open(source), planes).reduce((sum, p) => sum + p.width * p.bytesPerPixel, 0);
+      return this.planesOf(this.open(source), planes).map((p) => p.width * p.bytesPerPixel);
     } catch {
       return undefined; // each stamp then says why (StampCutter.cut)
     }

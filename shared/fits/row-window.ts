@@ -82,3 +82,20 @@ export function rowRuns<T>(items: readonly T[], rowsOf: (item: T) => { y0: numbe
   if (run.length > 0) runs.push(run);
   return runs;
 }
+
+/**
+ * Whether reading rows once for a run of rectangles beats each reading its own: `spanRows`
+ * whole rows of each HDU (`rowBytes`, one per HDU), against `rectRows` rows (the rectangles'
+ * heights added up) each read alone, which costs its whole row when a rectangle's rows are read
+ * as one span, or one positioned read, worth `gap` bytes of a span (read-cost.ts), when they
+ * are read one by one. Rows that several rectangles share are what makes a window pay.
+ */
+export function rowsAheadPay(spanRows: number, rectRows: number, rowBytes: readonly number[], gap: number): boolean {
+  let whole = 0;
+  let alone = 0;
+  for (const bytes of rowBytes) {
+    whole += bytes;
+    alone += Math.min(bytes, gap);
+  }
+  return spanRows * whole <= rectRows * alone;
+}

@@ -4,7 +4,7 @@
  * items into runs spanning at most maxRows.
  */
 import { writeFileSync } from 'node:fs';
-import { RowWindow, openFitsSync, rowRuns, writeFitsBuffer } from '../../shared/fits';
+import { RowWindow, openFitsSync, rowRuns, rowsAheadPay, writeFitsBuffer } from '../../shared/fits';
 import { makeTempDir, prng } from './helpers';
 
 const W = 37;
@@ -77,5 +77,20 @@ describe('rowRuns', () => {
     ];
     expect(rowRuns(items, span, 10)).toEqual([[items[0]], [items[1]], [items[2]]]);
     expect(rowRuns([], span, 10)).toEqual([]);
+  });
+});
+
+describe('rowsAheadPay', () => {
+  test('rows read once pay when the rectangles share them, counting a row read alone at its span or its positioned read', () => {
+    // Rows of 4,200 bytes, a positioned read worth 10,000 bytes of a span: a rectangle read alone
+    // costs its whole rows, so rows once pay as soon as the heights cover the span.
+    expect(rowsAheadPay(100, 100, [4200], 10000)).toBe(true);
+    expect(rowsAheadPay(100, 99, [4200], 10000)).toBe(false);
+    // Rows of 16 KiB, a read worth 4 KiB: each row must serve four rectangles.
+    expect(rowsAheadPay(100, 399, [16384], 4096)).toBe(false);
+    expect(rowsAheadPay(100, 400, [16384], 4096)).toBe(true);
+    // Planes add up: two planes of 16 KiB and one of 4 KiB, a read worth 8 KiB: (16+16+4) / (8+8+4) = 1.8.
+    expect(rowsAheadPay(100, 180, [16384, 16384, 4096], 8192)).toBe(true);
+    expect(rowsAheadPay(100, 179, [16384, 16384, 4096], 8192)).toBe(false);
   });
 });

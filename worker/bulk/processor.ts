@@ -77,7 +77,7 @@ import {
   type StampPlan,
   type StampProvenance,
 } from '../../shared/bulk/stamp';
-import { READ_AHEAD_BYTES, rowRuns } from '../../shared/fits';
+import { READ_AHEAD_BYTES, learntMaxGap, rowRuns, rowsAheadPay } from '../../shared/fits';
 import { reportWork } from '../../shared/metrics/work';
 import { FetchError, fetchUpload } from '../../shared/net/fetch';
 import { contentTypeOf, gridImageOf, renderPreview, type GridImage } from '../../shared/preview';
@@ -417,10 +417,18 @@ function cutPart(input: ProcessorInput, config: Config, part: number): Processor
     };
     return preview && s.preview ? { ...outcome, preview: drawPreview(s, stamp, preview) } : outcome;
   };
-  /** Reads a run's rows ahead; if they cannot be read, each stamp reads its own (and says why it cannot). */
-  const readAhead = (source: string, run: readonly PartStamp[]): void => {
+  /**
+   * Reads a run's rows ahead when its stamps share enough of them (rowsAheadPay); if they
+   * cannot be read, each stamp reads its own (and says why it cannot).
+   */
+  const readAhead = (source: string, run: readonly PartStamp[], rowBytes: readonly number[]): void => {
     const top = Math.min(...run.map((s) => s.box.y0));
     const bottom = Math.max(...run.map((s) => s.box.y0 + s.box.ny));
+    const heights = run.reduce((sum, s) => sum + s.box.ny, 0);
+    if (!rowsAheadPay(bottom - top, heights, rowBytes, learntMaxGap())) {
+      stampCutter.releaseRows();
+      return;
+    }
     try {
       stampCutter.readRows(source, planes, top, bottom);
     } catch {
@@ -431,8 +439,8 @@ function cutPart(input: ProcessorInput, config: Config, part: number): Processor
     for (const group of byImage(stamps)) {
       const image = images[group[0]!.image]!;
       const rowBytes = stampCutter.rowBytes(image.source, planes);
-      for (const run of stampRuns(group, rowBytes ?? Infinity)) {
-        if (rowBytes !== undefined) readAhead(image.source, run);
+      for (const run of stampRuns(group, rowBytes?.reduce((sum, n) => sum + n, 0) ?? Infinity)) {
+        if (rowBytes !== undefined) readAhead(image.source, run, rowBytes);
         for (const s of run) {
           outcomes.push(cutOne(s, image));
           progress.done++;

@@ -10,7 +10,16 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../../shared/config';
-import { FitsError, READ_AHEAD_BYTES, RowWindow, openFitsSync, rowRuns, type FitsFile } from '../../shared/fits';
+import {
+  FitsError,
+  READ_AHEAD_BYTES,
+  RowWindow,
+  learntMaxGap,
+  openFitsSync,
+  rowRuns,
+  rowsAheadPay,
+  type FitsFile,
+} from '../../shared/fits';
 import { canonicalId, type Dataset, DatasetLookup } from '../../shared/obscore/lookup';
 import type { JobParameter } from '../../shared/uws/model';
 import { LSST_BANDS } from '../../shared/obscore/bands';
@@ -263,8 +272,8 @@ interface PlannedCut {
 /**
  * The order in which a range's results are cut. FITS cutouts of one image go together in
  * pixel-row order, in runs of at most READ_AHEAD_BYTES of rows; a run whose cutouts share
- * rows (their heights add up to at least the rows it spans) has those rows read once
- * (RowWindow) and every cutout copies its own from them, instead of each reading its rows from
+ * enough rows (rowsAheadPay) has those rows read once (RowWindow) and every cutout copies its
+ * own from them, instead of each reading its rows from
  * the file (a 64×64 cutout of a 1050-wide image otherwise reads 64 whole rows per plane).
  * Pictures, and cutouts that cannot be planned (they answer their error when cut), come first,
  * in order.
@@ -320,15 +329,22 @@ function* cuttingOrder(
   }
 }
 
-/** The rows of a run read once, when its cutouts share enough of them to gain; undefined otherwise or when they cannot be read (each cutout then reads its own and answers why it cannot). */
+/**
+ * The rows of a run read once, when its cutouts share enough of them to gain (rowsAheadPay);
+ * undefined otherwise, or when they cannot be read (each cutout then reads its own and answers
+ * why it cannot).
+ */
 function rowsAhead(run: readonly PlannedCut[]): RowWindow | undefined {
   if (run.length < 2) return undefined;
   const y0 = Math.min(...run.map((c) => c.y0));
   const y1 = Math.max(...run.map((c) => c.y1));
   const heights = run.reduce((sum, c) => sum + (c.y1 - c.y0), 0);
-  if (heights < y1 - y0) return undefined;
+  const { file } = run[0]!;
+  const hdus = [...new Set(run.flatMap((c) => c.hdus))];
+  const rowBytes = hdus.map((h) => file.imageLayout(h).width * file.imageLayout(h).bytesPerPixel);
+  if (!rowsAheadPay(y1 - y0, heights, rowBytes, learntMaxGap())) return undefined;
   try {
-    return new RowWindow(run[0]!.file, new Set(run.flatMap((c) => c.hdus)), y0, y1);
+    return new RowWindow(file, hdus, y0, y1);
   } catch (err) {
     if (err instanceof FitsError) return undefined;
     throw err;
