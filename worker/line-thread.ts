@@ -10,9 +10,8 @@ import fs from 'node:fs/promises';
 import { parentPort } from 'node:worker_threads';
 import type { Config } from '../shared/config';
 import { encodeSyncMessage, stoppedOutcome, type SyncRequest } from '../shared/dali/sync-messages';
-import type { WorkCounts } from '../shared/metrics/work';
 import { LineListener } from './line-listener';
-import { LineThreadState, type LineThreadData } from './line-thread-state';
+import { LineTally, LineThreadState, type LineThreadData } from './line-thread-state';
 import { processorInput, syncTaskInput } from './task-input';
 import type { ThreadReply, ThreadSpill, ThreadTask } from './thread';
 
@@ -20,8 +19,11 @@ import type { ThreadReply, ThreadSpill, ThreadTask } from './thread';
 export type LineThreadMessage =
   /** Listening (or not: `error`). */
   | { listening: { port: number } | { error: string } }
-  /** A request ended: its service, what it produced, whether its processor failed (not the user's error). */
-  | { served: { service: string; work?: Partial<WorkCounts>; failure?: string; id: string } }
+  /**
+   * A request ended that the main thread must act on: its processor failed (not the user's
+   * error), or it was stopped (its thread is ended). What requests produce is in the tally.
+   */
+  | { served: { service: string; failure?: string; id: string } }
   /** An api asked to stop a request of this line (the main thread stops it). */
   | { abort: string }
   /** A line closed on a peer's fault. */
@@ -42,6 +44,7 @@ export function serveLine(
   run: (task: ThreadTask, onSpill: (spilled: ThreadSpill['spilled']) => void) => Promise<ThreadReply>,
 ): void {
   const state = new LineThreadState(data.state);
+  const tally = new LineTally(Object.keys(data.processors), data.tally);
   let busy = false;
   let draining = false;
 
@@ -71,8 +74,11 @@ export function serveLine(
       send(encodeSyncMessage({ id, outcome: reply }), true);
     } finally {
       state.end();
+      tally.add(request.service, reply?.work);
+      // The main thread hears only of what it must act on: a failure to log, a stopped
+      // request's thread to end (the counts it reads from the tally).
       const failure = reply && !reply.ok && !reply.userError ? reply.message : undefined;
-      post({ served: { service: request.service, id, ...(reply?.work ? { work: reply.work } : {}), ...(failure ? { failure } : {}) } });
+      if (failure || state.cancelled()) post({ served: { service: request.service, id, ...(failure ? { failure } : {}) } });
     }
   };
 

@@ -17,7 +17,7 @@ import type { LineRegistration } from '../shared/dali/sync-lines';
 import type { Logger } from '../shared/log';
 import type { ThreadCount, WorkerMetrics } from '../shared/metrics';
 import type { UwsService } from '../shared/uws/service';
-import { LineThreadState, type LineThreadData } from './line-thread-state';
+import { LineTally, LineThreadState, type LineThreadData } from './line-thread-state';
 import type { LineThreadCommand, LineThreadMessage } from './line-thread';
 import { INTERRUPT_GRACE_MS, newCancelKey, type CancelReason } from './pool';
 import type { ThreadData } from './thread';
@@ -32,6 +32,7 @@ interface LineThread {
   index: number;
   thread: Worker;
   state: LineThreadState;
+  tally: LineTally;
   cancelKey: number;
   startedAt: number;
   entry?: LineRegistration;
@@ -59,6 +60,11 @@ export function lineThreadCounts(): ThreadCount[] {
   return [...sets].map((set) => set.threadCount());
 }
 
+/** Brings what the thread lines of this process served into the metrics (before a scrape reads them). */
+export function settleLineThreads(): void {
+  for (const set of sets) set.settle();
+}
+
 export class LineThreads {
   private readonly threads = new Map<number, LineThread>();
   private readonly canceller = new StatementCanceller();
@@ -80,6 +86,20 @@ export class LineThreads {
     return { pool: 'line', busy, live: this.threads.size };
   }
 
+  /** Adds what each thread line served since the last call to the metrics (LineTally). */
+  settle(): void {
+    for (const line of this.threads.values()) this.settleLine(line);
+  }
+
+  private settleLine(line: LineThread): void {
+    const { metrics } = this.deps;
+    if (!metrics) return;
+    for (const served of line.tally.take()) {
+      metrics.syncTaken.inc({ route: 'thread' }, served.requests);
+      metrics.work({ service: served.service, mode: 'sync' }, served.work);
+    }
+  }
+
   /** Starts SYNC_THREAD_LINES threads and waits until each listens (or could not). */
   async start(): Promise<void> {
     await Promise.all(Array.from({ length: this.deps.config.syncThreadLines }, (_, index) => this.startThread(index)));
@@ -91,10 +111,17 @@ export class LineThreads {
     const { config } = this.deps;
     const state = new LineThreadState();
     const cancelKey = newCancelKey();
-    const line: LineThreadData = { state: state.buffer, cancelKey, processors: this.processors, host: config.workerSyncHost };
+    const tally = new LineTally(Object.keys(this.processors));
+    const line: LineThreadData = {
+      state: state.buffer,
+      tally: tally.buffer,
+      cancelKey,
+      processors: this.processors,
+      host: config.workerSyncHost,
+    };
     const thread = new Worker(this.entry, { workerData: { config, niceness: 0, line } satisfies ThreadData });
     const exited = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
-    const self: LineThread = { index, thread, state, cancelKey, startedAt: Date.now(), ending: false, exited };
+    const self: LineThread = { index, thread, state, tally, cancelKey, startedAt: Date.now(), ending: false, exited };
     this.threads.set(index, self);
     return new Promise<void>((resolve) => {
       thread.on('message', (message: LineThreadMessage) => {
@@ -113,6 +140,7 @@ export class LineThreads {
       thread.on('error', (err) => this.deps.log.error({ err, thread: index }, 'thread line failed'));
       thread.on('exit', () => {
         resolve();
+        this.settleLine(self); // what it served before it ended still counts
         if (self.entry) void this.deps.unregister(self.entry);
         if (this.threads.get(index) !== self || this.closing) return;
         this.threads.delete(index);
@@ -124,10 +152,7 @@ export class LineThreads {
   }
 
   private served(line: LineThread, served: Extract<LineThreadMessage, { served: unknown }>['served']): void {
-    const { metrics, log } = this.deps;
-    metrics?.syncTaken.inc({ route: 'thread' });
-    if (served.work) metrics?.work({ service: served.service, mode: 'sync' }, served.work);
-    if (served.failure) log.error({ id: served.id, service: served.service, message: served.failure }, 'sync processor failed');
+    if (served.failure) this.deps.log.error({ id: served.id, service: served.service, message: served.failure }, 'sync processor failed');
     // A stopped request's thread has answered: end it now (a fresh one takes its place).
     if (line.ending) void line.thread.terminate();
   }

@@ -10,7 +10,7 @@ import { JobStore } from '../shared/uws/store';
 import { configOrExit, runUntilSignal } from '../shared/lifecycle';
 import { cancellationBuilt } from '../shared/db/cancel';
 import { rowEncodersBuilt } from '../shared/votable/native';
-import { lineThreadCounts } from './line-threads';
+import { lineThreadCounts, settleLineThreads } from './line-threads';
 import { observeWork, threadCounts } from './pool';
 import { JobRunner } from './runner';
 
@@ -56,7 +56,7 @@ async function serveMetrics(config: Config, metrics: WorkerMetrics, log: Logger)
 const config = configOrExit();
 const log = createLogger('worker', config.logLevel);
 runUntilSignal(log, async () => {
-  const metrics = new WorkerMetrics({ threads: () => [...threadCounts(), ...lineThreadCounts()] });
+  const metrics = new WorkerMetrics({ threads: () => [...threadCounts(), ...lineThreadCounts()], settle: settleLineThreads });
   // Before the connections: a worker waiting for Redis or its store can be scraped already.
   const metricsServer = await serveMetrics(config, metrics, log);
   observeWork((task, work) => metrics.work(task, work));

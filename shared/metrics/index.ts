@@ -170,6 +170,8 @@ export interface ThreadCount {
 
 export interface WorkerMetricSources {
   threads(): ThreadCount[];
+  /** Brings counts kept elsewhere (thread lines' tallies in shared memory) into the counters, before they are read. */
+  settle?(): void;
 }
 
 /** What a task was: its service, and whether a UWS job (or a part of one) or a sync request. */
@@ -188,6 +190,7 @@ export class WorkerMetrics extends JobMetrics {
   constructor(sources: WorkerMetricSources) {
     super();
     const registers = [this.registry];
+    const settle = () => sources.settle?.();
     this.queueWait = new Histogram({
       name: `${PREFIX}uws_queue_wait_seconds`,
       help: 'Time UWS jobs waited QUEUED before a worker started them (first attempts)',
@@ -200,24 +203,28 @@ export class WorkerMetrics extends JobMetrics {
       help: 'Cutouts made (SODA cutouts and bulk stamps with pixels)',
       labelNames: ['service', 'mode'],
       registers,
+      collect: settle,
     });
     this.cutoutBytes = new Counter({
       name: `${PREFIX}cutout_bytes_total`,
       help: 'Bytes of the cutouts made',
       labelNames: ['service', 'mode'],
       registers,
+      collect: settle,
     });
     this.rows = new Counter({
       name: `${PREFIX}rows_streamed_total`,
       help: 'Rows written into query results (TAP)',
       labelNames: ['service', 'mode'],
       registers,
+      collect: settle,
     });
     this.syncTaken = new Counter({
       name: `${PREFIX}sync_requests_taken_total`,
       help: 'DALI-sync requests this worker took, by the way they came: "thread" (a thread line, straight from an api to the processor thread), "line" (straight from an api to the worker) or "queue" (the Redis list)',
       labelNames: ['route'],
       registers,
+      collect: settle,
     });
     const busy: Gauge<'pool'> = new Gauge({
       name: `${PREFIX}worker_threads_busy`,

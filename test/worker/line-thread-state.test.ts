@@ -4,7 +4,7 @@
  * main thread's cancel with its reason.
  */
 import { TASK_CANCELLED } from '../../shared/db/cancel';
-import { LineThreadState } from '../../worker/line-thread-state';
+import { LineTally, LineThreadState } from '../../worker/line-thread-state';
 
 test('the main thread reads the running request (id, start, limit) from the shared memory, and nothing once it ended', () => {
   const thread = new LineThreadState();
@@ -35,4 +35,23 @@ test('a cancel carries its reason, and sets the flag shared/db/cancel.ts reads',
   const other = new LineThreadState();
   new LineThreadState(other.buffer).cancel('abort');
   expect(other.cancelled()).toBe('abort');
+});
+
+describe('LineTally', () => {
+  test('the main thread takes what the thread added since it last took, per service', () => {
+    const thread = new LineTally(['tap', 'cutout']);
+    const main = new LineTally(['tap', 'cutout'], thread.buffer);
+    expect(main.take()).toEqual([]);
+    thread.add('tap', { rows: 3 });
+    thread.add('tap', undefined);
+    thread.add('cutout', { cutouts: 1, cutoutBytes: 72000 });
+    thread.add('sia', { rows: 5 }); // not a service of this line: not counted
+    expect(main.take()).toEqual([
+      { service: 'tap', requests: 2, work: { rows: 3 } },
+      { service: 'cutout', requests: 1, work: { cutouts: 1, cutoutBytes: 72000 } },
+    ]);
+    expect(main.take()).toEqual([]);
+    thread.add('cutout', { cutouts: 2, cutoutBytes: 2 ** 40 });
+    expect(main.take()).toEqual([{ service: 'cutout', requests: 1, work: { cutouts: 2, cutoutBytes: 2 ** 40 } }]);
+  });
 });
