@@ -199,6 +199,41 @@ describe('SODA async', () => {
     }
   }, 60000);
 
+  test('a job over every image cuts the cutouts of each image together, in row order: every result is the sync cutout under its own number', async () => {
+    // Every image of the store × two overlapping circles (SODA §6: ID-major combinations):
+    // cutouts are cut grouped by file and sorted by row, and must keep their numbers.
+    const query = new URLSearchParams({
+      REQUEST: 'doQuery',
+      LANG: 'ADQL',
+      RESPONSEFORMAT: 'csv',
+      QUERY: "SELECT obs_publisher_did FROM ivoa.ObsCore WHERE dataproduct_type = 'image' ORDER BY obs_publisher_did",
+    });
+    const ids = (await client.get(`/api/tap/sync?${query.toString()}`)).text.trim().split(/\r?\n/).slice(1);
+    expect(ids.length).toBeGreaterThan(10);
+    const regions: [string, string][] = [
+      ['CIRCLE', `${TARGET.ra} ${TARGET.dec} 0.004`],
+      ['CIRCLE', `${TARGET.ra + 0.002} ${TARGET.dec + 0.001} 0.003`],
+    ];
+    const job = await client.create('cutout', [...ids.map((id): [string, string] => ['ID', id]), ...regions, ['PHASE', 'RUN']]);
+    expect(await client.settle(job, 60000)).toBe('COMPLETED');
+    let fits = 0;
+    for (const [i, id] of ids.entries()) {
+      for (const [k, region] of regions.entries()) {
+        const asyncReply = await fetch(`${job}/results/cutout-${i * regions.length + k + 1}`);
+        const syncReply = await fetch(`${fx.stack.url}/api/cutout/sync?${new URLSearchParams([['ID', id], region]).toString()}`);
+        const asyncBytes = Buffer.from(await asyncReply.arrayBuffer());
+        if (syncReply.status === 204) {
+          expect(asyncBytes.toString('latin1')).toMatch(/^UsageError: no overlap/);
+          continue;
+        }
+        expect(syncReply.status).toBe(200);
+        expect(asyncBytes.equals(Buffer.from(await syncReply.arrayBuffer()))).toBe(true);
+        fits++;
+      }
+    }
+    expect(fits).toBeGreaterThanOrEqual(2 * 5); // the coadds of the target's patch, at least
+  }, 90000);
+
   test('large jobs reuse their cutting threads (warm code); idle ones end after WORKER_THREAD_IDLE', async () => {
     // The compiled processor, called as its thread calls it (its cutting threads need compiled code).
     // eslint-disable-next-line @typescript-eslint/no-require-imports

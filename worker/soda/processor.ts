@@ -259,11 +259,10 @@ interface NextCut {
   rows?: RowWindow;
 }
 
-/** A FITS cutout of a range, planned: the file it is cut from and the rows it spans. */
+/** A FITS cutout of a range, planned: the file it is cut from, and the HDUs and rows it spans. */
 interface PlannedCut {
   index: number;
   path: string;
-  file: FitsFile;
   hdus: readonly number[];
   y0: number;
   y1: number;
@@ -273,10 +272,9 @@ interface PlannedCut {
  * The order in which a range's results are cut. FITS cutouts of one image go together in
  * pixel-row order, in runs of at most READ_AHEAD_BYTES of rows; a run whose cutouts share
  * enough rows (rowsAheadPay) has those rows read once (RowWindow) and every cutout copies its
- * own from them, instead of each reading its rows from
- * the file (a 64×64 cutout of a 1050-wide image otherwise reads 64 whole rows per plane).
- * Pictures, and cutouts that cannot be planned (they answer their error when cut), come first,
- * in order.
+ * own from them, instead of each reading its rows from the file (a 64×64 cutout of a
+ * 1050-wide image otherwise reads 64 whole rows per plane). Pictures, and cutouts that cannot
+ * be planned (they answer their error when cut), come first, in order.
  */
 function* cuttingOrder(
   groups: readonly (readonly SodaCutout[])[],
@@ -306,7 +304,6 @@ function* cuttingOrder(
     const cut: PlannedCut = {
       index,
       path: resolved.path,
-      file: planned.file,
       hdus: hdus.map((h) => h.index),
       y0: Math.min(...hdus.map((h) => h.rect.y0)),
       y1: Math.max(...hdus.map((h) => h.rect.y0 + h.rect.height)),
@@ -315,15 +312,23 @@ function* cuttingOrder(
     if (same) same.push(cut);
     else byFile.set(cut.path, [cut]);
   }
-  for (const cuts of byFile.values()) {
+  for (const [source, cuts] of byFile) {
     cuts.sort((a, b) => a.y0 - b.y0 || a.index - b.index);
-    const { file } = cuts[0]!;
+    // Opened again: planning a range of more images than OPEN_FILES closed the first ones.
+    let file: FitsFile;
+    try {
+      file = openFiles.getOrCreate(source, () => openFitsSync(source));
+    } catch {
+      // Each cutout then opens it itself, and fails as it would have.
+      for (const c of cuts) yield { index: c.index };
+      continue;
+    }
     const rowBytes = cuts[0]!.hdus.reduce((sum, h) => {
       const layout = file.imageLayout(h);
       return sum + layout.width * layout.bytesPerPixel;
     }, 0);
     for (const run of rowRuns(cuts, (c) => c, Math.max(1, Math.floor(READ_AHEAD_BYTES / rowBytes)))) {
-      const rows = rowsAhead(run);
+      const rows = rowsAhead(file, run);
       for (const c of run) yield { index: c.index, ...(rows ? { rows } : {}) };
     }
   }
@@ -334,12 +339,11 @@ function* cuttingOrder(
  * undefined otherwise, or when they cannot be read (each cutout then reads its own and answers
  * why it cannot).
  */
-function rowsAhead(run: readonly PlannedCut[]): RowWindow | undefined {
+function rowsAhead(file: FitsFile, run: readonly PlannedCut[]): RowWindow | undefined {
   if (run.length < 2) return undefined;
   const y0 = Math.min(...run.map((c) => c.y0));
   const y1 = Math.max(...run.map((c) => c.y1));
   const heights = run.reduce((sum, c) => sum + (c.y1 - c.y0), 0);
-  const { file } = run[0]!;
   const hdus = [...new Set(run.flatMap((c) => c.hdus))];
   const rowBytes = hdus.map((h) => file.imageLayout(h).width * file.imageLayout(h).bytesPerPixel);
   if (!rowsAheadPay(y1 - y0, heights, rowBytes, learntMaxGap())) return undefined;
