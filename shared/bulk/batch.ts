@@ -24,7 +24,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { bufferMember, decodeLayout, tarLayout, zipLayout, type ArchiveLayout, type ArchiveMember } from '../archive';
+import { crc32, decodeLayout, tarLayout, zipLayout, type ArchiveLayout, type ArchiveMember } from '../archive';
 import { writeManifestCsv, writeManifestVotable, type ManifestRow, type ManifestStatus } from './manifest';
 import type { BulkPreview, BulkRgb, EdgeMode, Packaging, Plane } from './params';
 import type { PixelBox, StampProvenance } from './stamp';
@@ -417,14 +417,21 @@ export function readBatchArchive(dir: string): ArchiveLayout | undefined {
 
 /**
  * The whole batch's archive: every stamp and picture, the composites, then manifest.csv
- * (written by the finish step, which passes the parts' outcomes it has already read).
+ * (written by the finish step, which passes the parts' outcomes it has already read). The
+ * manifest is a member read from its file, like the stamps, not bytes kept in the layout: a
+ * 100,000-row batch's would otherwise be ~70 MB of the layout file the api reads for every
+ * download.
  */
 export function batchArchive(dir: string, plan: BatchPlan, outcomes?: ReadonlyMap<number, StampOutcome>): ArchiveLayout {
   if (plan.packaging === 'none') throw new Error('a batch with PACKAGE=none has no archive');
-  const csv = fs.readFileSync(path.join(dir, MANIFEST_CSV));
-  return archiveLayout(plan.packaging, [
-    ...stampMembers(dir, plan, outcomes),
-    ...compositeMembers(dir, plan),
-    bufferMember(MANIFEST_CSV, csv, new Date(plan.createdAt)),
-  ]);
+  const file = path.join(dir, MANIFEST_CSV);
+  const csv = fs.readFileSync(file);
+  const manifest: ArchiveMember = {
+    name: MANIFEST_CSV,
+    size: csv.length,
+    crc32: crc32(csv),
+    mtime: new Date(plan.createdAt),
+    source: { file, offset: 0 },
+  };
+  return archiveLayout(plan.packaging, [...stampMembers(dir, plan, outcomes), ...compositeMembers(dir, plan), manifest]);
 }
