@@ -10,6 +10,7 @@ import { JobStore } from '../shared/uws/store';
 import { configOrExit, runUntilSignal } from '../shared/lifecycle';
 import { cancellationBuilt } from '../shared/db/cancel';
 import { rowEncodersBuilt } from '../shared/votable/native';
+import { fitsRowsBuilt } from '../shared/fits/native';
 import { lineThreadCounts, settleLineThreads } from './line-threads';
 import { observeWork, threadCounts } from './pool';
 import { JobRunner } from './runner';
@@ -67,9 +68,11 @@ runUntilSignal(log, async () => {
   await runner.start();
   // Where the encoders were not built (no C++ compiler), large results take 2–3× the CPU.
   const rowEncoders = !config.nativeRows ? 'off (NATIVE_ROWS=0)' : rowEncodersBuilt() ? 'native' : 'not built: JavaScript';
+  // Without the addon a cutout's rows cost Node's fs.readSync wrapper each.
+  const fitsRows = !config.fitsNativeRows ? 'off (FITS_NATIVE_ROWS=0)' : fitsRowsBuilt() ? 'native' : 'not built: JavaScript';
   // Without the cancel extension a stopped query runs on inside SQLite until it ends.
   const cancellation = cancellationBuilt() ? 'statements interrupted' : 'not built: statements run to their end';
-  log.info({ services: [...services.keys()], concurrency: config.workerConcurrency, rowEncoders, cancellation }, 'worker ready');
+  log.info({ services: [...services.keys()], concurrency: config.workerConcurrency, rowEncoders, fitsRows, cancellation }, 'worker ready');
   process.send?.({ ready: true });
   return async () => {
     await runner.stop();

@@ -11,6 +11,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { Config } from '../shared/config';
 import { runStatementsFor } from '../shared/db/cancel';
 import { encodeSyncMessage } from '../shared/dali/sync-messages';
+import { useNativeReadRows } from '../shared/fits/native';
 import { takeWork, type WorkCounts } from '../shared/metrics/work';
 import { outputCounter } from '../shared/uws/results';
 import type { ProgressDelta, ProgressReport } from '../shared/uws/model';
@@ -105,6 +106,7 @@ export interface ThreadData {
 }
 
 const { config, niceness, line } = workerData as ThreadData;
+useNativeReadRows(config.fitsNativeRows);
 if (niceness !== 0) {
   try {
     setPriority(niceness);

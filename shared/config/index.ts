@@ -130,6 +130,11 @@ export interface Config {
    * (NATIVE_ROWS=1, default); 0 encodes every row in JavaScript (same bytes, slower).
    */
   nativeRows: boolean;
+  /**
+   * A cutout's rows are read in one call of the compiled addon where it is built
+   * (FITS_NATIVE_ROWS=1, default); 0 reads them with one fs.readSync each (same bytes, slower).
+   */
+  fitsNativeRows: boolean;
   /** IDs answered per DataLink request; more → overflow indicator (DATALINK_MAX_IDS). */
   datalinkMaxIds: number;
   /** Seconds a signed file URL stays valid (SIGNED_URL_TTL). */
@@ -305,6 +310,7 @@ export function readConfig(env: Env = process.env): EnvConfig {
     workerSyncPort: integer(env, 'WORKER_SYNC_PORT', 0, 0, 65535),
     workerSyncAddress: env.WORKER_SYNC_ADDRESS?.trim() || wildcardToHostname(env.WORKER_SYNC_HOST?.trim() || '127.0.0.1'),
     nativeRows: integer(env, 'NATIVE_ROWS', 1, 0, 1) === 1,
+    fitsNativeRows: integer(env, 'FITS_NATIVE_ROWS', 1, 0, 1) === 1,
     datalinkMaxIds: integer(env, 'DATALINK_MAX_IDS', 1000, 1),
     signedUrlTtl: integer(env, 'SIGNED_URL_TTL', 3600, 1),
     previewCacheBytes: integer(env, 'PREVIEW_CACHE_BYTES', 1 << 30, 0),
@@ -416,6 +422,7 @@ export function configEnv(config: Config): Record<string, string> {
     WORKER_SYNC_PORT: String(config.workerSyncPort),
     WORKER_SYNC_ADDRESS: config.workerSyncAddress,
     NATIVE_ROWS: config.nativeRows ? '1' : '0',
+    FITS_NATIVE_ROWS: config.fitsNativeRows ? '1' : '0',
     DATALINK_MAX_IDS: String(config.datalinkMaxIds),
     SIGNED_URL_TTL: String(config.signedUrlTtl),
     PREVIEW_CACHE_BYTES: String(config.previewCacheBytes),

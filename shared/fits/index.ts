@@ -4,7 +4,7 @@
  */
 export { FitsError } from './errors';
 export { FileVersions } from './version';
-export { READ_AHEAD_BYTES, RowWindow, rowRuns, rowsAheadPay } from './row-window';
+export { READ_AHEAD_BYTES, RowWindow, rowRuns, rowsAheadPay, type ReadAheadRun } from './row-window';
 export {
   BLOCK_SIZE,
   CARD_LENGTH,

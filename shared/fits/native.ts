@@ -19,13 +19,28 @@ export const FITS_ROWS_ADDON = path.join(PROJECT_ROOT, 'dist', 'native', 'vo_fit
  */
 export type ReadRows = (fd: number, target: Uint8Array, position: number, count: number, bytes: number, stride: number) => number;
 
-let loaded: ReadRows | null | undefined;
+/** Whether `npm run build` made the addon (without a C++ compiler it cannot). */
+export function fitsRowsBuilt(library = FITS_ROWS_ADDON): boolean {
+  return fs.existsSync(library);
+}
 
-/** The addon's readRows, or undefined when it was not built (or FITS_NATIVE_ROWS=0). */
+let loaded: ReadRows | null | undefined;
+let enabled = true;
+
+/**
+ * Whether this thread reads rows through the addon (FITS_NATIVE_ROWS, Config.fitsNativeRows:
+ * set by each worker thread from its configuration; the environment is not read here).
+ */
+export function useNativeReadRows(on: boolean): void {
+  enabled = on;
+}
+
+/** The addon's readRows, or undefined when it was not built or is not to be used (useNativeReadRows). */
 export function nativeReadRows(): ReadRows | undefined {
+  if (!enabled) return undefined;
   if (loaded === undefined) {
     loaded = null;
-    if (process.env.FITS_NATIVE_ROWS !== '0' && fs.existsSync(FITS_ROWS_ADDON)) {
+    if (fitsRowsBuilt()) {
       const addon = { exports: {} as { readRows?: ReadRows } };
       process.dlopen(addon, FITS_ROWS_ADDON);
       loaded = addon.exports.readRows ?? null;

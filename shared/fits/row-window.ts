@@ -56,46 +56,58 @@ export class RowWindow {
   }
 }
 
+/** Items whose rows may be read once for all of them: the rows they span, and their heights added up. */
+export interface ReadAheadRun<T> {
+  readonly items: T[];
+  /** First and last row + 1 of any item (unclipped: an item may reach beyond the image). */
+  readonly y0: number;
+  readonly y1: number;
+  /** Rows the items read each on its own: their heights added up. */
+  readonly rows: number;
+}
+
 /**
  * Items sorted by their first row, cut into runs whose rows (the first row of the run, or row
- * 0, to the last row of any) span at most `maxRows`: the rows of each run can be read once
- * (RowWindow) for all its items. An item taller than maxRows is a run of its own.
+ * 0, to the last row of any) fit READ_AHEAD_BYTES of an image whose rows are `rowBytes`
+ * long (one length per HDU read): the rows of each run can be read once (RowWindow) for all its
+ * items. An item taller than that is a run of its own.
  */
-export function rowRuns<T>(items: readonly T[], rowsOf: (item: T) => { y0: number; y1: number }, maxRows: number): T[][] {
-  const runs: T[][] = [];
-  let run: T[] = [];
-  let first = 0;
-  let last = 0;
+export function rowRuns<T>(
+  items: readonly T[],
+  rowsOf: (item: T) => { y0: number; y1: number },
+  rowBytes: readonly number[],
+): ReadAheadRun<T>[] {
+  const maxRows = Math.max(1, Math.floor(READ_AHEAD_BYTES / rowBytes.reduce((sum, n) => sum + n, 0)));
+  const runs: ReadAheadRun<T>[] = [];
+  let run: { items: T[]; y0: number; y1: number; rows: number } | undefined;
   for (const item of items) {
     const { y0, y1 } = rowsOf(item);
-    if (run.length > 0 && Math.max(last, y1) - first > maxRows) {
+    if (run && Math.max(run.y1, y1) - Math.max(0, run.y0) > maxRows) {
       runs.push(run);
-      run = [];
+      run = undefined;
     }
-    if (run.length === 0) {
-      first = Math.max(0, y0);
-      last = y1;
-    }
-    last = Math.max(last, y1);
-    run.push(item);
+    if (!run) run = { items: [], y0, y1, rows: 0 };
+    run.items.push(item);
+    run.y1 = Math.max(run.y1, y1);
+    run.rows += y1 - y0;
   }
-  if (run.length > 0) runs.push(run);
+  if (run) runs.push(run);
   return runs;
 }
 
 /**
- * Whether reading rows once for a run of rectangles beats each reading its own: `spanRows`
- * whole rows of each HDU (`rowBytes`, one per HDU), against `rectRows` rows (the rectangles'
- * heights added up) each read alone, which costs its whole row when a rectangle's rows are read
- * as one span, or one positioned read, worth `gap` bytes of a span (read-cost.ts), when they
- * are read one by one. Rows that several rectangles share are what makes a window pay.
+ * Whether reading a run's rows once beats each of its rectangles reading its own: the run's
+ * whole rows of each HDU (`rowBytes`, one per HDU), against its rectangles' rows each read
+ * alone, which costs its whole row when a rectangle's rows are read as one span, or one
+ * positioned read, worth `gap` bytes of a span (read-cost.ts), when they are read one by one.
+ * Rows that several rectangles share are what makes a window pay.
  */
-export function rowsAheadPay(spanRows: number, rectRows: number, rowBytes: readonly number[], gap: number): boolean {
+export function rowsAheadPay(run: Omit<ReadAheadRun<unknown>, 'items'>, rowBytes: readonly number[], gap: number): boolean {
   let whole = 0;
   let alone = 0;
   for (const bytes of rowBytes) {
     whole += bytes;
     alone += Math.min(bytes, gap);
   }
-  return spanRows * whole <= rectRows * alone;
+  return (run.y1 - run.y0) * whole <= run.rows * alone;
 }

@@ -2,7 +2,8 @@
  * Rows read in one call (shared/fits/native/rows.cc, built by `npm run build`): the same bytes
  * as one fs.readSync per row, the row where the file ends, errors as −errno, and arguments that
  * would write past the target refused. fdSource uses it for a rectangle's rows; the JavaScript
- * loop it replaces reads the same bytes (FITS_NATIVE_ROWS=0 in a child process).
+ * loop it replaces reads the same bytes (useNativeReadRows(false), as FITS_NATIVE_ROWS=0 sets it,
+ * in a child process).
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -74,6 +75,8 @@ describe('readRows', () => {
     // The JavaScript loop runs in a child with FITS_NATIVE_ROWS=0 (the addon is loaded once per process).
     const script = `
       const { writeFitsBuffer, openFitsSync } = require(${JSON.stringify(compiledModule(require.resolve('../../shared/fits')))});
+      const native = require(${JSON.stringify(compiledModule(require.resolve('../../shared/fits/native')))});
+      native.useNativeReadRows(process.argv[1] === 'native');
       const fs = require('node:fs');
       const file = ${JSON.stringify(tmp.path('wide.fits'))};
       if (!fs.existsSync(file)) {
@@ -82,15 +85,16 @@ describe('readRows', () => {
       }
       const fits = openFitsSync(file);
       const bytes = fits.readRectBytes(0, { x0: 1234, y0: 7, width: 64, height: 40 }, undefined, { maxGapBytes: 0 });
-      process.stdout.write(require('node:crypto').createHash('sha256').update(bytes).digest('hex') + ' ' + bytes.length);
+      const hash = require('node:crypto').createHash('sha256').update(bytes).digest('hex');
+      process.stdout.write(hash + ' ' + bytes.length + ' ' + (native.nativeReadRows() ? 'addon' : 'javascript'));
     `;
-    const run = (env: Record<string, string>) => {
-      const child = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, ...env }, encoding: 'utf8' });
+    const run = (how: 'native' | 'javascript') => {
+      const child = spawnSync(process.execPath, ['-e', script, how], { encoding: 'utf8' });
       expect(child.stderr).toBe('');
       return child.stdout;
     };
-    const native = run({});
-    expect(native).toMatch(/^[0-9a-f]{64} 10240$/);
-    expect(run({ FITS_NATIVE_ROWS: '0' })).toBe(native);
+    const native = run('native');
+    expect(native).toMatch(/^[0-9a-f]{64} 10240 addon$/);
+    expect(run('javascript')).toBe(native.replace(/addon$/, 'javascript'));
   });
 });

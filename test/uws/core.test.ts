@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, loadConfig } from '../../shared/config';
+import { ConfigError, configEnv, loadConfig } from '../../shared/config';
 import { PROJECT_ROOT } from '../../shared/runtime';
 import { canTransition, isActive, isFinal, PHASES, sourcesOf } from '../../shared/uws/phase';
 import { isoTime, parseIsoTime } from '../../shared/uws/time';
@@ -205,6 +205,14 @@ describe('configuration', () => {
     expect(config.uws.executionDurationDefault).toBe(600);
     expect(config.uws.executionDurationMax).toBe(3600);
     expect(config.databaseUrl).toBe(path.join(varDir, 'jobs.sqlite'));
+  });
+
+  test('FITS_NATIVE_ROWS is 0 or 1 (default 1), and travels to child processes', () => {
+    expect(loadConfig({ VAR_DIR: varDir }).fitsNativeRows).toBe(true);
+    const off = loadConfig({ VAR_DIR: varDir, FITS_NATIVE_ROWS: '0' });
+    expect(off.fitsNativeRows).toBe(false);
+    expect(configEnv(off).FITS_NATIVE_ROWS).toBe('0');
+    expect(() => loadConfig({ VAR_DIR: varDir, FITS_NATIVE_ROWS: 'yes' })).toThrow(ConfigError);
   });
 
   test('AUTH_TOKENS are token:owner pairs', () => {

@@ -77,7 +77,7 @@ import {
   type StampPlan,
   type StampProvenance,
 } from '../../shared/bulk/stamp';
-import { READ_AHEAD_BYTES, learntMaxGap, rowRuns, rowsAheadPay } from '../../shared/fits';
+import { learntMaxGap, rowRuns, rowsAheadPay, type ReadAheadRun } from '../../shared/fits';
 import { reportWork } from '../../shared/metrics/work';
 import { FetchError, fetchUpload } from '../../shared/net/fetch';
 import { contentTypeOf, gridImageOf, renderPreview, type GridImage } from '../../shared/preview';
@@ -355,11 +355,12 @@ async function start(input: ProcessorInput, config: Config): Promise<ProcessorOu
 // part n
 
 /**
- * The stamps of one image in pixel-row order, in runs whose rows (over the planes) fit
- * READ_AHEAD_BYTES: each run's rows are read once (StampCutter.readRows) for all its stamps.
+ * The stamps of one image in pixel-row order, in runs whose rows (over the planes, each
+ * `rowBytes` long) fit READ_AHEAD_BYTES: each run's rows can be read once
+ * (StampCutter.readRows) for all its stamps.
  */
-function stampRuns(stamps: readonly PartStamp[], rowBytes: number): PartStamp[][] {
-  return rowRuns(stamps, (s) => ({ y0: s.box.y0, y1: s.box.y0 + s.box.ny }), Math.max(1, Math.floor(READ_AHEAD_BYTES / rowBytes)));
+function stampRuns(stamps: readonly PartStamp[], rowBytes: readonly number[]): ReadAheadRun<PartStamp>[] {
+  return rowRuns(stamps, (s) => ({ y0: s.box.y0, y1: s.box.y0 + s.box.ny }), rowBytes);
 }
 
 function cutPart(input: ProcessorInput, config: Config, part: number): ProcessorOutcome {
@@ -421,16 +422,13 @@ function cutPart(input: ProcessorInput, config: Config, part: number): Processor
    * Reads a run's rows ahead when its stamps share enough of them (rowsAheadPay); if they
    * cannot be read, each stamp reads its own (and says why it cannot).
    */
-  const readAhead = (source: string, run: readonly PartStamp[], rowBytes: readonly number[]): void => {
-    const top = Math.min(...run.map((s) => s.box.y0));
-    const bottom = Math.max(...run.map((s) => s.box.y0 + s.box.ny));
-    const heights = run.reduce((sum, s) => sum + s.box.ny, 0);
-    if (!rowsAheadPay(bottom - top, heights, rowBytes, learntMaxGap())) {
+  const readAhead = (source: string, run: ReadAheadRun<PartStamp>, rowBytes: readonly number[]): void => {
+    if (!rowsAheadPay(run, rowBytes, learntMaxGap())) {
       stampCutter.releaseRows();
       return;
     }
     try {
-      stampCutter.readRows(source, planes, top, bottom);
+      stampCutter.readRows(source, planes, run.y0, run.y1);
     } catch {
       stampCutter.releaseRows();
     }
@@ -439,9 +437,9 @@ function cutPart(input: ProcessorInput, config: Config, part: number): Processor
     for (const group of byImage(stamps)) {
       const image = images[group[0]!.image]!;
       const rowBytes = stampCutter.rowBytes(image.source, planes);
-      for (const run of stampRuns(group, rowBytes?.reduce((sum, n) => sum + n, 0) ?? Infinity)) {
+      for (const run of stampRuns(group, rowBytes ?? [])) {
         if (rowBytes !== undefined) readAhead(image.source, run, rowBytes);
-        for (const s of run) {
+        for (const s of run.items) {
           outcomes.push(cutOne(s, image));
           progress.done++;
         }

@@ -4,9 +4,11 @@
  * for reuse by the job's processor thread, so the next large job cuts with compiled code.
  */
 import { parentPort } from 'node:worker_threads';
+import { useNativeReadRows } from '../../shared/fits/native';
 import { cutRange, type CutPart } from './processor';
 
 parentPort?.on('message', (part: CutPart) => {
+  useNativeReadRows(part.config.fitsNativeRows);
   try {
     parentPort?.postMessage(cutRange(part));
   } catch (err) {

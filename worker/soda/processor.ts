@@ -12,13 +12,13 @@ import { Worker } from 'node:worker_threads';
 import type { Config } from '../../shared/config';
 import {
   FitsError,
-  READ_AHEAD_BYTES,
   RowWindow,
   learntMaxGap,
   openFitsSync,
   rowRuns,
   rowsAheadPay,
   type FitsFile,
+  type ReadAheadRun,
 } from '../../shared/fits';
 import { canonicalId, type Dataset, DatasetLookup } from '../../shared/obscore/lookup';
 import type { JobParameter } from '../../shared/uws/model';
@@ -42,6 +42,7 @@ import {
   planCutout,
   SodaError,
   sodaErrorText,
+  type CutoutOptions,
   type CutoutPlan,
   type SodaCutout,
   type SodaOutput,
@@ -97,7 +98,7 @@ function cut(
   cutout: SodaCutout,
   config: Config,
   resolved: Resolved,
-  options: { allocate?: (bytes: number) => Buffer | undefined; forPicture?: boolean; rows?: RowWindow } = {},
+  options: Pick<CutoutOptions, 'allocate' | 'rows'> & { forPicture?: boolean } = {},
 ): Buffer | null {
   const planned = plannedCutout(cutout, resolved);
   if (!planned) return null;
@@ -270,7 +271,7 @@ interface PlannedCut {
 
 /**
  * The order in which a range's results are cut. FITS cutouts of one image go together in
- * pixel-row order, in runs of at most READ_AHEAD_BYTES of rows; a run whose cutouts share
+ * pixel-row order, in runs of at most READ_AHEAD_BYTES of rows (rowRuns); a run whose cutouts share
  * enough rows (rowsAheadPay) has those rows read once (RowWindow) and every cutout copies its
  * own from them, instead of each reading its rows from the file (a 64×64 cutout of a
  * 1050-wide image otherwise reads 64 whole rows per plane). Pictures, and cutouts that cannot
@@ -323,13 +324,15 @@ function* cuttingOrder(
       for (const c of cuts) yield { index: c.index };
       continue;
     }
-    const rowBytes = cuts[0]!.hdus.reduce((sum, h) => {
-      const layout = file.imageLayout(h);
-      return sum + layout.width * layout.bytesPerPixel;
-    }, 0);
-    for (const run of rowRuns(cuts, (c) => c, Math.max(1, Math.floor(READ_AHEAD_BYTES / rowBytes)))) {
-      const rows = rowsAhead(file, run);
-      for (const c of run) yield { index: c.index, ...(rows ? { rows } : {}) };
+    // The HDUs any of them cuts, and the length of a row of each.
+    const hdus = [...new Set(cuts.flatMap((c) => c.hdus))];
+    const rowBytes = hdus.map((h) => {
+      const { width, bytesPerPixel } = file.imageLayout(h);
+      return width * bytesPerPixel;
+    });
+    for (const run of rowRuns(cuts, (c) => c, rowBytes)) {
+      const rows = rowsAhead(file, run, hdus, rowBytes);
+      for (const c of run.items) yield { index: c.index, ...(rows ? { rows } : {}) };
     }
   }
 }
@@ -339,16 +342,15 @@ function* cuttingOrder(
  * undefined otherwise, or when they cannot be read (each cutout then reads its own and answers
  * why it cannot).
  */
-function rowsAhead(file: FitsFile, run: readonly PlannedCut[]): RowWindow | undefined {
-  if (run.length < 2) return undefined;
-  const y0 = Math.min(...run.map((c) => c.y0));
-  const y1 = Math.max(...run.map((c) => c.y1));
-  const heights = run.reduce((sum, c) => sum + (c.y1 - c.y0), 0);
-  const hdus = [...new Set(run.flatMap((c) => c.hdus))];
-  const rowBytes = hdus.map((h) => file.imageLayout(h).width * file.imageLayout(h).bytesPerPixel);
-  if (!rowsAheadPay(y1 - y0, heights, rowBytes, learntMaxGap())) return undefined;
+function rowsAhead(
+  file: FitsFile,
+  run: ReadAheadRun<PlannedCut>,
+  hdus: readonly number[],
+  rowBytes: readonly number[],
+): RowWindow | undefined {
+  if (run.items.length < 2 || !rowsAheadPay(run, rowBytes, learntMaxGap())) return undefined;
   try {
-    return new RowWindow(file, hdus, y0, y1);
+    return new RowWindow(file, hdus, run.y0, run.y1);
   } catch (err) {
     if (err instanceof FitsError) return undefined;
     throw err;
@@ -361,7 +363,7 @@ function answerGroup(
   output: SodaOutput,
   config: Config,
   resolvedOf: (id: string) => Resolved,
-  options: { allocate?: (bytes: number) => Buffer | undefined; rows?: RowWindow } = {},
+  options: Pick<CutoutOptions, 'allocate' | 'rows'> = {},
 ): Answer | null {
   if (output.kind === 'image' && output.rgb) return rgbAnswer(group, output, config, resolvedOf);
   const cutout = group[0]!;
