@@ -12,9 +12,7 @@
  * for a minute ≤ 120 MiB RSS.
  * Env: BENCH_CUTOUT_SYNC (default 300), BENCH_CUTOUT_PER_ID (200), BENCH_IDLE_SECONDS, WORKERS.
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { generateDemoRepository, type GeneratedDataset } from '../shared/demo';
 import { openFitsSync, scalarLookup } from '../shared/fits';
@@ -22,7 +20,7 @@ import { ingestDirectory } from '../shared/obscore/ingest';
 import { seededRandom } from '../shared/random';
 import { PROJECT_ROOT } from '../shared/runtime';
 import { parseWcs } from '../shared/wcs';
-import { machineLine, summary } from './machine';
+import { machineLine, pythonBaseline, summary } from './machine';
 import { pool, request, rssMiB, startBenchStack } from './stack';
 
 const DIR = path.join(PROJECT_ROOT, 'var', 'bench');
@@ -150,24 +148,17 @@ export async function benchCutout(): Promise<void> {
     );
 
     // 3. astropy on the same 1,000 stamps (same files, positions and size), in this run.
-    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-cutout-astropy-'));
-    try {
+    {
       const stampsFor = coadds.slice(0, 5).flatMap((d) => circles.map((s) => ({ file: d.path, ra: s.ra, dec: s.dec, size: STAMP })));
-      fs.writeFileSync(path.join(work, 'job.json'), JSON.stringify({ out_dir: path.join(work, 'out'), stamps: stampsFor }));
-      const run = spawnSync(
-        process.env.BENCH_PYTHON ?? '/usr/bin/python3',
-        [path.join(PROJECT_ROOT, 'bench', 'cutout_astropy.py'), path.join(work, 'job.json')],
-        { encoding: 'utf8', maxBuffer: 1 << 24 },
-      );
-      if (run.status !== 0) throw new Error(`astropy baseline failed: ${run.stderr}`);
-      const astropy = JSON.parse(run.stdout) as { seconds: number; stamps: number; shape: number[] };
+      const astropy = pythonBaseline<{ seconds: number; stamps: number; shape: number[] }>('cutout_astropy.py', (work) => ({
+        out_dir: path.join(work, 'out'),
+        stamps: stampsFor,
+      }));
       const theirs = astropy.stamps / astropy.seconds;
       console.log(
         `cutout astropy baseline (Cutout2D × 3 planes + writeto, same ${astropy.stamps} stamps, ${astropy.shape.join('×')}): ${Math.round(theirs)} cutouts/s`,
       );
       console.log(`cutout async vs astropy: ${(ours / theirs).toFixed(1)}×  [target ≥ 20×]`);
-    } finally {
-      fs.rmSync(work, { recursive: true, force: true });
     }
 
     // 4. Memory: a burst of 16 sync cutouts at a time fills every worker's thread pool; then idle.

@@ -25,7 +25,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { crc32, decodeLayout, tarLayout, zipLayout, type ArchiveLayout, type ArchiveMember } from '../archive';
-import { writeManifestCsv, writeManifestVotable, type ManifestRow, type ManifestStatus } from './manifest';
+import { writeManifests, type ManifestRow, type ManifestStatus } from './manifest';
 import type { BulkPreview, BulkRgb, EdgeMode, Packaging, Plane } from './params';
 import type { PixelBox, StampProvenance } from './stamp';
 
@@ -308,44 +308,49 @@ export function* manifestRows(
   }
 }
 
-/** The manifest as bytes: VOTable (the `manifest` result) or CSV (the archive's member). */
-export async function manifestBytes(rows: Iterable<ManifestRow>, format: 'votable' | 'csv'): Promise<Buffer> {
-  // A stream that never asks the writers to wait (a PassThrough made them wait for 'drain').
-  const chunks: Buffer[] = [];
-  const out = new Writable({
-    highWaterMark: Number.MAX_SAFE_INTEGER,
-    write(chunk: Buffer, _encoding, done) {
-      chunks.push(chunk);
-      done();
-    },
+/**
+ * The manifest as bytes in each of `formats`, made in one pass over `rows`: VOTable (the
+ * `manifest` result), CSV (the archive's member).
+ */
+export async function manifestBytes(rows: Iterable<ManifestRow>, formats: readonly ('votable' | 'csv')[]): Promise<Buffer[]> {
+  const outputs = formats.map((format) => {
+    const chunks: Buffer[] = [];
+    // A stream that never asks the writers to wait (a PassThrough made them wait for 'drain').
+    const out = new Writable({
+      highWaterMark: Number.MAX_SAFE_INTEGER,
+      write(chunk: Buffer, _encoding, done) {
+        chunks.push(chunk);
+        done();
+      },
+    });
+    return { format, out, chunks };
   });
-  await (format === 'votable' ? writeManifestVotable(rows, out) : writeManifestCsv(rows, out));
-  return Buffer.concat(chunks);
+  await writeManifests(rows, outputs);
+  return outputs.map((o) => Buffer.concat(o.chunks));
 }
 
-/** A stamp's member, and its picture's after it (each where it lies in the part's pack). */
-function* packedMembers(
+/**
+ * Appends to `out` a stamp's member, and its picture's after it: each where it lies in the
+ * part's pack (`source.offset`), which is the order they were written in.
+ */
+function pushPackedMembers(
+  out: ArchiveMember[],
   file: string,
   mtime: Date,
   member: string,
   preview: string | null | undefined,
   outcome: StampOutcome,
-): Generator<ArchiveMember & { offset: number }> {
+): void {
   if (outcome.offset === undefined) return;
-  const { offset } = outcome;
-  yield { name: member, size: outcome.bytes!, crc32: outcome.crc32!, mtime, source: { file, offset }, offset };
+  out.push({ name: member, size: outcome.bytes!, crc32: outcome.crc32!, mtime, source: { file, offset: outcome.offset } });
   const picture = outcome.preview;
   if (preview && isPacked(picture)) {
-    yield {
-      name: preview,
-      size: picture.bytes,
-      crc32: picture.crc32,
-      mtime,
-      source: { file, offset: picture.offset },
-      offset: picture.offset,
-    };
+    out.push({ name: preview, size: picture.bytes, crc32: picture.crc32, mtime, source: { file, offset: picture.offset } });
   }
 }
+
+/** A member's place in the packs: part, then offset in the part's pack. */
+const packOffset = (m: ArchiveMember): number => ('file' in m.source ? m.source.offset : 0);
 
 /**
  * The stamps the batch cut (and their pictures), as archive members in the order they lie
@@ -358,16 +363,28 @@ export function stampMembers(
   outcomes: ReadonlyMap<number, StampOutcome> = readOutcomes(dir, plan),
 ): ArchiveMember[] {
   const mtime = new Date(plan.createdAt);
-  const placed: { part: number; offset: number; member: ArchiveMember }[] = [];
-  for (const [index, row] of plan.rows.entries()) {
-    const outcome = outcomes.get(index);
-    if (row.part === undefined || !row.member || outcome === undefined) continue;
-    for (const { offset, ...member } of packedMembers(path.join(dir, packFile(row.part)), mtime, row.member, row.preview, outcome)) {
-      placed.push({ part: row.part, offset, member });
-    }
+  const byPart: ArchiveMember[][] = [];
+  const packs: string[] = [];
+  // Walked in the outcomes' order, which readOutcomes makes part by part in pack order: a
+  // part's members are then sorted already (checked below), and no path is joined per stamp.
+  for (const [index, outcome] of outcomes) {
+    const row = plan.rows[index];
+    if (row?.part === undefined || !row.member) continue;
+    const file = (packs[row.part] ??= path.join(dir, packFile(row.part)));
+    pushPackedMembers((byPart[row.part] ??= []), file, mtime, row.member, row.preview, outcome);
   }
-  placed.sort((a, b) => a.part - b.part || a.offset - b.offset);
-  return placed.map((p) => p.member);
+  const all: ArchiveMember[] = [];
+  for (const members of byPart) {
+    if (members === undefined) continue;
+    for (let i = 1; i < members.length; i++) {
+      if (packOffset(members[i]!) < packOffset(members[i - 1]!)) {
+        members.sort((a, b) => packOffset(a) - packOffset(b));
+        break;
+      }
+    }
+    for (const m of members) all.push(m);
+  }
+  return all;
 }
 
 /** The stamps part `part` cut (and their pictures), as archive members (from its own files: no need of the whole plan). */
@@ -379,8 +396,7 @@ export function partMembers(dir: string, part: number, plan: PartPlan, outcomes:
   // In the order they were cut: the archive then reads the pack straight through.
   for (const stamp of plan.stamps) {
     const outcome = byIndex.get(stamp.index);
-    if (outcome === undefined) continue;
-    for (const { offset: _offset, ...member } of packedMembers(file, mtime, stamp.member, stamp.preview, outcome)) members.push(member);
+    if (outcome !== undefined) pushPackedMembers(members, file, mtime, stamp.member, stamp.preview, outcome);
   }
   return members;
 }

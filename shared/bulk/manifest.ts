@@ -148,25 +148,34 @@ export interface ManifestWriteOptions extends WriterOptions {
   readonly info?: BeginInfo;
 }
 
+/**
+ * The manifest to each of `writers` in one pass over `rows` (each row's cells are made once
+ * for all of them: the finish step writes the VOTable and the CSV together).
+ */
 async function writeManifest(
-  writer: ResultWriter,
+  writers: readonly ResultWriter[],
   rows: Iterable<ManifestRow> | AsyncIterable<ManifestRow>,
   info: BeginInfo | undefined,
 ): Promise<void> {
-  await writer.begin([...MANIFEST_FIELDS], { tableName: 'manifest', ...info });
+  for (const writer of writers) await writer.begin([...MANIFEST_FIELDS], { tableName: 'manifest', ...info });
+  // Each writer takes the row in turn; one that must wait first holds back those after it.
+  const put = (cells: Cell[], from = 0): Promise<void> | undefined => {
+    for (let i = from; i < writers.length; i++) {
+      const wait = writers[i]!.row(cells);
+      if (wait) return wait.then(() => put(cells, i + 1));
+    }
+    return undefined;
+  };
+  // Not `for await` over a plain iterable: it awaits every row (30,000 rows: ~17 ms).
   if (Symbol.iterator in rows) {
-    // Not `for await`: over a plain iterable it awaits every row (30,000 rows: ~17 ms).
     for (const row of rows) {
-      const wait = writer.row(manifestCells(row));
+      const wait = put(manifestCells(row));
       if (wait) await wait;
     }
   } else {
-    for await (const row of rows) {
-      const wait = writer.row(manifestCells(row));
-      if (wait) await wait;
-    }
+    for await (const row of rows) await put(manifestCells(row));
   }
-  await writer.end(false);
+  for (const writer of writers) await writer.end(false);
 }
 
 /** The manifest as a VOTable 1.4 (TABLEDATA) to `out`, ended unless options.endStream is false. */
@@ -175,7 +184,7 @@ export function writeManifestVotable(
   out: Writable,
   options: ManifestWriteOptions = {},
 ): Promise<void> {
-  return writeManifest(createWriter('votable', out, options), rows, options.info);
+  return writeManifests(rows, [{ format: 'votable', out }], options);
 }
 
 /** The manifest as CSV (RFC 4180: a header line, CRLF) to `out`, ended unless options.endStream is false. */
@@ -184,7 +193,20 @@ export function writeManifestCsv(
   out: Writable,
   options: ManifestWriteOptions = {},
 ): Promise<void> {
-  return writeManifest(createWriter('csv', out, options), rows, options.info);
+  return writeManifests(rows, [{ format: 'csv', out }], options);
+}
+
+/** The manifest in several formats at once (one pass over `rows`), each to its own stream. */
+export function writeManifests(
+  rows: Iterable<ManifestRow> | AsyncIterable<ManifestRow>,
+  outputs: readonly { readonly format: 'votable' | 'csv'; readonly out: Writable }[],
+  options: ManifestWriteOptions = {},
+): Promise<void> {
+  return writeManifest(
+    outputs.map((o) => createWriter(o.format, o.out, options)),
+    rows,
+    options.info,
+  );
 }
 
 /** Characters a member name keeps from a band label (labels from params.ts have no others). */

@@ -98,7 +98,8 @@ async function resultBody(job: Job, result: JobResult, attemptDir: string, confi
     const base = job.baseUrl ?? fallbackBaseUrl(config);
     const url = (resultId: string) => `${base}/api/${job.service}/async/${job.jobId}/results/${encodeURIComponent(resultId)}`;
     const pending = job.phase === 'EXECUTING' ? 'pending: its part has not finished yet' : `not cut: the job ended ${job.phase} first`;
-    return bufferBody(await manifestBytes(manifestRows(plan, readBatchState(attemptDir, plan), url, pending), 'votable'));
+    const [votable] = await manifestBytes(manifestRows(plan, readBatchState(attemptDir, plan), url, pending), ['votable']);
+    return bufferBody(votable!);
   }
   const part = /^part-([1-9][0-9]*)$/.exec(result.id);
   if (part) {

@@ -60,10 +60,15 @@ interface ResultRow {
   byte_offset: number | string | null;
 }
 
-function toResult(row: ResultRow): JobResult {
-  const result: JobResult = { id: row.result_id, file: row.file, mimeType: row.mime_type, size: Number(row.size) };
-  if (row.byte_offset !== null) result.offset = Number(row.byte_offset);
+/** A result from its columns, in ResultRow's order (PostgreSQL returns bigint as text). */
+function resultOf(id: string, file: string, mimeType: string, size: number | string, offset: number | string | null): JobResult {
+  const result: JobResult = { id, file, mimeType, size: Number(size) };
+  if (offset !== null) result.offset = Number(offset);
   return result;
+}
+
+function toResult(row: ResultRow): JobResult {
+  return resultOf(row.result_id, row.file, row.mime_type, row.size, row.byte_offset);
 }
 
 /** Results per INSERT statement (7 bound values each: under every backend's limit). */
@@ -196,11 +201,14 @@ export class JobStore {
 
   /** The job's results in order (empty unless COMPLETED). */
   async results(jobId: string): Promise<JobResult[]> {
-    const rows = await this.sql.all<ResultRow>(
+    // As arrays, not row objects: a bulk job lists tens of thousands (see SqlExecutor.tuples).
+    const rows = await this.sql.tuples(
       'SELECT result_id, file, mime_type, size, byte_offset FROM uws_results WHERE job_id = ? ORDER BY seq',
       [jobId],
     );
-    return rows.map(toResult);
+    return rows.map((r) =>
+      resultOf(r[0] as string, r[1] as string, r[2] as string, r[3] as ResultRow['size'], r[4] as ResultRow['byte_offset']),
+    );
   }
 
   /** One result by its id (the first, should a processor repeat an id). */

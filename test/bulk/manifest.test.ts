@@ -16,6 +16,7 @@ import {
   rgbMemberName,
   writeManifestCsv,
   writeManifestVotable,
+  writeManifests,
   type ManifestRow,
 } from '../../shared/bulk/manifest';
 import { safeMemberStem } from '../../shared/bulk/positions';
@@ -163,6 +164,35 @@ describe('CSV', () => {
     const lines = out.text().split('\r\n');
     expect(lines).toHaveLength(302);
     expect(lines[300]).toBe('300,300,30,-30,r,ok,,,,,,,,,,,,,');
+  });
+});
+
+describe('both formats in one pass (writeManifests)', () => {
+  test('each is the bytes its own writer makes, in row order, with one of the two streams slow', async () => {
+    const rows = Array.from({ length: 400 }, (_, i): ManifestRow => ({ ...ROWS[i % ROWS.length]!, row: i + 1 }));
+    const votable = collector(true);
+    const csv = collector();
+    let passes = 0;
+    function* once(): Generator<ManifestRow> {
+      passes++;
+      yield* rows;
+    }
+    await writeManifests(
+      once(),
+      [
+        { format: 'votable', out: votable.stream },
+        { format: 'csv', out: csv.stream },
+      ],
+      { chunkSize: 512 },
+    );
+    expect(passes).toBe(1);
+    const alone = { votable: collector(), csv: collector() };
+    await writeManifestVotable(rows, alone.votable.stream);
+    await writeManifestCsv(rows, alone.csv.stream);
+    expect(votable.text()).toBe(alone.votable.text());
+    expect(csv.text()).toBe(alone.csv.text());
+    expect(csv.text().split('\r\n')[400]).toMatch(/^400,five,1,2,g,not_run,/);
+    expect(votable.text().match(/<TR>/g)).toHaveLength(400);
   });
 });
 

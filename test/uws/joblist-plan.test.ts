@@ -8,20 +8,17 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openDatabase } from '../../shared/db';
+import { PG_URL, testSchema } from '../helpers/postgres';
 import type { JobListFilter, JobRef } from '../../shared/uws/model';
 import { PHASES, type Phase } from '../../shared/uws/phase';
 import { JobStore, type JobRowFill } from '../../shared/uws/store';
 
-const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const schema = `uws_joblist_${process.pid}_${Date.now()}`;
+const pg = testSchema('uws_joblist');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'uws-joblist-'));
 
 afterAll(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
-  const admin = openDatabase(PG_URL);
-  await admin.raw(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await admin.destroy();
+  await pg.drop();
 });
 
 const backends: [string, boolean, () => Promise<JobStore>][] = [
@@ -30,10 +27,8 @@ const backends: [string, boolean, () => Promise<JobStore>][] = [
     'PostgreSQL',
     true,
     async () => {
-      const admin = openDatabase(PG_URL);
-      await admin.raw(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-      await admin.destroy();
-      return JobStore.open(PG_URL, { searchPath: schema });
+      await pg.create();
+      return JobStore.open(PG_URL, { searchPath: pg.name });
     },
   ],
 ];
@@ -174,7 +169,7 @@ describe.each(backends)('%s job lists', (_name, postgres, open) => {
       ? (
           await store.knex.raw<{ rows: { name: string }[] }>(
             "SELECT indexname AS name FROM pg_indexes WHERE tablename = 'uws_jobs' AND schemaname = ?",
-            [schema],
+            [pg.name],
           )
         ).rows
       : await store.knex.raw<{ name: string }[]>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'uws_jobs'");

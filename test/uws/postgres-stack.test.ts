@@ -4,26 +4,22 @@
  */
 import { openDatabase } from '../../shared/db';
 import { Client, textOf } from '../helpers/http';
+import { PG_URL, testSchema } from '../helpers/postgres';
 import { TestStack } from '../helpers/stack';
 
-const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const schema = `uws_stack_${process.pid}_${Date.now()}`;
+const { name: schema, create, drop } = testSchema('uws_stack');
 let stack: TestStack;
 let http: Client;
 
 beforeAll(async () => {
-  const admin = openDatabase(PG_URL);
-  await admin.raw(`CREATE SCHEMA ${schema}`);
-  await admin.destroy();
+  await create();
   const url = `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
   stack = await TestStack.start({ env: { DATABASE_URL: url } });
   http = new Client(stack.url);
 });
 afterAll(async () => {
   await stack?.stop();
-  const admin = openDatabase(PG_URL);
-  await admin.raw(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await admin.destroy();
+  await drop();
 });
 
 test('jobs run to completion, error and abort with the store on PostgreSQL', async () => {

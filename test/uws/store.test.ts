@@ -6,19 +6,16 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openDatabase } from '../../shared/db';
+import { PG_URL, testSchema } from '../helpers/postgres';
 import type { Job } from '../../shared/uws/model';
 import { JobStore, type NewJob } from '../../shared/uws/store';
 
-const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const schema = `uws_test_${process.pid}_${Date.now()}`;
+const pg = testSchema('uws_test');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'uws-store-'));
 
 afterAll(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
-  const admin = openDatabase(PG_URL);
-  await admin.raw(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await admin.destroy();
+  await pg.drop();
 });
 
 function newJob(overrides: Partial<NewJob> = {}): NewJob {
@@ -44,10 +41,8 @@ const backends: [string, () => Promise<JobStore>][] = [
   [
     'PostgreSQL',
     async () => {
-      const admin = openDatabase(PG_URL);
-      await admin.raw(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-      await admin.destroy();
-      return JobStore.open(PG_URL, { searchPath: schema });
+      await pg.create();
+      return JobStore.open(PG_URL, { searchPath: pg.name });
     },
   ],
 ];

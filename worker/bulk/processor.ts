@@ -578,16 +578,17 @@ async function finishedResults(input: ProcessorInput, plan: BatchPlan): Promise<
   const outcomes = readOutcomes(dir, plan);
   const made = makeComposites(input, plan, outcomes);
   const state = { outcomes, composites: compositesByIndex(made.composites) };
-  const rows = [...manifestRows(plan, state, url, 'not cut: the part that held it failed')];
-  const votable = await manifestBytes(rows, 'votable');
+  const archived = plan.packaging !== 'none' && !plan.dryRun;
+  const rows = manifestRows(plan, state, url, 'not cut: the part that held it failed');
+  const [votable, csv] = (await manifestBytes(rows, archived ? ['votable', 'csv'] : ['votable'])) as [Buffer, Buffer?];
   // Whole or not at all: a finish step stopped half-way leaves no truncated manifest behind.
   writeFileAtomic(path.join(dir, MANIFEST_FILE), votable);
   const results: ProducedResult[] = [
     { id: 'manifest', file: MANIFEST_FILE, mimeType: MANIFEST_TYPE, size: votable.length, seq: SEQ.manifest },
     ...made.results,
   ];
-  if (plan.packaging !== 'none' && !plan.dryRun) {
-    writeFileAtomic(path.join(dir, MANIFEST_CSV), await manifestBytes(rows, 'csv'));
+  if (archived) {
+    writeFileAtomic(path.join(dir, MANIFEST_CSV), csv!);
     const layout = batchArchive(dir, plan, outcomes);
     // Kept for the api, which then serves each download without laying the archive out again.
     writeFileAtomic(path.join(dir, ARCHIVE_LAYOUT), encodeLayout(layout, dir));
