@@ -38,6 +38,7 @@ import { SyncDispatcher } from './sync-dispatcher';
 import { tapRouter } from './tap/router';
 import { baseUrl } from './http/base-url';
 import { uwsRouter } from './uws/router';
+import { ResultsCache } from './uws/results-cache';
 
 const SERVER_NAME = `vo-image-services/${(JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version}`;
 
@@ -82,8 +83,9 @@ export function createApp(
   app.use('/pages', pagesRouter(config));
   app.use('/api', authenticate(config));
   app.use(refuseWhenSpaceLow(config));
+  const resultsCache = new ResultsCache(config.uws.resultsCacheBytes);
   for (const service of engine.services.values()) {
-    if (service.asyncJobs !== false) app.use(`/api/${service.name}/async`, uwsRouter({ config, engine, hub, service, log }));
+    if (service.asyncJobs !== false) app.use(`/api/${service.name}/async`, uwsRouter({ config, engine, hub, service, log, resultsCache }));
   }
   if (engine.services.has('tap')) app.use('/api/tap', tapRouter({ config, sync, log }));
   if (engine.services.has('cutout')) app.use('/api/cutout', sodaRouter(config, sync, log));

@@ -50,6 +50,7 @@ import { parseRange } from '../http/range';
 import { pageContext, sendPage } from '../pages/html';
 import { wantsEvents, wantsPage } from '../pages/negotiate';
 import { isFitsType, jobListPage, jobPage, progressView, resultsPage } from '../pages/uws';
+import { ResultsCache } from './results-cache';
 
 /** Job-control parameters of UWS, not passed on to the job's parameter list. */
 const CONTROL_PARAMETERS = new Set(['PHASE', 'ACTION', 'EXECUTIONDURATION', 'DESTRUCTION']);
@@ -88,6 +89,8 @@ export interface UwsRouterDeps {
   hub: WaitHub;
   service: UwsService;
   log: Logger;
+  /** Long jobs' rendered result lists, shared by the api's services (one of its own if absent). */
+  resultsCache?: ResultsCache;
 }
 
 function nonNegativeInteger(name: string, text: string): number {
@@ -169,6 +172,9 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
   const { config, engine, hub, service, log } = deps;
   const router = express.Router();
   const limits = paramLimits(config);
+  const resultsCache = deps.resultsCache ?? new ResultsCache(config.uws.resultsCacheBytes);
+  /** The job's `<uws:result>` elements for a job document or its results list (long lists kept rendered). */
+  const resultElements = (req: Request, job: Job) => resultsCache.elements(job, urls(req).job(job.jobId), () => engine.results(job));
 
   const listUrl = (req: Request) => `${baseUrl(config, req)}/api/${service.name}/async`;
   const urls = (req: Request): JobUrls => {
@@ -346,7 +352,7 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
     const waitText = params.get('WAIT');
     if (waitText === undefined) {
       const job = await findJob(req, res);
-      res.type(XML_TYPE).send(jobXml(job, await engine.results(job), urls(req)));
+      res.type(XML_TYPE).send(jobXml(job, await resultElements(req, job), urls(req)));
       return;
     }
     if (!/^\s*-?\d+\s*$/.test(waitText) || Number(waitText) < -1)
@@ -367,7 +373,7 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
     }
     if (!job) throw noJob(jobId);
     if (req.destroyed) return;
-    res.type(XML_TYPE).send(jobXml(job, await engine.results(job), urls(req)));
+    res.type(XML_TYPE).send(jobXml(job, await resultElements(req, job), urls(req)));
   });
 
   /**
@@ -543,7 +549,7 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
       );
       return;
     }
-    res.type(XML_TYPE).send(resultsXml(job, await engine.results(job), urls(req)));
+    res.type(XML_TYPE).send(resultsXml(job, await resultElements(req, job), urls(req)));
   });
   router.get('/:jobId/results/:resultId', async (req, res) => {
     const job = await findJob(req, res);

@@ -34,6 +34,8 @@ export interface UwsLimits {
   stalledIntervalMs: number;
   /** Largest job list answered without LAST; longer lists redirect to `?LAST=<this>`. */
   listMax: number;
+  /** Characters of long jobs' rendered result lists the api keeps (api/uws/results-cache.ts); 0 keeps none. */
+  resultsCacheBytes: number;
   /**
    * Largest total of a request's parameter values (query string, urlencoded body or the
    * multipart fields together; uploads apart), and of one job's stored parameters, bytes.
@@ -290,6 +292,7 @@ export function readConfig(env: Env = process.env): EnvConfig {
       lockMs: integer(env, 'UWS_LOCK_MS', 30000, 500),
       stalledIntervalMs: integer(env, 'UWS_STALLED_INTERVAL_MS', 15000, 100),
       listMax: integer(env, 'UWS_LIST_MAX', 10000, 1),
+      resultsCacheBytes: integer(env, 'UWS_RESULTS_CACHE_BYTES', 64 << 20, 0),
       paramsMaxBytes: integer(env, 'PARAMS_MAX_BYTES', 1 << 20, 1024),
       uploadMaxBytes: integer(env, 'UPLOAD_MAX_BYTES', 100 << 20, 0),
       paramsMaxCount: integer(env, 'PARAMS_MAX_COUNT', 10000, 1),
@@ -405,6 +408,7 @@ export function configEnv(config: Config): Record<string, string> {
     UWS_LOCK_MS: String(config.uws.lockMs),
     UWS_STALLED_INTERVAL_MS: String(config.uws.stalledIntervalMs),
     UWS_LIST_MAX: String(config.uws.listMax),
+    UWS_RESULTS_CACHE_BYTES: String(config.uws.resultsCacheBytes),
     PARAMS_MAX_BYTES: String(config.uws.paramsMaxBytes),
     UPLOAD_MAX_BYTES: String(config.uws.uploadMaxBytes),
     PARAMS_MAX_COUNT: String(config.uws.paramsMaxCount),

@@ -49,8 +49,16 @@ function parametersBody(jobUrl: string, parameters: readonly JobParameter[]): st
   return parameters.map((p) => parameterXml(jobUrl, p)).join('');
 }
 
-function resultsBody(jobUrl: string, results: readonly JobResult[]): string {
+/** The results' `<uws:result>` elements, their links under `jobUrl`. */
+export function resultsBody(jobUrl: string, results: readonly JobResult[]): string {
   return results.map((r) => resultXml(jobUrl, r)).join('');
+}
+
+/** A job's results: the list, or its elements already rendered (resultsBody; api/uws/results-cache.ts keeps long lists so). */
+export type ResultsOrElements = readonly JobResult[] | string;
+
+function elementsOf(jobUrl: string, results: ResultsOrElements): string {
+  return typeof results === 'string' ? results : resultsBody(jobUrl, results);
 }
 
 /**
@@ -76,7 +84,7 @@ export function progressXml(job: Pick<Job, 'phase' | 'startTime'>, progress: Job
 }
 
 /** The job document; `results` are the job's results (kept apart from its row: JobStore.results). */
-export function jobXml(job: Job, results: readonly JobResult[], urls: JobUrls): string {
+export function jobXml(job: Job, results: ResultsOrElements, urls: JobUrls): string {
   const jobUrl = urls.job(job.jobId);
   const parts = [
     XML_DECLARATION,
@@ -92,7 +100,7 @@ export function jobXml(job: Job, results: readonly JobResult[], urls: JobUrls): 
     `<uws:executionDuration>${job.executionDuration}</uws:executionDuration>`,
     nillable('destruction', isoTime(job.destruction)),
     `<uws:parameters>${parametersBody(jobUrl, job.parameters)}</uws:parameters>`,
-    results.length ? `<uws:results>${resultsBody(jobUrl, results)}</uws:results>` : '<uws:results/>',
+    results.length ? `<uws:results>${elementsOf(jobUrl, results)}</uws:results>` : '<uws:results/>',
     job.error
       ? `<uws:errorSummary type="${job.error.type}" hasDetail="true"><uws:message>${escapeXml(job.error.message)}</uws:message></uws:errorSummary>`
       : '',
@@ -115,8 +123,8 @@ export function jobListXml(jobs: readonly JobRef[], urls: JobUrls): string {
   return `${XML_DECLARATION}<uws:jobs ${NAMESPACES} version="${UWS_VERSION}">${refs.join('')}</uws:jobs>`;
 }
 
-export function resultsXml(job: Job, results: readonly JobResult[], urls: JobUrls): string {
-  return `${XML_DECLARATION}<uws:results ${NAMESPACES}>${resultsBody(urls.job(job.jobId), results)}</uws:results>`;
+export function resultsXml(job: Job, results: ResultsOrElements, urls: JobUrls): string {
+  return `${XML_DECLARATION}<uws:results ${NAMESPACES}>${elementsOf(urls.job(job.jobId), results)}</uws:results>`;
 }
 
 export function parametersXml(job: Job, urls: JobUrls): string {

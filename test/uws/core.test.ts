@@ -215,6 +215,15 @@ describe('configuration', () => {
     expect(() => loadConfig({ VAR_DIR: varDir, FITS_NATIVE_ROWS: 'yes' })).toThrow(ConfigError);
   });
 
+  test('UWS_RESULTS_CACHE_BYTES is a non-negative integer (default 64 MiB; 0 keeps none), and travels to child processes', () => {
+    expect(loadConfig({ VAR_DIR: varDir }).uws.resultsCacheBytes).toBe(64 << 20);
+    const none = loadConfig({ VAR_DIR: varDir, UWS_RESULTS_CACHE_BYTES: '0' });
+    expect(none.uws.resultsCacheBytes).toBe(0);
+    expect(configEnv(none).UWS_RESULTS_CACHE_BYTES).toBe('0');
+    expect(() => loadConfig({ VAR_DIR: varDir, UWS_RESULTS_CACHE_BYTES: '-1' })).toThrow(ConfigError);
+    expect(() => loadConfig({ VAR_DIR: varDir, UWS_RESULTS_CACHE_BYTES: 'lots' })).toThrow(ConfigError);
+  });
+
   test('AUTH_TOKENS are token:owner pairs', () => {
     expect([...loadConfig({ AUTH_TOKENS: 'a:alice, b:bob', SIGNING_KEY: 'k' }).authTokens!]).toEqual([
       ['a', 'alice'],

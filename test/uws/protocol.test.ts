@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { openDatabase } from '../../shared/db';
 import { Client, elementSequence, textOf } from '../helpers/http';
 import { TestStack } from '../helpers/stack';
 
@@ -386,6 +387,33 @@ describe('destruction and execution duration resources', () => {
     await http.post(`${job}/executionduration`, { EXECUTIONDURATION: '0' });
     expect((await http.get(`${job}/executionduration`)).text.trim()).toBe('3600');
     expect((await http.post(`${job}/executionduration`, { EXECUTIONDURATION: '1.5' })).status).toBe(400);
+  });
+});
+
+describe('long result lists (api/uws/results-cache.ts)', () => {
+  test('a finished job of 1,500 results: every result in order, each time; the list is read from the store once', async () => {
+    const job = await http.create('fixture', { MODE: 'many', COUNT: '1500', PHASE: 'RUN' });
+    expect(await http.settle(job)).toBe('COMPLETED');
+    const ids = (xml: string) => [...xml.matchAll(/<uws:result id="([^"]+)"/g)].map((m) => m[1]);
+    const expected = Array.from({ length: 1500 }, (_, i) => `r-${i + 1}`);
+    const first = await http.get(job);
+    expect(ids(first.text)).toEqual(expected);
+    expect(first.text).toContain(
+      `<uws:result id="r-1500" xlink:type="simple" xlink:href="${job}/results/r-1500" size="12" mime-type="text/plain"/>`,
+    );
+    // Kept rendered: rows removed behind the api's back (no service does that) do not show.
+    const knex = openDatabase(stack.config.databaseUrl);
+    try {
+      await knex('uws_results').where('job_id', job.split('/').pop()!).andWhere('seq', '>', 0).delete();
+    } finally {
+      await knex.destroy();
+    }
+    expect((await http.get(job)).text).toBe(first.text);
+    expect(ids((await http.get(`${job}/results`)).text)).toEqual(expected);
+    // A short list is read for every request.
+    const short = await http.create('fixture', { MODE: 'many', COUNT: '3', PHASE: 'RUN' });
+    expect(await http.settle(short)).toBe('COMPLETED');
+    expect(ids((await http.get(short)).text)).toEqual(['r-1', 'r-2', 'r-3']);
   });
 });
 
