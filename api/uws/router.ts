@@ -172,15 +172,15 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
   const { config, engine, hub, service, log } = deps;
   const router = express.Router();
   const limits = paramLimits(config);
-  const resultsCache = deps.resultsCache ?? new ResultsCache(config.uws.resultsCacheBytes);
-  /** The job's `<uws:result>` elements for a job document or its results list (long lists kept rendered). */
-  const resultElements = (req: Request, job: Job) => resultsCache.elements(job, urls(req).job(job.jobId), () => engine.results(job));
 
   const listUrl = (req: Request) => `${baseUrl(config, req)}/api/${service.name}/async`;
   const urls = (req: Request): JobUrls => {
     const list = listUrl(req);
     return { job: (jobId) => `${list}/${jobId}` };
   };
+  const resultsCache = deps.resultsCache ?? new ResultsCache(config.uws.resultsCacheBytes);
+  /** The job's `<uws:result>` elements for a job document or its results list (long lists kept rendered). */
+  const resultElements = (req: Request, job: Job) => resultsCache.elements(job, urls(req).job(job.jobId), () => engine.results(job));
   // 303 with an empty body: clients follow Location (Express's redirect() would negotiate a body).
   const seeOther = (res: Response, location: string) => {
     res.status(303).setHeader('Location', location);
