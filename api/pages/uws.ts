@@ -190,7 +190,18 @@ ${cards.join('\n')}
   return parts.join('\n');
 }
 
-export function jobPage(ctx: PageContext, service: ServiceInfo, job: Job, results: readonly JobResult[]): string {
+/**
+ * What the job page shows of the results: the first RESULTS_ON_JOB_PAGE, how many there are,
+ * and the manifest (a bulk batch's) wherever it is in the list. Read apart from the whole list:
+ * a batch may have 100,000 results.
+ */
+export interface JobPageResults {
+  readonly first: readonly JobResult[];
+  readonly total: number;
+  readonly manifest?: JobResult;
+}
+
+export function jobPage(ctx: PageContext, service: ServiceInfo, job: Job, results: JobPageResults): string {
   const url = jobUrl(ctx, job);
   const times = [
     ['Created', timeHtml(job.creationTime)],
@@ -206,12 +217,12 @@ export function jobPage(ctx: PageContext, service: ServiceInfo, job: Job, result
     ? `<section class="error"><h2>Error</h2><pre class="errorsummary">${esc(job.error.message)}</pre>
 <p><a href="${esc(`${url}/error`)}">Error document</a> (${esc(job.error.type)})</p></section>`
     : '';
-  const manifest = results.find((r) => r.id === 'manifest');
-  const shown = results.slice(0, RESULTS_ON_JOB_PAGE);
+  const { manifest, total } = results;
+  const shown = results.first.slice(0, RESULTS_ON_JOB_PAGE);
   const more =
-    results.length > shown.length
-      ? `<p><a href="${esc(`${url}/results`)}">All ${results.length} results</a></p>`
-      : results.length
+    total > shown.length
+      ? `<p><a href="${esc(`${url}/results`)}">All ${total} results</a></p>`
+      : total
         ? `<p><a href="${esc(`${url}/results`)}">Results page</a></p>`
         : '';
   const manifestSection = manifest
@@ -240,11 +251,23 @@ ${job.parameters.length ? `<table class="data params"><tbody>${job.parameters.ma
 
 // --- a job's results ------------------------------------------------------------------------
 
-export function resultsPage(ctx: PageContext, service: ServiceInfo, job: Job, results: readonly JobResult[], page: number): string {
+/** The page of a results list of `total` to show when page `requested` (1-based) is asked for, and how many there are. */
+export function resultsPageOf(total: number, requested: number): { page: number; pages: number } {
+  const pages = Math.max(1, Math.ceil(total / RESULTS_PER_PAGE));
+  return { page: Math.min(Math.max(1, Number.isInteger(requested) ? requested : 1), pages), pages };
+}
+
+/** Page `page` (resultsPageOf) of a job's `total` results: `slice` holds that page's. */
+export function resultsPage(
+  ctx: PageContext,
+  service: ServiceInfo,
+  job: Job,
+  slice: readonly JobResult[],
+  total: number,
+  page: number,
+): string {
   const url = jobUrl(ctx, job);
-  const pages = Math.max(1, Math.ceil(results.length / RESULTS_PER_PAGE));
-  const current = Math.min(Math.max(1, page), pages);
-  const slice = results.slice((current - 1) * RESULTS_PER_PAGE, current * RESULTS_PER_PAGE);
+  const { page: current, pages } = resultsPageOf(total, page);
   const pageLink = (n: number, label: string) => `<a href="${esc(withQuery(`${url}/results`, { PAGE: String(n) }))}">${esc(label)}</a>`;
   const pager =
     pages > 1
@@ -252,7 +275,7 @@ export function resultsPage(ctx: PageContext, service: ServiceInfo, job: Job, re
       : '';
   const body = `<h1>Results of job <a href="${esc(url)}"><code>${esc(job.jobId)}</code></a> ${phaseBadge(job.phase)}</h1>
 ${serviceLinks(ctx, service)}
-<p class="count">${results.length} result${results.length === 1 ? '' : 's'}.</p>
+<p class="count">${total} result${total === 1 ? '' : 's'}.</p>
 ${pager}
 ${resultsHtml(url, slice)}
 ${pager}`;

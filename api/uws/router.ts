@@ -49,7 +49,16 @@ import { baseUrl } from '../http/base-url';
 import { parseRange } from '../http/range';
 import { pageContext, sendPage } from '../pages/html';
 import { wantsEvents, wantsPage } from '../pages/negotiate';
-import { isFitsType, jobListPage, jobPage, progressView, resultsPage } from '../pages/uws';
+import {
+  isFitsType,
+  jobListPage,
+  jobPage,
+  progressView,
+  RESULTS_ON_JOB_PAGE,
+  RESULTS_PER_PAGE,
+  resultsPage,
+  resultsPageOf,
+} from '../pages/uws';
 import { ResultsCache } from './results-cache';
 
 /** Job-control parameters of UWS, not passed on to the job's parameter list. */
@@ -346,7 +355,10 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
     if (wantsPage(req, res)) {
       // A browser is never kept waiting (WAIT is ignored): the page's script follows the job.
       const job = await findJob(req, res);
-      sendPage(res, 200, jobPage(pageContext(config, req, res), service, job, await engine.results(job)));
+      const [first, total] = await Promise.all([engine.resultsSlice(job, 0, RESULTS_ON_JOB_PAGE), engine.resultCount(job)]);
+      // A bulk batch's manifest is its first result; look it up only when it is not among those read.
+      const manifest = first.find((r) => r.id === 'manifest') ?? (total > first.length ? await engine.result(job, 'manifest') : undefined);
+      sendPage(res, 200, jobPage(pageContext(config, req, res), service, job, { first, total, manifest }));
       return;
     }
     const waitText = params.get('WAIT');
@@ -541,12 +553,11 @@ export function uwsRouter(deps: UwsRouterDeps): Router {
     const job = await findJob(req, res);
     if (wantsPage(req, res)) {
       const params = await readParams(req, limits);
-      const page = Number(params.get('PAGE') ?? '1');
-      sendPage(
-        res,
-        200,
-        resultsPage(pageContext(config, req, res), service, job, await engine.results(job), Number.isInteger(page) ? page : 1),
-      );
+      const total = await engine.resultCount(job);
+      // Only the page's results are read: a batch may have 100,000.
+      const { page } = resultsPageOf(total, Number(params.get('PAGE') ?? '1'));
+      const slice = await engine.resultsSlice(job, (page - 1) * RESULTS_PER_PAGE, RESULTS_PER_PAGE);
+      sendPage(res, 200, resultsPage(pageContext(config, req, res), service, job, slice, total, page));
       return;
     }
     res.type(XML_TYPE).send(resultsXml(job, await resultElements(req, job), urls(req)));

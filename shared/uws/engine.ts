@@ -176,6 +176,16 @@ export class UwsEngine {
     return this.store.results(job.jobId);
   }
 
+  /** A page of the job's results: at most `limit` in order, from the `offset`-th (0-based). */
+  resultsSlice(job: Pick<Job, 'jobId'>, offset: number, limit: number): Promise<JobResult[]> {
+    return this.store.resultsSlice(job.jobId, offset, limit);
+  }
+
+  /** How many results the job lists. */
+  resultCount(job: Pick<Job, 'jobId'>): Promise<number> {
+    return this.store.resultCount(job.jobId);
+  }
+
   /** One result of the job: only that one is read (a job may have 100,000 of them). */
   result(job: Pick<Job, 'jobId'>, resultId: string): Promise<JobResult | undefined> {
     return this.store.result(job.jobId, resultId);

@@ -71,6 +71,13 @@ function toResult(row: ResultRow): JobResult {
   return resultOf(row.result_id, row.file, row.mime_type, row.size, row.byte_offset);
 }
 
+/** ResultRow's columns, in its order (for SqlExecutor.tuples). */
+const RESULT_COLUMNS = 'result_id, file, mime_type, size, byte_offset';
+
+function resultOfTuple(r: unknown[]): JobResult {
+  return resultOf(r[0] as string, r[1] as string, r[2] as string, r[3] as ResultRow['size'], r[4] as ResultRow['byte_offset']);
+}
+
 /** Results per INSERT statement (7 bound values each: under every backend's limit). */
 const RESULT_ROWS_PER_INSERT = 500;
 
@@ -202,19 +209,30 @@ export class JobStore {
   /** The job's results in order (empty unless COMPLETED). */
   async results(jobId: string): Promise<JobResult[]> {
     // As arrays, not row objects: a bulk job lists tens of thousands (see SqlExecutor.tuples).
-    const rows = await this.sql.tuples(
-      'SELECT result_id, file, mime_type, size, byte_offset FROM uws_results WHERE job_id = ? ORDER BY seq',
-      [jobId],
-    );
-    return rows.map((r) =>
-      resultOf(r[0] as string, r[1] as string, r[2] as string, r[3] as ResultRow['size'], r[4] as ResultRow['byte_offset']),
-    );
+    const rows = await this.sql.tuples(`SELECT ${RESULT_COLUMNS} FROM uws_results WHERE job_id = ? ORDER BY seq`, [jobId]);
+    return rows.map(resultOfTuple);
+  }
+
+  /** At most `limit` of the job's results in order, from the `offset`-th (0-based): a page of a long list. */
+  async resultsSlice(jobId: string, offset: number, limit: number): Promise<JobResult[]> {
+    const rows = await this.sql.tuples(`SELECT ${RESULT_COLUMNS} FROM uws_results WHERE job_id = ? ORDER BY seq LIMIT ? OFFSET ?`, [
+      jobId,
+      limit,
+      offset,
+    ]);
+    return rows.map(resultOfTuple);
+  }
+
+  /** How many results the job lists. */
+  async resultCount(jobId: string): Promise<number> {
+    const [row] = await this.sql.tuples('SELECT count(*) FROM uws_results WHERE job_id = ?', [jobId]);
+    return Number(row?.[0] ?? 0);
   }
 
   /** One result by its id (the first, should a processor repeat an id). */
   async result(jobId: string, resultId: string): Promise<JobResult | undefined> {
     const [row] = await this.sql.all<ResultRow>(
-      'SELECT result_id, file, mime_type, size, byte_offset FROM uws_results WHERE job_id = ? AND result_id = ? ORDER BY seq LIMIT 1',
+      `SELECT ${RESULT_COLUMNS} FROM uws_results WHERE job_id = ? AND result_id = ? ORDER BY seq LIMIT 1`,
       [jobId, resultId],
     );
     return row ? toResult(row) : undefined;

@@ -184,6 +184,24 @@ describe('browsers get pages', () => {
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
+  test('a long list: the job page shows the first 50 and the count, the results page 200 a page, clamped to the pages there are', async () => {
+    const long = await client.create('fixture', { MODE: 'many', COUNT: '450', PHASE: 'RUN' });
+    expect(await client.settle(long)).toBe('COMPLETED');
+    const ids = (html: string) => [...html.matchAll(/href="[^"]*\/results\/(r-\d+)"/g)].map((m) => m[1]);
+    const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `r-${from + i}`);
+    const job = await page(long);
+    expect(job).toContain('All 450 results');
+    expect(ids(job)).toEqual(range(1, 50));
+    const third = await page(`${long}/results?PAGE=3`);
+    expect(third).toContain('<p class="count">450 results.</p>');
+    expect(third).toContain('Page 3 of 3');
+    expect(ids(third)).toEqual(range(401, 450));
+    expect(ids(await page(`${long}/results?PAGE=99`))).toEqual(range(401, 450));
+    const first = await page(`${long}/results?PAGE=abc`);
+    expect(first).toContain('Page 1 of 3');
+    expect(ids(first)).toEqual(range(1, 200));
+  });
+
   test('results page; results without a picture are refused as pictures', async () => {
     const html = await page(`${many}/results`);
     for (const id of ['r-1', 'r-2', 'r-3']) expect(html).toContain(`href="${many}/results/${id}"`);

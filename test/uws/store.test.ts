@@ -131,8 +131,15 @@ describe.each(backends)('%s job store', (_name, open) => {
     expect(await store.results(job.jobId)).toEqual(results);
     expect(await store.result(job.jobId, 'cutout-12000')).toEqual(results[11999]);
     expect(await store.result(job.jobId, 'cutout-0')).toBeUndefined();
+    // Pages of the list (the browser pages read no more than they show).
+    expect(await store.resultCount(job.jobId)).toBe(12345);
+    expect(await store.resultsSlice(job.jobId, 0, 3)).toEqual(results.slice(0, 3));
+    expect(await store.resultsSlice(job.jobId, 12000, 200)).toEqual(results.slice(12000, 12200));
+    expect(await store.resultsSlice(job.jobId, 12340, 200)).toEqual(results.slice(12340));
+    expect(await store.resultsSlice(job.jobId, 12345, 200)).toEqual([]);
     expect(await store.delete(job.jobId)).toBe(true);
     expect(await store.results(job.jobId)).toEqual([]);
+    expect(await store.resultCount(job.jobId)).toBe(0);
   });
 
   test('results recorded while EXECUTING, placed: a part recorded once however often it is done; progress adds up; none after the job ends', async () => {
