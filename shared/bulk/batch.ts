@@ -433,15 +433,20 @@ export function readBatchArchive(dir: string): ArchiveLayout | undefined {
 
 /**
  * The whole batch's archive: every stamp and picture, the composites, then manifest.csv
- * (written by the finish step, which passes the parts' outcomes it has already read). The
- * manifest is a member read from its file, like the stamps, not bytes kept in the layout: a
- * 100,000-row batch's would otherwise be ~70 MB of the layout file the api reads for every
- * download.
+ * (written by the finish step, which passes the parts' outcomes it has already read and the
+ * CSV's bytes it has just written to the file). The manifest is a member read from its file,
+ * like the stamps, not bytes kept in the layout: a 100,000-row batch's would otherwise be
+ * ~70 MB of the layout file the api reads for every download.
  */
-export function batchArchive(dir: string, plan: BatchPlan, outcomes?: ReadonlyMap<number, StampOutcome>): ArchiveLayout {
+export function batchArchive(
+  dir: string,
+  plan: BatchPlan,
+  outcomes?: ReadonlyMap<number, StampOutcome>,
+  manifestCsv?: Buffer,
+): ArchiveLayout {
   if (plan.packaging === 'none') throw new Error('a batch with PACKAGE=none has no archive');
   const file = path.join(dir, MANIFEST_CSV);
-  const csv = fs.readFileSync(file);
+  const csv = manifestCsv ?? fs.readFileSync(file);
   const manifest: ArchiveMember = {
     name: MANIFEST_CSV,
     size: csv.length,

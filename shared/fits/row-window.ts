@@ -100,9 +100,11 @@ export function rowRuns<T>(
  * whole rows of each HDU (`rowBytes`, one per HDU), against its rectangles' rows each read
  * alone, which costs its whole row when a rectangle's rows are read as one span, or one
  * positioned read, worth `gap` bytes of a span (read-cost.ts), when they are read one by one.
- * Rows that several rectangles share are what makes a window pay.
+ * Rows that several rectangles share are what makes a window pay: a run of one rectangle
+ * never gains (at best it reads the same rows, then copies them).
  */
-export function rowsAheadPay(run: Omit<ReadAheadRun<unknown>, 'items'>, rowBytes: readonly number[], gap: number): boolean {
+export function rowsAheadPay(run: ReadAheadRun<unknown>, rowBytes: readonly number[], gap: number): boolean {
+  if (run.items.length < 2) return false;
   let whole = 0;
   let alone = 0;
   for (const bytes of rowBytes) {

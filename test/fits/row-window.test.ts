@@ -93,7 +93,7 @@ describe('rowRuns', () => {
 
 describe('rowsAheadPay', () => {
   test('rows read once pay when the rectangles share them, counting a row read alone at its span or its positioned read', () => {
-    const run = (rows: number) => ({ y0: 20, y1: 120, rows });
+    const run = (rows: number) => ({ items: [1, 2], y0: 20, y1: 120, rows });
     // Rows of 4,200 bytes, a positioned read worth 10,000 bytes of a span: a rectangle read alone
     // costs its whole rows, so rows once pay as soon as the heights cover the span.
     expect(rowsAheadPay(run(100), [4200], 10000)).toBe(true);
@@ -104,5 +104,7 @@ describe('rowsAheadPay', () => {
     // Planes add up: two planes of 16 KiB and one of 4 KiB, a read worth 8 KiB: (16+16+4) / (8+8+4) = 1.8.
     expect(rowsAheadPay(run(180), [16384, 16384, 4096], 8192)).toBe(true);
     expect(rowsAheadPay(run(179), [16384, 16384, 4096], 8192)).toBe(false);
+    // One rectangle alone never gains, however its rows compare.
+    expect(rowsAheadPay({ items: [1], y0: 20, y1: 120, rows: 100 }, [4200], 10000)).toBe(false);
   });
 });

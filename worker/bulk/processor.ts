@@ -589,7 +589,7 @@ async function finishedResults(input: ProcessorInput, plan: BatchPlan): Promise<
   ];
   if (archived) {
     writeFileAtomic(path.join(dir, MANIFEST_CSV), csv!);
-    const layout = batchArchive(dir, plan, outcomes);
+    const layout = batchArchive(dir, plan, outcomes, csv);
     // Kept for the api, which then serves each download without laying the archive out again.
     writeFileAtomic(path.join(dir, ARCHIVE_LAYOUT), encodeLayout(layout, dir));
     results.push({

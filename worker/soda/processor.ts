@@ -348,7 +348,7 @@ function rowsAhead(
   hdus: readonly number[],
   rowBytes: readonly number[],
 ): RowWindow | undefined {
-  if (run.items.length < 2 || !rowsAheadPay(run, rowBytes, learntMaxGap())) return undefined;
+  if (!rowsAheadPay(run, rowBytes, learntMaxGap())) return undefined;
   try {
     return new RowWindow(file, hdus, run.y0, run.y1);
   } catch (err) {
